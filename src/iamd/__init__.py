@@ -1,0 +1,1 @@
+"""iamd: an IAM and STS server."""

@@ -1,0 +1,56 @@
+"""Settings, from environment variables; each is also a flag of ``iamd serve``."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8777
+    data_dir: str = "./data"
+    database_url: str = ""  # default: SQLite under data_dir
+    account_id: str = ""  # default: random at first start
+    root_access_key_id: str = ""
+    root_secret_access_key: str = ""
+    master_key: str = ""  # default: master.key in data_dir
+    log_level: str = "info"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_path.resolve() / 'iamd.db'}"
+
+    def check(self) -> None:
+        if self.account_id and not re.fullmatch(r"\d{12}", self.account_id):
+            raise SystemExit("IAMD_ACCOUNT_ID must be 12 digits")
+        if bool(self.root_access_key_id) != bool(self.root_secret_access_key):
+            raise SystemExit("give both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither")
+        if self.root_access_key_id and not re.fullmatch(r"[\w]{16,128}", self.root_access_key_id):
+            raise SystemExit("IAMD_ROOT_ACCESS_KEY_ID must be 16 to 128 letters, digits or underscores")
+
+
+def env_name(field_name: str) -> str:
+    return "IAMD_" + field_name.upper()
+
+
+def from_environment(overrides: dict | None = None) -> Settings:
+    """Environment variables, then explicit overrides (command-line flags) on top."""
+    values: dict = {}
+    for field in fields(Settings):
+        raw = os.environ.get(env_name(field.name))
+        if raw is not None and raw != "":
+            values[field.name] = int(raw) if field.type in (int, "int") else raw
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    settings = Settings(**values)
+    settings.check()
+    return settings

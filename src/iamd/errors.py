@@ -1,0 +1,163 @@
+"""Errors iamd answers with, as AWS names them.
+
+Every error a client can see is an ``AwsError``: a code, an HTTP status, a message and whether the
+sender is at fault. The code and status are class data; the message is made per raise. The protocol
+layer turns one into the Query protocol's ``<ErrorResponse>``.
+
+    AwsError
+    ├── ValidationError            400  constraint checks, malformed ARNs
+    ├── InvalidInput               400
+    ├── MalformedPolicyDocument    400
+    ├── InvalidAction              400  unknown Action
+    ├── NotImplementedOperation    501  an operation of the model that iamd does not serve yet
+    ├── MissingAction              400
+    ├── MalformedQueryString       404
+    ├── NoSuchEntity               404
+    ├── EntityAlreadyExists        409
+    ├── DeleteConflict             409
+    ├── LimitExceeded              409
+    ├── AccessDenied               403
+    ├── PasswordPolicyViolation    400
+    ├── Authentication errors      403  MissingAuthenticationToken, IncompleteSignature,
+    │                                   InvalidClientTokenId, SignatureDoesNotMatch, RequestExpired,
+    │                                   ExpiredToken
+    └── ServiceFailure             500  a bug: logged with its traceback, answered without details
+"""
+
+from __future__ import annotations
+
+
+class AwsError(Exception):
+    code: str = "InternalFailure"
+    status: int = 500
+    sender_fault: bool = True
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message)
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ValidationError(AwsError):
+    code, status = "ValidationError", 400
+
+
+class InvalidInput(AwsError):
+    code, status = "InvalidInput", 400
+
+
+class MalformedPolicyDocument(AwsError):
+    code, status = "MalformedPolicyDocument", 400
+
+
+class InvalidAction(AwsError):
+    code, status = "InvalidAction", 400
+
+
+class NotImplementedOperation(AwsError):
+    """An operation of AWS's model that iamd does not serve yet."""
+
+    code, status = "NotImplemented", 501
+
+
+class MissingAction(AwsError):
+    code, status = "MissingAction", 400
+
+
+class MissingParameter(AwsError):
+    code, status = "MissingParameter", 400
+
+
+class MalformedQueryString(AwsError):
+    code, status = "MalformedQueryString", 404
+
+
+class InvalidParameterValue(AwsError):
+    code, status = "InvalidParameterValue", 400
+
+
+class NoSuchEntity(AwsError):
+    code, status = "NoSuchEntity", 404
+
+
+class EntityAlreadyExists(AwsError):
+    code, status = "EntityAlreadyExists", 409
+
+
+class DeleteConflict(AwsError):
+    code, status = "DeleteConflict", 409
+
+
+class LimitExceeded(AwsError):
+    code, status = "LimitExceeded", 409
+
+
+class AccessDenied(AwsError):
+    code, status = "AccessDenied", 403
+
+
+class PasswordPolicyViolation(AwsError):
+    code, status = "PasswordPolicyViolation", 400
+
+
+class InvalidAuthenticationCode(AwsError):
+    code, status = "InvalidAuthenticationCode", 403
+
+
+class EntityTemporarilyUnmodifiable(AwsError):
+    code, status = "EntityTemporarilyUnmodifiable", 409
+
+
+class ReportNotPresent(AwsError):
+    code, status = "ReportNotPresent", 410
+
+
+class ReportExpired(AwsError):
+    code, status = "ReportExpired", 410
+
+
+class ReportInProgress(AwsError):
+    code, status = "ReportInProgress", 404
+
+
+class ServiceFailure(AwsError):
+    code, status, sender_fault = "ServiceFailure", 500, False
+
+
+# Authentication: all 403, raised before the request is decoded.
+class MissingAuthenticationToken(AwsError):
+    code, status = "MissingAuthenticationToken", 403
+
+
+class IncompleteSignature(AwsError):
+    code, status = "IncompleteSignature", 403
+
+
+class InvalidClientTokenId(AwsError):
+    code, status = "InvalidClientTokenId", 403
+
+
+class SignatureDoesNotMatch(AwsError):
+    code, status = "SignatureDoesNotMatch", 403
+
+
+class RequestExpired(AwsError):
+    code, status = "RequestExpired", 403
+
+
+class ExpiredToken(AwsError):
+    code, status = "ExpiredToken", 403
+
+
+class IDPRejectedClaim(AwsError):
+    code, status = "IDPRejectedClaim", 403
+
+
+class PackedPolicyTooLarge(AwsError):
+    code, status = "PackedPolicyTooLarge", 400
+
+
+class RegionDisabled(AwsError):
+    code, status = "RegionDisabled", 403

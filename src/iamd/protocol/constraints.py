@@ -1,0 +1,288 @@
+"""Constraint checks on decoded params, worded as AWS words them.
+
+``check_constraints(service, operation, params)`` walks the params against a plan compiled once per
+operation from botocore's model (required, min/max length of strings, lists, maps and blobs, min/max
+value of integers, anchored patterns, enums), collects every violation and raises one
+``ValidationError``::
+
+    1 validation error detected: Value at 'userName' failed to satisfy constraint: Member must ...
+    2 validation errors detected: ...; ...
+
+IAM does not echo the value (``Value at 'x'``), STS does (``Value 'v' at 'x'``); a missing required
+member is ``Value null at 'x' ... Member must not be null`` for both. Paths are the member names with
+a lower-case first letter, list elements as ``tags.1.member.key``. A list of scalars whose elements
+fail reports once, at the list, every constraint of the element shape in brackets (max, min, pattern,
+enum), with ``Member must not be null`` last when the list itself is required (recorded for UntagPolicy's
+required TagKeys and not for CreateOpenIDConnectProvider's optional lists; the rule is our reading).
+
+Violations follow the model's member order, except where AWS was recorded otherwise (VIOLATION_ORDER).
+Patterns are Java regexes: ``\\w`` and ``\\d`` are ASCII, ``\\p{L}`` needs the ``regex`` package, and
+``\\u10000-\\u10FFFF`` means the supplementary planes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import regex
+from botocore.model import OperationModel, Shape
+
+from iamd import errors
+
+# Top-level members in the order AWS reported them (recorded); members not named follow in model order.
+VIOLATION_ORDER: dict[str, tuple[str, ...]] = {
+    "UpdateAccountPasswordPolicy": ("MinimumPasswordLength", "PasswordReusePrevention", "MaxPasswordAge"),
+    "CreateOpenIDConnectProvider": ("ClientIDList", "ThumbprintList", "Url"),
+}
+
+ECHOING_SERVICES = frozenset({"sts"})
+
+Checker = Callable[[Any, str, list], None]
+
+
+def java_pattern(pattern: str) -> regex.Pattern:
+    """Compile a model (Java) pattern for ``fullmatch``."""
+    pattern = pattern.replace("\\u10000-\\u10FFFF", "\\U00010000-\\U0010FFFF")
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt in "wd":
+                chars = "A-Za-z0-9_" if nxt == "w" else "0-9"
+                out.append(chars if in_class else f"[{chars}]")
+            else:
+                out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        out.append(c)
+        i += 1
+    return regex.compile("".join(out))
+
+
+def lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def render(value: Any) -> str:
+    """A value as AWS echoes it (STS): Java's toString forms."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(render(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{lower_first(str(k))}={render(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def message(echo: bool, value: Any, path: str, constraint: str) -> str:
+    if value is None:
+        return f"Value null at '{path}' failed to satisfy constraint: {constraint}"
+    if echo:
+        return f"Value '{render(value)}' at '{path}' failed to satisfy constraint: {constraint}"
+    return f"Value at '{path}' failed to satisfy constraint: {constraint}"
+
+
+def raise_violations(violations: list[str]) -> None:
+    if violations:
+        n = len(violations)
+        plural = "s" if n > 1 else ""
+        raise errors.ValidationError(f"{n} validation error{plural} detected: " + "; ".join(violations))
+
+
+# -- scalar rules: (predicate that is True on violation, constraint text) -----------------------------
+
+def _scalar_rules(shape: Shape) -> list[tuple[Callable[[Any], bool], str]]:
+    meta = shape.metadata
+    rules: list[tuple[Callable[[Any], bool], str]] = []
+    kind = shape.type_name
+    if kind in ("string", "blob"):
+        if "max" in meta:
+            hi = meta["max"]
+            rules.append((lambda v, hi=hi: len(v) > hi, f"Member must have length less than or equal to {hi}"))
+        if "min" in meta:
+            lo = meta["min"]
+            rules.append((lambda v, lo=lo: len(v) < lo, f"Member must have length greater than or equal to {lo}"))
+        if kind == "string" and "pattern" in meta:
+            rx = java_pattern(meta["pattern"])
+            rules.append((lambda v, m=rx.fullmatch: m(v) is None,
+                          f"Member must satisfy regular expression pattern: {meta['pattern']}"))
+        if kind == "string" and getattr(shape, "enum", None):
+            allowed = frozenset(shape.enum)
+            rules.append((lambda v, a=allowed: v not in a, "Member must satisfy enum value set"))
+    elif kind in ("integer", "long"):
+        if "max" in meta:
+            hi = meta["max"]
+            rules.append((lambda v, hi=hi: v > hi, f"Member must have value less than or equal to {hi}"))
+        if "min" in meta:
+            lo = meta["min"]
+            rules.append((lambda v, lo=lo: v < lo, f"Member must have value greater than or equal to {lo}"))
+    return rules
+
+
+_SCALAR_TYPES = {"string": (str,), "blob": (bytes, bytearray), "integer": (int,), "long": (int,)}
+
+
+def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
+    rules = _scalar_rules(shape)
+    if not rules:
+        return None
+    types = _SCALAR_TYPES[shape.type_name]
+
+    def check(value: Any, path: str, out: list) -> None:
+        if isinstance(value, types):
+            for violated, text in rules:
+                if violated(value):
+                    out.append(message(echo, value, path, text))
+    return check
+
+
+def _length_rules(shape: Shape) -> list[tuple[Callable[[Any], bool], str]]:
+    meta, rules = shape.metadata, []
+    if "max" in meta:
+        hi = meta["max"]
+        rules.append((lambda v, hi=hi: len(v) > hi, f"Member must have length less than or equal to {hi}"))
+    if "min" in meta:
+        lo = meta["min"]
+        rules.append((lambda v, lo=lo: len(v) < lo, f"Member must have length greater than or equal to {lo}"))
+    return rules
+
+
+def _is_scalar(shape: Shape) -> bool:
+    return shape.type_name not in ("structure", "list", "map")
+
+
+def _compile_list(shape: Shape, echo: bool, required: bool, depth: int) -> Checker | None:
+    own = _length_rules(shape)
+    member = shape.member
+    composite: tuple[list, str] | None = None
+    element: Checker | None = None
+    if _is_scalar(member):
+        rules = _scalar_rules(member)
+        if rules:
+            texts = [text for _, text in rules] + (["Member must not be null"] if required else [])
+            composite = (rules, "Member must satisfy constraint: [" + ", ".join(texts) + "]")
+    else:
+        element = _compile(member, echo, False, depth + 1)
+    if not own and composite is None and element is None:
+        return None
+
+    def check(value: Any, path: str, out: list) -> None:
+        if not isinstance(value, list):
+            return
+        for violated, text in own:
+            if violated(value):
+                out.append(message(echo, value, path, text))
+        if composite is not None:
+            rules, text = composite
+            for item in value:
+                if item is None or any(violated(item) for violated, _ in rules):
+                    out.append(message(echo, value, path, text))
+                    break
+        elif element is not None:
+            for i, item in enumerate(value, 1):
+                if item is not None:
+                    element(item, f"{path}.{i}.member", out)
+    return check
+
+
+def _compile_map(shape: Shape, echo: bool, depth: int) -> Checker | None:
+    own = _length_rules(shape)
+    key_rules = _scalar_rules(shape.key)
+    key_text = "Map keys must satisfy constraint: [" + ", ".join(t for _, t in key_rules) + "]"
+    value_check = _compile(shape.value, echo, False, depth + 1)
+    if not own and not key_rules and value_check is None:
+        return None
+
+    def check(value: Any, path: str, out: list) -> None:
+        if not isinstance(value, dict):
+            return
+        for violated, text in own:
+            if violated(value):
+                out.append(message(echo, value, path, text))
+        if key_rules and any(any(v(k) for v, _ in key_rules) for k in value):
+            out.append(message(echo, value, path, key_text))
+        if value_check is not None:
+            for i, item in enumerate(value.values(), 1):
+                if item is not None:
+                    value_check(item, f"{path}.{i}.value", out)
+    return check
+
+
+def _compile_structure(shape: Shape, echo: bool, depth: int, order: tuple[str, ...] = ()) -> Checker | None:
+    required = set(shape.required_members)
+    names = [n for n in order if n in shape.members] + [n for n in shape.members if n not in order]
+    plan = []
+    for name in names:
+        sub = _compile(shape.members[name], echo, name in required, depth + 1)
+        if sub is not None or name in required:
+            plan.append((name, lower_first(name), name in required, sub))
+    if not plan:
+        return None
+    null_text = "Member must not be null"
+
+    def check(value: Any, path: str, out: list) -> None:
+        if not isinstance(value, dict):
+            return
+        for name, lower, req, sub in plan:
+            item = value.get(name)
+            member_path = f"{path}.{lower}" if path else lower
+            if item is None:
+                if req:
+                    out.append(message(echo, None, member_path, null_text))
+            elif sub is not None:
+                sub(item, member_path, out)
+    return check
+
+
+def _compile(shape: Shape, echo: bool, required: bool, depth: int) -> Checker | None:
+    if depth > 32:  # recursive shapes: IAM's inputs have none; stop rather than loop
+        return None
+    kind = shape.type_name
+    if kind == "structure":
+        return _compile_structure(shape, echo, depth)
+    if kind == "list":
+        return _compile_list(shape, echo, required, depth)
+    if kind == "map":
+        return _compile_map(shape, echo, depth)
+    return _compile_scalar(shape, echo)
+
+
+_PLANS: dict[tuple[str, str], Checker | None] = {}
+
+
+def plan_for(operation: OperationModel) -> Checker | None:
+    service = operation.service_model.service_name
+    key = (service, operation.name)
+    try:
+        return _PLANS[key]
+    except KeyError:
+        pass
+    shape = operation.input_shape
+    checker = None
+    if shape is not None:
+        checker = _compile_structure(shape, service in ECHOING_SERVICES, 0,
+                                     VIOLATION_ORDER.get(operation.name, ()))
+    _PLANS[key] = checker
+    return checker
+
+
+def violations(operation: OperationModel, params: dict) -> list[str]:
+    """Every constraint violation of ``params``, as AWS words each one."""
+    checker = plan_for(operation)
+    out: list[str] = []
+    if checker is not None:
+        checker(params, "", out)
+    return out
+
+
+def check_constraints(operation: OperationModel, params: dict) -> None:
+    """Raise one ``ValidationError`` naming every violation, or return None."""
+    raise_violations(violations(operation, params))

@@ -1,0 +1,215 @@
+"""Result dict → the Query protocol's XML: botocore's QueryParser in reverse.
+
+``encode_result`` follows a plan compiled once per operation from the output shape: members in the
+model's order, None members left out (and those omissions.py names for the operation), lists as
+``<member>``, maps as ``<entry><key/><value/></entry>`` (locationNames respected), booleans
+``true``/``false``, timestamps ``2024-01-02T03:04:05Z`` in UTC, blobs base64. Strings for numeric or
+boolean shapes are written as given. Policy documents (string shapes named ``policyDocumentType``, the
+shapes botocore's ``handlers.json_decode_policies`` decodes) are percent-encoded as AWS sends them
+(``quote(text, safe="")``: botocore unquotes and parses the JSON).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from botocore.model import OperationModel, Shape
+
+from iamd.errors import AwsError
+from iamd.protocol.omissions import omission_tree
+
+NAMESPACES = {
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+}
+POLICY_DOCUMENT_SHAPES = frozenset({"policyDocumentType"})
+
+Encoder = Callable[[Any, list], None]
+
+
+def escape(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "\r" in text:   # XML parsers turn a literal CR into LF
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def format_timestamp(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return escape(str(value))
+
+
+def _enc_string(value: Any, out: list) -> None:
+    out.append(escape(value if isinstance(value, str) else str(value)))
+
+
+def _enc_policy(value: Any, out: list) -> None:
+    if not isinstance(value, str):
+        value = json.dumps(value)
+    out.append(quote(value, safe=""))
+
+
+def _enc_integer(value: Any, out: list) -> None:
+    out.append(str(value) if type(value) is int else escape(str(value)))
+
+
+def _enc_boolean(value: Any, out: list) -> None:
+    if value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    else:
+        out.append(escape(str(value).lower()))
+
+
+def _enc_timestamp(value: Any, out: list) -> None:
+    out.append(format_timestamp(value))
+
+
+def _enc_blob(value: Any, out: list) -> None:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    out.append(base64.b64encode(value).decode("ascii"))
+
+
+def _enc_float(value: Any, out: list) -> None:
+    out.append(repr(float(value)) if isinstance(value, (int, float)) else escape(str(value)))
+
+
+_SCALARS: dict[str, Encoder] = {
+    "string": _enc_string, "integer": _enc_integer, "long": _enc_integer, "boolean": _enc_boolean,
+    "timestamp": _enc_timestamp, "blob": _enc_blob, "float": _enc_float, "double": _enc_float,
+}
+
+
+def _compile(shape: Shape, omit: dict, depth: int) -> Encoder:
+    if depth > 32:
+        raise NotImplementedError(f"output shape {shape.name} nests too deep")
+    kind = shape.type_name
+    if kind == "structure":
+        return _compile_structure(shape, omit, depth)
+    if kind == "list":
+        return _compile_list(shape, omit, depth)
+    if kind == "map":
+        return _compile_map(shape, omit, depth)
+    if kind == "string" and shape.name in POLICY_DOCUMENT_SHAPES:
+        return _enc_policy
+    return _SCALARS[kind]
+
+
+def _compile_structure(shape: Shape, omit: dict, depth: int) -> Encoder:
+    members = []
+    for name, member in shape.members.items():
+        sub_omit = omit.get(name)
+        if sub_omit == {}:      # a leaf of the omission tree: never written
+            continue
+        tag = member.serialization.get("name", name)
+        members.append((name, f"<{tag}>", f"</{tag}>", _compile(member, sub_omit or {}, depth + 1)))
+
+    def enc(value: Any, out: list) -> None:
+        get = value.get
+        for name, open_tag, close_tag, member_enc in members:
+            item = get(name)
+            if item is not None:
+                out.append(open_tag)
+                member_enc(item, out)
+                out.append(close_tag)
+    return enc
+
+
+def _compile_list(shape: Shape, omit: dict, depth: int) -> Encoder:
+    if shape.serialization.get("flattened"):
+        raise NotImplementedError("flattened lists (not used by IAM or STS)")
+    tag = shape.member.serialization.get("name", "member")
+    open_tag, close_tag = f"<{tag}>", f"</{tag}>"
+    element = _compile(shape.member, omit, depth + 1)
+
+    def enc(value: Any, out: list) -> None:
+        for item in value:
+            if item is not None:
+                out.append(open_tag)
+                element(item, out)
+                out.append(close_tag)
+    return enc
+
+
+def _compile_map(shape: Shape, omit: dict, depth: int) -> Encoder:
+    if shape.serialization.get("flattened"):
+        raise NotImplementedError("flattened maps (not used by IAM or STS)")
+    key_tag = shape.key.serialization.get("name", "key")
+    value_tag = shape.value.serialization.get("name", "value")
+    key_open, value_open = f"<entry><{key_tag}>", f"</{key_tag}><{value_tag}>"
+    value_close = f"</{value_tag}></entry>"
+    key_enc = _compile(shape.key, {}, depth + 1)
+    value_enc = _compile(shape.value, omit, depth + 1)
+
+    def enc(value: Any, out: list) -> None:
+        for key, item in value.items():
+            if item is not None:
+                out.append(key_open)
+                key_enc(key, out)
+                out.append(value_open)
+                value_enc(item, out)
+                out.append(value_close)
+    return enc
+
+
+# -- per operation -----------------------------------------------------------------------------------
+
+_PLANS: dict[tuple[str, str], tuple[str, str, Encoder | None, str]] = {}
+
+
+def _plan(service: str, operation: OperationModel) -> tuple[str, str, Encoder | None, str]:
+    key = (service, operation.name)
+    plan = _PLANS.get(key)
+    if plan is None:
+        op = operation.name
+        head = f'<{op}Response xmlns="{NAMESPACES[service]}">'
+        tail = f"<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></{op}Response>"
+        shape = operation.output_shape
+        if shape is None:
+            plan = (head, "", None, tail)
+        else:
+            wrapper = shape.serialization.get("resultWrapper", f"{op}Result")
+            head += f"<{wrapper}>"
+            plan = (head, f"</{wrapper}>", _compile(shape, omission_tree(op), 0), tail)
+        _PLANS[key] = plan
+    return plan
+
+
+def encode_result(service: str, operation: OperationModel, result: dict | None, request_id: str) -> bytes:
+    """The XML body of a successful response."""
+    head, result_close, encoder, tail = _plan(service, operation)
+    out = [head]
+    if encoder is not None:
+        if result:
+            encoder(result, out)
+        out.append(result_close)
+    out.append(tail % escape(request_id))
+    return "".join(out).encode("utf-8")
+
+
+def encode_error(service: str, error: AwsError, request_id: str) -> bytes:
+    """``<ErrorResponse>``; Message left out when the error has none (ReportNotPresent)."""
+    kind = "Sender" if error.sender_fault else "Receiver"
+    message = "" if error.message is None else f"<Message>{escape(str(error.message))}</Message>"
+    return (
+        f'<ErrorResponse xmlns="{NAMESPACES[service]}"><Error><Type>{kind}</Type>'
+        f"<Code>{escape(error.code)}</Code>{message}</Error>"
+        f"<RequestId>{escape(request_id)}</RequestId></ErrorResponse>"
+    ).encode("utf-8")

@@ -1,0 +1,254 @@
+"""AWS Signature Version 4: who signed a request, and whether the signature holds.
+
+Two steps, so that the caller can look up the secret between them:
+
+    signed = parse_signature(method, raw_path, raw_query, headers, body)   # no secrets needed
+    verify_signature(signed, secret, now)                                    # constant-time compare
+
+Both the Authorization header and presigned query strings (X-Amz-Signature) are understood. The
+error codes and messages are AWS's own (MissingAuthenticationToken, IncompleteSignature,
+SignatureDoesNotMatch with "Signature expired: ..." for a request dated more than 15 minutes off).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from urllib.parse import quote, unquote
+
+from iamd.errors import IncompleteSignature, MissingAuthenticationToken, SignatureDoesNotMatch
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+MAX_SKEW = timedelta(minutes=15)
+SERVICES = ("iam", "sts")
+_AMZ_DATE = "%Y%m%dT%H%M%SZ"
+_UNSIGNED = "UNSIGNED-PAYLOAD"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedRequest:
+    access_key_id: str
+    scope_date: str  # YYYYMMDD
+    region: str
+    service: str
+    signed_at: datetime
+    amz_date: str
+    signed_headers: tuple[str, ...]
+    signature: str
+    security_token: str | None
+    expires: int | None  # presigned only
+    canonical_request: str
+
+    @property
+    def scope(self) -> str:
+        return f"{self.scope_date}/{self.region}/{self.service}/aws4_request"
+
+
+def has_authentication(headers: dict[str, str], query: dict[str, str]) -> bool:
+    return "authorization" in headers or "X-Amz-Signature" in query or "X-Amz-Credential" in query
+
+
+def parse_signature(
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: dict[str, str],
+    body: bytes,
+    query: dict[str, str],
+) -> SignedRequest:
+    """Read the signature's claims and build the canonical request. ``headers`` has lower-case names."""
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        fields, raw_date = _header_fields(authorization, headers)
+        security_token = headers.get("x-amz-security-token")
+        expires = None
+    elif "X-Amz-Signature" in query or "X-Amz-Credential" in query:
+        fields, raw_date = _query_fields(query)
+        security_token = query.get("X-Amz-Security-Token")
+        expires = _expires(query.get("X-Amz-Expires"))
+    else:
+        raise MissingAuthenticationToken("Request is missing Authentication Token")
+
+    credential = fields["Credential"].split("/")
+    if len(credential) != 5:
+        raise IncompleteSignature(
+            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, "
+            f"got '{fields['Credential']}'"
+        )
+    key_id, scope_date, region, service, terminator = credential
+    if terminator != "aws4_request":
+        raise SignatureDoesNotMatch(
+            f"Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'. "
+        )
+    if service not in SERVICES:
+        raise SignatureDoesNotMatch(f"Credential should be scoped to correct service: '{service}'. ")
+    signed_at, amz_date = _signing_date(raw_date)
+    if scope_date != amz_date[:8]:
+        raise SignatureDoesNotMatch(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+            f"'{scope_date}' != '{amz_date[:8]}', from '{amz_date}'."
+        )
+    signed_headers = tuple(fields["SignedHeaders"].split(";"))
+    canonical = _canonical_request(method, raw_path, raw_query, headers, body, signed_headers,
+                                   presigned=authorization is None)
+    return SignedRequest(
+        access_key_id=key_id,
+        scope_date=scope_date,
+        region=region,
+        service=service,
+        signed_at=signed_at,
+        amz_date=amz_date,
+        signed_headers=signed_headers,
+        signature=fields["Signature"],
+        security_token=security_token,
+        expires=expires,
+        canonical_request=canonical,
+    )
+
+
+def check_freshness(signed: SignedRequest, now: datetime) -> None:
+    """A request dated more than 15 minutes off, or a presigned URL past its expiry, is refused."""
+    stamp = _format(now)
+    if signed.expires is not None:
+        if now > signed.signed_at + timedelta(seconds=signed.expires):
+            raise SignatureDoesNotMatch(f"Signature expired: {signed.amz_date} is now earlier than "
+                                        f"{_format(now - timedelta(seconds=signed.expires))} "
+                                        f"({stamp} - {signed.expires} sec.)")
+        return
+    if signed.signed_at < now - MAX_SKEW:
+        raise SignatureDoesNotMatch(
+            f"Signature expired: {signed.amz_date} is now earlier than {_format(now - MAX_SKEW)} ({stamp} - 15 min.)"
+        )
+    if signed.signed_at > now + MAX_SKEW:
+        raise SignatureDoesNotMatch(
+            f"Signature not yet current: {signed.amz_date} is still later than {_format(now + MAX_SKEW)} "
+            f"({stamp} + 15 min.)"
+        )
+
+
+def verify_signature(signed: SignedRequest, secret_access_key: str) -> None:
+    string_to_sign = "\n".join(
+        (ALGORITHM, signed.amz_date, signed.scope, hashlib.sha256(signed.canonical_request.encode()).hexdigest())
+    )
+    key = _signing_key(secret_access_key, signed.scope_date, signed.region, signed.service)
+    expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signed.signature.encode("utf-8", "replace")):
+        raise SignatureDoesNotMatch(
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+        )
+
+
+@lru_cache(maxsize=1024)
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    key = hmac.new(("AWS4" + secret).encode(), date.encode(), hashlib.sha256).digest()
+    for part in (region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def _header_fields(authorization: str, headers: dict[str, str]) -> tuple[dict[str, str], str]:
+    algorithm, _, rest = authorization.strip().partition(" ")
+    if algorithm != ALGORITHM:
+        raise IncompleteSignature(f"Unsupported AWS 'algorithm': '{algorithm}'")
+    fields: dict[str, str] = {}
+    for part in rest.split(","):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            fields[name] = value
+    problems = [f"Authorization header requires '{name}' parameter."
+                for name in ("Credential", "Signature", "SignedHeaders") if not fields.get(name)]
+    raw_date = headers.get("x-amz-date") or headers.get("date")
+    if not raw_date:
+        problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+    if problems:
+        raise IncompleteSignature(" ".join(problems) + f" Authorization={authorization}")
+    return fields, raw_date
+
+
+def _query_fields(query: dict[str, str]) -> tuple[dict[str, str], str]:
+    names = {"Credential": "X-Amz-Credential", "Signature": "X-Amz-Signature",
+             "SignedHeaders": "X-Amz-SignedHeaders", "Date": "X-Amz-Date"}
+    missing = [wire for wire in names.values() if not query.get(wire)]
+    if query.get("X-Amz-Algorithm") != ALGORITHM:
+        missing.insert(0, "X-Amz-Algorithm")
+    if missing:
+        raise IncompleteSignature(
+            "AWS query-string parameters must include " + ", ".join(f"'{m}'" for m in missing)
+            + ". Re-examine the query-string parameters."
+        )
+    return {name: query[wire] for name, wire in names.items()}, query["X-Amz-Date"]
+
+
+def _expires(raw: str | None) -> int:
+    try:
+        value = int(raw or "")
+    except ValueError:
+        raise IncompleteSignature("X-Amz-Expires must be a number of seconds.") from None
+    if not 1 <= value <= 604800:
+        raise IncompleteSignature("X-Amz-Expires must be between 1 and 604800 seconds.")
+    return value
+
+
+def _signing_date(raw: str) -> tuple[datetime, str]:
+    try:
+        signed_at = datetime.strptime(raw, _AMZ_DATE).replace(tzinfo=timezone.utc)
+    except ValueError:
+        try:
+            signed_at = parsedate_to_datetime(raw).astimezone(timezone.utc)
+        except (TypeError, ValueError, IndexError):
+            raise IncompleteSignature(
+                f"Date must be in ISO-8601 'basic format'. Got '{raw}'. See http://en.wikipedia.org/wiki/ISO_8601"
+            ) from None
+    return signed_at, _format(signed_at)
+
+
+def _format(moment: datetime) -> str:
+    return moment.strftime(_AMZ_DATE)
+
+
+def _canonical_request(method, raw_path, raw_query, headers, body, signed_headers, *, presigned) -> str:
+    missing = [name for name in signed_headers if name not in headers]
+    if missing:
+        raise SignatureDoesNotMatch(
+            "The request signature we calculated does not match the signature you provided. "
+            "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+        )
+    canonical_headers = "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed_headers)
+    payload_hash = headers.get("x-amz-content-sha256")
+    if payload_hash != _UNSIGNED:
+        payload_hash = hashlib.sha256(body).hexdigest()
+    return "\n".join((
+        method,
+        _canonical_path(raw_path),
+        _canonical_query(raw_query, drop_signature=presigned),
+        canonical_headers,
+        ";".join(signed_headers),
+        payload_hash,
+    ))
+
+
+def _canonical_path(raw_path: str) -> str:
+    path = raw_path or "/"
+    segments = [quote(unquote(segment), safe="-_.~") for segment in path.split("/")]
+    return "/".join(segments) or "/"
+
+
+def _canonical_query(raw_query: str, *, drop_signature: bool) -> str:
+    if not raw_query:
+        return ""
+    pairs = []
+    for part in raw_query.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        name = quote(unquote(name), safe="-_.~")
+        if drop_signature and name == "X-Amz-Signature":
+            continue
+        pairs.append((name, quote(unquote(value), safe="-_.~")))
+    pairs.sort()
+    return "&".join(f"{name}={value}" for name, value in pairs)

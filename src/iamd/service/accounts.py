@@ -1,0 +1,55 @@
+"""Accounts and their root users: created at first start, or by ``iamd account create``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from iamd.errors import EntityAlreadyExists, NoSuchEntity
+from iamd.security import ids
+from iamd.security.secrets import SecretBox
+from iamd.store.schema import access_keys, accounts
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account_id: str
+    root_access_key_id: str
+    root_secret_access_key: str
+
+
+def find_account(tx: Connection, account_id: str):
+    row = tx.execute(select(accounts).where(accounts.c.id == account_id)).first()
+    if row is None:
+        raise NoSuchEntity(f"The account {account_id} cannot be found.")
+    return row
+
+
+def list_accounts(tx: Connection) -> list:
+    return tx.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.id)).all()
+
+
+def create_account(
+    tx: Connection,
+    box: SecretBox,
+    now: datetime,
+    account_id: str | None = None,
+    root_access_key_id: str | None = None,
+    root_secret_access_key: str | None = None,
+) -> NewAccount:
+    """A new account and its root user's access key (given, or generated)."""
+    account_id = account_id or ids.account_id()
+    key_id = root_access_key_id or ids.access_key_id(account_id)
+    secret = root_secret_access_key or ids.secret_access_key()
+    try:
+        tx.execute(insert(accounts).values(id=account_id, created_at=now))
+    except IntegrityError:
+        raise EntityAlreadyExists(f"Account {account_id} already exists.") from None
+    tx.execute(insert(access_keys).values(
+        id=key_id, account_id=account_id, user_id=None, secret=box.seal(secret, key_id),
+        status="Active", created_at=now,
+    ))
+    return NewAccount(account_id, key_id, secret)

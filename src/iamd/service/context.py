@@ -1,0 +1,52 @@
+"""What every operation receives besides its parameters: who calls, when, from where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from iamd.security.secrets import SecretBox
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller. ``kind`` is ``root``, ``user`` or ``assumed-role``."""
+
+    kind: str
+    account_id: str
+    arn: str
+    id: str  # the user's unique id; the account id for the root user
+    name: str
+    access_key_id: str
+    user_id: str | None = None
+    path: str = "/"
+
+    @property
+    def is_root(self) -> bool:
+        return self.kind == "root"
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """The server's long-lived parts that handlers need."""
+
+    secrets: SecretBox
+    last_used: "object"  # service.last_used.LastUsedRecorder
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    principal: Principal
+    now: datetime
+    request_id: str
+    env: Environment
+    source_ip: str = ""
+    user_agent: str = ""
+    region: str = "us-east-1"
+    service: str = "iam"
+    secure_transport: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def account_id(self) -> str:
+        return self.principal.account_id

@@ -1,0 +1,183 @@
+"""IAM users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser and the user's tags."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
+from iamd.security import ids
+from iamd.service import boundaries, tags as tagging
+from iamd.service.context import Call
+from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
+from iamd.store.schema import (
+    access_keys,
+    group_members,
+    inline_policies,
+    login_profiles,
+    policy_attachments,
+    users,
+)
+
+
+def not_found(name: str) -> NoSuchEntity:
+    return NoSuchEntity(f"The user with name {name} cannot be found.")
+
+
+def find_user(tx: Connection, account_id: str, name: str):
+    row = tx.execute(
+        select(users).where(users.c.account_id == account_id, users.c.name_key == name.lower())
+    ).first()
+    if row is None:
+        raise not_found(name)
+    return row
+
+
+def user_arn(row) -> str:
+    return ids.entity_arn(row.account_id, "user", row.path, row.name)
+
+
+def describe(row, with_tags: list[dict] | None = None) -> dict:
+    user = {
+        "Path": row.path,
+        "UserName": row.name,
+        "UserId": row.id,
+        "Arn": user_arn(row),
+        "CreateDate": row.created_at,
+        "PasswordLastUsed": row.password_last_used,
+    }
+    if row.permissions_boundary:
+        user["PermissionsBoundary"] = boundaries.describe(row.permissions_boundary)
+    if with_tags:
+        user["Tags"] = with_tags
+    return user
+
+
+def resource_arn(call: Call, params: dict) -> str:
+    """The ARN a user operation acts on, for authorization: the named user, or the caller itself."""
+    name = params.get("UserName")
+    if name is None:
+        return call.principal.arn
+    return ids.entity_arn(call.account_id, "user", params.get("Path", "/"), name)
+
+
+def create_user(tx: Connection, call: Call, params: dict) -> dict:
+    name, path = params["UserName"], params.get("Path", "/")
+    new_tags = params.get("Tags", [])
+    tagging.check_no_duplicates(new_tags, case_insensitive=True)
+    boundary = params.get("PermissionsBoundary")
+    if boundary is not None:
+        boundaries.check_attachable(tx, call, boundary)
+    user_id = ids.unique_id("user")
+    try:
+        tx.execute(insert(users).values(
+            id=user_id, account_id=call.account_id, name=name, name_key=name.lower(), path=path,
+            created_at=call.now, permissions_boundary=boundary,
+        ))
+    except IntegrityError:
+        raise EntityAlreadyExists(f"User with name {name} already exists.") from None
+    if new_tags:
+        tagging.put_tags(tx, user_id, new_tags)
+    row = tx.execute(select(users).where(users.c.id == user_id)).one()
+    return {"User": describe(row, new_tags)}
+
+
+def get_user(tx: Connection, call: Call, params: dict) -> dict:
+    name = params.get("UserName")
+    if name is None:
+        if call.principal.is_root:
+            return {"User": root_user(tx, call)}
+        name = call.principal.name
+    row = find_user(tx, call.account_id, name)
+    return {"User": describe(row, tagging.list_tags(tx, row.id))}
+
+
+def root_user(tx: Connection, call: Call) -> dict:
+    from iamd.service.accounts import find_account  # the account module builds on users
+
+    account = find_account(tx, call.account_id)
+    return {
+        "UserId": call.account_id,
+        "Arn": ids.root_arn(call.account_id),
+        "CreateDate": account.created_at,
+    }
+
+
+def list_users(tx: Connection, call: Call, params: dict) -> dict:
+    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
+    after = decode_marker(params.get("Marker"))
+    query = select(users).where(users.c.account_id == call.account_id)
+    prefix = params.get("PathPrefix")
+    if prefix:
+        query = query.where(users.c.path.startswith(prefix, autoescape=True))
+    if after is not None:
+        query = query.where(users.c.name_key > after)
+    rows = tx.execute(query.order_by(users.c.name_key).limit(max_items + 1)).all()
+    rows, paging = page(rows, max_items, lambda row: row.name_key)
+    return {"Users": [describe(row) for row in rows], **paging}
+
+
+def update_user(tx: Connection, call: Call, params: dict) -> None:
+    row = find_user(tx, call.account_id, params["UserName"])
+    changes = {}
+    if "NewUserName" in params:
+        changes.update(name=params["NewUserName"], name_key=params["NewUserName"].lower())
+    if "NewPath" in params:
+        changes["path"] = params["NewPath"]
+    if not changes:
+        return None
+    try:
+        tx.execute(update(users).where(users.c.id == row.id).values(**changes))
+    except IntegrityError:
+        raise EntityAlreadyExists(f"User with name {params['NewUserName']} already exists.") from None
+    return None
+
+
+# What must be gone before a user can be deleted, in the order AWS checks, with AWS's messages.
+_DELETE_BLOCKERS = (
+    (login_profiles, login_profiles.c.user_id, "must delete login profile first."),
+    (access_keys, access_keys.c.user_id, "must delete access keys first."),
+    (group_members, group_members.c.user_id, "must remove user from group first."),
+    (inline_policies, inline_policies.c.entity_id, "must delete policies first."),
+    (policy_attachments, policy_attachments.c.entity_id, "must detach all policies first."),
+)
+
+
+def delete_user(tx: Connection, call: Call, params: dict) -> None:
+    row = find_user(tx, call.account_id, params["UserName"])
+    for table, column, message in _DELETE_BLOCKERS:
+        if tx.scalar(select(exists().where(column == row.id))):
+            raise DeleteConflict(f"Cannot delete entity, {message}")
+    tagging.drop_all(tx, row.id)
+    tx.execute(delete(users).where(users.c.id == row.id))
+    return None
+
+
+def tag_user(tx: Connection, call: Call, params: dict) -> None:
+    row = find_user(tx, call.account_id, params["UserName"])
+    tagging.put_tags(tx, row.id, params["Tags"])
+
+
+def untag_user(tx: Connection, call: Call, params: dict) -> None:
+    row = find_user(tx, call.account_id, params["UserName"])
+    tagging.remove_tags(tx, row.id, params["TagKeys"])
+
+
+def list_user_tags(tx: Connection, call: Call, params: dict) -> dict:
+    row = find_user(tx, call.account_id, params["UserName"])
+    return tagging.paged(tagging.list_tags(tx, row.id), params.get("Marker"), params.get("MaxItems"))
+
+
+def put_user_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
+    boundaries.check_attachable(tx, call, params["PermissionsBoundary"])
+    row = find_user(tx, call.account_id, params["UserName"])
+    tx.execute(update(users).where(users.c.id == row.id).values(permissions_boundary=params["PermissionsBoundary"]))
+
+
+def delete_user_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
+    row = find_user(tx, call.account_id, params["UserName"])
+    tx.execute(update(users).where(users.c.id == row.id).values(permissions_boundary=None))
+
+
+def name_of(tx: Connection, user_id: str) -> str:
+    return tx.scalar(select(users.c.name).where(users.c.id == user_id))

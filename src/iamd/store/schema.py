@@ -1,0 +1,176 @@
+"""The tables, as SQLAlchemy Core metadata. Alembic's migrations under ``migrations/`` build them.
+
+Names are unique per account ignoring case, as in IAM: ``name_key`` holds the case-folded name and
+carries the unique constraint, so that two concurrent creates of one name cannot both succeed.
+Timestamps are stored as naive UTC and read back as aware UTC (``UtcDateTime``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator):
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(12), primary_key=True),
+    Column("alias", String(63), unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_policy", Text),  # JSON of the account password policy, NULL when none is set
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("permissions_boundary", String(2048)),
+    Column("password_last_used", UtcDateTime),
+    UniqueConstraint("account_id", "name_key"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("resource_id", String(128), primary_key=True),  # the entity's unique id (AIDA..., ANPA...)
+    Column("key_match", String(128), primary_key=True),  # the key as compared: case-folded for users and roles
+    Column("key", String(128), nullable=False),
+    Column("value", String(256), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id")),  # NULL: the account root user's key
+    Column("secret", LargeBinary, nullable=False),  # sealed by security.secrets.SecretBox
+    Column("status", String(8), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("last_used_service", String(64)),
+    Column("last_used_region", String(64)),
+    Index("ix_access_keys_user", "user_id"),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("account_id", "name_key"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", String(32), ForeignKey("groups.id"), primary_key=True),
+    Column("user_id", String(32), ForeignKey("users.id"), primary_key=True),
+    Column("added_at", UtcDateTime, nullable=False),
+    Index("ix_group_members_user", "user_id"),
+)
+
+managed_policies = Table(
+    "managed_policies",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("arn", String(2048), nullable=False, unique=True),
+    Column("description", String(1000)),
+    Column("default_version_id", String(16), nullable=False),
+    Column("next_version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("account_id", "name_key"),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("policy_id", String(32), ForeignKey("managed_policies.id"), primary_key=True),
+    Column("version_id", String(16), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# A managed policy attached to a user, group or role. AWS managed policies live in the reference
+# catalogue, not in managed_policies, so the attachment names the policy by ARN.
+policy_attachments = Table(
+    "policy_attachments",
+    metadata,
+    Column("entity_id", String(32), primary_key=True),
+    Column("policy_arn", String(2048), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("entity_kind", String(8), nullable=False),  # user | group | role
+    Column("attached_at", UtcDateTime, nullable=False),
+    Index("ix_policy_attachments_policy", "account_id", "policy_arn"),
+)
+
+inline_policies = Table(
+    "inline_policies",
+    metadata,
+    Column("entity_id", String(32), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("entity_kind", String(8), nullable=False),
+    Column("document", Text, nullable=False),
+)
+
+login_profiles = Table(
+    "login_profiles",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id"), primary_key=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_changed_at", UtcDateTime, nullable=False),
+    Column("password_reset_required", Boolean, nullable=False),
+)

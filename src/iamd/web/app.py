@@ -1,0 +1,50 @@
+"""The ASGI application: the Query API on ``/``, and the background flush of access-key use."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
+
+from iamd.service.context import Environment
+from iamd.store.database import Store
+from iamd.web.api import QueryApi
+from iamd.web.coverage import check_operations
+
+log = logging.getLogger("iamd")
+
+FLUSH_SECONDS = 1.0
+
+
+def create_app(store: Store, env: Environment) -> Starlette:
+    check_operations()
+    api = QueryApi(store, env, threaded=not store.is_sqlite)
+
+    def flush_last_used() -> None:
+        if env.last_used:
+            with store.transaction(write=True) as tx:
+                env.last_used.flush(tx)
+
+    async def flush_forever() -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            try:
+                await run_in_threadpool(flush_last_used)
+            except Exception:  # keep flushing; the next round retries what is still pending
+                log.exception("flushing access key use failed")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        task = asyncio.create_task(flush_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            flush_last_used()
+            store.dispose()
+
+    return Starlette(routes=[Route("/", api.endpoint, methods=["GET", "POST"])], lifespan=lifespan)
