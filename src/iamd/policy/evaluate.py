@@ -1,0 +1,272 @@
+"""authorize(request, policy_set) -> Decision: AWS's evaluation logic as one truth table.
+
+Everything comes in as arguments; nothing is fetched (the service layer loads the policies).
+
+A statement *applies* to a request when its Action/NotAction covers the action, its
+Resource/NotResource covers the resource (a statement without either, as in a trust policy, covers
+any), its Principal/NotPrincipal covers the caller (resource-based policies only) and every
+condition holds. Then, for each part of the policy set:
+
+    I  = an identity-based Allow applies            D = a Deny applies anywhere (any part)
+    B  = no boundary given, or a boundary Allow applies
+    S  = no session policy given, or a session-policy Allow applies
+    Rd = a resource-based Allow applies that names the caller itself (its ARN, or "*")
+    Ra = a resource-based Allow applies that names the caller by an alias (a role, for its session)
+    Rc = a resource-based Allow applies that names the caller's account (its id or root ARN)
+    R  = Rd or Ra or Rc
+
+    row | D | resource policies            | decision       | denied_by
+    ----+---+------------------------------+----------------+------------------------------------
+     1  | 1 | any                          | explicitDeny   | the first part with a Deny, in the
+        |   |                              |                | order identity, resource, boundary,
+        |   |                              |                | session
+     2  | 0 | none given                   | allowed iff I and B and S; else implicitDeny,
+        |   |                              | denied_by = first of identity (not I), boundary
+        |   |                              | (not B), session (not S)
+     3  | 0 | given, resource_alone_grants | allowed iff Rd or ((I or Ra) and B and S)
+        |   | (same account: AWS documents | else implicitDeny, denied_by as in row 2 with
+        |   | that a resource policy naming| "identity" meaning neither I nor Ra
+        |   | a user or session directly is|
+        |   | not limited by the boundary  |
+        |   | or session policy; one naming|
+        |   | a role is; one naming the    |
+        |   | account delegates to identity|
+        |   | policies)                    |
+     4  | 0 | given, not resource_alone_   | allowed iff R and I and B and S (cross-account:
+        |   | grants (cross-account)       | both sides must allow); else implicitDeny,
+        |   |                              | denied_by as in row 2, then "resource" (not R)
+
+``Decision.matched`` holds the statements that decided: every applying Deny for an explicit deny,
+the applying Allows of the parts that granted for an allow, nothing for an implicit deny.
+``missing_context_values`` lists the condition keys (and variable keys) of the statements whose
+action and resource matched that the request context does not carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from .document import Policy, Statement, parse_policy
+
+__all__ = ["Request", "PolicySet", "MatchedStatement", "Decision", "authorize", "context_keys"]
+
+ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY = "allowed", "explicitDeny", "implicitDeny"
+
+
+def _normalise_context(context: Mapping) -> dict:
+    out: dict = {}
+    for key, value in context.items():
+        if isinstance(value, (list, tuple)):
+            values = tuple(_text(v) for v in value)
+        else:
+            values = (_text(value),)
+        lowered = key.lower()
+        out[lowered] = out.get(lowered, ()) + values
+    return out
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass(frozen=True, eq=False)
+class Request:
+    """What is asked: ``action`` ("iam:CreateUser"), ``resource`` (an ARN), the request context
+    (keys as AWS names them, matched case-insensitively; a value is a string or a list of strings),
+    and the caller for Principal matching: ``principal_arn`` (a user, assumed-role session, federated
+    user or service), ``principal_account`` and ``principal_aliases`` (other ARNs the caller answers
+    to, such as the role ARN of an assumed-role session: matched, but limited by boundary and
+    session policies as AWS documents)."""
+
+    action: str
+    resource: str
+    context: Mapping = field(default_factory=dict)
+    principal_arn: str = ""
+    principal_account: str = ""
+    principal_aliases: tuple = ()
+    _context: dict = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_context", _normalise_context(self.context))
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """The policies that bear on one caller. ``boundary``/``session`` None = not in force (as
+    opposed to an empty tuple: a boundary that allows nothing). Cache one per principal."""
+
+    identity: tuple = ()
+    boundary: tuple | None = None
+    session: tuple | None = None
+    resource: tuple = ()
+    resource_alone_grants: bool = False
+
+
+@dataclass(frozen=True)
+class MatchedStatement:
+    policy_id: str
+    policy_type: str
+    sid: str
+    effect: str
+    start: tuple
+    end: tuple
+    part: str  # "identity", "boundary", "session" or "resource"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    decision: str  # "allowed" | "explicitDeny" | "implicitDeny"
+    denied_by: str | None  # "identity" | "resource" | "boundary" | "session" | None
+    matched: tuple = ()
+    missing_context_values: tuple = ()
+    identity_allowed: bool = False
+    boundary_allowed: bool | None = None  # None: no boundary in force
+    session_allowed: bool | None = None  # None: no session policy in force
+    resource_allowed: bool | None = None  # None: no resource-based policy given
+    row: int = 0  # the truth-table row that decided
+
+    @property
+    def boundary_decision(self) -> str | None:
+        """For the simulator's PermissionsBoundaryDecisionDetail."""
+        if self.boundary_allowed is None:
+            return None
+        return ALLOWED if self.boundary_allowed else IMPLICIT_DENY
+
+
+class _Scan:
+    """Applying statements of one part, split by effect and (for resource policies) principal kind."""
+
+    __slots__ = ("allows", "denies", "kinds")
+
+    def __init__(self) -> None:
+        self.allows: list = []
+        self.denies: list = []
+        self.kinds: set = set()
+
+
+def _scan(policies: Iterable[Policy], request: Request, action: str, principal: bool, missing: set) -> _Scan:
+    scan = _Scan()
+    context = request._context
+    for policy in policies:
+        for statement in policy.candidates(action):
+            if not statement.matches_resource(request.resource, context):
+                continue
+            for lowered, key in statement._keys_lower:
+                if lowered not in context:
+                    missing.add(key)
+            kind = "direct"
+            if principal:
+                kind = _principal_kind(statement, request)
+                if kind is None:
+                    continue
+            if statement.conditions and not statement.conditions_hold(context):
+                continue
+            if statement.effect == "Allow":
+                scan.allows.append((policy, statement))
+                scan.kinds.add(kind)
+            else:
+                scan.denies.append((policy, statement))
+    return scan
+
+
+def _principal_kind(statement: Statement, request: Request) -> str | None:
+    principals = statement.principals
+    if principals is None:
+        return None
+    if statement.not_principal:
+        return None if principals.excludes(request.principal_arn) else "direct"
+    return principals.match(request.principal_arn, request.principal_account, request.principal_aliases)
+
+
+def _matched(pairs: list, part: str) -> tuple:
+    return tuple(
+        MatchedStatement(p.policy_id, p.policy_type, s.sid, s.effect, s.start, s.end, part) for p, s in pairs
+    )
+
+
+def authorize(request: Request, policy_set: PolicySet) -> Decision:
+    """Decide ``request`` against ``policy_set`` (see the truth table in this module's docstring)."""
+    action = request.action.lower()
+    missing: set = set()
+    parts = [("identity", _scan(policy_set.identity, request, action, False, missing))]
+    if policy_set.resource:
+        parts.append(("resource", _scan(policy_set.resource, request, action, True, missing)))
+    if policy_set.boundary is not None:
+        parts.append(("boundary", _scan(policy_set.boundary, request, action, False, missing)))
+    if policy_set.session is not None:
+        parts.append(("session", _scan(policy_set.session, request, action, False, missing)))
+    scans = dict(parts)
+    missing_values = tuple(sorted(missing, key=str.lower))
+
+    identity = scans["identity"]
+    resource = scans.get("resource")
+    boundary = scans.get("boundary")
+    session = scans.get("session")
+    i_ok = bool(identity.allows)
+    b_ok = None if boundary is None else bool(boundary.allows)
+    s_ok = None if session is None else bool(session.allows)
+    r_ok = None if resource is None else bool(resource.allows)
+    flags = dict(identity_allowed=i_ok, boundary_allowed=b_ok, session_allowed=s_ok, resource_allowed=r_ok)
+
+    denies = [(name, scan.denies) for name, scan in parts if scan.denies]
+    if denies:  # row 1
+        matched = tuple(m for name, pairs in denies for m in _matched(pairs, name))
+        return Decision(False, EXPLICIT_DENY, denies[0][0], matched, missing_values, row=1, **flags)
+
+    bounded = b_ok is not False and s_ok is not False
+    limited = True  # whether boundary and session policies took part in an allow
+    if resource is None:  # row 2
+        row, allowed, identity_side = 2, i_ok and bounded, i_ok
+        granted = [("identity", identity.allows)]
+    elif policy_set.resource_alone_grants:  # row 3
+        row = 3
+        direct = [(p, s) for p, s in resource.allows if _principal_kind(s, request) == "direct"]
+        alias = "alias" in resource.kinds
+        identity_side = i_ok or alias
+        if direct:
+            allowed = True
+            granted = [("resource", direct)]
+            limited = False
+        else:
+            allowed = identity_side and bounded
+            granted = [("identity", identity.allows), ("resource", resource.allows)]
+    else:  # row 4
+        row, identity_side = 4, i_ok
+        allowed = bool(r_ok) and i_ok and bounded
+        granted = [("identity", identity.allows), ("resource", resource.allows)]
+
+    if allowed:
+        if limited:
+            if boundary is not None:
+                granted.append(("boundary", boundary.allows))
+            if session is not None:
+                granted.append(("session", session.allows))
+        matched = tuple(m for name, pairs in granted for m in _matched(pairs, name))
+        return Decision(True, ALLOWED, None, matched, missing_values, row=row, **flags)
+
+    if not identity_side:
+        denied_by = "identity"
+    elif b_ok is False:
+        denied_by = "boundary"
+    elif s_ok is False:
+        denied_by = "session"
+    else:
+        denied_by = "resource"
+    return Decision(False, IMPLICIT_DENY, denied_by, (), missing_values, row=row, **flags)
+
+
+def context_keys(policies: Iterable[Policy | str]) -> list:
+    """The condition keys and variable keys used by ``policies`` (compiled or text), sorted
+    case-insensitively, each once (first spelling kept), as GetContextKeysFor*Policy lists them."""
+    seen: dict = {}
+    for policy in policies:
+        if isinstance(policy, str):
+            policy = parse_policy(policy)
+        for statement in policy.statements:
+            for key in statement.context_keys:
+                seen.setdefault(key.lower(), key)
+    return sorted(seen.values(), key=str.lower)

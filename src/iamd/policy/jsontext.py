@@ -1,0 +1,172 @@
+"""JSON text -> a tree of located nodes.
+
+The standard ``json`` module forgets where a value stood in the text; the policy checker must point
+at the offending line and column, and the simulator must report where each statement starts and ends.
+This parser keeps an offset for every value (and for every object key) and is strict JSON (RFC 8259:
+no trailing commas, no NaN/Infinity, no comments). Strings are decoded by ``json``'s own scanner.
+
+Pure: standard library only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json.decoder
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["JsonError", "Node", "Text", "parse"]
+
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_scanstring = json.decoder.scanstring
+
+
+class JsonError(ValueError):
+    """The text is not JSON; ``offset`` is where reading stopped."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(f"{message} (at offset {offset})")
+        self.reason = message
+        self.offset = offset
+
+
+@dataclass(eq=False, slots=True)
+class Node:
+    """One JSON value.
+
+    kind is "object", "array", "string", "number", "bool" or "null". For an object, ``items`` is the
+    list of (key, key_offset, value node) in document order, duplicates kept; for an array, ``items`` is
+    the list of element nodes. ``value`` holds the scalar (for numbers: the literal text, so ``1.0``
+    stays ``1.0``). ``start`` is the offset of the first character, ``end`` the offset just past the last.
+    """
+
+    kind: str
+    start: int
+    end: int = 0
+    value: object = None
+    items: list = field(default_factory=list)
+
+    def get(self, key: str) -> "Node | None":
+        """The value of the last member named ``key`` of an object node (as json.loads keeps it)."""
+        found = None
+        for name, _offset, value in self.items:
+            if name == key:
+                found = value
+        return found
+
+    def key_offset(self, key: str) -> int:
+        found = self.start
+        for name, offset, _value in self.items:
+            if name == key:
+                found = offset
+        return found
+
+    def plain(self) -> object:
+        """The value as json.loads would return it (numbers as int or float)."""
+        if self.kind == "object":
+            return {name: value.plain() for name, _offset, value in self.items}
+        if self.kind == "array":
+            return [item.plain() for item in self.items]
+        if self.kind == "number":
+            text = str(self.value)
+            return float(text) if any(c in text for c in ".eE") else int(text)
+        return self.value
+
+
+class Text:
+    """Maps offsets of a text to 1-based (line, column)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._starts, offset)
+        return line, offset - self._starts[line - 1] + 1
+
+
+def parse(text: str) -> Node:
+    """Parse ``text`` as one JSON value, raising JsonError when it is not JSON."""
+    if not isinstance(text, str):
+        raise JsonError("not text", 0)
+    pos = _WS.match(text, 0).end()
+    node, pos = _value(text, pos, 0)
+    pos = _WS.match(text, pos).end()
+    if pos != len(text):
+        raise JsonError("extra data", pos)
+    return node
+
+
+def _value(text: str, pos: int, depth: int) -> tuple[Node, int]:
+    if depth > 200:
+        raise JsonError("too deeply nested", pos)
+    char = text[pos : pos + 1]
+    if char == "{":
+        return _object(text, pos, depth)
+    if char == "[":
+        return _array(text, pos, depth)
+    if char == '"':
+        value, end = _string(text, pos)
+        return Node("string", pos, end, value), end
+    for literal, kind, value in (("true", "bool", True), ("false", "bool", False), ("null", "null", None)):
+        if text.startswith(literal, pos):
+            end = pos + len(literal)
+            return Node(kind, pos, end, value), end
+    match = _NUMBER.match(text, pos)
+    if match and match.end() > pos:
+        return Node("number", pos, match.end(), match.group()), match.end()
+    raise JsonError("expecting a value", pos)
+
+
+def _string(text: str, pos: int) -> tuple[str, int]:
+    try:
+        return _scanstring(text, pos + 1, True)
+    except json.JSONDecodeError as exc:
+        raise JsonError(exc.msg, exc.pos) from None
+
+
+def _object(text: str, pos: int, depth: int) -> tuple[Node, int]:
+    node = Node("object", pos)
+    pos = _WS.match(text, pos + 1).end()
+    if text[pos : pos + 1] == "}":
+        node.end = pos + 1
+        return node, pos + 1
+    while True:
+        if text[pos : pos + 1] != '"':
+            raise JsonError("expecting a property name in double quotes", pos)
+        key_offset = pos
+        key, pos = _string(text, pos)
+        pos = _WS.match(text, pos).end()
+        if text[pos : pos + 1] != ":":
+            raise JsonError("expecting ':'", pos)
+        pos = _WS.match(text, pos + 1).end()
+        value, pos = _value(text, pos, depth + 1)
+        node.items.append((key, key_offset, value))
+        pos = _WS.match(text, pos).end()
+        char = text[pos : pos + 1]
+        if char == "}":
+            node.end = pos + 1
+            return node, pos + 1
+        if char != ",":
+            raise JsonError("expecting ',' or '}'", pos)
+        pos = _WS.match(text, pos + 1).end()
+
+
+def _array(text: str, pos: int, depth: int) -> tuple[Node, int]:
+    node = Node("array", pos)
+    pos = _WS.match(text, pos + 1).end()
+    if text[pos : pos + 1] == "]":
+        node.end = pos + 1
+        return node, pos + 1
+    while True:
+        value, pos = _value(text, pos, depth + 1)
+        node.items.append(value)
+        pos = _WS.match(text, pos).end()
+        char = text[pos : pos + 1]
+        if char == "]":
+            node.end = pos + 1
+            return node, pos + 1
+        if char != ",":
+            raise JsonError("expecting ',' or ']'", pos)
+        pos = _WS.match(text, pos + 1).end()
