@@ -12,6 +12,7 @@ from iamd.errors import AccessDenied, LimitExceeded, NoSuchEntity, ValidationErr
 from iamd.security import ids
 from iamd.service import users
 from iamd.service.context import Call
+from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
 from iamd.store.schema import access_keys
 
@@ -105,3 +106,12 @@ def get_access_key_last_used(tx: Connection, call: Call, params: dict) -> dict:
 
 def resource_arn(call: Call, params: dict) -> str:
     return users.resource_arn(call, params)
+
+
+OPERATIONS = (
+    iam("CreateAccessKey", create_access_key, resource_arn),
+    iam("ListAccessKeys", list_access_keys, resource_arn, writes=False),
+    iam("UpdateAccessKey", update_access_key, resource_arn),
+    iam("DeleteAccessKey", delete_access_key, resource_arn),
+    iam("GetAccessKeyLastUsed", get_access_key_last_used, any_resource),  # writes: flushes pending last-use
+)

@@ -9,6 +9,7 @@ from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
 from iamd.security import ids
 from iamd.service import boundaries, tags as tagging
 from iamd.service.context import Call
+from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
 from iamd.store.schema import (
     access_keys,
@@ -181,3 +182,17 @@ def delete_user_permissions_boundary(tx: Connection, call: Call, params: dict) -
 
 def name_of(tx: Connection, user_id: str) -> str:
     return tx.scalar(select(users.c.name).where(users.c.id == user_id))
+
+
+OPERATIONS = (
+    iam("CreateUser", create_user, resource_arn),
+    iam("GetUser", get_user, resource_arn, writes=False),
+    iam("ListUsers", list_users, any_resource, writes=False),
+    iam("UpdateUser", update_user, resource_arn),
+    iam("DeleteUser", delete_user, resource_arn),
+    iam("TagUser", tag_user, resource_arn),
+    iam("UntagUser", untag_user, resource_arn),
+    iam("ListUserTags", list_user_tags, resource_arn, writes=False),
+    iam("PutUserPermissionsBoundary", put_user_permissions_boundary, resource_arn),
+    iam("DeleteUserPermissionsBoundary", delete_user_permissions_boundary, resource_arn),
+)
