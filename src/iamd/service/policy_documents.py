@@ -1,0 +1,39 @@
+"""Policy documents as the API receives them: checked by the engine, measured against AWS's limits.
+
+AWS counts a policy's size without whitespace, so a pretty-printed document costs what its compact
+form does.
+"""
+
+from __future__ import annotations
+
+from iamd.errors import LimitExceeded, MalformedPolicyDocument
+from iamd.policy import check_policy
+
+# Limits on the characters of policy documents (whitespace not counted), as AWS's quotas name them.
+USER_INLINE_LIMIT = 2048  # all of a user's inline policies together
+GROUP_INLINE_LIMIT = 5120  # all of a group's inline policies together
+ROLE_INLINE_LIMIT = 10240  # all of a role's inline policies together
+MANAGED_POLICY_LIMIT = 6144  # one managed policy version
+TRUST_POLICY_LIMIT = 2048
+
+
+def size(text: str) -> int:
+    return sum(1 for char in text if not char.isspace())
+
+
+def check_document(text: str, kind: str = "identity") -> None:
+    """Raise MalformedPolicyDocument with AWS's message for the first problem, if any."""
+    problems = check_policy(text, kind)
+    if problems:
+        raise MalformedPolicyDocument(problems[0].message)
+
+
+def check_managed_size(text: str) -> None:
+    if size(text) > MANAGED_POLICY_LIMIT:
+        raise LimitExceeded(f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_LIMIT}")
+
+
+def check_inline_total(kind: str, name: str, total: int, limit: int) -> None:
+    """``total``: the size of all the entity's inline policies together after the change."""
+    if total > limit:
+        raise LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {kind} {name}")
