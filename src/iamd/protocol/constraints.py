@@ -233,12 +233,11 @@ def _compile_structure(shape: Shape, echo: bool, depth: int, order: tuple[str, .
             return
         for name, lower, req, sub in plan:
             item = value.get(name)
-            member_path = f"{path}.{lower}" if path else lower
             if item is None:
                 if req:
-                    out.append(message(echo, None, member_path, null_text))
+                    out.append(message(echo, None, f"{path}.{lower}" if path else lower, null_text))
             elif sub is not None:
-                sub(item, member_path, out)
+                sub(item, f"{path}.{lower}" if path else lower, out)
     return check
 
 

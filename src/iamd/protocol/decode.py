@@ -197,8 +197,7 @@ def _map_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
             if type(entry) is not dict or key_name not in entry:
                 continue
             key = key_dec(entry[key_name], f"{path}.{i}.key", problems)
-            value = value_dec(entry.get(value_name, _ABSENT), f"{path}.{i}.value", problems) \
-                if value_name in entry else _ABSENT
+            value = value_dec(entry[value_name], f"{path}.{i}.value", problems) if value_name in entry else _ABSENT
             if key is not _ABSENT and value is not _ABSENT:
                 out[key] = value
         return out

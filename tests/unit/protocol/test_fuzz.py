@@ -1,0 +1,45 @@
+"""Arbitrary forms and bodies: only AwsError subclasses may come out, never another exception."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from iamd import errors
+from iamd.protocol import decode, model
+
+OPS = [("iam", "CreatePolicy"), ("iam", "PutAccountProperties"), ("iam", "SimulatePrincipalPolicy"),
+       ("iam", "UpdateAccountPasswordPolicy"), ("sts", "AssumeRole"), ("iam", "AcquireRole")]
+
+SEGMENTS = st.sampled_from(["Tags", "member", "entry", "key", "value", "Key", "Value", "1", "2", "0", "01",
+                            "x", "", "PolicyName", "PolicyDocument", "MaxPasswordAge", "RequireSymbols",
+                            "RoleArn", "DurationSeconds", "PolicyArns", "arn", "Properties",
+                            "ReplacementValues", "PolicyExclusionList", "PolicyType", "ContextEntries",
+                            "ContextKeyValues", "ContextKeyType", "-1", "99999999999999999999"])
+KEYS = st.lists(SEGMENTS, min_size=1, max_size=6).map(".".join)
+VALUES = st.one_of(st.text(max_size=20), st.sampled_from(["true", "maybe", "12", "-5", "1e3", "", "v1"]))
+
+
+@pytest.mark.parametrize("service,name", OPS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(form=st.dictionaries(KEYS, VALUES, max_size=12))
+def test_decode_only_raises_aws_errors(service, name, form):
+    operation = model.operation_model(service, name)
+    try:
+        decode.decode_params(operation, form)
+    except errors.AwsError as e:
+        assert isinstance(e, errors.ValidationError) and e.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.binary(max_size=200))
+def test_parse_form_only_raises_aws_errors(body):
+    try:
+        form = decode.parse_form(body)
+    except errors.MalformedQueryString:
+        return
+    try:
+        model.resolve_operation(form)
+    except (errors.MissingAction, errors.InvalidAction):
+        pass
