@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSRequest
 
 from iamd.protocol import decode, encode, model
 from iamd.protocol.omissions import omission_tree
-from protocol_shapegen import value_for
+from tests.unit.protocol.protocol_shapegen import value_for
 
 OPERATIONS = [(s, op) for s in model.SERVICES for op in model.operation_names(s)]
 WITH_OUTPUT = [(s, op) for s, op in OPERATIONS if model.operation_model(s, op).output_shape is not None]
