@@ -24,9 +24,10 @@ from .jsontext import JsonError, Node, Text, parse
 from .variables import Template, parse_template
 from .wildcard import ANY, Matcher, compile_action, compile_arn, compile_segments, has_wildcard
 
-__all__ = ["PolicyError", "Principals", "Statement", "Policy", "parse_policy", "MEMO_LIMIT"]
+__all__ = ["PolicyError", "Principals", "Statement", "Policy", "MatchedStatement", "parse_policy", "MEMO_LIMIT"]
 
 MEMO_LIMIT = 2048  # distinct actions remembered per policy before the memo starts again
+PARTS = ("identity", "resource", "boundary", "session")
 
 
 class PolicyError(ValueError):
@@ -204,6 +205,19 @@ def _resource_matcher(pattern: str, variables: bool) -> Matcher | Template:
     return template if template is not None else compile_arn(pattern)
 
 
+@dataclass(frozen=True)
+class MatchedStatement:
+    """A statement that decided, as the simulator reports it (built once per statement and part)."""
+
+    policy_id: str
+    policy_type: str
+    sid: str
+    effect: str
+    start: tuple
+    end: tuple
+    part: str  # "identity", "resource", "boundary" or "session"
+
+
 @dataclass(frozen=True, eq=False)
 class Policy:
     """A compiled policy. Immutable; hashes by identity, so it can key a cache."""
@@ -216,6 +230,7 @@ class Policy:
     _by_service: dict = field(init=False, repr=False)
     _wild: tuple = field(init=False, repr=False)
     _memo: dict = field(init=False, repr=False)
+    _matched: dict = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_service: dict = {}
@@ -229,6 +244,17 @@ class Policy:
         object.__setattr__(self, "_by_service", {k: tuple(v) for k, v in by_service.items()})
         object.__setattr__(self, "_wild", tuple(wild))
         object.__setattr__(self, "_memo", {})
+        object.__setattr__(self, "_matched", {})
+
+    def matched_statement(self, statement: Statement, part: str) -> MatchedStatement:
+        """The MatchedStatement for one of this policy's statements in a part (made once)."""
+        key = (statement, part)
+        found = self._matched.get(key)
+        if found is None:
+            s = statement
+            found = MatchedStatement(self.policy_id, self.policy_type, s.sid, s.effect, s.start, s.end, part)
+            self._matched[key] = found
+        return found
 
     def candidates(self, action_lower: str) -> tuple:
         """The statements whose Action/NotAction covers ``action_lower``, in document order."""
@@ -247,9 +273,9 @@ class Policy:
 
 
 def _statement(node: Node, index: int, text: Text, variables: bool) -> Statement:
-    if node.kind != "object":
-        raise PolicyError("a statement must be an object")
     data = node.plain()
+    if not isinstance(data, dict):
+        raise PolicyError("a statement must be an object")
     effect = data.get("Effect")
     if not isinstance(effect, str) or effect.lower() not in ("allow", "deny"):
         raise PolicyError("Effect must be Allow or Deny")
@@ -297,7 +323,7 @@ def _statement(node: Node, index: int, text: Text, variables: bool) -> Statement
 def parse_policy(text: str, policy_id: str = "", policy_type: str = "IAM Policy") -> Policy:
     """Compile policy text (already accepted by check_policy). PolicyError on what cannot be read."""
     try:
-        root = parse(text)
+        root = parse(text, raw_below=2)  # inside statements: json's C decoder
     except JsonError as exc:
         raise PolicyError(f"not JSON: {exc.reason}") from None
     if root.kind != "object":

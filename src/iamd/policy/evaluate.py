@@ -47,7 +47,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from .document import Policy, Statement, parse_policy
+from .document import MEMO_LIMIT, MatchedStatement, Policy, Statement, parse_policy
 
 __all__ = ["Request", "PolicySet", "MatchedStatement", "Decision", "authorize", "context_keys"]
 
@@ -103,17 +103,21 @@ class PolicySet:
     session: tuple | None = None
     resource: tuple = ()
     resource_alone_grants: bool = False
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
-
-@dataclass(frozen=True)
-class MatchedStatement:
-    policy_id: str
-    policy_type: str
-    sid: str
-    effect: str
-    start: tuple
-    end: tuple
-    part: str  # "identity", "boundary", "session" or "resource"
+    def candidates(self, part: str, action_lower: str) -> tuple:
+        """((statement, MatchedStatement), ...) of one part whose actions cover the action, memoised."""
+        key = (part, action_lower)
+        found = self._memo.get(key)
+        if found is None:
+            policies = getattr(self, part) or ()
+            found = tuple(
+                (s, p.matched_statement(s, part)) for p in policies for s in p.candidates(action_lower)
+            )
+            if len(self._memo) >= MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -138,38 +142,42 @@ class Decision:
 
 
 class _Scan:
-    """Applying statements of one part, split by effect and (for resource policies) principal kind."""
+    """Applying statements of one part: MatchedStatements of Allows and Denies, principal kinds."""
 
-    __slots__ = ("allows", "denies", "kinds")
+    __slots__ = ("allows", "denies", "kinds", "direct")
 
     def __init__(self) -> None:
         self.allows: list = []
         self.denies: list = []
         self.kinds: set = set()
+        self.direct: list = []
 
 
-def _scan(policies: Iterable[Policy], request: Request, action: str, principal: bool, missing: set) -> _Scan:
+def _scan(policy_set: PolicySet, part: str, request: Request, action: str, missing: set) -> _Scan:
     scan = _Scan()
     context = request._context
-    for policy in policies:
-        for statement in policy.candidates(action):
-            if not statement.matches_resource(request.resource, context):
+    resource = request.resource
+    principal = part == "resource"
+    for statement, matched in policy_set.candidates(part, action):
+        if statement.resources and not statement.matches_resource(resource, context):
+            continue
+        for lowered, key in statement._keys_lower:
+            if lowered not in context:
+                missing.add(key)
+        if principal:
+            kind = _principal_kind(statement, request)
+            if kind is None:
                 continue
-            for lowered, key in statement._keys_lower:
-                if lowered not in context:
-                    missing.add(key)
-            kind = "direct"
+        if statement.conditions and not statement.conditions_hold(context):
+            continue
+        if statement.effect == "Allow":
+            scan.allows.append(matched)
             if principal:
-                kind = _principal_kind(statement, request)
-                if kind is None:
-                    continue
-            if statement.conditions and not statement.conditions_hold(context):
-                continue
-            if statement.effect == "Allow":
-                scan.allows.append((policy, statement))
                 scan.kinds.add(kind)
-            else:
-                scan.denies.append((policy, statement))
+                if kind == "direct":
+                    scan.direct.append(matched)
+        else:
+            scan.denies.append(matched)
     return scan
 
 
@@ -182,25 +190,19 @@ def _principal_kind(statement: Statement, request: Request) -> str | None:
     return principals.match(request.principal_arn, request.principal_account, request.principal_aliases)
 
 
-def _matched(pairs: list, part: str) -> tuple:
-    return tuple(
-        MatchedStatement(p.policy_id, p.policy_type, s.sid, s.effect, s.start, s.end, part) for p, s in pairs
-    )
-
-
 def authorize(request: Request, policy_set: PolicySet) -> Decision:
     """Decide ``request`` against ``policy_set`` (see the truth table in this module's docstring)."""
     action = request.action.lower()
     missing: set = set()
-    parts = [("identity", _scan(policy_set.identity, request, action, False, missing))]
+    parts = [("identity", _scan(policy_set, "identity", request, action, missing))]
     if policy_set.resource:
-        parts.append(("resource", _scan(policy_set.resource, request, action, True, missing)))
+        parts.append(("resource", _scan(policy_set, "resource", request, action, missing)))
     if policy_set.boundary is not None:
-        parts.append(("boundary", _scan(policy_set.boundary, request, action, False, missing)))
+        parts.append(("boundary", _scan(policy_set, "boundary", request, action, missing)))
     if policy_set.session is not None:
-        parts.append(("session", _scan(policy_set.session, request, action, False, missing)))
+        parts.append(("session", _scan(policy_set, "session", request, action, missing)))
     scans = dict(parts)
-    missing_values = tuple(sorted(missing, key=str.lower))
+    missing_values = tuple(sorted(missing, key=str.lower)) if missing else ()
 
     identity = scans["identity"]
     resource = scans.get("resource")
@@ -214,7 +216,7 @@ def authorize(request: Request, policy_set: PolicySet) -> Decision:
 
     denies = [(name, scan.denies) for name, scan in parts if scan.denies]
     if denies:  # row 1
-        matched = tuple(m for name, pairs in denies for m in _matched(pairs, name))
+        matched = tuple(m for _name, found in denies for m in found)
         return Decision(False, EXPLICIT_DENY, denies[0][0], matched, missing_values, row=1, **flags)
 
     bounded = b_ok is not False and s_ok is not False
@@ -224,7 +226,7 @@ def authorize(request: Request, policy_set: PolicySet) -> Decision:
         granted = [("identity", identity.allows)]
     elif policy_set.resource_alone_grants:  # row 3
         row = 3
-        direct = [(p, s) for p, s in resource.allows if _principal_kind(s, request) == "direct"]
+        direct = resource.direct
         alias = "alias" in resource.kinds
         identity_side = i_ok or alias
         if direct:
@@ -245,7 +247,7 @@ def authorize(request: Request, policy_set: PolicySet) -> Decision:
                 granted.append(("boundary", boundary.allows))
             if session is not None:
                 granted.append(("session", session.allows))
-        matched = tuple(m for name, pairs in granted for m in _matched(pairs, name))
+        matched = tuple(m for _name, found in granted for m in found)
         return Decision(True, ALLOWED, None, matched, missing_values, row=row, **flags)
 
     if not identity_side:

@@ -22,6 +22,13 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _scanstring = json.decoder.scanstring
 
 
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+_raw_decode = json.JSONDecoder(parse_constant=_no_constant).raw_decode
+
+
 class JsonError(ValueError):
     """The text is not JSON; ``offset`` is where reading stopped."""
 
@@ -35,7 +42,8 @@ class JsonError(ValueError):
 class Node:
     """One JSON value.
 
-    kind is "object", "array", "string", "number", "bool" or "null". For an object, ``items`` is the
+    kind is "object", "array", "string", "number", "bool", "null", or "raw" for a value read whole
+    (below ``parse``'s ``raw_below`` depth: ``value`` is then what json.loads gives). For an object, ``items`` is the
     list of (key, key_offset, value node) in document order, duplicates kept; for an array, ``items`` is
     the list of element nodes. ``value`` holds the scalar (for numbers: the literal text, so ``1.0``
     stays ``1.0``). ``start`` is the offset of the first character, ``end`` the offset just past the last.
@@ -68,6 +76,8 @@ class Node:
             return {name: value.plain() for name, _offset, value in self.items}
         if self.kind == "array":
             return [item.plain() for item in self.items]
+        if self.kind == "raw":
+            return self.value
         if self.kind == "number":
             text = str(self.value)
             return float(text) if any(c in text for c in ".eE") else int(text)
@@ -86,26 +96,36 @@ class Text:
         return line, offset - self._starts[line - 1] + 1
 
 
-def parse(text: str) -> Node:
-    """Parse ``text`` as one JSON value, raising JsonError when it is not JSON."""
+def parse(text: str, raw_below: int = 10**6) -> Node:
+    """Parse ``text`` as one JSON value, raising JsonError when it is not JSON.
+
+    Values nested ``raw_below`` levels deep or more are read whole by json's C decoder into "raw"
+    nodes (positions of their insides are not kept): parse_policy needs only statement positions.
+    """
     if not isinstance(text, str):
         raise JsonError("not text", 0)
     pos = _WS.match(text, 0).end()
-    node, pos = _value(text, pos, 0)
+    node, pos = _value(text, pos, 0, raw_below)
     pos = _WS.match(text, pos).end()
     if pos != len(text):
         raise JsonError("extra data", pos)
     return node
 
 
-def _value(text: str, pos: int, depth: int) -> tuple[Node, int]:
+def _value(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]:
     if depth > 200:
         raise JsonError("too deeply nested", pos)
     char = text[pos : pos + 1]
+    if depth >= raw_below and char in ("{", "["):
+        try:
+            value, end = _raw_decode(text, pos)
+        except (ValueError, RecursionError) as exc:
+            raise JsonError(str(exc), getattr(exc, "pos", pos)) from None
+        return Node("raw", pos, end, value), end
     if char == "{":
-        return _object(text, pos, depth)
+        return _object(text, pos, depth, raw_below)
     if char == "[":
-        return _array(text, pos, depth)
+        return _array(text, pos, depth, raw_below)
     if char == '"':
         value, end = _string(text, pos)
         return Node("string", pos, end, value), end
@@ -126,7 +146,7 @@ def _string(text: str, pos: int) -> tuple[str, int]:
         raise JsonError(exc.msg, exc.pos) from None
 
 
-def _object(text: str, pos: int, depth: int) -> tuple[Node, int]:
+def _object(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]:
     node = Node("object", pos)
     pos = _WS.match(text, pos + 1).end()
     if text[pos : pos + 1] == "}":
@@ -141,7 +161,7 @@ def _object(text: str, pos: int, depth: int) -> tuple[Node, int]:
         if text[pos : pos + 1] != ":":
             raise JsonError("expecting ':'", pos)
         pos = _WS.match(text, pos + 1).end()
-        value, pos = _value(text, pos, depth + 1)
+        value, pos = _value(text, pos, depth + 1, raw_below)
         node.items.append((key, key_offset, value))
         pos = _WS.match(text, pos).end()
         char = text[pos : pos + 1]
@@ -153,14 +173,14 @@ def _object(text: str, pos: int, depth: int) -> tuple[Node, int]:
         pos = _WS.match(text, pos + 1).end()
 
 
-def _array(text: str, pos: int, depth: int) -> tuple[Node, int]:
+def _array(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]:
     node = Node("array", pos)
     pos = _WS.match(text, pos + 1).end()
     if text[pos : pos + 1] == "]":
         node.end = pos + 1
         return node, pos + 1
     while True:
-        value, pos = _value(text, pos, depth + 1)
+        value, pos = _value(text, pos, depth + 1, raw_below)
         node.items.append(value)
         pos = _WS.match(text, pos).end()
         char = text[pos : pos + 1]

@@ -196,7 +196,12 @@ def _expires(raw: str | None) -> int:
 
 def _signing_date(raw: str) -> tuple[datetime, str]:
     try:
-        signed_at = datetime.strptime(raw, _AMZ_DATE).replace(tzinfo=timezone.utc)
+        if len(raw) != 16 or raw[8] != "T" or raw[15] != "Z":
+            raise ValueError(raw)
+        # By hand: strptime costs a tenth of a request here.
+        signed_at = datetime(int(raw[0:4]), int(raw[4:6]), int(raw[6:8]), int(raw[9:11]), int(raw[11:13]),
+                             int(raw[13:15]), tzinfo=timezone.utc)
+        return signed_at, raw
     except ValueError:
         try:
             signed_at = parsedate_to_datetime(raw).astimezone(timezone.utc)

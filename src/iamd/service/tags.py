@@ -6,7 +6,7 @@ case-sensitive. ``key_match`` holds the key as compared.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from iamd.errors import InvalidInput, LimitExceeded
 from iamd.store.schema import tags
@@ -27,10 +27,11 @@ def check_no_duplicates(new_tags: list[dict], case_insensitive: bool) -> None:
         )
 
 
+_LIST_TAGS = select(tags.c.key, tags.c.value).where(tags.c.resource_id == bindparam("id")).order_by(tags.c.position)
+
+
 def list_tags(tx: Connection, resource_id: str) -> list[dict]:
-    rows = tx.execute(
-        select(tags.c.key, tags.c.value).where(tags.c.resource_id == resource_id).order_by(tags.c.position)
-    )
+    rows = tx.execute(_LIST_TAGS, {"id": resource_id})
     return [{"Key": key, "Value": value} for key, value in rows]
 
 

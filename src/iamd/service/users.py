@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, exists, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
@@ -25,10 +25,12 @@ def not_found(name: str) -> NoSuchEntity:
     return NoSuchEntity(f"The user with name {name} cannot be found.")
 
 
+# Built once: statement construction costs more than SQLite's lookup on this hot path.
+_FIND_USER = select(users).where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key"))
+
+
 def find_user(tx: Connection, account_id: str, name: str):
-    row = tx.execute(
-        select(users).where(users.c.account_id == account_id, users.c.name_key == name.lower())
-    ).first()
+    row = tx.execute(_FIND_USER, {"account_id": account_id, "key": name.lower()}).first()
     if row is None:
         raise not_found(name)
     return row
@@ -138,7 +140,7 @@ def update_user(tx: Connection, call: Call, params: dict) -> None:
 _DELETE_BLOCKERS = (
     (login_profiles, login_profiles.c.user_id, "must delete login profile first."),
     (access_keys, access_keys.c.user_id, "must delete access keys first."),
-    (group_members, group_members.c.user_id, "must remove user from group first."),
+    (group_members, group_members.c.user_id, "must remove users from group first."),
     (inline_policies, inline_policies.c.entity_id, "must delete policies first."),
     (policy_attachments, policy_attachments.c.entity_id, "must detach all policies first."),
 )

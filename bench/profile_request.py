@@ -1,0 +1,63 @@
+"""Profile one operation's path through iamd in-process (no HTTP): µs per request, then cProfile.
+
+    .venv/bin/python bench/profile_request.py GetUser [--profile]
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from starlette.requests import Request
+
+sys.path.insert(0, str(Path(__file__).parent))
+import loadgen  # noqa: E402
+
+from iamd.cli.bootstrap import open_state  # noqa: E402
+from iamd.config import Settings  # noqa: E402
+from iamd.service.context import Environment  # noqa: E402
+from iamd.service.last_used import LastUsedRecorder  # noqa: E402
+from iamd.web.api import QueryApi  # noqa: E402
+
+KEY, SECRET = "AKIABENCHMARKROOT001", "b" * 40
+
+
+def as_request(raw: bytes) -> tuple[Request, bytes]:
+    head, body = raw.split(b"\r\n\r\n", 1)
+    headers = [tuple(line.split(b": ", 1)) for line in head.split(b"\r\n")[1:]]
+    scope = {"type": "http", "method": "POST", "path": "/", "raw_path": b"/", "query_string": b"",
+             "headers": [(name.lower(), value) for name, value in headers], "client": ("127.0.0.1", 1),
+             "scheme": "http", "server": ("127.0.0.1", 1)}
+    return Request(scope), body
+
+
+def main() -> None:
+    action = sys.argv[1] if len(sys.argv) > 1 else "GetUser"
+    state = open_state(Settings(data_dir=tempfile.mkdtemp(), account_id="123456789012",
+                                root_access_key_id=KEY, root_secret_access_key=SECRET))
+    api = QueryApi(state.store, Environment(state.box, LastUsedRecorder()))
+    setup = loadgen.sign("127.0.0.1", 1, {"Action": "CreateUser", "Version": "2010-05-08", "UserName": "bob"},
+                         KEY, SECRET)
+    api.handle(*as_request(setup))
+    params = {"Action": action, "Version": "2010-05-08"}
+    if action == "GetUser":
+        params["UserName"] = "bob"
+    request, body = as_request(loadgen.sign("127.0.0.1", 1, params, KEY, SECRET))
+    assert api.handle(request, body)[0] == 200
+    count = 3000
+    started = time.perf_counter()
+    for _ in range(count):
+        api.handle(request, body)
+    print(f"{action}: {(time.perf_counter() - started) / count * 1e6:.0f} µs per request in-process")
+    if "--profile" in sys.argv:
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [api.handle(request, body) for _ in range(count)])
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

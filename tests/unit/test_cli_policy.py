@@ -1,0 +1,91 @@
+"""``iamd policy check`` and ``iamd policy simulate`` through a tiny argparse harness."""
+
+import argparse
+import json
+
+import pytest
+
+from iamd.cli.policy import add_parser
+
+
+def run(argv):
+    parser = argparse.ArgumentParser(prog="iamd")
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def write(tmp_path, name, statements, version="2012-10-17"):
+    path = tmp_path / name
+    path.write_text(json.dumps({"Version": version, "Statement": statements}, indent=2))
+    return str(path)
+
+
+ALLOW_IAM = [{"Sid": "AllowIam", "Effect": "Allow", "Action": "iam:*", "Resource": "*"}]
+
+
+def test_check_valid(tmp_path, capsys):
+    path = write(tmp_path, "ok.json", ALLOW_IAM)
+    assert run(["policy", "check", path]) == 0
+    assert "valid identity policy" in capsys.readouterr().out
+
+
+def test_check_prints_every_problem_with_position(tmp_path, capsys):
+    path = write(tmp_path, "bad.json", [{"Effect": "allow", "Action": "s3:a:b", "Resource": "bucket"}])
+    assert run(["policy", "check", path]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"{path}:5:17: The policy failed legacy parsing",
+        f'{path}:7:19: Resource bucket must be in ARN format or "*".',
+        f"{path}:6:17: Actions/Condition can contain only one colon.",
+    ]
+
+
+def test_check_trust_kind(tmp_path, capsys):
+    path = tmp_path / "trust.json"
+    path.write_text("{not json")
+    assert run(["policy", "check", "--kind", "trust", str(path)]) == 1
+    assert "This policy contains invalid Json" in capsys.readouterr().out
+
+
+def test_simulate_allowed(tmp_path, capsys):
+    path = write(tmp_path, "p.json", ALLOW_IAM)
+    assert run(["policy", "simulate", "--policy", path, "--action", "iam:CreateUser", "--resource", "*"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "allowed"
+    assert out[1] == f"  Allow {path}:4:5-9:6 AllowIam [identity]"
+
+
+def test_simulate_boundary_denies(tmp_path, capsys):
+    policy = write(tmp_path, "p.json", ALLOW_IAM)
+    boundary = write(tmp_path, "b.json", [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}])
+    code = run(["policy", "simulate", "--policy", policy, "--boundary", boundary, "--action", "iam:CreateUser",
+                "--resource", "arn:aws:iam::111122223333:user/bob"])
+    assert code == 1
+    assert capsys.readouterr().out.splitlines()[0] == "implicitDeny (decided by the boundary policies)"
+
+
+def test_simulate_context_and_missing_values(tmp_path, capsys):
+    path = write(tmp_path, "p.json", [{"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*",
+                                       "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]},
+                                                     "StringEquals": {"aws:username": "bob"}}}])
+    base = ["policy", "simulate", "--policy", path, "--action", "ec2:CreateTags", "--resource", "*"]
+    assert run(base + ["--context", "aws:TagKeys=a", "--context", "aws:TagKeys=b", "--context", "aws:username=bob"]) == 0
+    capsys.readouterr()
+    assert run(base + ["--context", "aws:TagKeys=a", "--context", "aws:TagKeys=c"]) == 1
+    assert "missing context values: aws:username" in capsys.readouterr().out
+
+
+def test_simulate_invalid_policy(tmp_path, capsys):
+    path = write(tmp_path, "p.json", ALLOW_IAM, version="2008-10-17")
+    assert run(["policy", "simulate", "--policy", path, "--action", "iam:GetUser", "--resource", "*"]) == 2
+    assert "Policy document must be version 2012-10-17 or greater." in capsys.readouterr().err
+
+
+def test_policy_without_command_prints_help(capsys):
+    assert run(["policy"]) == 2
+
+
+def test_requires_action():
+    with pytest.raises(SystemExit):
+        run(["policy", "simulate", "--policy", "x.json", "--resource", "*"])
