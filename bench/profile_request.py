@@ -39,7 +39,7 @@ def main() -> None:
     action = sys.argv[1] if len(sys.argv) > 1 else "GetUser"
     state = open_state(Settings(data_dir=tempfile.mkdtemp(), account_id="123456789012",
                                 root_access_key_id=KEY, root_secret_access_key=SECRET))
-    api = QueryApi(state.store, Environment(state.box, LastUsedRecorder()))
+    api = QueryApi(state.store, Environment(state.box, LastUsedRecorder(), Authorizer()))
     setup = loadgen.sign("127.0.0.1", 1, {"Action": "CreateUser", "Version": "2010-05-08", "UserName": "bob"},
                          KEY, SECRET)
     api.handle(*as_request(setup))

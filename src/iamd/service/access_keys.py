@@ -113,5 +113,6 @@ OPERATIONS = (
     iam("ListAccessKeys", list_access_keys, resource_arn, writes=False),
     iam("UpdateAccessKey", update_access_key, resource_arn),
     iam("DeleteAccessKey", delete_access_key, resource_arn),
-    iam("GetAccessKeyLastUsed", get_access_key_last_used, any_resource),  # writes: flushes pending last-use
+    # Writes only to flush pending last-use records.
+    iam("GetAccessKeyLastUsed", get_access_key_last_used, any_resource, changes_access=False),
 )

@@ -1,24 +1,111 @@
-"""The one bridge between a request and the decision whether its caller may make it.
+"""The one bridge between a request and the policy engine: load, cache, decide, explain.
 
-Until the policy engine is wired in, only the account root user may call IAM operations; every other
-principal is refused with AWS's message, since no identity-based policy can allow anything yet.
-sts:GetCallerIdentity is never denied.
+The account root user is never refused; sts:GetCallerIdentity is never denied. Every other caller's
+policies are loaded from the store, compiled and cached per principal. The cache entry records the
+account's ``auth_epoch`` (read with the access key, in the same query): every change in the account
+bumps it, in this process or another sharing the database, so a revoked permission stops working on
+the next request everywhere.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+import threading
+from collections import OrderedDict
+
+from sqlalchemy import Connection, bindparam, select, update
 
 from iamd.errors import AccessDenied
+from iamd.policy import Decision, Request, authorize as evaluate
+from iamd.service import principal_policies
 from iamd.service.context import Call
+from iamd.service.declare import Operation
+from iamd.service.request_context import request_context
+from iamd.store.schema import accounts, managed_policies, tags, users
 
 NEVER_DENIED = frozenset({"sts:GetCallerIdentity"})
 
+_EXPLICIT = {
+    "identity": "with an explicit deny in an identity-based policy",
+    "boundary": "with an explicit deny in a permissions boundary",
+    "session": "with an explicit deny in a session policy",
+    "resource": "with an explicit deny in a resource-based policy",
+}
+_IMPLICIT = {
+    "identity": "because no identity-based policy allows the {action} action",
+    "boundary": "because no permissions boundary allows the {action} action",
+    "session": "because no session policy allows the {action} action",
+    "resource": "because no resource-based policy allows the {action} action",
+}
 
-def authorize(tx: Connection, call: Call, action: str, resource: str) -> None:
-    if call.principal.is_root or action in NEVER_DENIED:
-        return
-    raise AccessDenied(
-        f"User: {call.principal.arn} is not authorized to perform: {action} on resource: {resource} "
-        f"because no identity-based policy allows the {action} action"
-    )
+
+def denial_message(principal_arn: str, action: str, resource: str, decision: Decision) -> str:
+    part = decision.denied_by or "identity"
+    reason = (_EXPLICIT if decision.decision == "explicitDeny" else _IMPLICIT)[part].format(action=action)
+    return f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource} {reason}"
+
+
+class Authorizer:
+    def __init__(self, max_principals: int = 10_000):
+        self._cache: OrderedDict[tuple[str, str], tuple[int, principal_policies.PrincipalPolicies]] = OrderedDict()
+        self._max = max_principals
+        self._lock = threading.Lock()
+        self.compiled = principal_policies.CompiledManagedPolicies()
+
+    def check(self, tx: Connection, call: Call, operation: Operation, params: dict) -> Decision | None:
+        """Raise AccessDenied unless the caller may make this call; None when no evaluation was needed."""
+        if call.principal.is_root or operation.action in NEVER_DENIED:
+            return None
+        resource = operation.resource(call, params)
+        loaded = self.policies_of(tx, call)
+        context = request_context(call, params, loaded.tags, resource_tags(tx, call.account_id, resource))
+        request = Request(action=operation.action, resource=resource, context=context,
+                          principal_arn=call.principal.arn, principal_account=call.account_id)
+        decision = evaluate(request, loaded.policy_set)
+        if not decision.allowed:
+            raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, decision))
+        return decision
+
+    def policies_of(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
+        principal = call.principal
+        key = (principal.account_id, principal.id)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None and cached[0] == call.auth_epoch:
+                self._cache.move_to_end(key)
+                return cached[1]
+        loaded = principal_policies.load_user_policies(tx, principal.account_id, principal.user_id, self.compiled)
+        with self._lock:
+            self._cache[key] = (call.auth_epoch, loaded)
+            if len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+        return loaded
+
+
+_BUMP = update(accounts).where(accounts.c.id == bindparam("account_id")).values(auth_epoch=accounts.c.auth_epoch + 1)
+
+
+def record_change(tx: Connection, account_id: str) -> None:
+    """A change that may alter what principals may do: every cached policy set of the account is stale."""
+    tx.execute(_BUMP, {"account_id": account_id})
+
+
+_USER_TAGS = (select(tags.c.key, tags.c.value).join(users, users.c.id == tags.c.resource_id)
+              .where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key"))
+              .order_by(tags.c.position))
+_POLICY_TAGS = (select(tags.c.key, tags.c.value).join(managed_policies, managed_policies.c.id == tags.c.resource_id)
+                .where(managed_policies.c.arn == bindparam("arn")).order_by(tags.c.position))
+
+
+def resource_tags(tx: Connection, account_id: str, resource: str) -> list[dict]:
+    """The tags of the IAM resource a request acts on, for aws:ResourceTag/* and iam:ResourceTag/*."""
+    prefix = f"arn:aws:iam::{account_id}:"
+    if not resource.startswith(prefix):
+        return []
+    kind, _, rest = resource[len(prefix):].partition("/")
+    if kind == "user":
+        rows = tx.execute(_USER_TAGS, {"account_id": account_id, "key": rest.rsplit("/", 1)[-1].lower()})
+    elif kind == "policy":
+        rows = tx.execute(_POLICY_TAGS, {"arn": resource})
+    else:
+        return []
+    return [{"Key": key, "Value": value} for key, value in rows]

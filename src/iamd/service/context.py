@@ -32,6 +32,7 @@ class Environment:
 
     secrets: SecretBox
     last_used: "object"  # service.last_used.LastUsedRecorder
+    authorizer: "object"  # service.authorize.Authorizer
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,12 @@ class Call:
     region: str = "us-east-1"
     service: str = "iam"
     secure_transport: bool = False
-    extra: dict = field(default_factory=dict)
+    auth_epoch: int = 0  # the account's change counter when the request began
+    # The request's transaction, for resource functions that look up a stored path (authorization
+    # runs before the handler, which gets the same transaction as its own argument).
+    tx: object = None
+    # Context keys a temporary session carries (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...).
+    session_context: dict = field(default_factory=dict)
 
     @property
     def account_id(self) -> str:

@@ -27,6 +27,7 @@ class Operation:
     handler: Handler
     resource: Callable[[Call, dict], str]
     writes: bool = True
+    changes_access: bool = True  # a successful call may change what principals may do: drop cached policies
 
     @property
     def action(self) -> str:
@@ -41,11 +42,12 @@ def account_root(call: Call, params: dict) -> str:
     return ids.root_arn(call.account_id)
 
 
-def iam(name: str, handler: Handler, resource: Callable[[Call, dict], str], writes: bool = True) -> Operation:
-    return Operation("iam", name, handler, resource, writes)
+def iam(name: str, handler: Handler, resource: Callable[[Call, dict], str], writes: bool = True,
+        changes_access: bool | None = None) -> Operation:
+    return Operation("iam", name, handler, resource, writes, writes if changes_access is None else changes_access)
 
 
 def sts(name: str, handler: Handler, writes: bool = False) -> Operation:
-    return Operation("sts", name, handler, any_resource, writes)
+    return Operation("sts", name, handler, any_resource, writes, False)
 
 

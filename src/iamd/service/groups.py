@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 from iamd.security import ids
-from iamd.service import users
+from iamd.service import resources, users
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
@@ -58,12 +58,8 @@ def _member(row) -> dict:
 
 
 def resource_arn(call: Call, params: dict) -> str:
-    """The group an operation acts on, for authorization.
-
-    Resource functions see no store, so the group's stored path is unknown here: the ARN carries the
-    Path parameter (CreateGroup) or "/".
-    """
-    return ids.entity_arn(call.account_id, "group", params.get("Path", "/"), params["GroupName"])
+    """The group an operation acts on, for authorization: its stored path, or CreateGroup's Path."""
+    return resources.entity_arn(call, "group", params["GroupName"], params.get("Path"))
 
 
 def create_group(tx: Connection, call: Call, params: dict) -> dict:

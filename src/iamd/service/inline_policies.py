@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from iamd.errors import NoSuchEntity
-from iamd.security import ids
-from iamd.service import groups, policy_documents, users
+from iamd.service import groups, policy_documents, resources, users
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
@@ -37,7 +36,7 @@ class Holder:
         return NoSuchEntity(f"The {self.kind} policy with name {policy_name} cannot be found.")
 
     def resource_arn(self, call: Call, params: dict) -> str:
-        return ids.entity_arn(call.account_id, self.kind, "/", params[self.name_param])
+        return resources.entity_arn(call, self.kind, params[self.name_param])
 
 
 USER = Holder("user", "UserName", policy_documents.USER_INLINE_LIMIT, users.find_user)

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
 from iamd.security import ids
-from iamd.service import boundaries, tags as tagging
+from iamd.service import boundaries, resources, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
@@ -61,7 +61,7 @@ def resource_arn(call: Call, params: dict) -> str:
     name = params.get("UserName")
     if name is None:
         return call.principal.arn
-    return ids.entity_arn(call.account_id, "user", params.get("Path", "/"), name)
+    return resources.entity_arn(call, "user", name, params.get("Path"))
 
 
 def create_user(tx: Connection, call: Call, params: dict) -> dict:

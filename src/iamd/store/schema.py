@@ -55,6 +55,9 @@ accounts = Table(
     Column("alias", String(63), unique=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("password_policy", Text),  # JSON of the account password policy, NULL when none is set
+    # Bumped by every change in the account: cached authorization data older than it is stale,
+    # in this process and in every other one sharing the database.
+    Column("auth_epoch", Integer, nullable=False, server_default="0"),
 )
 
 users = Table(

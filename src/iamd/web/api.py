@@ -25,7 +25,7 @@ from iamd.protocol.encode import encode_error, encode_result
 from iamd.protocol.model import resolve_operation
 from iamd.security import ids
 from iamd.service.authenticate import principal_for_key
-from iamd.service.authorize import authorize
+from iamd.service.authorize import record_change
 from iamd.service.context import Call, Environment
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import Store
@@ -91,8 +91,8 @@ class QueryApi:
         operation = OPERATIONS.get((service, operation_model.name)) if operation_model else None
 
         with self.store.transaction(write=operation.writes if operation else False) as tx:
-            principal, secret = principal_for_key(tx, self.env.secrets, signed.access_key_id)
-            sigv4.verify_signature(signed, secret)
+            owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
+            sigv4.verify_signature(signed, owner.secret_access_key)
             self.env.last_used.record(signed.access_key_id, now, signed.service, signed.region)
             if resolution_error is not None:
                 raise resolution_error
@@ -102,10 +102,13 @@ class QueryApi:
                 )
             params = decode_params(operation_model, form)
             call = Call(
-                principal=principal, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
+                principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
                 source_ip=request.client.host if request.client else "", user_agent=headers.get("user-agent", ""),
                 region=signed.region, service=service, secure_transport=request.url.scheme == "https",
+                auth_epoch=owner.auth_epoch, tx=tx,
             )
-            authorize(tx, call, operation.action, operation.resource(call, params))
+            self.env.authorizer.check(tx, call, operation, params)
             result = operation.handler(tx, call, params)
+            if operation.changes_access:
+                record_change(tx, call.account_id)
         return service, encode_result(service, operation_model, result, request_id)

@@ -1,0 +1,52 @@
+"""The request context AWS evaluates conditions against: the global keys and those of the request.
+
+Keys as AWS names them in the Service Authorization Reference. aws:MultiFactorAuthPresent is absent
+for long-term access keys, as AWS documents ("BoolIfExists" policies rely on that).
+"""
+
+from __future__ import annotations
+
+from iamd.service.context import Call
+
+_PRINCIPAL_TYPES = {"root": "Account", "user": "User", "assumed-role": "AssumedRole"}
+
+
+def request_context(call: Call, params: dict, principal_tags: tuple[tuple[str, str], ...],
+                    resource_tags: list[dict] | None = None) -> dict:
+    principal = call.principal
+    context: dict = {
+        "aws:PrincipalArn": principal.arn,
+        "aws:PrincipalAccount": principal.account_id,
+        "aws:PrincipalType": _PRINCIPAL_TYPES.get(principal.kind, "User"),
+        "aws:userid": principal.id,
+        "aws:CurrentTime": call.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(call.now.timestamp())),
+        "aws:SecureTransport": "true" if call.secure_transport else "false",
+        "aws:RequestedRegion": call.region,
+        "aws:ViaAWSService": "false",
+    }
+    if principal.kind == "user":
+        context["aws:username"] = principal.name
+    if call.source_ip:
+        context["aws:SourceIp"] = call.source_ip
+    if call.user_agent:
+        context["aws:UserAgent"] = call.user_agent
+    for key, value in principal_tags:
+        context[f"aws:PrincipalTag/{key}"] = value
+    for key, value in call.session_context.items():
+        context[key] = value
+    request_tags = params.get("Tags")
+    if isinstance(request_tags, list) and request_tags and isinstance(request_tags[0], dict):
+        for tag in request_tags:
+            context[f"aws:RequestTag/{tag['Key']}"] = tag.get("Value", "")
+        context["aws:TagKeys"] = [tag["Key"] for tag in request_tags]
+    elif isinstance(params.get("TagKeys"), list):
+        context["aws:TagKeys"] = list(params["TagKeys"])
+    for tag in resource_tags or ():
+        context[f"aws:ResourceTag/{tag['Key']}"] = tag["Value"]
+        context[f"iam:ResourceTag/{tag['Key']}"] = tag["Value"]
+    if "PolicyArn" in params:
+        context["iam:PolicyARN"] = params["PolicyArn"]
+    if "PermissionsBoundary" in params:
+        context["iam:PermissionsBoundary"] = params["PermissionsBoundary"]
+    return context
