@@ -177,3 +177,88 @@ login_profiles = Table(
     Column("password_changed_at", UtcDateTime, nullable=False),
     Column("password_reset_required", Boolean, nullable=False),
 )
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("name_key", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("description", String(1000)),
+    Column("max_session_duration", Integer, nullable=False),
+    Column("assume_role_policy", Text, nullable=False),
+    Column("permissions_boundary", String(2048)),
+    Column("last_used_at", UtcDateTime),
+    Column("last_used_region", String(64)),
+    Column("service_linked", String(128)),  # the AWS service principal of a service-linked role, else NULL
+    UniqueConstraint("account_id", "name_key"),
+)
+
+instance_profiles = Table(
+    "instance_profiles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("account_id", "name_key"),
+)
+
+instance_profile_roles = Table(
+    "instance_profile_roles",
+    metadata,
+    Column("profile_id", String(32), ForeignKey("instance_profiles.id"), primary_key=True),
+    Column("role_id", String(32), ForeignKey("roles.id"), primary_key=True),
+    Index("ix_instance_profile_roles_role", "role_id"),
+)
+
+# Service-linked role deletions: DeleteServiceLinkedRole answers a task id, polled by
+# GetServiceLinkedRoleDeletionStatus.
+deletion_tasks = Table(
+    "deletion_tasks",
+    metadata,
+    Column("id", String(512), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+mfa_devices = Table(
+    "mfa_devices",
+    metadata,
+    Column("serial_number", String(256), primary_key=True),  # arn:aws:iam::ACCOUNT:mfa/PATH/NAME
+    Column("id", String(32), nullable=False, unique=True),  # for tags
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(226), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("seed", LargeBinary, nullable=False),  # sealed by security.secrets.SecretBox
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id")),  # NULL until enabled
+    Column("enabled_at", UtcDateTime),
+    Column("last_time_step", Integer),  # the newest TOTP time step accepted: no code is accepted twice
+    Index("ix_mfa_devices_user", "user_id"),
+)
+
+password_history = Table(
+    "password_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Index("ix_password_history_user", "user_id"),
+)
+
+credential_reports = Table(
+    "credential_reports",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.id"), primary_key=True),
+    Column("generated_at", UtcDateTime, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)

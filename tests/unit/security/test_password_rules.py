@@ -40,8 +40,9 @@ def test_rule(rule, password, code):
 
 def test_messages():
     assert rules.MinimumPasswordLength(12).validate("x").message == "Password should have a minimum length of 12"
-    assert rules.RequireUppercaseCharacters().validate("x").message == "Password should have at least one uppercase letter"
-    assert rules.RequireLowercaseCharacters().validate("X").message == "Password should have at least one lowercase letter"
+    upper, lower = rules.RequireUppercaseCharacters(), rules.RequireLowercaseCharacters()
+    assert upper.validate("x").message == "Password should have at least one uppercase letter"
+    assert lower.validate("X").message == "Password should have at least one lowercase letter"
     assert rules.RequireNumbers().validate("x").message == "Password should have at least one number"
     assert rules.RequireSymbols().validate("x").message == "Password should have at least one symbol"
 
