@@ -11,18 +11,24 @@ from __future__ import annotations
 from iamd.service import (
     access_keys,
     account_settings,
+    credential_report,
     groups,
     inline_policies,
+    instance_profiles,
     login_profiles,
     managed_policies,
+    mfa,
     password_policy,
+    roles,
+    service_linked_roles,
+    simulator,
     sts,
     users,
 )
 from iamd.service.declare import Operation
 
 _MODULES = (users, access_keys, groups, inline_policies, managed_policies, login_profiles, password_policy,
-            account_settings, sts)
+            account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator, sts)
 
 
 def _collect() -> dict[tuple[str, str], Operation]:
