@@ -58,6 +58,7 @@ accounts = Table(
     # Bumped by every change in the account: cached authorization data older than it is stale,
     # in this process and in every other one sharing the database.
     Column("auth_epoch", Integer, nullable=False, server_default="0"),
+    Column("root_password_hash", String(256)),  # the root user's console password (argon2id), NULL: none
 )
 
 users = Table(

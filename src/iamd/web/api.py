@@ -25,7 +25,7 @@ from iamd.protocol.encode import encode_error, encode_result
 from iamd.protocol.model import resolve_operation
 from iamd.security import ids
 from iamd.service.authenticate import principal_for_key
-from iamd.service.authorize import record_change
+from iamd.service.dispatch import execute
 from iamd.service.context import Call, Environment
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import Store
@@ -107,8 +107,5 @@ class QueryApi:
                 region=signed.region, service=service, secure_transport=request.url.scheme == "https",
                 auth_epoch=owner.auth_epoch, tx=tx,
             )
-            self.env.authorizer.check(tx, call, operation, params)
-            result = operation.handler(tx, call, params)
-            if operation.changes_access:
-                record_change(tx, call.account_id)
+            result = execute(tx, call, operation, params)
         return service, encode_result(service, operation_model, result, request_id)
