@@ -19,8 +19,7 @@ import loadgen  # noqa: E402
 
 from iamd.cli.bootstrap import open_state  # noqa: E402
 from iamd.config import Settings  # noqa: E402
-from iamd.service.context import Environment  # noqa: E402
-from iamd.service.last_used import LastUsedRecorder  # noqa: E402
+from iamd.service.runtime import new_environment  # noqa: E402
 from iamd.web.api import QueryApi  # noqa: E402
 
 KEY, SECRET = "AKIABENCHMARKROOT001", "b" * 40
@@ -39,7 +38,7 @@ def main() -> None:
     action = sys.argv[1] if len(sys.argv) > 1 else "GetUser"
     state = open_state(Settings(data_dir=tempfile.mkdtemp(), account_id="123456789012",
                                 root_access_key_id=KEY, root_secret_access_key=SECRET))
-    api = QueryApi(state.store, Environment(state.box, LastUsedRecorder(), Authorizer()))
+    api = QueryApi(state.store, new_environment(state.box))
     setup = loadgen.sign("127.0.0.1", 1, {"Action": "CreateUser", "Version": "2010-05-08", "UserName": "bob"},
                          KEY, SECRET)
     api.handle(*as_request(setup))

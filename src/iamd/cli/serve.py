@@ -9,9 +9,7 @@ import uvicorn
 
 from iamd.cli.bootstrap import open_state
 from iamd.cli.settings_flags import add_settings_flags, settings_from
-from iamd.service.authorize import Authorizer
-from iamd.service.context import Environment
-from iamd.service.last_used import LastUsedRecorder
+from iamd.service.runtime import new_environment
 from iamd.web.app import create_app
 
 
@@ -40,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     print("and with boto3:")
     print(f"  boto3.client('iam', endpoint_url='{endpoint}', region_name='us-east-1')")
     print(f"  boto3.client('sts', endpoint_url='{endpoint}', region_name='us-east-1')", flush=True)
-    env = Environment(secrets=state.box, last_used=LastUsedRecorder(), authorizer=Authorizer())
+    env = new_environment(state.box)
     app = create_app(state.store, env)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0

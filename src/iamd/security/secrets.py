@@ -12,7 +12,9 @@ import base64
 import os
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
@@ -23,7 +25,14 @@ class SecretBox:
     def __init__(self, master_key: bytes):
         if len(master_key) != 32:
             raise ValueError("the master key must be 32 bytes")
+        self._key = master_key
         self._aead = AESGCM(master_key)
+
+    def derived(self, purpose: str) -> "SecretBox":
+        """A box under a key of its own for one purpose (HKDF from the master key), so that a
+        ciphertext made for one purpose never opens as another."""
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(self._key)
+        return SecretBox(key)
 
     def seal(self, plaintext: str, bound_to: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

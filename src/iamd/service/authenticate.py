@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, select
 
-from iamd.errors import InvalidClientTokenId
+from iamd.errors import ExpiredToken, InvalidClientTokenId
 from iamd.security import ids
 from iamd.security.secrets import SecretBox
+from iamd.security.session_tokens import open_claims
 from iamd.service.context import Principal
 from iamd.store.schema import access_keys, accounts, users
+
+_EPOCH = select(accounts.c.auth_epoch).where(accounts.c.id == bindparam("account_id"))
 
 _INVALID = "The security token included in the request is invalid."
 
@@ -28,6 +32,8 @@ class KeyOwner:
     principal: Principal
     secret_access_key: str
     auth_epoch: int  # the account's change counter, read in the same query: see service/authorize.py
+    session: dict | None = None  # the claims of temporary credentials; None for a long-term key
+    session_context: dict = field(default_factory=dict)  # context keys the session carries
 
 
 def principal_for_key(tx: Connection, box: SecretBox, key_id: str) -> KeyOwner:
@@ -45,3 +51,34 @@ def principal_for_key(tx: Connection, box: SecretBox, key_id: str) -> KeyOwner:
                               id=row.user_id, name=row.name, access_key_id=row.id,
                               user_id=row.user_id, path=row.path)
     return KeyOwner(principal, secret, row.auth_epoch)
+
+
+def principal_for_session(tx: Connection, sessions: SecretBox, key_id: str, token: str | None,
+                          now: datetime) -> KeyOwner:
+    """Who holds temporary credentials: read from the sealed session token, no session table."""
+    claims = open_claims(sessions, key_id, token or "")
+    if claims is None:
+        raise InvalidClientTokenId(_INVALID)
+    if now.timestamp() >= claims["exp"]:
+        raise ExpiredToken("The security token included in the request is expired")
+    epoch = tx.scalar(_EPOCH, {"account_id": claims["a"]})
+    if epoch is None:
+        raise InvalidClientTokenId(_INVALID)
+    principal = Principal(kind=claims["k"], account_id=claims["a"], arn=claims["arn"], id=claims["id"],
+                          name=claims["n"], access_key_id=key_id, user_id=claims.get("uid"), path=claims.get("p", "/"))
+    return KeyOwner(principal, claims["s"], epoch, claims, session_context(claims, now))
+
+
+def session_context(claims: dict, now: datetime) -> dict:
+    """The context keys temporary credentials carry (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...)."""
+    context = {
+        "aws:MultiFactorAuthPresent": "true" if claims.get("mfa") else "false",
+        "aws:TokenIssueTime": datetime.utcfromtimestamp(claims["iat"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if claims.get("mfa"):
+        context["aws:MultiFactorAuthAge"] = str(max(0, int(now.timestamp()) - claims["mfa_at"]))
+    if claims.get("si"):
+        context["aws:SourceIdentity"] = claims["si"]
+    for key, value in (claims.get("tags") or {}).items():
+        context[f"aws:PrincipalTag/{key}"] = value
+    return context

@@ -22,7 +22,8 @@ from iamd.service.declare import Operation
 from iamd.service.request_context import request_context
 from iamd.store.schema import accounts, managed_policies, tags, users
 
-NEVER_DENIED = frozenset({"sts:GetCallerIdentity"})
+# AWS requires no permission for these: every authenticated caller may make them.
+NEVER_DENIED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
 
 _EXPLICIT = {
     "identity": "with an explicit deny in an identity-based policy",

@@ -33,6 +33,7 @@ class Environment:
     secrets: SecretBox
     last_used: "object"  # service.last_used.LastUsedRecorder
     authorizer: "object"  # service.authorize.Authorizer
+    sessions: SecretBox | None = None  # seals session tokens: security.session_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class Call:
     tx: object = None
     # Context keys a temporary session carries (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...).
     session_context: dict = field(default_factory=dict)
+    session: dict | None = None  # the claims of the caller's temporary credentials, if it used some
 
     @property
     def account_id(self) -> str:

@@ -1,12 +1,20 @@
-"""STS operations that need no role: GetCallerIdentity, GetAccessKeyInfo."""
+"""STS: GetCallerIdentity, GetAccessKeyInfo, GetSessionToken."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import Connection
 
+from iamd.errors import AccessDenied
 from iamd.security import ids
+from iamd.security.session_tokens import seal_claims
 from iamd.service.context import Call
 from iamd.service.declare import sts
+
+USER_MAX_SECONDS = 129_600  # 36 hours
+ROOT_MAX_SECONDS = 3_600  # AWS caps the root user's sessions at one hour
+DEFAULT_SECONDS = 43_200
 
 
 def get_caller_identity(tx: Connection, call: Call, params: dict) -> dict:
@@ -19,7 +27,45 @@ def get_access_key_info(tx: Connection, call: Call, params: dict) -> dict:
     return {"Account": ids.account_of_access_key(params["AccessKeyId"])}
 
 
+def issue_credentials(call: Call, claims: dict, seconds: int) -> dict:
+    """Temporary credentials: an ASIA key id, a secret, and the claims sealed into the session token."""
+    key_id, secret = ids.access_key_id(claims["a"], temporary=True), ids.secret_access_key()
+    issued = call.now
+    expires = issued + timedelta(seconds=seconds)
+    token = seal_claims(call.env.sessions, key_id, {
+        **claims, "s": secret, "iat": int(issued.timestamp()), "exp": int(expires.timestamp()),
+    })
+    return {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expires}
+
+
+def get_session_token(tx: Connection, call: Call, params: dict) -> dict:
+    principal = call.principal
+    if call.session is not None:
+        raise AccessDenied("Cannot call GetSessionToken with session credentials")
+    seconds = params.get("DurationSeconds", DEFAULT_SECONDS)
+    if principal.is_root:
+        seconds = min(seconds, ROOT_MAX_SECONDS)
+    mfa = _check_mfa(tx, call, params)
+    claims = {"a": principal.account_id, "k": principal.kind, "id": principal.id, "n": principal.name,
+              "uid": principal.user_id, "p": principal.path, "arn": principal.arn, "mfa": mfa}
+    if mfa:
+        claims["mfa_at"] = int(call.now.timestamp())
+    return {"Credentials": issue_credentials(call, claims, seconds)}
+
+
+def _check_mfa(tx: Connection, call: Call, params: dict) -> bool:
+    serial, code = params.get("SerialNumber"), params.get("TokenCode")
+    if serial is None and code is None:
+        return False
+    from iamd.service import mfa  # MFA devices build on users; imported where needed
+
+    if serial is None or code is None or not mfa.verify_code(tx, call, serial, code):
+        raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
+    return True
+
+
 OPERATIONS = (
     sts("GetCallerIdentity", get_caller_identity),
     sts("GetAccessKeyInfo", get_access_key_info),
+    sts("GetSessionToken", get_session_token),
 )

@@ -24,7 +24,7 @@ from iamd.protocol.decode import decode_params, parse_form
 from iamd.protocol.encode import encode_error, encode_result
 from iamd.protocol.model import resolve_operation
 from iamd.security import ids
-from iamd.service.authenticate import principal_for_key
+from iamd.service.authenticate import principal_for_key, principal_for_session
 from iamd.service.dispatch import execute
 from iamd.service.context import Call, Environment
 from iamd.service.operations import OPERATIONS
@@ -91,7 +91,10 @@ class QueryApi:
         operation = OPERATIONS.get((service, operation_model.name)) if operation_model else None
 
         with self.store.transaction(write=operation.writes if operation else False) as tx:
-            owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
+            if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
+                owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
+            else:
+                owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
             sigv4.verify_signature(signed, owner.secret_access_key)
             self.env.last_used.record(signed.access_key_id, now, signed.service, signed.region)
             if resolution_error is not None:
@@ -105,7 +108,7 @@ class QueryApi:
                 principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
                 source_ip=request.client.host if request.client else "", user_agent=headers.get("user-agent", ""),
                 region=signed.region, service=service, secure_transport=request.url.scheme == "https",
-                auth_epoch=owner.auth_epoch, tx=tx,
+                auth_epoch=owner.auth_epoch, tx=tx, session=owner.session, session_context=owner.session_context,
             )
             result = execute(tx, call, operation, params)
         return service, encode_result(service, operation_model, result, request_id)

@@ -1,0 +1,14 @@
+"""The long-lived parts every server process builds once: see service.context.Environment."""
+
+from __future__ import annotations
+
+from iamd.security.secrets import SecretBox
+from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS
+from iamd.service.authorize import Authorizer
+from iamd.service.context import Environment
+from iamd.service.last_used import LastUsedRecorder
+
+
+def new_environment(box: SecretBox) -> Environment:
+    return Environment(secrets=box, last_used=LastUsedRecorder(), authorizer=Authorizer(),
+                       sessions=box.derived(SESSION_TOKENS))
