@@ -15,7 +15,7 @@ from collections import OrderedDict
 from sqlalchemy import Connection, bindparam, select, update
 
 from iamd.errors import AccessDenied
-from iamd.policy import Decision, Request, authorize as evaluate
+from iamd.policy import Decision, PolicySet, Request, authorize as evaluate, parse_policy
 from iamd.service import principal_policies
 from iamd.service.context import Call
 from iamd.service.declare import Operation
@@ -24,6 +24,8 @@ from iamd.store.schema import accounts, managed_policies, tags, users
 
 # AWS requires no permission for these: every authenticated caller may make them.
 NEVER_DENIED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
+# Decided by their handlers, which weigh a resource-based policy too (a role's trust policy).
+AUTHORIZED_BY_HANDLER = frozenset({"sts:AssumeRole"})
 
 _EXPLICIT = {
     "identity": "with an explicit deny in an identity-based policy",
@@ -54,7 +56,7 @@ class Authorizer:
 
     def check(self, tx: Connection, call: Call, operation: Operation, params: dict) -> Decision | None:
         """Raise AccessDenied unless the caller may make this call; None when no evaluation was needed."""
-        if call.principal.is_root or operation.action in NEVER_DENIED:
+        if call.principal.is_root or operation.action in NEVER_DENIED or operation.action in AUTHORIZED_BY_HANDLER:
             return None
         resource = operation.resource(call, params)
         loaded = self.policies_of(tx, call)
@@ -68,18 +70,42 @@ class Authorizer:
 
     def policies_of(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
         principal = call.principal
-        key = (principal.account_id, principal.id)
+        # A role session's policies include its own session policies: cache per session.
+        key = (principal.account_id, principal.id, principal.access_key_id if principal.kind == "assumed-role" else "")
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None and cached[0] == call.auth_epoch:
                 self._cache.move_to_end(key)
                 return cached[1]
-        loaded = principal_policies.load_user_policies(tx, principal.account_id, principal.user_id, self.compiled)
+        if principal.kind == "assumed-role":
+            loaded = self._load_role_session(tx, call)
+        else:
+            loaded = principal_policies.load_user_policies(tx, principal.account_id, principal.user_id,
+                                                           self.compiled)
         with self._lock:
             self._cache[key] = (call.auth_epoch, loaded)
             if len(self._cache) > self._max:
                 self._cache.popitem(last=False)
         return loaded
+
+
+    def _load_role_session(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
+        from iamd.service.role_policies_loader import load_role_policies  # roles build on this module
+
+        session = call.session
+        loaded = load_role_policies(tx, call.account_id, session["rid"], self.compiled)
+        texts, arns = session.get("sp", []), session.get("spa", [])
+        policy_set = loaded.policy_set
+        if texts or arns:
+            session_policies = tuple(parse_policy(text, policy_id="SessionPolicy", policy_type="Session Policy")
+                                     for text in texts)
+            session_policies += tuple(principal_policies.managed(tx, call.account_id, arns, self.compiled))
+            policy_set = PolicySet(identity=policy_set.identity, boundary=policy_set.boundary,
+                                   session=session_policies)
+        # Session tags override the role's tags of the same key (aws:PrincipalTag).
+        session_tags = {key.lower() for key in (session.get("tags") or {})}
+        role_tags = tuple((k, v) for k, v in loaded.tags if k.lower() not in session_tags)
+        return principal_policies.PrincipalPolicies(policy_set, role_tags)
 
 
 _BUMP = update(accounts).where(accounts.c.id == bindparam("account_id")).values(auth_epoch=accounts.c.auth_epoch + 1)

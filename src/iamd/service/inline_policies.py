@@ -1,4 +1,4 @@
-"""Inline policies embedded in users and groups (roles to come): Put/Get/Delete/List{User,Group}Policy.
+"""Inline policies embedded in users, groups and roles: Put/Get/Delete/List{User,Group,Role}Policy.
 
 One small core serves every kind of holder; a ``Holder`` says how to find the entity, which size
 quota applies and how AWS words the not-found message. Roles need only
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from iamd.errors import NoSuchEntity
-from iamd.service import groups, policy_documents, resources, users
+from iamd.service import groups, policy_documents, resources, roles, users
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
@@ -41,6 +41,7 @@ class Holder:
 
 USER = Holder("user", "UserName", policy_documents.USER_INLINE_LIMIT, users.find_user)
 GROUP = Holder("group", "GroupName", policy_documents.GROUP_INLINE_LIMIT, groups.find_group)
+ROLE = Holder("role", "RoleName", policy_documents.ROLE_INLINE_LIMIT, roles.find_role)
 
 
 # The core: entity ids in, documents out. Other modules (authorization, account details) use these.
@@ -154,6 +155,24 @@ def list_group_policies(tx: Connection, call: Call, params: dict) -> dict:
     return _list(GROUP, tx, call, params)
 
 
+# Roles
+
+def put_role_policy(tx: Connection, call: Call, params: dict) -> None:
+    _put(ROLE, tx, call, params)
+
+
+def get_role_policy(tx: Connection, call: Call, params: dict) -> dict:
+    return _get(ROLE, tx, call, params)
+
+
+def delete_role_policy(tx: Connection, call: Call, params: dict) -> None:
+    _delete(ROLE, tx, call, params)
+
+
+def list_role_policies(tx: Connection, call: Call, params: dict) -> dict:
+    return _list(ROLE, tx, call, params)
+
+
 OPERATIONS = (
     iam("PutUserPolicy", put_user_policy, USER.resource_arn),
     iam("GetUserPolicy", get_user_policy, USER.resource_arn, writes=False),
@@ -163,4 +182,8 @@ OPERATIONS = (
     iam("GetGroupPolicy", get_group_policy, GROUP.resource_arn, writes=False),
     iam("DeleteGroupPolicy", delete_group_policy, GROUP.resource_arn),
     iam("ListGroupPolicies", list_group_policies, GROUP.resource_arn, writes=False),
+    iam("PutRolePolicy", put_role_policy, ROLE.resource_arn),
+    iam("GetRolePolicy", get_role_policy, ROLE.resource_arn, writes=False),
+    iam("DeleteRolePolicy", delete_role_policy, ROLE.resource_arn),
+    iam("ListRolePolicies", list_role_policies, ROLE.resource_arn, writes=False),
 )

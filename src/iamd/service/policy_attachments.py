@@ -1,6 +1,5 @@
-"""Managed policies attached to users and groups (roles share the table): AttachUserPolicy,
-DetachUserPolicy, AttachGroupPolicy, DetachGroupPolicy, ListAttachedUserPolicies,
-ListAttachedGroupPolicies, ListEntitiesForPolicy; and the lookups every managed policy operation
+"""Managed policies attached to users, groups and roles: Attach/Detach{User,Group,Role}Policy,
+ListAttached{User,Group,Role}Policies, ListEntitiesForPolicy; and the lookups every managed policy operation
 shares (an ARN as AWS parses it, a customer policy by ARN, usage counts).
 
 An attachment names its policy by ARN, since AWS managed policies live in the reference catalogue.
@@ -13,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, func, insert, select
 
 from iamd.errors import LimitExceeded, NoSuchEntity, ValidationError
-from iamd.service import policy_lookup, resources, users as user_area
+from iamd.service import policy_lookup, resources, roles as role_area, users as user_area
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
@@ -169,6 +168,22 @@ def detach_group_policy(tx: Connection, call: Call, params: dict) -> None:
     detach(tx, group.id, params["PolicyArn"])
 
 
+def role_resource(call: Call, params: dict) -> str:
+    return role_area.resource_arn(call, params)
+
+
+def attach_role_policy(tx: Connection, call: Call, params: dict) -> None:
+    check_arn(params["PolicyArn"])
+    role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    attach(tx, call, "role", role.id, params["PolicyArn"])
+
+
+def detach_role_policy(tx: Connection, call: Call, params: dict) -> None:
+    check_arn(params["PolicyArn"])
+    role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    detach(tx, role.id, params["PolicyArn"])
+
+
 def _page_by_key(items: list[tuple[str, object]], params: dict) -> tuple[list, dict]:
     """Page over (sort key, item) pairs sorted by key; the marker holds the last key given."""
     max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
@@ -207,6 +222,11 @@ def list_attached_user_policies(tx: Connection, call: Call, params: dict) -> dic
 def list_attached_group_policies(tx: Connection, call: Call, params: dict) -> dict:
     group = find_group(tx, call.account_id, params["GroupName"])
     return _list_attached(tx, group.id, params)
+
+
+def list_attached_role_policies(tx: Connection, call: Call, params: dict) -> dict:
+    role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    return _list_attached(tx, role.id, params)
 
 
 # ---- ListEntitiesForPolicy ----------------------------------------------------------------------------
@@ -280,5 +300,8 @@ OPERATIONS = (
     iam("DetachGroupPolicy", detach_group_policy, group_resource),
     iam("ListAttachedUserPolicies", list_attached_user_policies, user_resource, writes=False),
     iam("ListAttachedGroupPolicies", list_attached_group_policies, group_resource, writes=False),
+    iam("AttachRolePolicy", attach_role_policy, role_resource),
+    iam("DetachRolePolicy", detach_role_policy, role_resource),
+    iam("ListAttachedRolePolicies", list_attached_role_policies, role_resource, writes=False),
     iam("ListEntitiesForPolicy", list_entities_for_policy, policy_resource, writes=False),
 )

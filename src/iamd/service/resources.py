@@ -10,9 +10,9 @@ from sqlalchemy import bindparam, select
 
 from iamd.security import ids
 from iamd.service.context import Call
-from iamd.store.schema import groups, users
+from iamd.store.schema import groups, instance_profiles, roles, users
 
-_TABLES = {"user": users, "group": groups}
+_TABLES = {"user": users, "group": groups, "role": roles, "instance-profile": instance_profiles}
 _PATH_QUERIES = {
     kind: select(table.c.path).where(table.c.account_id == bindparam("account_id"),
                                      table.c.name_key == bindparam("key"))

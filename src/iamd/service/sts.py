@@ -10,7 +10,7 @@ from iamd.errors import AccessDenied
 from iamd.security import ids
 from iamd.security.session_tokens import seal_claims
 from iamd.service.context import Call
-from iamd.service.declare import sts
+from iamd.service.declare import Operation, sts
 
 USER_MAX_SECONDS = 129_600  # 36 hours
 ROOT_MAX_SECONDS = 3_600  # AWS caps the root user's sessions at one hour
@@ -64,8 +64,19 @@ def _check_mfa(tx: Connection, call: Call, params: dict) -> bool:
     return True
 
 
+def _assume_role(tx: Connection, call: Call, params: dict) -> dict:
+    from iamd.service.assume_role import assume_role  # roles build on STS's credentials
+
+    return assume_role(tx, call, params)
+
+
+def _role_arn(call: Call, params: dict) -> str:
+    return params["RoleArn"]
+
+
 OPERATIONS = (
     sts("GetCallerIdentity", get_caller_identity),
+    Operation("sts", "AssumeRole", _assume_role, _role_arn, writes=True, changes_access=False),
     sts("GetAccessKeyInfo", get_access_key_info),
     sts("GetSessionToken", get_session_token),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
+from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.security import ids
 from iamd.service import boundaries, resources, tags as tagging
 from iamd.service.context import Call
@@ -90,6 +90,8 @@ def get_user(tx: Connection, call: Call, params: dict) -> dict:
     if name is None:
         if call.principal.is_root:
             return {"User": root_user(tx, call)}
+        if call.principal.kind != "user":
+            raise ValidationError("Must specify userName when calling with non-User credentials")
         name = call.principal.name
     row = find_user(tx, call.account_id, name)
     return {"User": describe(row, tagging.list_tags(tx, row.id))}

@@ -1,0 +1,137 @@
+"""STS AssumeRole: the trust policy and the caller's own policies decide, then a role session.
+
+Same account: the role's trust policy naming the caller is enough (a resource-based policy); a trust
+policy naming the account defers to the caller's identity policies. Across accounts both sides must
+allow. The session's permissions are the role's, narrowed by session policies (Policy, PolicyArns).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+
+from sqlalchemy import Connection
+
+from iamd.errors import AccessDenied, InvalidParameterValue, NoSuchEntity, ValidationError
+from iamd.policy import PolicySet, Request, authorize as evaluate, parse_policy
+from iamd.service import policy_documents, policy_lookup, roles, sts
+from iamd.service.context import Call
+from iamd.service.request_context import request_context
+
+CHAINED_MAX_SECONDS = 3_600
+_ROLE_ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
+_PACKED_LIMIT = 2048  # bytes of compressed session policies and tags that fill 100% (an approximation)
+
+
+def assume_role(tx: Connection, call: Call, params: dict) -> dict:
+    caller = call.principal
+    role_arn = params["RoleArn"]
+    if not _ROLE_ARN.match(role_arn):
+        raise ValidationError(f"{role_arn} is invalid")
+    if caller.is_root:
+        raise AccessDenied("Roles may not be assumed by root accounts.")
+    session_name = params["RoleSessionName"]
+    new_tags = _session_tags(call, params)
+    session_policy_text = params.get("Policy")
+    if session_policy_text is not None:
+        policy_documents.check_document(session_policy_text)
+    policy_arns = [entry["arn"] for entry in params.get("PolicyArns", [])]
+    for arn in policy_arns:
+        if not policy_lookup.is_policy_arn(arn):
+            raise ValidationError(f"ARN {arn} is not valid.")
+    mfa = sts._check_mfa(tx, call, params) if "SerialNumber" in params or "TokenCode" in params else None
+    denied = AccessDenied(f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}")
+    role = roles.find_role_by_arn(tx, role_arn)
+    if role is None:
+        raise denied
+    if not _allowed(tx, call, role, role_arn, params, new_tags, mfa):
+        raise denied
+    chained = caller.kind == "assumed-role"
+    seconds = params.get("DurationSeconds", 3600)
+    if chained and seconds > CHAINED_MAX_SECONDS:
+        raise ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
+                              "role chaining.")
+    if seconds > role.max_session_duration:
+        raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+    for arn in policy_arns:
+        if not policy_lookup.exists(tx, role.account_id, arn):
+            raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+    session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
+    assumed_id = f"{role.id}:{session_name}"
+    mfa_now = mfa if mfa is not None else bool(call.session and call.session.get("mfa"))
+    claims = {"a": role.account_id, "k": "assumed-role", "id": assumed_id, "n": session_name, "p": role.path,
+              "arn": session_arn, "rid": role.id, "rn": role.name, "mfa": mfa_now, "chain": chained,
+              "tags": new_tags["all"], "tt": new_tags["transitive"],
+              "sp": [session_policy_text] if session_policy_text else [], "spa": policy_arns}
+    if mfa_now:
+        claims["mfa_at"] = int(call.now.timestamp()) if mfa else call.session.get("mfa_at")
+    if "SourceIdentity" in params:
+        claims["si"] = params["SourceIdentity"]
+    elif call.session and call.session.get("si"):
+        claims["si"] = call.session["si"]
+    roles.record_role_use(tx, role.id, call.now, call.region)
+    result = {"Credentials": sts.issue_credentials(call, claims, seconds),
+              "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": session_arn}}
+    if session_policy_text is not None or policy_arns or new_tags["all"]:
+        result["PackedPolicySize"] = _packed_size(session_policy_text, policy_arns, new_tags["all"])
+    if "si" in claims:
+        result["SourceIdentity"] = claims["si"]
+    return result
+
+
+def _allowed(tx, call: Call, role, role_arn: str, params: dict, new_tags: dict, mfa: bool | None) -> bool:
+    """The role's trust policy and (across accounts, or when it names only the account) the caller's policies."""
+    caller = call.principal
+    loaded = call.env.authorizer.policies_of(tx, call)
+    trust = parse_policy(role.assume_role_policy, policy_id="TrustPolicy", policy_type="Trust Policy")
+    context = request_context(call, params, loaded.tags)
+    for key, value in new_tags["request"].items():
+        context[f"aws:RequestTag/{key}"] = value
+    if new_tags["request"]:
+        context["aws:TagKeys"] = list(new_tags["request"])
+    if new_tags["transitive_request"]:
+        context["sts:TransitiveTagKeys"] = new_tags["transitive_request"]
+    if "ExternalId" in params:
+        context["sts:ExternalId"] = params["ExternalId"]
+    if "SourceIdentity" in params:
+        context["sts:SourceIdentity"] = params["SourceIdentity"]
+    context["sts:RoleSessionName"] = params["RoleSessionName"]
+    if mfa is not None:
+        context["aws:MultiFactorAuthPresent"] = "true" if mfa else "false"
+    same_account = role.account_id == caller.account_id
+    aliases = ()
+    if caller.kind == "assumed-role" and call.session:
+        aliases = (f"arn:aws:iam::{caller.account_id}:role{call.session.get('p', '/')}{call.session['rn']}",)
+    request = Request(action="sts:AssumeRole", resource=role_arn, context=context, principal_arn=caller.arn,
+                      principal_account=caller.account_id, principal_aliases=aliases)
+    policy_set = PolicySet(identity=loaded.policy_set.identity, boundary=loaded.policy_set.boundary,
+                           session=loaded.policy_set.session, resource=(trust,), resource_alone_grants=same_account)
+    return evaluate(request, policy_set).allowed
+
+
+def _session_tags(call: Call, params: dict) -> dict:
+    """Session tags: the requested ones and those passed on transitively by a chaining session."""
+    requested = params.get("Tags", [])
+    keys = [tag["Key"].lower() for tag in requested]
+    if len(set(keys)) != len(keys):
+        raise InvalidParameterValue("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    transitive = params.get("TransitiveTagKeys", [])
+    if any(key.lower() not in keys for key in transitive):
+        raise InvalidParameterValue("The specified transitive tag key must be included in the requested tags.")
+    inherited_keys = [key for key in (call.session or {}).get("tt", [])]
+    inherited = {key: call.session["tags"][key] for key in inherited_keys if key in call.session.get("tags", {})}
+    if any(key.lower() in {k.lower() for k in inherited} for key in keys):
+        raise InvalidParameterValue("One of the specified transitive tag keys can't be set because it conflicts "
+                                    "with a transitive tag key from the calling session.")
+    request_tags = {tag["Key"]: tag.get("Value", "") for tag in requested}
+    return {"request": request_tags, "transitive_request": list(transitive),
+            "all": {**inherited, **request_tags}, "transitive": [*inherited_keys, *transitive]}
+
+
+def _packed_size(policy_text: str | None, policy_arns: list[str], session_tags: dict) -> int:
+    """AWS reports how full the packed session policies and tags are, in percent; an approximation."""
+    packed = json.dumps([json.loads(policy_text) if policy_text else None, policy_arns, session_tags],
+                        separators=(",", ":")).encode()
+    return max(1, math.ceil(len(zlib.compress(packed, 9)) * 100 / _PACKED_LIMIT))
