@@ -60,7 +60,8 @@ class Authorizer:
             return None
         resource = operation.resource(call, params)
         loaded = self.policies_of(tx, call)
-        context = request_context(call, params, loaded.tags, resource_tags(tx, call.account_id, resource))
+        tags_of_resource = resource_tags(tx, call.account_id, resource) if loaded.uses_resource_tags else None
+        context = request_context(call, params, loaded.tags, tags_of_resource)
         request = Request(action=operation.action, resource=resource, context=context,
                           principal_arn=call.principal.arn, principal_account=call.account_id)
         decision = evaluate(request, loaded.policy_set)

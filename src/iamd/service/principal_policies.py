@@ -7,13 +7,14 @@ its permissions boundary, when set, is one managed policy. Managed policies are 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, select
 
-from iamd.policy import Policy, PolicySet, parse_policy
+from iamd.policy import Policy, PolicySet, context_keys, parse_policy
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.service import policy_lookup
 from iamd.store.schema import group_members, inline_policies, managed_policies, policy_attachments, policy_versions, tags, users
@@ -23,6 +24,12 @@ from iamd.store.schema import group_members, inline_policies, managed_policies, 
 class PrincipalPolicies:
     policy_set: PolicySet
     tags: tuple[tuple[str, str], ...]  # the principal's tags, for aws:PrincipalTag/*
+
+    @functools.cached_property
+    def uses_resource_tags(self) -> bool:
+        """Whether any policy reads the target's tags: only then does a request pay to load them."""
+        policies = [*self.policy_set.identity, *(self.policy_set.boundary or ()), *(self.policy_set.session or ())]
+        return any(key.lower().startswith(("aws:resourcetag/", "iam:resourcetag/")) for key in context_keys(policies))
 
 
 class CompiledManagedPolicies:
