@@ -16,6 +16,7 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── EntityAlreadyExists        409
     ├── DeleteConflict             409
     ├── LimitExceeded              409
+    ├── UnmodifiableEntity         400  a service-linked role, changed by hand
     ├── AccessDenied               403
     ├── PasswordPolicyViolation    400
     ├── Authentication errors      403  MissingAuthenticationToken, IncompleteSignature,
@@ -104,6 +105,10 @@ class PasswordPolicyViolation(AwsError):
 
 class InvalidAuthenticationCode(AwsError):
     code, status = "InvalidAuthenticationCode", 403
+
+
+class UnmodifiableEntity(AwsError):
+    code, status = "UnmodifiableEntity", 400
 
 
 class EntityTemporarilyUnmodifiable(AwsError):

@@ -110,3 +110,17 @@ def test_service_linked_roles_through_the_aws_cli(server):
     task = aws_json(server, "iam", "delete-service-linked-role", "--role-name", role["RoleName"])["DeletionTaskId"]
     assert aws_json(server, "iam", "get-service-linked-role-deletion-status", "--deletion-task-id", task) == {
         "Status": "SUCCEEDED"}
+
+
+def test_a_service_linked_role_is_not_changed_by_hand(iam):
+    tail = suffix()
+    name = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix=tail)["Role"]["RoleName"]
+    protected = ("UnmodifiableEntity", f"Cannot perform the operation on the protected role '{name}' - this role is "
+                 "only modifiable by AWS", 400)
+    document = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+    assert raises(iam.put_role_policy, RoleName=name, PolicyName="mine", PolicyDocument=document) == protected
+    assert raises(iam.attach_role_policy, RoleName=name,
+                  PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess") == protected
+    assert raises(iam.update_assume_role_policy, RoleName=name, PolicyDocument=document) == protected
+    assert raises(iam.delete_role, RoleName=name) == protected
+    iam.delete_service_linked_role(RoleName=name)

@@ -31,6 +31,7 @@ class Holder:
     name_param: str  # "UserName"
     limit: int  # all the entity's inline policies together, whitespace not counted
     find: Callable  # (tx, account_id, name) -> row with .id and .name, raising NoSuchEntity
+    find_for_change: Callable | None = None  # as find, for Put/Delete; refuses what may not change
 
     def policy_not_found(self, policy_name: str) -> NoSuchEntity:
         return NoSuchEntity(f"The {self.kind} policy with name {policy_name} cannot be found.")
@@ -41,7 +42,7 @@ class Holder:
 
 USER = Holder("user", "UserName", policy_documents.USER_INLINE_LIMIT, users.find_user)
 GROUP = Holder("group", "GroupName", policy_documents.GROUP_INLINE_LIMIT, groups.find_group)
-ROLE = Holder("role", "RoleName", policy_documents.ROLE_INLINE_LIMIT, roles.find_role)
+ROLE = Holder("role", "RoleName", policy_documents.ROLE_INLINE_LIMIT, roles.find_role, roles.find_modifiable_role)
 
 
 # The core: entity ids in, documents out. Other modules (authorization, account details) use these.
@@ -99,7 +100,7 @@ def drop_all(tx: Connection, entity_id: str) -> None:
 # Generic handlers, parametrized by holder.
 
 def _put(holder: Holder, tx: Connection, call: Call, params: dict) -> None:
-    entity = holder.find(tx, call.account_id, params[holder.name_param])
+    entity = (holder.find_for_change or holder.find)(tx, call.account_id, params[holder.name_param])
     put(tx, holder, entity, params["PolicyName"], params["PolicyDocument"])
 
 
@@ -110,7 +111,7 @@ def _get(holder: Holder, tx: Connection, call: Call, params: dict) -> dict:
 
 
 def _delete(holder: Holder, tx: Connection, call: Call, params: dict) -> None:
-    entity = holder.find(tx, call.account_id, params[holder.name_param])
+    entity = (holder.find_for_change or holder.find)(tx, call.account_id, params[holder.name_param])
     remove(tx, holder, entity.id, params["PolicyName"])
 
 

@@ -174,13 +174,13 @@ def role_resource(call: Call, params: dict) -> str:
 
 def attach_role_policy(tx: Connection, call: Call, params: dict) -> None:
     check_arn(params["PolicyArn"])
-    role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    role = role_area.find_modifiable_role(tx, call.account_id, params["RoleName"])
     attach(tx, call, "role", role.id, params["PolicyArn"])
 
 
 def detach_role_policy(tx: Connection, call: Call, params: dict) -> None:
     check_arn(params["PolicyArn"])
-    role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    role = role_area.find_modifiable_role(tx, call.account_id, params["RoleName"])
     detach(tx, role.id, params["PolicyArn"])
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity, UnmodifiableEntity
 from iamd.security import ids
 from iamd.service import boundaries, policy_documents, resources, tags as tagging
 from iamd.service.context import Call
@@ -39,6 +39,15 @@ def find_role(tx: Connection, account_id: str, name: str):
     row = tx.execute(_FIND_ROLE, {"account_id": account_id, "key": name.lower()}).first()
     if row is None:
         raise not_found(name)
+    return row
+
+
+def find_modifiable_role(tx: Connection, account_id: str, name: str):
+    """The role, for an operation that changes it: a service-linked role is AWS's to change."""
+    row = find_role(tx, account_id, name)
+    if row.service_linked:
+        raise UnmodifiableEntity(f"Cannot perform the operation on the protected role '{row.name}' - "
+                                 "this role is only modifiable by AWS")
     return row
 
 
@@ -174,7 +183,7 @@ def update_role_description(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def update_assume_role_policy(tx: Connection, call: Call, params: dict) -> None:
-    row = find_role(tx, call.account_id, params["RoleName"])
+    row = find_modifiable_role(tx, call.account_id, params["RoleName"])
     check_trust_policy(params["PolicyDocument"])
     tx.execute(update(roles).where(roles.c.id == row.id).values(assume_role_policy=params["PolicyDocument"]))
     return None
@@ -201,7 +210,7 @@ def remove_role(tx: Connection, role_id: str) -> None:
 
 
 def delete_role(tx: Connection, call: Call, params: dict) -> None:
-    row = find_role(tx, call.account_id, params["RoleName"])
+    row = find_modifiable_role(tx, call.account_id, params["RoleName"])
     check_deletable(tx, row.id)
     remove_role(tx, row.id)
     return None
