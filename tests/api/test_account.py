@@ -240,3 +240,28 @@ def test_authorization_details_through_the_aws_cli(server, account, unique):
     assert done.returncode == 0, done.stderr
     page = json.loads(done.stdout)
     assert len(page["UserDetailList"]) == 1 and "NextToken" in page
+
+
+def test_roles_in_authorization_details_and_summary(server, new_account):
+    created = new_account()
+    iam_b = client(server, "iam", created["aws_access_key_id"], created["aws_secret_access_key"])
+    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    iam_b.create_role(RoleName="app", AssumeRolePolicyDocument=trust, Tags=[{"Key": "tier", "Value": "web"}])
+    iam_b.put_role_policy(RoleName="app", PolicyName="inline", PolicyDocument=trust.replace(
+        '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"', '"Action":"s3:*","Resource":"*"'))
+    iam_b.attach_role_policy(RoleName="app", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam_b.create_instance_profile(InstanceProfileName="app-profile")
+    iam_b.add_role_to_instance_profile(InstanceProfileName="app-profile", RoleName="app")
+    details = iam_b.get_account_authorization_details(Filter=["Role"])["RoleDetailList"]
+    assert len(details) == 1
+    role = details[0]
+    assert role["RoleName"] == "app" and role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "ec2.amazonaws.com"}
+    assert [p["PolicyName"] for p in role["RolePolicyList"]] == ["inline"]
+    assert role["AttachedManagedPolicies"] == [{"PolicyName": "ReadOnlyAccess",
+                                                "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]
+    assert [p["InstanceProfileName"] for p in role["InstanceProfileList"]] == ["app-profile"]
+    assert role["Tags"] == [{"Key": "tier", "Value": "web"}]
+    assert "MaxSessionDuration" not in role
+    summary = iam_b.get_account_summary()["SummaryMap"]
+    assert summary["Roles"] == 1 and summary["InstanceProfiles"] == 1

@@ -13,21 +13,23 @@ from sqlalchemy import Connection, and_, func, select, update
 from iamd.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.security import ids
-from iamd.service import boundaries
+from iamd.service import boundaries, instance_profiles as instance_profile_area, roles as role_area
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
 from iamd.service.tags import list_tags
-from iamd.store import schema
 from iamd.store.schema import (
     access_keys,
     accounts,
     group_members,
     groups,
     inline_policies,
+    instance_profiles,
     managed_policies,
+    mfa_devices,
     policy_attachments,
     policy_versions,
+    roles,
     users,
 )
 
@@ -90,13 +92,6 @@ def _count(tx: Connection, table, *where) -> int:
     return tx.scalar(select(func.count()).select_from(table).where(*where)) or 0
 
 
-def _count_table(tx: Connection, name: str, account_id: str) -> int:
-    """Rows of a per-account table that may not exist yet in this schema (0 until it does)."""
-    table = schema.metadata.tables.get(name)
-    if table is None or "account_id" not in table.c:
-        return 0
-    return _count(tx, table, table.c.account_id == account_id)
-
 
 def get_account_summary(tx: Connection, call: Call, params: dict) -> dict:
     account = call.account_id
@@ -104,17 +99,18 @@ def get_account_summary(tx: Connection, call: Call, params: dict) -> dict:
     summary.update(
         Users=_count(tx, users, users.c.account_id == account),
         Groups=_count(tx, groups, groups.c.account_id == account),
-        Roles=_count_table(tx, "roles", account),
-        InstanceProfiles=_count_table(tx, "instance_profiles", account),
-        ServerCertificates=_count_table(tx, "server_certificates", account),
-        Providers=_count_table(tx, "saml_providers", account) + _count_table(tx, "oidc_providers", account),
+        Roles=_count(tx, roles, roles.c.account_id == account),
+        InstanceProfiles=_count(tx, instance_profiles, instance_profiles.c.account_id == account),
+        ServerCertificates=0,  # server certificates and identity providers are not served yet
+        Providers=0,
         Policies=_count(tx, managed_policies, managed_policies.c.account_id == account),
         # Each attachment of a managed policy (customer or AWS managed) puts one policy version in use.
         PolicyVersionsInUse=_count(tx, policy_attachments, policy_attachments.c.account_id == account),
-        MFADevices=0,
-        MFADevicesInUse=0,
-        AccountMFAEnabled=0,
-        AccountPasswordPresent=0,
+        MFADevices=_count(tx, mfa_devices, mfa_devices.c.account_id == account),
+        MFADevicesInUse=_count(tx, mfa_devices, mfa_devices.c.account_id == account, mfa_devices.c.user_id.isnot(None)),
+        AccountMFAEnabled=0,  # the root user has no MFA device in iamd
+        AccountPasswordPresent=1 if tx.scalar(select(accounts.c.root_password_hash)
+                                              .where(accounts.c.id == account)) else 0,
         AccountSigningCertificatesPresent=0,
         AccountAccessKeysPresent=1 if _count(tx, access_keys, access_keys.c.account_id == account,
                                              access_keys.c.user_id.is_(None)) else 0,
@@ -170,7 +166,21 @@ def _group_details(tx: Connection, call: Call, after: str | None, limit: int) ->
 
 
 def _role_details(tx: Connection, call: Call, after: str | None, limit: int) -> list[tuple[str, dict]]:
-    return []  # the store has no roles yet
+    query = select(roles).where(roles.c.account_id == call.account_id)
+    if after is not None:
+        query = query.where(roles.c.name_key > after)
+    out = []
+    for row in tx.execute(query.order_by(roles.c.name_key).limit(limit)).all():
+        described = role_area.describe(row)
+        detail = {key: described[key] for key in ("Path", "RoleName", "RoleId", "Arn", "CreateDate",
+                                                  "AssumeRolePolicyDocument")}
+        detail.update(InstanceProfileList=instance_profile_area.profiles_of_role(tx, row.id),
+                      RolePolicyList=_inline(tx, row.id), AttachedManagedPolicies=_attached(tx, row.id))
+        if row.permissions_boundary:
+            detail["PermissionsBoundary"] = described["PermissionsBoundary"]
+        detail.update(Tags=list_tags(tx, row.id), RoleLastUsed=described["RoleLastUsed"])
+        out.append((row.name_key, detail))
+    return out
 
 
 def _attachment_count(tx: Connection, account_id: str, arn: str) -> int:
@@ -179,7 +189,8 @@ def _attachment_count(tx: Connection, account_id: str, arn: str) -> int:
 
 
 def _boundary_count(tx: Connection, account_id: str, arn: str) -> int:
-    return _count(tx, users, users.c.account_id == account_id, users.c.permissions_boundary == arn)
+    return (_count(tx, users, users.c.account_id == account_id, users.c.permissions_boundary == arn)
+            + _count(tx, roles, roles.c.account_id == account_id, roles.c.permissions_boundary == arn))
 
 
 def _version_number(version_id: str) -> int:
