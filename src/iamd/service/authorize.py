@@ -71,8 +71,9 @@ class Authorizer:
 
     def policies_of(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
         principal = call.principal
-        # A role session's policies include its own session policies: cache per session.
-        key = (principal.account_id, principal.id, principal.access_key_id if principal.kind == "assumed-role" else "")
+        # A session's policies include its own session policies: cache those per session.
+        per_session = principal.kind in ("assumed-role", "federated-user")
+        key = (principal.account_id, principal.id, principal.access_key_id if per_session else "")
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None and cached[0] == call.auth_epoch:
@@ -80,6 +81,8 @@ class Authorizer:
                 return cached[1]
         if principal.kind == "assumed-role":
             loaded = self._load_role_session(tx, call)
+        elif principal.kind == "federated-user":
+            loaded = self._load_federated_session(tx, call)
         else:
             loaded = principal_policies.load_user_policies(tx, principal.account_id, principal.user_id,
                                                            self.compiled)
@@ -90,19 +93,31 @@ class Authorizer:
         return loaded
 
 
+    def _session_policies(self, tx: Connection, call: Call) -> tuple:
+        session = call.session
+        compiled = tuple(parse_policy(text, policy_id="SessionPolicy", policy_type="Session Policy")
+                         for text in session.get("sp", []))
+        return compiled + tuple(principal_policies.managed(tx, call.account_id, session.get("spa", []), self.compiled))
+
+    def _load_federated_session(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
+        """The federating user's policies, narrowed by the session policies (none: nothing allowed)."""
+        user_id = call.session.get("uid")
+        if user_id is None:  # federated by the root user: session policies alone, within the account
+            return principal_policies.PrincipalPolicies(PolicySet(identity=self._session_policies(tx, call)), ())
+        loaded = principal_policies.load_user_policies(tx, call.account_id, user_id, self.compiled)
+        policy_set = PolicySet(identity=loaded.policy_set.identity, boundary=loaded.policy_set.boundary,
+                               session=self._session_policies(tx, call))
+        return principal_policies.PrincipalPolicies(policy_set, loaded.tags)
+
     def _load_role_session(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
         from iamd.service.role_policies_loader import load_role_policies  # roles build on this module
 
         session = call.session
         loaded = load_role_policies(tx, call.account_id, session["rid"], self.compiled)
-        texts, arns = session.get("sp", []), session.get("spa", [])
         policy_set = loaded.policy_set
-        if texts or arns:
-            session_policies = tuple(parse_policy(text, policy_id="SessionPolicy", policy_type="Session Policy")
-                                     for text in texts)
-            session_policies += tuple(principal_policies.managed(tx, call.account_id, arns, self.compiled))
+        if session.get("sp") or session.get("spa"):
             policy_set = PolicySet(identity=policy_set.identity, boundary=policy_set.boundary,
-                                   session=session_policies)
+                                   session=self._session_policies(tx, call))
         # Session tags override the role's tags of the same key (aws:PrincipalTag).
         session_tags = {key.lower() for key in (session.get("tags") or {})}
         role_tags = tuple((k, v) for k, v in loaded.tags if k.lower() not in session_tags)

@@ -74,9 +74,23 @@ def _role_arn(call: Call, params: dict) -> str:
     return params["RoleArn"]
 
 
+def _get_federation_token(tx: Connection, call: Call, params: dict) -> dict:
+    from iamd.service.federation import get_federation_token  # federation builds on STS's credentials
+
+    return get_federation_token(tx, call, params)
+
+
+def _federated_user_arn(call: Call, params: dict) -> str:
+    from iamd.service.federation import federated_user_arn
+
+    return federated_user_arn(call.account_id, params["Name"])
+
+
 OPERATIONS = (
     sts("GetCallerIdentity", get_caller_identity),
     Operation("sts", "AssumeRole", _assume_role, _role_arn, writes=True, changes_access=False),
     sts("GetAccessKeyInfo", get_access_key_info),
     sts("GetSessionToken", get_session_token),
+    Operation("sts", "GetFederationToken", _get_federation_token, _federated_user_arn, writes=False,
+              changes_access=False),
 )
