@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/iamd serve
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_api.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 
@@ -19,6 +19,8 @@ class Settings:
     root_secret_access_key: str = ""
     master_key: str = ""  # default: master.key in data_dir
     log_level: str = "info"
+    # The root user's console password, hashed into the first account at first start (never logged).
+    root_password: str = field(default="", repr=False)
 
     @property
     def data_path(self) -> Path:

@@ -111,6 +111,10 @@ class UnmodifiableEntity(AwsError):
     code, status = "UnmodifiableEntity", 400
 
 
+class InvalidUserType(AwsError):
+    code, status = "InvalidUserType", 400
+
+
 class EntityTemporarilyUnmodifiable(AwsError):
     code, status = "EntityTemporarilyUnmodifiable", 409
 

@@ -110,3 +110,33 @@ def test_long_term_keys_do_not_carry_mfa(server, iam, new_user):
     credentials = client(server, "sts", key_id, secret).get_session_token(DurationSeconds=900)["Credentials"]
     with pytest.raises(ClientError):
         session_client(server, credentials).list_users()
+
+
+def test_mfa_session_satisfies_an_mfa_condition(server, iam, new_user, unique):
+    import pyotp
+
+    name, key_id, secret = new_user()
+    iam.put_user_policy(UserName=name, PolicyName="mfa-only", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+                                                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}))
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=unique("mfa"))["VirtualMFADevice"]
+    otp = pyotp.TOTP(device["Base32StringSeed"].decode())
+    step = int(time.time() // 30)
+    iam.enable_mfa_device(UserName=name, SerialNumber=device["SerialNumber"],
+                          AuthenticationCode1=otp.generate_otp(step - 1), AuthenticationCode2=otp.generate_otp(step))
+    sts = client(server, "sts", key_id, secret)
+    with pytest.raises(ClientError) as excinfo:
+        client(server, "iam", key_id, secret).list_users()  # the long-term key: no MFA in its context
+    assert error_of(excinfo)[0] == "AccessDenied"
+    with pytest.raises(ClientError) as excinfo:
+        sts.get_session_token(DurationSeconds=900, SerialNumber=device["SerialNumber"], TokenCode="000000")
+    assert error_of(excinfo) == ("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass "
+                                 "code.", 403)
+    # The enable call used the codes up to now; the next step's code is new.
+    time.sleep(max(0.0, (step + 1) * 30 - time.time() + 0.5))
+    with_mfa = sts.get_session_token(DurationSeconds=900, SerialNumber=device["SerialNumber"],
+                                     TokenCode=otp.now())["Credentials"]
+    session_client(server, with_mfa).list_users(MaxItems=1)
+    without_mfa = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    with pytest.raises(ClientError):
+        session_client(server, without_mfa).list_users(MaxItems=1)

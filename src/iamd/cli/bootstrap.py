@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 
 from iamd.config import Settings
+from iamd.errors import NoSuchEntity
+from iamd.security import password_rules, passwords
 from iamd.security.secrets import SecretBox, load_master_key
 from iamd.service import accounts
 from iamd.store import migrate
 from iamd.store.database import Store
-from iamd.store.schema import access_keys
+from iamd.store.schema import access_keys, accounts as accounts_table
 
 
 @dataclass
@@ -38,7 +40,28 @@ def open_state(settings: Settings, create_first_account: bool = True) -> State:
                     root_access_key_id=settings.root_access_key_id or None,
                     root_secret_access_key=settings.root_secret_access_key or None,
                 )
+                if settings.root_password:
+                    set_root_password(tx, new_account.account_id, settings.root_password)
     return State(store, box, new_account)
+
+
+def root_password_problems(password: str) -> list[str]:
+    """Why ``password`` cannot be a root password: AWS's default rules (8+ characters, 3 of 4 classes)."""
+    failures = password_rules.check_password(password, None)
+    if len(password) > 128:
+        failures.append(password_rules.Failure("password_too_long", "Password should have at most 128 characters"))
+    return [failure.message for failure in failures]
+
+
+def set_root_password(tx: Connection, account_id: str, password: str) -> None:
+    """Hash ``password`` (argon2id, ``security.passwords``) into the account's root console password."""
+    problems = root_password_problems(password)
+    if problems:
+        raise SystemExit("iamd: the root password is too weak: " + "; ".join(problems))
+    done = tx.execute(update(accounts_table).where(accounts_table.c.id == account_id)
+                      .values(root_password_hash=passwords.hash_password(password)))
+    if done.rowcount == 0:
+        raise NoSuchEntity(f"The account {account_id} cannot be found.")
 
 
 def _check_master_key(store: Store, box: SecretBox) -> None:

@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
             print("iamd: the root user's access key (shown only now):")
             print(f"  aws_access_key_id     = {created.root_access_key_id}")
             print(f"  aws_secret_access_key = {created.root_secret_access_key}")
+    print(f"Web console: {endpoint}/console/signin/<account alias or id>")
     print("Use it with the aws CLI:")
     print(f"  aws --endpoint-url {endpoint} iam list-users")
     print("and with boto3:")

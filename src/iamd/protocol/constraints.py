@@ -38,6 +38,12 @@ VIOLATION_ORDER: dict[str, tuple[str, ...]] = {
 
 ECHOING_SERVICES = frozenset({"sts"})
 
+# Members whose pattern failure AWS words on its own, as recorded, instead of the generic message.
+PATTERN_MESSAGES: dict[tuple[str, str], str] = {
+    ("CreateVirtualMFADevice", "Path"): "The specified value for path is invalid. It must begin and end with / and "
+                                        "contain only alphanumeric characters and/or / characters.",
+}
+
 Checker = Callable[[Any, str, list], None]
 
 
@@ -284,4 +290,14 @@ def violations(operation: OperationModel, params: dict) -> list[str]:
 
 def check_constraints(operation: OperationModel, params: dict) -> None:
     """Raise one ``ValidationError`` naming every violation, or return None."""
-    raise_violations(violations(operation, params))
+    found = violations(operation, params)
+    for (operation_name, member), wording in PATTERN_MESSAGES.items():
+        if operation_name != operation.name or not isinstance(params.get(member), str):
+            continue
+        shape = operation.input_shape.members[member]
+        pattern = shape.metadata.get("pattern")
+        wire = lower_first(member)
+        if pattern and not java_pattern(pattern).fullmatch(params[member]) and \
+                all(f"at '{wire}'" not in v or "regular expression" in v for v in found):
+            raise errors.ValidationError(wording)
+    raise_violations(found)

@@ -2,7 +2,7 @@
 
 The idea is Django's ``password_validation.py``: each rule is an object with ``validate(password)`` and
 ``help_text()``; ``check_password`` runs every rule that applies and returns every failure, in a stable
-order, so that CreateLoginProfile, UpdateLoginProfile (and later ChangePassword) answer with all of them
+order, so that CreateLoginProfile, UpdateLoginProfile and ChangePassword answer with all of them
 at once and the console can list the help texts beside the password field. Each failure has a stable
 ``code`` beside its human message.
 
@@ -277,6 +277,12 @@ def check_password(password: str, policy: PasswordPolicy | None, history: Sequen
         if failure is not None:
             failures.append(failure)
     return failures
+
+
+def reuse_window(policy: PasswordPolicy | None) -> int:
+    """How many previous password hashes (newest first, the current one included) ``check_password``
+    needs to judge reuse under ``policy``: 0 when the policy does not prevent reuse."""
+    return 0 if policy is None else (policy.password_reuse_prevention or 0)
 
 
 def help_texts(policy: PasswordPolicy | None) -> list[str]:

@@ -12,13 +12,14 @@ from iamd.security import ids
 from iamd.security.secrets import SecretBox
 from iamd.security.session_tokens import open_claims
 from iamd.service.context import Principal
+from iamd.store.fastpath import HotQuery
 from iamd.store.schema import access_keys, accounts, users
 
 _EPOCH = select(accounts.c.auth_epoch).where(accounts.c.id == bindparam("account_id"))
 
 _INVALID = "The security token included in the request is invalid."
 
-_KEY_QUERY = (
+_KEY_QUERY = HotQuery(
     select(access_keys.c.id, access_keys.c.account_id, access_keys.c.secret, access_keys.c.status,
            access_keys.c.user_id, users.c.name, users.c.path, accounts.c.auth_epoch)
     .select_from(access_keys.outerjoin(users, users.c.id == access_keys.c.user_id)
@@ -38,7 +39,7 @@ class KeyOwner:
 
 def principal_for_key(tx: Connection, box: SecretBox, key_id: str) -> KeyOwner:
     """Who owns an access key, and its secret; an unknown or inactive key is InvalidClientTokenId."""
-    row = tx.execute(_KEY_QUERY, {"key_id": key_id}).first()
+    row = _KEY_QUERY.first(tx, {"key_id": key_id})
     if row is None or row.status != "Active":
         raise InvalidClientTokenId(_INVALID)
     secret = box.open(row.secret, row.id)

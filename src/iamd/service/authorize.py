@@ -65,7 +65,7 @@ class Authorizer:
         request = Request(action=operation.action, resource=resource, context=context,
                           principal_arn=call.principal.arn, principal_account=call.account_id)
         decision = evaluate(request, loaded.policy_set)
-        if not decision.allowed:
+        if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
             raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, decision))
         return decision
 
@@ -122,6 +122,19 @@ class Authorizer:
         session_tags = {key.lower() for key in (session.get("tags") or {})}
         role_tags = tuple((k, v) for k, v in loaded.tags if k.lower() not in session_tags)
         return principal_policies.PrincipalPolicies(policy_set, role_tags)
+
+
+def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, decision: Decision) -> bool:
+    """The account password policy's AllowUsersToChangePassword lets every IAM user change its own
+    password with no policy granting iam:ChangePassword; an explicit deny still wins."""
+    if action != "iam:ChangePassword" or decision.decision != "implicitDeny" or call.principal.kind != "user":
+        return False
+    if resource != call.principal.arn:
+        return False
+    from iamd.service.password_policy import load_policy  # the password policy builds on authorization
+
+    policy = load_policy(tx, call.account_id)
+    return policy is not None and policy.allow_users_to_change_password
 
 
 _BUMP = update(accounts).where(accounts.c.id == bindparam("account_id")).values(auth_epoch=accounts.c.auth_epoch + 1)

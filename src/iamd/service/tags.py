@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from iamd.errors import InvalidInput, LimitExceeded
+from iamd.store.fastpath import HotQuery
 from iamd.store.schema import tags
 
 MAX_TAGS = 50
@@ -27,11 +28,12 @@ def check_no_duplicates(new_tags: list[dict], case_insensitive: bool) -> None:
         )
 
 
-_LIST_TAGS = select(tags.c.key, tags.c.value).where(tags.c.resource_id == bindparam("id")).order_by(tags.c.position)
+_LIST_TAGS = HotQuery(select(tags.c.key, tags.c.value).where(tags.c.resource_id == bindparam("id"))
+                      .order_by(tags.c.position))
 
 
 def list_tags(tx: Connection, resource_id: str) -> list[dict]:
-    rows = tx.execute(_LIST_TAGS, {"id": resource_id})
+    rows = _LIST_TAGS.all(tx, {"id": resource_id})
     return [{"Key": key, "Value": value} for key, value in rows]
 
 

@@ -11,11 +11,13 @@ from iamd.service import boundaries, resources, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
+from iamd.store.fastpath import HotQuery
 from iamd.store.schema import (
     access_keys,
     group_members,
     inline_policies,
     login_profiles,
+    mfa_devices,
     policy_attachments,
     users,
 )
@@ -26,11 +28,12 @@ def not_found(name: str) -> NoSuchEntity:
 
 
 # Built once: statement construction costs more than SQLite's lookup on this hot path.
-_FIND_USER = select(users).where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key"))
+_FIND_USER = HotQuery(select(users).where(users.c.account_id == bindparam("account_id"),
+                                          users.c.name_key == bindparam("key")))
 
 
 def find_user(tx: Connection, account_id: str, name: str):
-    row = tx.execute(_FIND_USER, {"account_id": account_id, "key": name.lower()}).first()
+    row = _FIND_USER.first(tx, {"account_id": account_id, "key": name.lower()})
     if row is None:
         raise not_found(name)
     return row
@@ -142,6 +145,7 @@ def update_user(tx: Connection, call: Call, params: dict) -> None:
 _DELETE_BLOCKERS = (
     (login_profiles, login_profiles.c.user_id, "must delete login profile first."),
     (access_keys, access_keys.c.user_id, "must delete access keys first."),
+    (mfa_devices, mfa_devices.c.user_id, "must delete MFA device first."),
     (group_members, group_members.c.user_id, "must remove users from group first."),
     (inline_policies, inline_policies.c.entity_id, "must delete policies first."),
     (policy_attachments, policy_attachments.c.entity_id, "must detach all policies first."),

@@ -1,4 +1,5 @@
-"""The ASGI application: the Query API on ``/``, and the background flush of access-key use."""
+"""The ASGI application: the Query API on ``/``, the web console under ``/console``, and the background
+flush of access-key use."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from iamd.service.context import Environment
 from iamd.store.database import Store
 from iamd.web.api import QueryApi
+from iamd.web.console import create_console
 from iamd.web.coverage import check_operations
 
 log = logging.getLogger("iamd")
@@ -47,4 +49,5 @@ def create_app(store: Store, env: Environment) -> Starlette:
             flush_last_used()
             store.dispose()
 
-    return Starlette(routes=[Route("/", api.endpoint, methods=["GET", "POST"])], lifespan=lifespan)
+    routes = [Route("/", api.endpoint, methods=["GET", "POST"]), Mount("/console", app=create_console(store, env))]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,255 @@
+"""What every console page shares: the session, the CSRF check, one transaction, and operations by name.
+
+A page handler is a plain function ``(ctx: Ctx) -> Response``, run in the thread pool (password hashing
+and PostgreSQL round trips must not stall the event loop). Inside it, ``with ctx.api(write=...) as api``
+opens one store transaction and ``api.run("ListUsers", {...})`` runs an IAM operation exactly as the Query
+API would: the model's constraints (AWS's ValidationError messages), then ``service.dispatch.execute``
+with the signed-in principal (authorization, the handler, the change counter).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import Environment as Jinja, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from iamd.errors import AccessDenied, AwsError, ValidationError
+from iamd.protocol.constraints import check_constraints
+from iamd.protocol.model import operation_model
+from iamd.security import ids
+from iamd.service.context import Call, Environment
+from iamd.service.dispatch import execute, signed_in_principal
+from iamd.service.operations import OPERATIONS
+from iamd.store.database import Store
+from iamd.web.console.sessions import COOKIE, IDLE_SECONDS, Session, SessionStore, Throttle
+
+log = logging.getLogger("iamd.console")
+HERE = Path(__file__).parent
+
+
+class NotAvailable(AwsError):
+    """An operation the console would use that this server does not serve yet."""
+
+    code, status = "NotImplemented", 501
+
+
+def available(name: str) -> bool:
+    return ("iam", name) in OPERATIONS
+
+
+class Console:
+    """The console's long-lived parts."""
+
+    def __init__(self, store: Store, env: Environment):
+        self.store = store
+        self.env = env
+        self.sessions = SessionStore()
+        self.throttle = Throttle()
+        self.templates = Jinja(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
+                               trim_blocks=True, lstrip_blocks=True)
+        self.templates.globals.update(available=available, quote=lambda s: quote(str(s), safe=""))
+        self.templates.filters["when"] = _when
+
+
+def _when(value) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
+
+
+class Api:
+    """Operations by name in one transaction, as the signed-in principal."""
+
+    def __init__(self, tx, call: Call):
+        self.tx = tx
+        self.call = call
+
+    def run(self, name: str, params: dict | None = None, service: str = "iam") -> dict:
+        operation = OPERATIONS.get((service, name))
+        if operation is None:
+            raise NotAvailable(f"iamd does not implement the {service.upper()} operation {name} yet.")
+        params = {key: value for key, value in (params or {}).items() if value is not None}
+        check_constraints(operation_model(service, name), params)
+        return execute(self.tx, self.call, operation, params) or {}
+
+    def try_run(self, name: str, params: dict | None = None) -> tuple[dict | None, AwsError | None]:
+        """(result, None), or (None, the error) for a section of a page that may be refused alone."""
+        try:
+            return self.run(name, params), None
+        except AwsError as error:
+            return None, error
+
+    def all_pages(self, name: str, params: dict, key: str) -> list:
+        out, marker = [], None
+        while True:
+            page = self.run(name, {**params, "Marker": marker})
+            out.extend(page.get(key, []))
+            marker = page.get("Marker")
+            if not page.get("IsTruncated") or not marker:
+                return out
+
+
+class Ctx:
+    def __init__(self, console: Console, request: Request, form, session: Session | None):
+        self.console = console
+        self.request = request
+        self.form = form
+        self.session = session
+        self.set_cookie: Session | None = None
+
+    @property
+    def path_params(self) -> dict:
+        return self.request.path_params
+
+    def field(self, name: str, default: str = "") -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return default if value is None else str(value).strip()
+
+    def raw_field(self, name: str) -> str:
+        value = self.form.get(name) if self.form is not None else None
+        return "" if value is None else str(value)
+
+    def fields(self, name: str) -> list[str]:
+        return [str(v).strip() for v in self.form.getlist(name)] if self.form is not None else []
+
+    def url(self, path: str) -> str:
+        return "/console" + path
+
+    def base_url(self) -> str:
+        return str(self.request.base_url).rstrip("/")
+
+    def call(self, tx) -> Call:
+        session = self.session
+        principal, epoch = signed_in_principal(tx, session.account_id, session.user_id)
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        context = {"aws:MultiFactorAuthPresent": "false"}
+        if session.mfa_at is not None:
+            context = {"aws:MultiFactorAuthPresent": "true",
+                       "aws:MultiFactorAuthAge": str(int(time.time() - session.mfa_at))}
+        return Call(principal=principal, now=now, request_id=ids.request_id(), env=self.console.env,
+                    source_ip=self.request.client.host if self.request.client else "",
+                    user_agent=self.request.headers.get("user-agent", ""), service="iam",
+                    secure_transport=self.request.url.scheme == "https", auth_epoch=epoch, tx=tx,
+                    session_context=context)
+
+    @contextmanager
+    def api(self, write: bool = False):
+        with self.console.store.transaction(write=write) as tx:
+            yield Api(tx, self.call(tx))
+
+    def flash(self, message: str, kind: str = "success") -> None:
+        self.session.data.setdefault("flashes", []).append((kind, message))
+
+    def render(self, template: str, status: int = 200, **values) -> Response:
+        session = self.session
+        flashes = session.data.pop("flashes", []) if session is not None and session.signed_in else []
+        html = self.console.templates.get_template(template).render(
+            session=session, csrf=session.csrf if session else "", flashes=flashes, request=self.request,
+            signin_url=self.signin_url() if session and session.account_id else "", **values)
+        return HTMLResponse(html, status_code=status)
+
+    def redirect(self, path: str) -> Response:
+        return RedirectResponse(self.url(path), status_code=303)
+
+    def signin_url(self, alias: str | None = None) -> str:
+        return f"{self.base_url()}/console/signin/{alias or self.session.data.get('alias') or self.session.account_id}"
+
+    def refused(self, error: AwsError, action: str = "") -> Response:
+        """The page shown instead of one the signed-in principal may not see."""
+        status = error.status if isinstance(error, AccessDenied) else 400
+        return self.render("refused.html", status=status, error=error, action=_action_of(error) or action)
+
+
+_ACTION = re.compile(r"perform:? (\S+:\S+)")
+
+
+def _action_of(error: AwsError) -> str:
+    match = _ACTION.search(error.message or "")
+    return match.group(1) if match else ""
+
+
+_AT = re.compile(r"at '([A-Za-z0-9_.]+)'")
+
+
+def field_errors(error: AwsError, default: str, fields: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """AWS's message(s), keyed by the form field each concerns (the API member path → field name).
+
+    A ValidationError's parts name their member (``at 'userName'``); any other error goes to ``default``.
+    """
+    out: dict[str, list[str]] = {}
+    fields = fields or {}
+    if isinstance(error, ValidationError) and " validation error" in (error.message or ""):
+        _, _, body = error.message.partition(": ")
+        for part in body.split("; "):
+            match = _AT.search(part)
+            member = match.group(1).split(".")[0] if match else ""
+            name = fields.get(member) or (member[:1].upper() + member[1:] if member else default)
+            out.setdefault(name, []).append(part)
+        return out
+    out[default] = [error.message or error.code]
+    return out
+
+
+def page(console: Console, handler, *, signed_in: bool = True, csrf: bool = True):
+    """Wrap ``handler(ctx)`` as a Starlette endpoint: session, CSRF on POST, thread pool, errors."""
+
+    async def endpoint(request: Request) -> Response:
+        form = await request.form() if request.method == "POST" else None
+        session = console.sessions.get(request.cookies.get(COOKIE))
+        if signed_in and (session is None or not session.signed_in):
+            if session is not None and session.stage in ("mfa", "password"):
+                return RedirectResponse("/console/signin/continue", status_code=303)
+            target = "/console/signin"
+            if session is not None and session.account_id:
+                target += "/" + quote(session.data.get("alias") or session.account_id)
+            return RedirectResponse(target, status_code=303)
+        if request.method == "POST" and csrf:
+            sent = str(form.get("csrf_token") or "") if form is not None else ""
+            if session is None or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+                return HTMLResponse("<h1>403 Forbidden</h1><p>The form has expired or did not come from this "
+                                    "console. Go back, reload the page and try again.</p>", status_code=403)
+        ctx = Ctx(console, request, form, session)
+        try:
+            response = await run_in_threadpool(_run, handler, ctx)
+        finally:
+            if form is not None:
+                await form.close()
+        if ctx.set_cookie is not None:
+            set_session_cookie(response, ctx.set_cookie, request)
+        return response
+
+    return endpoint
+
+
+def _run(handler, ctx: Ctx) -> Response:
+    try:
+        return handler(ctx)
+    except AwsError as error:  # a page refused as a whole: say which action and why
+        return ctx.refused(error)
+    except Exception:
+        log.exception("console page %s failed", ctx.request.url.path)
+        return ctx.render("refused.html", status=500, error=AwsError("An internal error occurred."), action="")
+
+
+def set_session_cookie(response: Response, session: Session, request: Request) -> None:
+    response.set_cookie(COOKIE, session.token, max_age=None, path="/console", httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https")
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/console")
+
+
+__all__ = ["Api", "Console", "Ctx", "NotAvailable", "available", "field_errors", "page", "IDLE_SECONDS"]
