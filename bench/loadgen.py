@@ -39,7 +39,8 @@ def sign(host: str, port: int, params: dict, key: str, secret: str, service: str
                          headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
     SigV4Auth(Credentials(key, secret), service, "us-east-1").add_auth(request)
     prepared = request.prepare()
-    headers = "".join(f"{name}: {value}\r\n" for name, value in prepared.headers.items())
+    headers = "".join(f"{name}: {value}\r\n" for name, value in prepared.headers.items()
+                      if name.lower() != "content-length")
     return (f"POST / HTTP/1.1\r\nHost: {host}:{port}\r\n{headers}Content-Length: {len(body)}\r\n\r\n").encode() \
         + body.encode()
 
