@@ -10,12 +10,13 @@ from sqlalchemy import bindparam, select
 
 from iamd.security import ids
 from iamd.service.context import Call
+from iamd.store.fastpath import HotQuery
 from iamd.store.schema import groups, instance_profiles, roles, users
 
 _TABLES = {"user": users, "group": groups, "role": roles, "instance-profile": instance_profiles}
 _PATH_QUERIES = {
-    kind: select(table.c.path).where(table.c.account_id == bindparam("account_id"),
-                                     table.c.name_key == bindparam("key"))
+    kind: HotQuery(select(table.c.path).where(table.c.account_id == bindparam("account_id"),
+                                              table.c.name_key == bindparam("key")))
     for kind, table in _TABLES.items()
 }
 
@@ -24,6 +25,6 @@ def entity_arn(call: Call, kind: str, name: str, path: str | None = None) -> str
     if path is None:
         path = "/"
         if call.tx is not None and kind in _PATH_QUERIES:
-            stored = call.tx.scalar(_PATH_QUERIES[kind], {"account_id": call.account_id, "key": name.lower()})
+            stored = _PATH_QUERIES[kind].scalar(call.tx, {"account_id": call.account_id, "key": name.lower()})
             path = stored or "/"
     return ids.entity_arn(call.account_id, kind, path, name)
