@@ -46,10 +46,10 @@ def env_name(field_name: str) -> str:
 def from_environment(overrides: dict | None = None) -> Settings:
     """Environment variables, then explicit overrides (command-line flags) on top."""
     values: dict = {}
-    for field in fields(Settings):
-        raw = os.environ.get(env_name(field.name))
+    for setting in fields(Settings):
+        raw = os.environ.get(env_name(setting.name))
         if raw is not None and raw != "":
-            values[field.name] = int(raw) if field.type in (int, "int") else raw
+            values[setting.name] = int(raw) if setting.type in (int, "int") else raw
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = value

@@ -34,7 +34,6 @@ import re
 from dataclasses import dataclass
 
 from .conditions import resolve_operator
-from .dates import is_valid_date
 from .jsontext import JsonError, Node, Text, parse
 from .wildcard import compile_action
 

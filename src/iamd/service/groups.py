@@ -16,7 +16,7 @@ from iamd.security import ids
 from iamd.service import resources, users
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
-from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
+from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, list_by_path, page
 from iamd.store.schema import group_members, groups, inline_policies, policy_attachments
 from iamd.store.schema import users as users_table
 
@@ -92,16 +92,7 @@ def get_group(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def list_groups(tx: Connection, call: Call, params: dict) -> dict:
-    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
-    after = decode_marker(params.get("Marker"))
-    query = select(groups).where(groups.c.account_id == call.account_id)
-    prefix = params.get("PathPrefix")
-    if prefix:
-        query = query.where(groups.c.path.startswith(prefix, autoescape=True))
-    if after is not None:
-        query = query.where(groups.c.name_key > after)
-    rows = tx.execute(query.order_by(groups.c.name_key).limit(max_items + 1)).all()
-    rows, paging = page(rows, max_items, lambda row: row.name_key)
+    rows, paging = list_by_path(tx, groups, call.account_id, params)
     return {"Groups": [describe(row) for row in rows], **paging}
 
 

@@ -7,6 +7,8 @@ import base64
 import binascii
 import json
 
+from sqlalchemy import select
+
 from iamd.errors import ValidationError
 
 DEFAULT_MAX_ITEMS = 100
@@ -34,3 +36,20 @@ def page(rows: list, max_items: int, sort_key) -> tuple[list, dict]:
         rows = rows[:max_items]
         return rows, {"IsTruncated": True, "Marker": encode_marker(sort_key(rows[-1]))}
     return rows, {"IsTruncated": False}
+
+
+def list_by_path(tx, table, account_id: str, params: dict) -> tuple[list, dict]:
+    """One page of an account's named entities (users, groups, roles ...) under PathPrefix, by name.
+
+    ``table`` has account_id, path and name_key columns; the marker is the last name_key given.
+    """
+    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
+    after = decode_marker(params.get("Marker"))
+    query = select(table).where(table.c.account_id == account_id)
+    prefix = params.get("PathPrefix")
+    if prefix:
+        query = query.where(table.c.path.startswith(prefix, autoescape=True))
+    if after is not None:
+        query = query.where(table.c.name_key > after)
+    rows = tx.execute(query.order_by(table.c.name_key).limit(max_items + 1)).all()
+    return page(rows, max_items, lambda row: row.name_key)

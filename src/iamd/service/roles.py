@@ -21,7 +21,7 @@ from iamd.security import ids
 from iamd.service import boundaries, policy_documents, resources, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
-from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
+from iamd.service.pagination import list_by_path
 from iamd.store.schema import inline_policies, instance_profile_roles, policy_attachments, roles
 
 DEFAULT_MAX_SESSION_DURATION = 3600
@@ -150,16 +150,7 @@ def get_role(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def list_roles(tx: Connection, call: Call, params: dict) -> dict:
-    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
-    after = decode_marker(params.get("Marker"))
-    query = select(roles).where(roles.c.account_id == call.account_id)
-    prefix = params.get("PathPrefix")
-    if prefix:
-        query = query.where(roles.c.path.startswith(prefix, autoescape=True))
-    if after is not None:
-        query = query.where(roles.c.name_key > after)
-    rows = tx.execute(query.order_by(roles.c.name_key).limit(max_items + 1)).all()
-    rows, paging = page(rows, max_items, lambda row: row.name_key)
+    rows, paging = list_by_path(tx, roles, call.account_id, params)
     return {"Roles": [describe(row) for row in rows], **paging}
 
 

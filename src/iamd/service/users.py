@@ -10,7 +10,7 @@ from iamd.security import ids
 from iamd.service import boundaries, resources, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
-from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
+from iamd.service.pagination import list_by_path
 from iamd.store.fastpath import HotQuery
 from iamd.store.schema import (
     access_keys,
@@ -112,16 +112,7 @@ def root_user(tx: Connection, call: Call) -> dict:
 
 
 def list_users(tx: Connection, call: Call, params: dict) -> dict:
-    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
-    after = decode_marker(params.get("Marker"))
-    query = select(users).where(users.c.account_id == call.account_id)
-    prefix = params.get("PathPrefix")
-    if prefix:
-        query = query.where(users.c.path.startswith(prefix, autoescape=True))
-    if after is not None:
-        query = query.where(users.c.name_key > after)
-    rows = tx.execute(query.order_by(users.c.name_key).limit(max_items + 1)).all()
-    rows, paging = page(rows, max_items, lambda row: row.name_key)
+    rows, paging = list_by_path(tx, users, call.account_id, params)
     return {"Users": [describe(row) for row in rows], **paging}
 
 
