@@ -28,6 +28,11 @@ def find_account(tx: Connection, account_id: str):
     return row
 
 
+def find_account_by_alias(tx: Connection, alias: str):
+    """The account with this alias (aliases are lower case), or None."""
+    return tx.execute(select(accounts).where(accounts.c.alias == alias.lower())).first()
+
+
 def list_accounts(tx: Connection) -> list:
     return tx.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.id)).all()
 

@@ -1,8 +1,7 @@
 """What sign-in needs to know before anyone is signed in: the account, the password, the MFA device.
 
 These checks are the sign-in system's own, made before there is a principal to authorize, so they call
-service functions directly rather than operations through ``dispatch.execute``. Where the service layer
-has no function yet, a small fallback reads the table; each is marked and listed in docs/console.md.
+service functions directly rather than operations through ``dispatch.execute``.
 """
 
 from __future__ import annotations
@@ -10,19 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from iamd.errors import AwsError, NoSuchEntity
 from iamd.security import passwords
-from iamd.service import accounts, login_profiles, users
+from iamd.service import accounts, login_profiles, mfa as mfa_service, users
 from iamd.service.context import Call
 from iamd.service.password_policy import load_policy
-from iamd.store.schema import mfa_devices, users as users_table
-
-try:  # being built by another engineer; the console asks for MFA once it exists
-    from iamd.service import mfa as mfa_service
-except ImportError:  # pragma: no cover
-    mfa_service = None
 
 
 @dataclass(frozen=True)
@@ -40,11 +33,8 @@ def find_account(tx: Connection, alias_or_id: str) -> Account | None:
         except NoSuchEntity:
             return None
         return Account(row.id, row.alias, row.root_password_hash)
-    # Fallback: the service has no lookup by alias yet (wanted: accounts.find_account_by_alias).
-    for row in accounts.list_accounts(tx):
-        if row.alias and row.alias == alias_or_id.lower():
-            return Account(row.id, row.alias, row.root_password_hash)
-    return None
+    row = accounts.find_account_by_alias(tx, alias_or_id)
+    return Account(row.id, row.alias, row.root_password_hash) if row is not None else None
 
 
 def check_root_password(account: Account | None, password: str) -> bool:
@@ -67,28 +57,13 @@ def check_user_password(tx: Connection, user_id: str | None, password: str) -> b
 
 
 def record_password_use(tx: Connection, user_id: str, now: datetime) -> None:
-    """PasswordLastUsed, as AWS records it at console sign-in. Fallback: wanted in service/login_profiles.py."""
-    recorder = getattr(login_profiles, "record_sign_in", None)
-    if recorder is not None:
-        recorder(tx, user_id, now)
-        return
-    tx.execute(update(users_table).where(users_table.c.id == user_id).values(password_last_used=now))
+    """PasswordLastUsed, as AWS records it at console sign-in."""
+    login_profiles.record_sign_in(tx, user_id, now)
 
 
 def mfa_serial_for(tx: Connection, user_id: str | None, account_id: str) -> str:
-    """The serial number of an MFA device enabled for the user ('' when none, or MFA is not built yet)."""
-    if mfa_service is None or not hasattr(mfa_service, "verify_code"):
-        return ""
-    finder = getattr(mfa_service, "enabled_serial", None)
-    if finder is not None:
-        return finder(tx, account_id, user_id) or ""
-    if user_id is None:
-        return ""  # root MFA devices: wanted from service/mfa.py (enabled_serial(tx, account_id, None))
-    # Fallback: wanted as mfa.enabled_serial(tx, account_id, user_id).
-    serial = tx.scalar(select(mfa_devices.c.serial_number).where(mfa_devices.c.user_id == user_id,
-                                                                  mfa_devices.c.enabled_at.is_not(None))
-                       .order_by(mfa_devices.c.enabled_at).limit(1))
-    return serial or ""
+    """The serial number of an MFA device enabled for the user ('' when none; the root user has none)."""
+    return mfa_service.enabled_serial(tx, account_id, user_id) or ""
 
 
 def verify_mfa(tx: Connection, call: Call, serial: str, code: str) -> bool:
@@ -101,12 +76,8 @@ def password_change_reason(tx: Connection, call: Call, user_name: str) -> str:
     'hard' when the password expired under HardExpiry: only an administrator can reset it.
     """
     profile = login_profiles.get_login_profile(tx, call, {"UserName": user_name})["LoginProfile"]
-    expired = getattr(login_profiles, "password_expired", None)
-    if expired is not None and call.principal.user_id and expired(tx, call.principal.user_id, call.now):
-        hard = getattr(login_profiles, "hard_expiry", None)
-        if hard is not None and hard(tx, call.account_id):
-            return "hard"
-        return "expired"
+    if call.principal.user_id and login_profiles.password_expired(tx, call.principal.user_id, call.now):
+        return "hard" if login_profiles.hard_expiry(tx, call.account_id) else "expired"
     if profile.get("PasswordResetRequired"):
         return "reset"
     return ""
