@@ -13,6 +13,7 @@ from iamd.service import (
     account_settings,
     credential_report,
     groups,
+    identity_providers,
     inline_policies,
     instance_profiles,
     login_profiles,
@@ -20,15 +21,18 @@ from iamd.service import (
     mfa,
     password_policy,
     roles,
+    server_certificates,
     service_linked_roles,
     simulator,
     sts,
+    user_credentials,
     users,
 )
 from iamd.service.declare import Operation
 
 _MODULES = (users, access_keys, groups, inline_policies, managed_policies, login_profiles, password_policy,
-            account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator, sts)
+            account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator,
+            user_credentials, server_certificates, identity_providers, sts)
 
 
 def _collect() -> dict[tuple[str, str], Operation]:

@@ -263,3 +263,81 @@ credential_reports = Table(
     Column("generated_at", UtcDateTime, nullable=False),
     Column("content", LargeBinary, nullable=False),
 )
+
+ssh_public_keys = Table(
+    "ssh_public_keys",
+    metadata,
+    Column("id", String(128), primary_key=True),  # APKA...
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("fingerprint", String(128), nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    Index("ix_ssh_public_keys_user", "user_id"),
+)
+
+signing_certificates = Table(
+    "signing_certificates",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("user_id", String(32), ForeignKey("users.id")),  # NULL: the root user's
+    Column("body", Text, nullable=False),
+    Column("status", String(8), nullable=False),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    Index("ix_signing_certificates_user", "user_id"),
+)
+
+service_specific_credentials = Table(
+    "service_specific_credentials",
+    metadata,
+    Column("id", String(128), primary_key=True),  # ACCA...
+    Column("user_id", String(32), ForeignKey("users.id"), nullable=False),
+    Column("service_name", String(128), nullable=False),
+    Column("service_user_name", String(200), nullable=False),
+    Column("password", LargeBinary, nullable=False),  # sealed by security.secrets.SecretBox
+    Column("status", String(8), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_service_specific_credentials_user", "user_id"),
+)
+
+server_certificates = Table(
+    "server_certificates",
+    metadata,
+    Column("id", String(32), primary_key=True),  # ASCA...
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("chain", Text),
+    Column("private_key", LargeBinary, nullable=False),  # sealed by security.secrets.SecretBox
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime),
+    UniqueConstraint("account_id", "name_key"),
+)
+
+oidc_providers = Table(
+    "oidc_providers",
+    metadata,
+    Column("arn", String(2048), primary_key=True),
+    Column("id", String(32), nullable=False, unique=True),  # for tags
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("url", String(255), nullable=False),
+    Column("client_ids", Text, nullable=False),  # JSON list
+    Column("thumbprints", Text, nullable=False),  # JSON list
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+saml_providers = Table(
+    "saml_providers",
+    metadata,
+    Column("arn", String(2048), primary_key=True),
+    Column("id", String(32), nullable=False, unique=True),  # for tags
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("metadata_document", Text, nullable=False),
+    Column("uuid", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("valid_until", UtcDateTime),
+)

@@ -1,0 +1,3 @@
+"""(being built) IAM operations of this area; see service/declare.py for how they are declared."""
+
+OPERATIONS = ()
