@@ -87,6 +87,9 @@ class Request:
     principal_arn: str = ""
     principal_account: str = ""
     principal_aliases: tuple = ()
+    # False when only the decision matters (enforcement): the scan of a part stops at its first
+    # applying Allow once every Deny has been seen; matched statements and missing keys are partial.
+    explain: bool = True
     _context: dict = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -114,6 +117,9 @@ class PolicySet:
             found = tuple(
                 (s, p.matched_statement(s, part)) for p in policies for s in p.candidates(action_lower)
             )
+            # Denies first (order otherwise kept): a scan that needs only the decision can stop at
+            # the first applying Allow once it has seen every Deny.
+            found = tuple(sorted(found, key=lambda pair: pair[0].effect == "Allow"))
             if len(self._memo) >= MEMO_LIMIT:
                 self._memo.clear()
             self._memo[key] = found
@@ -158,7 +164,10 @@ def _scan(policy_set: PolicySet, part: str, request: Request, action: str, missi
     context = request._context
     resource = request.resource
     principal = part == "resource"
+    stop_at_allow = not request.explain and not principal
     for statement, matched in policy_set.candidates(part, action):
+        if stop_at_allow and scan.allows:
+            break  # denies come first: everything left is an Allow, and one applying Allow decides
         if statement.resources and not statement.matches_resource(resource, context):
             continue
         for lowered, key in statement._keys_lower:

@@ -63,7 +63,7 @@ class Authorizer:
         tags_of_resource = resource_tags(tx, call.account_id, resource) if loaded.uses_resource_tags else None
         context = request_context(call, params, loaded.tags, tags_of_resource)
         request = Request(action=operation.action, resource=resource, context=context,
-                          principal_arn=call.principal.arn, principal_account=call.account_id)
+                          principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
         decision = evaluate(request, loaded.policy_set)
         if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
             raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, decision))

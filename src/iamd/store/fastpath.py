@@ -25,17 +25,25 @@ class HotQuery:
         columns = list(self.statement.selected_columns)
         row_type = namedtuple("Row", [column.key for column in columns], rename=True)
         processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
-        self._compiled = (compiled.string, list(compiled.positiontup or ()), row_type, processors)
+        converters = tuple((index, process) for index, process in enumerate(processors) if process is not None)
+        self._compiled = (compiled.string, list(compiled.positiontup or ()), row_type, converters)
         return self._compiled
 
     def all(self, tx: Connection, params: dict) -> list:
         if tx.dialect.name != "sqlite":
             return tx.execute(self.statement, params).all()
-        sql, names, row_type, processors = self._compiled or self._prepare(tx.dialect)
-        cursor = tx.connection.driver_connection.execute(sql, [params[name] for name in names])
-        return [row_type(*(value if process is None or value is None else process(value)
-                           for value, process in zip(raw, processors)))
-                for raw in cursor.fetchall()]
+        sql, names, row_type, converters = self._compiled or self._prepare(tx.dialect)
+        raw_rows = tx.connection.driver_connection.execute(sql, [params[name] for name in names]).fetchall()
+        if not converters:
+            return [row_type._make(raw) for raw in raw_rows]
+        rows = []
+        for raw in raw_rows:
+            values = list(raw)
+            for index, process in converters:
+                if values[index] is not None:
+                    values[index] = process(values[index])
+            rows.append(row_type._make(values))
+        return rows
 
     def first(self, tx: Connection, params: dict):
         rows = self.all(tx, params)
