@@ -42,6 +42,9 @@ def main() -> None:
     setup = loadgen.sign("127.0.0.1", 1, {"Action": "CreateUser", "Version": "2010-05-08", "UserName": "bob"},
                          KEY, SECRET)
     api.handle(*as_request(setup))
+    for index in range(100 if action == "ListUsers" else 0):  # a full page to list
+        api.handle(*as_request(loadgen.sign("127.0.0.1", 1, {"Action": "CreateUser", "Version": "2010-05-08",
+                                                             "UserName": f"user{index:03d}"}, KEY, SECRET)))
     params = {"Action": action, "Version": "2010-05-08"}
     if action == "GetUser":
         params["UserName"] = "bob"

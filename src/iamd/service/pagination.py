@@ -7,9 +7,10 @@ import base64
 import binascii
 import json
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from iamd.errors import ValidationError
+from iamd.store.fastpath import HotQuery
 
 DEFAULT_MAX_ITEMS = 100
 
@@ -38,6 +39,24 @@ def page(rows: list, max_items: int, sort_key) -> tuple[list, dict]:
     return rows, {"IsTruncated": False}
 
 
+_LIKE_ESCAPE = "!"
+_PAGE_QUERIES: dict[tuple, HotQuery] = {}
+
+
+def _page_query(table, with_prefix: bool, with_marker: bool) -> HotQuery:
+    """The page query of a table, built once per shape (prefix or not, marker or not)."""
+    key = (table.name, with_prefix, with_marker)
+    query = _PAGE_QUERIES.get(key)
+    if query is None:
+        statement = select(table).where(table.c.account_id == bindparam("account_id"))
+        if with_prefix:
+            statement = statement.where(table.c.path.like(bindparam("path_pattern"), escape=_LIKE_ESCAPE))
+        if with_marker:
+            statement = statement.where(table.c.name_key > bindparam("after"))
+        query = _PAGE_QUERIES[key] = HotQuery(statement.order_by(table.c.name_key).limit(bindparam("limit")))
+    return query
+
+
 def list_by_path(tx, table, account_id: str, params: dict) -> tuple[list, dict]:
     """One page of an account's named entities (users, groups, roles ...) under PathPrefix, by name.
 
@@ -45,11 +64,10 @@ def list_by_path(tx, table, account_id: str, params: dict) -> tuple[list, dict]:
     """
     max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
     after = decode_marker(params.get("Marker"))
-    query = select(table).where(table.c.account_id == account_id)
-    prefix = params.get("PathPrefix")
-    if prefix:
-        query = query.where(table.c.path.startswith(prefix, autoescape=True))
-    if after is not None:
-        query = query.where(table.c.name_key > after)
-    rows = tx.execute(query.order_by(table.c.name_key).limit(max_items + 1)).all()
+    prefix = params.get("PathPrefix") or None
+    values = {"account_id": account_id, "limit": max_items + 1, "after": after}
+    if prefix is not None:
+        escaped = prefix.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2).replace("%", "!%").replace("_", "!_")
+        values["path_pattern"] = escaped + "%"
+    rows = _page_query(table, prefix is not None, after is not None).all(tx, values)
     return page(rows, max_items, lambda row: row.name_key)

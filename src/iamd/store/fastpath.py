@@ -18,7 +18,8 @@ from sqlalchemy.sql import Select
 class HotQuery:
     def __init__(self, statement: Select):
         self.statement = statement
-        self._compiled = None  # (sql, bind names in order, row type, processors), for SQLite
+        self._compiled = None  # (sql, bind names in order, row type, converters), for SQLite
+        self._defaults: dict = {}
 
     def _prepare(self, dialect):
         compiled = self.statement.compile(dialect=dialect)
@@ -26,6 +27,8 @@ class HotQuery:
         row_type = namedtuple("Row", [column.key for column in columns], rename=True)
         processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
         converters = tuple((index, process) for index, process in enumerate(processors) if process is not None)
+        # Bound values the statement carries itself (an OFFSET the dialect adds, literals): defaults.
+        self._defaults = dict(compiled.params)
         self._compiled = (compiled.string, list(compiled.positiontup or ()), row_type, converters)
         return self._compiled
 
@@ -33,7 +36,9 @@ class HotQuery:
         if tx.dialect.name != "sqlite":
             return tx.execute(self.statement, params).all()
         sql, names, row_type, converters = self._compiled or self._prepare(tx.dialect)
-        raw_rows = tx.connection.driver_connection.execute(sql, [params[name] for name in names]).fetchall()
+        defaults = self._defaults
+        values = [params[name] if name in params else defaults[name] for name in names]
+        raw_rows = tx.connection.driver_connection.execute(sql, values).fetchall()
         if not converters:
             return [row_type._make(raw) for raw in raw_rows]
         rows = []
