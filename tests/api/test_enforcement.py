@@ -190,3 +190,30 @@ def test_mfa_condition_absent_for_long_term_keys(caller):
     with pytest.raises(ClientError) as excinfo:
         own.list_users()
     assert "explicit deny" in error_of(excinfo)[1]
+
+
+def test_service_linked_role_condition_on_the_service_name(caller, iam):
+    _, own = caller(doc(allow("iam:CreateServiceLinkedRole", Condition={
+        "StringEquals": {"iam:AWSServiceName": "elasticbeanstalk.amazonaws.com"}})))
+    with pytest.raises(ClientError) as excinfo:
+        own.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="denied-x")
+    assert error_of(excinfo)[0] == "AccessDenied"
+
+
+def test_permissions_boundary_condition_on_create_user(caller, iam, unique):
+    boundary = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
+    _, own = caller(doc(allow("iam:CreateUser", Condition={"StringEquals": {"iam:PermissionsBoundary": boundary}})))
+    with pytest.raises(ClientError):
+        own.create_user(UserName=unique())
+    created = own.create_user(UserName=unique(), PermissionsBoundary=boundary)["User"]
+    assert created["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+
+
+def test_policy_arn_condition_on_attach(caller, iam, unique):
+    target = unique()
+    iam.create_user(UserName=target)
+    _, own = caller(doc(allow("iam:AttachUserPolicy", Condition={
+        "ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess"}})))
+    with pytest.raises(ClientError):
+        own.attach_user_policy(UserName=target, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    own.attach_user_policy(UserName=target, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")

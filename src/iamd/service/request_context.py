@@ -49,4 +49,8 @@ def request_context(call: Call, params: dict, principal_tags: tuple[tuple[str, s
         context["iam:PolicyARN"] = params["PolicyArn"]
     if "PermissionsBoundary" in params:
         context["iam:PermissionsBoundary"] = params["PermissionsBoundary"]
+    if "AWSServiceName" in params:  # CreateServiceLinkedRole
+        context["iam:AWSServiceName"] = params["AWSServiceName"]
+    if "ServiceName" in params:  # service-specific credentials
+        context["iam:ServiceSpecificCredentialServiceName"] = params["ServiceName"]
     return context
