@@ -22,6 +22,7 @@ from iamd.service import (
     password_policy,
     roles,
     server_certificates,
+    service_access,
     service_linked_roles,
     simulator,
     sts,
@@ -32,7 +33,7 @@ from iamd.service.declare import Operation
 
 _MODULES = (users, access_keys, groups, inline_policies, managed_policies, login_profiles, password_policy,
             account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator,
-            user_credentials, server_certificates, identity_providers, sts)
+            user_credentials, server_certificates, identity_providers, service_access, sts)
 
 
 def _collect() -> dict[tuple[str, str], Operation]:
