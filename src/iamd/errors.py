@@ -19,6 +19,9 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── UnmodifiableEntity         400  a service-linked role, changed by hand
     ├── AccessDenied               403
     ├── PasswordPolicyViolation    400
+    ├── Key and certificate errors 400  InvalidPublicKey, UnrecognizedPublicKeyEncoding,
+    │                                   DuplicateSSHPublicKey, MalformedCertificate, InvalidCertificate,
+    │                                   KeyPairMismatch; DuplicateCertificate is 409
     ├── Authentication errors      403  MissingAuthenticationToken, IncompleteSignature,
     │                                   InvalidClientTokenId, SignatureDoesNotMatch, RequestExpired,
     │                                   ExpiredToken
@@ -101,6 +104,35 @@ class AccessDenied(AwsError):
 
 class PasswordPolicyViolation(AwsError):
     code, status = "PasswordPolicyViolation", 400
+
+
+# SSH public keys, signing and server certificates.
+class InvalidPublicKey(AwsError):
+    code, status = "InvalidPublicKey", 400
+
+
+class UnrecognizedPublicKeyEncoding(AwsError):
+    code, status = "UnrecognizedPublicKeyEncoding", 400
+
+
+class DuplicateSSHPublicKey(AwsError):
+    code, status = "DuplicateSSHPublicKey", 400
+
+
+class MalformedCertificate(AwsError):
+    code, status = "MalformedCertificate", 400
+
+
+class InvalidCertificate(AwsError):
+    code, status = "InvalidCertificate", 400
+
+
+class DuplicateCertificate(AwsError):
+    code, status = "DuplicateCertificate", 409
+
+
+class KeyPairMismatch(AwsError):
+    code, status = "KeyPairMismatch", 400
 
 
 class InvalidAuthenticationCode(AwsError):

@@ -162,3 +162,19 @@ def test_aws_cli_gets_the_report(server, account):
     generated = aws_json(server, "iam", "generate-credential-report", key_id=created["aws_access_key_id"],
                          secret=created["aws_secret_access_key"])
     assert generated == {"State": "COMPLETE"}
+
+
+def test_signing_certificates_fill_the_cert_columns(account, unique):
+    from tests.api.test_signing_certificates import certificate
+
+    _, iam = account
+    name = unique("certs")
+    iam.create_user(UserName=name)
+    first = iam.upload_signing_certificate(UserName=name, CertificateBody=certificate(0))["Certificate"]
+    time.sleep(1.1)  # times are kept to the second: the first is the older certificate
+    second = iam.upload_signing_certificate(UserName=name, CertificateBody=certificate(1))["Certificate"]
+    iam.update_signing_certificate(UserName=name, CertificateId=second["CertificateId"], Status="Inactive")
+    iam.generate_credential_report()
+    row = {r[0]: dict(zip(AWS_COLUMNS, r)) for r in _rows(iam.get_credential_report()["Content"])[1:]}[name]
+    assert [row[c] for c in AWS_COLUMNS[18:]] == ["true", iso(first["UploadDate"]), "false", iso(second["UploadDate"])]
+    assert iam.get_account_summary()["SummaryMap"]["AccountSigningCertificatesPresent"] == 0

@@ -160,8 +160,8 @@ def test_expired_presigned_url(server):
 
 def test_unknown_action_and_unbuilt_operation(server):
     assert error(send(signed(server, {"Action": "MakeCoffee", "Version": "2010-05-08"})))[:2] == (400, "InvalidAction")
-    status, code, message = error(send(signed(server, {"Action": "ListSAMLProviders", "Version": "2010-05-08"})))
-    assert code == "NotImplemented" and "ListSAMLProviders" in message and status == 501
+    status, code, message = error(send(signed(server, {"Action": "AcceptDelegationRequest", "Version": "2010-05-08", "DelegationRequestId": "abcdefghijklmnop"})))
+    assert code == "NotImplemented" and "AcceptDelegationRequest" in message and status == 501
 
 
 @pytest.mark.parametrize("body", [

@@ -21,6 +21,8 @@ PREFIXES = {
     "access-key": "AKIA",
     "session-key": "ASIA",
     "server-certificate": "ASCA",
+    "ssh-public-key": "APKA",
+    "service-specific-credential": "ACCA",
 }
 
 

@@ -14,6 +14,7 @@ from iamd.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.security import ids
 from iamd.service import boundaries, instance_profiles as instance_profile_area, roles as role_area
+from iamd.service import oidc_providers, saml_providers
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
@@ -30,6 +31,8 @@ from iamd.store.schema import (
     policy_attachments,
     policy_versions,
     roles,
+    server_certificates,
+    signing_certificates,
     users,
 )
 
@@ -101,8 +104,8 @@ def get_account_summary(tx: Connection, call: Call, params: dict) -> dict:
         Groups=_count(tx, groups, groups.c.account_id == account),
         Roles=_count(tx, roles, roles.c.account_id == account),
         InstanceProfiles=_count(tx, instance_profiles, instance_profiles.c.account_id == account),
-        ServerCertificates=0,  # server certificates and identity providers are not served yet
-        Providers=0,
+        ServerCertificates=_count(tx, server_certificates, server_certificates.c.account_id == account),
+        Providers=oidc_providers.count(tx, account) + saml_providers.count(tx, account),
         Policies=_count(tx, managed_policies, managed_policies.c.account_id == account),
         # Each attachment of a managed policy (customer or AWS managed) puts one policy version in use.
         PolicyVersionsInUse=_count(tx, policy_attachments, policy_attachments.c.account_id == account),
@@ -111,7 +114,10 @@ def get_account_summary(tx: Connection, call: Call, params: dict) -> dict:
         AccountMFAEnabled=0,  # the root user has no MFA device in iamd
         AccountPasswordPresent=1 if tx.scalar(select(accounts.c.root_password_hash)
                                               .where(accounts.c.id == account)) else 0,
-        AccountSigningCertificatesPresent=0,
+        GlobalEndpointTokenVersion=tx.scalar(select(accounts.c.global_endpoint_token_version).where(accounts.c.id == account)) or 1,
+        AccountSigningCertificatesPresent=1 if _count(tx, signing_certificates,
+                                                      signing_certificates.c.account_id == account,
+                                                      signing_certificates.c.user_id.is_(None)) else 0,
         AccountAccessKeysPresent=1 if _count(tx, access_keys, access_keys.c.account_id == account,
                                              access_keys.c.user_id.is_(None)) else 0,
     )

@@ -5,7 +5,7 @@ user (by name), with the columns of AWS's report in AWS's order (``COLUMNS``). V
 writes them: ``true``/``false``; times in ISO 8601 to the second with ``+00:00``; ``N/A`` where a thing
 does not exist (no password, no such access key, a key never used, certificates); ``no_information``
 for a password never used; ``not_supported`` for the root user's password fields that IAM does not
-report. iamd has no signing certificates, so ``cert_*`` are always ``false``/``N/A``.
+report.
 
 AWS builds the report asynchronously; iamd builds it at once, inside GenerateCredentialReport, and keeps
 it four hours: within that time GenerateCredentialReport answers COMPLETE and leaves it alone, after it
@@ -26,7 +26,15 @@ from iamd.security import ids
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.password_policy import load_policy
-from iamd.store.schema import access_keys, accounts, credential_reports, login_profiles, mfa_devices, users
+from iamd.store.schema import (
+    access_keys,
+    accounts,
+    credential_reports,
+    login_profiles,
+    mfa_devices,
+    signing_certificates,
+    users,
+)
 
 REPORT_LIFETIME = timedelta(hours=4)
 REPORT_FORMAT = "text/csv"
@@ -41,7 +49,6 @@ COLUMNS: tuple[str, ...] = (
     *(f"access_key_{n}_{column}" for n in (1, 2) for column in _KEY_COLUMNS),
     "cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated",
 )
-_NO_CERTIFICATES = ("false", NA, "false", NA)
 
 
 def iso(when: datetime | None, missing: str = NA) -> str:
@@ -76,6 +83,26 @@ def _key_fields(keys: list) -> list[str]:
     return fields
 
 
+def _certificate_fields(certificates: list) -> list[str]:
+    """The four signing-certificate columns (oldest first; at most two)."""
+    fields: list[str] = []
+    for n in range(2):
+        if n < len(certificates):
+            fields += [_flag(certificates[n].status == "Active"), iso(certificates[n].uploaded_at)]
+        else:
+            fields += ["false", NA]
+    return fields
+
+
+def _certificates_by_owner(tx: Connection, account_id: str) -> dict[str | None, list]:
+    rows = tx.execute(select(signing_certificates).where(signing_certificates.c.account_id == account_id)
+                      .order_by(signing_certificates.c.uploaded_at, signing_certificates.c.id)).all()
+    owners: dict[str | None, list] = {}
+    for row in rows:
+        owners.setdefault(row.user_id, []).append(row)
+    return owners
+
+
 def _keys_by_owner(tx: Connection, account_id: str) -> dict[str | None, list]:
     rows = tx.execute(select(access_keys).where(access_keys.c.account_id == account_id)
                       .order_by(access_keys.c.created_at, access_keys.c.id)).all()
@@ -91,6 +118,7 @@ def build_report(tx: Connection, account_id: str) -> str:
     policy = load_policy(tx, account_id)
     max_age = timedelta(days=policy.max_password_age) if policy is not None and policy.max_password_age else None
     keys = _keys_by_owner(tx, account_id)
+    certificates = _certificates_by_owner(tx, account_id)
     with_mfa = set(tx.scalars(select(mfa_devices.c.user_id).where(
         mfa_devices.c.account_id == account_id, mfa_devices.c.user_id.is_not(None))).all())
     profiles = {row.user_id: row for row in tx.execute(
@@ -103,7 +131,7 @@ def build_report(tx: Connection, account_id: str) -> str:
     writer.writerow([
         ROOT, ids.root_arn(account_id), iso(account.created_at),
         NOT_SUPPORTED, NO_INFORMATION, NOT_SUPPORTED, NOT_SUPPORTED, "false",
-        *_key_fields(keys.get(None, [])), *_NO_CERTIFICATES,
+        *_key_fields(keys.get(None, [])), *_certificate_fields(certificates.get(None, [])),
     ])
     for user in tx.execute(select(users).where(users.c.account_id == account_id).order_by(users.c.name_key)):
         profile = profiles.get(user.id)
@@ -116,7 +144,7 @@ def build_report(tx: Connection, account_id: str) -> str:
         writer.writerow([
             user.name, ids.entity_arn(account_id, "user", user.path, user.name), iso(user.created_at),
             *password, _flag(user.id in with_mfa),
-            *_key_fields(keys.get(user.id, [])), *_NO_CERTIFICATES,
+            *_key_fields(keys.get(user.id, [])), *_certificate_fields(certificates.get(user.id, [])),
         ])
     return out.getvalue().rstrip("\n")
 

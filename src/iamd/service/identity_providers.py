@@ -1,3 +1,7 @@
-"""(being built) IAM operations of this area; see service/declare.py for how they are declared."""
+"""Identity providers: OpenID Connect (service/oidc_providers.py) and SAML (service/saml_providers.py)."""
 
-OPERATIONS = ()
+from __future__ import annotations
+
+from iamd.service import oidc_providers, saml_providers
+
+OPERATIONS = oidc_providers.OPERATIONS + saml_providers.OPERATIONS

@@ -16,6 +16,7 @@ from iamd.service import (
     identity_providers,
     inline_policies,
     instance_profiles,
+    last_accessed,
     login_profiles,
     managed_policies,
     mfa,
@@ -33,7 +34,7 @@ from iamd.service.declare import Operation
 
 _MODULES = (users, access_keys, groups, inline_policies, managed_policies, login_profiles, password_policy,
             account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator,
-            user_credentials, server_certificates, identity_providers, service_access, sts)
+            user_credentials, server_certificates, identity_providers, service_access, last_accessed, sts)
 
 
 def _collect() -> dict[tuple[str, str], Operation]:

@@ -11,9 +11,10 @@ from sqlalchemy import bindparam, select
 from iamd.security import ids
 from iamd.service.context import Call
 from iamd.store.fastpath import HotQuery
-from iamd.store.schema import groups, instance_profiles, roles, users
+from iamd.store.schema import groups, instance_profiles, roles, server_certificates, users
 
-_TABLES = {"user": users, "group": groups, "role": roles, "instance-profile": instance_profiles}
+_TABLES = {"user": users, "group": groups, "role": roles, "instance-profile": instance_profiles,
+           "server-certificate": server_certificates}
 _PATH_QUERIES = {
     kind: HotQuery(select(table.c.path).where(table.c.account_id == bindparam("account_id"),
                                               table.c.name_key == bindparam("key")))

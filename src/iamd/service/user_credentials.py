@@ -1,3 +1,7 @@
-"""(being built) IAM operations of this area; see service/declare.py for how they are declared."""
+"""A user's credentials besides passwords, access keys and MFA devices: SSH public keys
+(service/ssh_keys.py), signing certificates (service/signing_certificates.py) and service-specific
+credentials (service/service_credentials.py)."""
 
-OPERATIONS = ()
+from iamd.service import service_credentials, signing_certificates, ssh_keys
+
+OPERATIONS = ssh_keys.OPERATIONS + signing_certificates.OPERATIONS + service_credentials.OPERATIONS

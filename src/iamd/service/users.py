@@ -19,6 +19,9 @@ from iamd.store.schema import (
     login_profiles,
     mfa_devices,
     policy_attachments,
+    service_specific_credentials,
+    signing_certificates,
+    ssh_public_keys,
     users,
 )
 
@@ -136,6 +139,9 @@ def update_user(tx: Connection, call: Call, params: dict) -> None:
 _DELETE_BLOCKERS = (
     (login_profiles, login_profiles.c.user_id, "must delete login profile first."),
     (access_keys, access_keys.c.user_id, "must delete access keys first."),
+    (signing_certificates, signing_certificates.c.user_id, "must delete signing certificates first."),
+    (ssh_public_keys, ssh_public_keys.c.user_id, "must remove referenced objects first."),
+    (service_specific_credentials, service_specific_credentials.c.user_id, "must remove referenced objects first."),
     (mfa_devices, mfa_devices.c.user_id, "must delete MFA device first."),
     (group_members, group_members.c.user_id, "must remove users from group first."),
     (inline_policies, inline_policies.c.entity_id, "must delete policies first."),

@@ -59,6 +59,8 @@ accounts = Table(
     # in this process and in every other one sharing the database.
     Column("auth_epoch", Integer, nullable=False, server_default="0"),
     Column("root_password_hash", String(256)),  # the root user's console password (argon2id), NULL: none
+    # SetSecurityTokenServicePreferences: 1 or 2 (v1Token, v2Token); NULL: never set, version 1.
+    Column("global_endpoint_token_version", Integer),
 )
 
 users = Table(
@@ -340,4 +342,17 @@ saml_providers = Table(
     Column("uuid", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("valid_until", UtcDateTime),
+)
+
+# GenerateServiceLastAccessedDetails: a report computed when asked, kept for the Get operations.
+last_accessed_jobs = Table(
+    "last_accessed_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the JobId, a UUID
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("arn", String(2048), nullable=False),  # the user, group, role or policy reported on
+    Column("granularity", String(16), nullable=False),  # SERVICE_LEVEL | ACTION_LEVEL
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime, nullable=False),
+    Column("result", Text, nullable=False),  # JSON: the services, each with its entities
 )
