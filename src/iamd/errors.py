@@ -200,5 +200,9 @@ class PackedPolicyTooLarge(AwsError):
     code, status = "PackedPolicyTooLarge", 400
 
 
+class InvalidAuthorizationMessage(AwsError):
+    code, status = "InvalidAuthorizationMessageException", 400
+
+
 class RegionDisabled(AwsError):
     code, status = "RegionDisabled", 403

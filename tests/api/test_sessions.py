@@ -140,3 +140,16 @@ def test_mfa_session_satisfies_an_mfa_condition(server, iam, new_user, unique):
     without_mfa = sts.get_session_token(DurationSeconds=900)["Credentials"]
     with pytest.raises(ClientError):
         session_client(server, without_mfa).list_users(MaxItems=1)
+
+
+def test_decode_authorization_message(server, sts, new_user):
+    with pytest.raises(ClientError) as excinfo:
+        sts.decode_authorization_message(EncodedMessage="rHU-pVHMSckD0OAc5l3r9-gKN1XZjZ2X9J3w0fZ31licaTpAVwlD9ix3")
+    assert error_of(excinfo)[0::2] == ("InvalidAuthorizationMessageException", 400)
+    name, key_id, secret = new_user()
+    with pytest.raises(ClientError) as excinfo:
+        client(server, "sts", key_id, secret).decode_authorization_message(EncodedMessage="abc")
+    assert error_of(excinfo) == (
+        "AccessDenied", f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: "
+        "sts:DecodeAuthorizationMessage on resource: * because no identity-based policy allows the "
+        "sts:DecodeAuthorizationMessage action", 403)

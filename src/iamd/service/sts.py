@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection
 
-from iamd.errors import AccessDenied
+from iamd.errors import AccessDenied, InvalidAuthorizationMessage
 from iamd.security import ids
 from iamd.security.session_tokens import seal_claims
 from iamd.service.context import Call
@@ -64,6 +64,14 @@ def _check_mfa(tx: Connection, call: Call, params: dict) -> bool:
     return True
 
 
+def decode_authorization_message(tx: Connection, call: Call, params: dict) -> dict:
+    """Neither IAM nor STS encodes its denials (only other services do, with keys only AWS holds), so no
+    message a client of iamd can hold decodes here: each is refused as AWS refuses a foreign one, after
+    the caller's permission for sts:DecodeAuthorizationMessage was checked."""
+    raise InvalidAuthorizationMessage("The encoded authorization message is invalid or was not issued by "
+                                      "this service.")
+
+
 def _assume_role(tx: Connection, call: Call, params: dict) -> dict:
     from iamd.service.assume_role import assume_role  # roles build on STS's credentials
 
@@ -91,6 +99,7 @@ OPERATIONS = (
     Operation("sts", "AssumeRole", _assume_role, _role_arn, writes=True, changes_access=False),
     sts("GetAccessKeyInfo", get_access_key_info),
     sts("GetSessionToken", get_session_token),
+    sts("DecodeAuthorizationMessage", decode_authorization_message),
     Operation("sts", "GetFederationToken", _get_federation_token, _federated_user_arn, writes=False,
               changes_access=False),
 )
