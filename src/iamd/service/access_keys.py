@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from iamd.errors import AccessDenied, LimitExceeded, NoSuchEntity, ValidationError
+from iamd.errors import AccessDenied, LimitExceeded, NoSuchEntity
 from iamd.security import ids
 from iamd.service import users
 from iamd.service.context import Call
@@ -19,17 +19,6 @@ from iamd.store.schema import access_keys
 MAX_KEYS_PER_USER = 2
 
 
-def _owner(tx: Connection, call: Call, params: dict) -> tuple[str | None, str]:
-    """(user id or None for root, user name as AWS reports it) of the keys an operation acts on."""
-    name = params.get("UserName")
-    if name is None:
-        if call.principal.kind == "assumed-role":
-            raise ValidationError("Must specify userName when calling with non-User credentials")
-        if call.principal.is_root:
-            return None, call.principal.name
-        name = call.principal.name
-    row = users.find_user(tx, call.account_id, name)
-    return row.id, row.name
 
 
 def _keys_of(account_id: str, user_id: str | None):
@@ -38,7 +27,7 @@ def _keys_of(account_id: str, user_id: str | None):
 
 
 def create_access_key(tx: Connection, call: Call, params: dict) -> dict:
-    user_id, user_name = _owner(tx, call, params)
+    user_id, user_name = users.credential_owner(tx, call, params)
     count = tx.scalar(select(func.count()).select_from(access_keys).where(_keys_of(call.account_id, user_id)))
     if count >= MAX_KEYS_PER_USER:
         raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
@@ -54,7 +43,7 @@ def create_access_key(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def list_access_keys(tx: Connection, call: Call, params: dict) -> dict:
-    user_id, user_name = _owner(tx, call, params)
+    user_id, user_name = users.credential_owner(tx, call, params)
     max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
     query = select(access_keys.c.id, access_keys.c.status, access_keys.c.created_at).where(
         _keys_of(call.account_id, user_id))
@@ -70,7 +59,7 @@ def list_access_keys(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def _find_key(tx: Connection, call: Call, params: dict):
-    user_id, _ = _owner(tx, call, params)
+    user_id, _ = users.credential_owner(tx, call, params)
     key_id = params["AccessKeyId"]
     row = tx.execute(select(access_keys.c.id).where(_keys_of(call.account_id, user_id),
                                                     access_keys.c.id == key_id)).first()

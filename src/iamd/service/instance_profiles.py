@@ -145,21 +145,6 @@ def remove_role_from_instance_profile(tx: Connection, call: Call, params: dict) 
     return None
 
 
-def tag_instance_profile(tx: Connection, call: Call, params: dict) -> None:
-    row = find_profile(tx, call.account_id, params["InstanceProfileName"])
-    tagging.put_tags(tx, row.id, params["Tags"])
-
-
-def untag_instance_profile(tx: Connection, call: Call, params: dict) -> None:
-    row = find_profile(tx, call.account_id, params["InstanceProfileName"])
-    tagging.remove_tags(tx, row.id, params["TagKeys"])
-
-
-def list_instance_profile_tags(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_profile(tx, call.account_id, params["InstanceProfileName"])
-    return tagging.paged(tagging.list_tags(tx, row.id), params.get("Marker"), params.get("MaxItems"))
-
-
 def profiles_of_role(tx: Connection, role_id: str) -> list[dict]:
     """The InstanceProfile shapes a role belongs to (for account authorization details)."""
     rows = tx.execute(
@@ -170,6 +155,9 @@ def profiles_of_role(tx: Connection, role_id: str) -> list[dict]:
     return [describe(tx, row) for row in rows]
 
 
+_TAGS = tagging.TagHandlers(lambda tx, call, params: find_profile(tx, call.account_id, params["InstanceProfileName"]))
+
+
 OPERATIONS = (
     iam("CreateInstanceProfile", create_instance_profile, resource_arn),
     iam("GetInstanceProfile", get_instance_profile, resource_arn, writes=False),
@@ -178,7 +166,7 @@ OPERATIONS = (
     iam("DeleteInstanceProfile", delete_instance_profile, resource_arn),
     iam("AddRoleToInstanceProfile", add_role_to_instance_profile, resource_arn),
     iam("RemoveRoleFromInstanceProfile", remove_role_from_instance_profile, resource_arn),
-    iam("TagInstanceProfile", tag_instance_profile, resource_arn),
-    iam("UntagInstanceProfile", untag_instance_profile, resource_arn),
-    iam("ListInstanceProfileTags", list_instance_profile_tags, resource_arn, writes=False),
+    iam("TagInstanceProfile", _TAGS.tag, resource_arn),
+    iam("UntagInstanceProfile", _TAGS.untag, resource_arn),
+    iam("ListInstanceProfileTags", _TAGS.list, resource_arn, writes=False),
 )

@@ -287,21 +287,6 @@ def get_mfa_device(tx: Connection, call: Call, params: dict) -> dict:
     return {"UserName": user.name, "SerialNumber": serial, "EnableDate": device.enabled_at}
 
 
-def tag_mfa_device(tx: Connection, call: Call, params: dict) -> None:
-    device = _find_device(tx, call.account_id, params["SerialNumber"])
-    tagging.put_tags(tx, device.id, params["Tags"])
-
-
-def untag_mfa_device(tx: Connection, call: Call, params: dict) -> None:
-    device = _find_device(tx, call.account_id, params["SerialNumber"])
-    tagging.remove_tags(tx, device.id, params["TagKeys"])
-
-
-def list_mfa_device_tags(tx: Connection, call: Call, params: dict) -> dict:
-    device = _find_device(tx, call.account_id, params["SerialNumber"])
-    return tagging.paged(tagging.list_tags(tx, device.id), params.get("Marker"), params.get("MaxItems"))
-
-
 # --- what each operation acts on, for authorization ----------------------------------------------------
 
 def device_arn(call: Call, params: dict) -> str:
@@ -318,6 +303,9 @@ def user_arn(call: Call, params: dict) -> str:
     return resources.entity_arn(call, "user", name)
 
 
+_TAGS = tagging.TagHandlers(lambda tx, call, params: _find_device(tx, call.account_id, params["SerialNumber"]))
+
+
 OPERATIONS = (
     iam("CreateVirtualMFADevice", create_virtual_mfa_device, device_arn, changes_access=False),
     iam("EnableMFADevice", enable_mfa_device, user_arn),
@@ -327,7 +315,7 @@ OPERATIONS = (
     iam("ListMFADevices", list_mfa_devices, user_arn, writes=False),
     iam("ListVirtualMFADevices", list_virtual_mfa_devices, any_resource, writes=False),
     iam("GetMFADevice", get_mfa_device, user_arn, writes=False),
-    iam("TagMFADevice", tag_mfa_device, device_arn, changes_access=False),
-    iam("UntagMFADevice", untag_mfa_device, device_arn, changes_access=False),
-    iam("ListMFADeviceTags", list_mfa_device_tags, device_arn, writes=False),
+    iam("TagMFADevice", _TAGS.tag, device_arn, changes_access=False),
+    iam("UntagMFADevice", _TAGS.untag, device_arn, changes_access=False),
+    iam("ListMFADeviceTags", _TAGS.list, device_arn, writes=False),
 )

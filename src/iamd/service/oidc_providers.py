@@ -177,19 +177,7 @@ def update_thumbprint(tx: Connection, call: Call, params: dict) -> None:
     return None
 
 
-def tag_provider(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
-    tagging.put_tags(tx, row.id, params["Tags"])
-
-
-def untag_provider(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
-    tagging.remove_tags(tx, row.id, params["TagKeys"])
-
-
-def list_provider_tags(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
-    return tagging.paged(tagging.list_tags(tx, row.id), params.get("Marker"), params.get("MaxItems"))
+_TAGS = tagging.TagHandlers(lambda tx, call, params: find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"]))
 
 
 OPERATIONS = (
@@ -200,7 +188,7 @@ OPERATIONS = (
     iam("AddClientIDToOpenIDConnectProvider", add_client_id, resource_arn),
     iam("RemoveClientIDFromOpenIDConnectProvider", remove_client_id, resource_arn),
     iam("UpdateOpenIDConnectProviderThumbprint", update_thumbprint, resource_arn),
-    iam("TagOpenIDConnectProvider", tag_provider, resource_arn),
-    iam("UntagOpenIDConnectProvider", untag_provider, resource_arn),
-    iam("ListOpenIDConnectProviderTags", list_provider_tags, resource_arn, writes=False),
+    iam("TagOpenIDConnectProvider", _TAGS.tag, resource_arn),
+    iam("UntagOpenIDConnectProvider", _TAGS.untag, resource_arn),
+    iam("ListOpenIDConnectProviderTags", _TAGS.list, resource_arn, writes=False),
 )

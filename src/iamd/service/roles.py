@@ -207,21 +207,6 @@ def delete_role(tx: Connection, call: Call, params: dict) -> None:
     return None
 
 
-def tag_role(tx: Connection, call: Call, params: dict) -> None:
-    row = find_role(tx, call.account_id, params["RoleName"])
-    tagging.put_tags(tx, row.id, params["Tags"])
-
-
-def untag_role(tx: Connection, call: Call, params: dict) -> None:
-    row = find_role(tx, call.account_id, params["RoleName"])
-    tagging.remove_tags(tx, row.id, params["TagKeys"])
-
-
-def list_role_tags(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_role(tx, call.account_id, params["RoleName"])
-    return tagging.paged(tagging.list_tags(tx, row.id), params.get("Marker"), params.get("MaxItems"))
-
-
 def put_role_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
     boundaries.check_attachable(tx, call, params["PermissionsBoundary"])
     row = find_role(tx, call.account_id, params["RoleName"])
@@ -233,6 +218,9 @@ def delete_role_permissions_boundary(tx: Connection, call: Call, params: dict) -
     tx.execute(update(roles).where(roles.c.id == row.id).values(permissions_boundary=None))
 
 
+_TAGS = tagging.TagHandlers(lambda tx, call, params: find_role(tx, call.account_id, params["RoleName"]))
+
+
 OPERATIONS = (
     iam("CreateRole", create_role, resource_arn),
     iam("GetRole", get_role, resource_arn, writes=False),
@@ -241,9 +229,9 @@ OPERATIONS = (
     iam("UpdateRoleDescription", update_role_description, resource_arn),
     iam("UpdateAssumeRolePolicy", update_assume_role_policy, resource_arn),
     iam("DeleteRole", delete_role, resource_arn),
-    iam("TagRole", tag_role, resource_arn),
-    iam("UntagRole", untag_role, resource_arn),
-    iam("ListRoleTags", list_role_tags, resource_arn, writes=False),
+    iam("TagRole", _TAGS.tag, resource_arn),
+    iam("UntagRole", _TAGS.untag, resource_arn),
+    iam("ListRoleTags", _TAGS.list, resource_arn, writes=False),
     iam("PutRolePermissionsBoundary", put_role_permissions_boundary, resource_arn),
     iam("DeleteRolePermissionsBoundary", delete_role_permissions_boundary, resource_arn),
 )

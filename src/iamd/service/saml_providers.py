@@ -172,19 +172,7 @@ def delete_provider(tx: Connection, call: Call, params: dict) -> None:
     return None
 
 
-def tag_provider(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["SAMLProviderArn"])
-    tagging.put_tags(tx, row.id, params["Tags"])
-
-
-def untag_provider(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["SAMLProviderArn"])
-    tagging.remove_tags(tx, row.id, params["TagKeys"])
-
-
-def list_provider_tags(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_provider(tx, call.account_id, params["SAMLProviderArn"])
-    return tagging.paged(tagging.list_tags(tx, row.id), params.get("Marker"), params.get("MaxItems"))
+_TAGS = tagging.TagHandlers(lambda tx, call, params: find_provider(tx, call.account_id, params["SAMLProviderArn"]))
 
 
 OPERATIONS = (
@@ -193,7 +181,7 @@ OPERATIONS = (
     iam("ListSAMLProviders", list_providers, any_resource, writes=False),
     iam("UpdateSAMLProvider", update_provider, resource_arn),
     iam("DeleteSAMLProvider", delete_provider, resource_arn),
-    iam("TagSAMLProvider", tag_provider, resource_arn),
-    iam("UntagSAMLProvider", untag_provider, resource_arn),
-    iam("ListSAMLProviderTags", list_provider_tags, resource_arn, writes=False),
+    iam("TagSAMLProvider", _TAGS.tag, resource_arn),
+    iam("UntagSAMLProvider", _TAGS.untag, resource_arn),
+    iam("ListSAMLProviderTags", _TAGS.list, resource_arn, writes=False),
 )

@@ -150,19 +150,7 @@ def delete_server_certificate(tx: Connection, call: Call, params: dict) -> None:
     tx.execute(delete(certificates).where(certificates.c.id == row.id))
 
 
-def tag_server_certificate(tx: Connection, call: Call, params: dict) -> None:
-    row = find(tx, call.account_id, params["ServerCertificateName"])
-    tagging.put_tags(tx, row.id, params["Tags"])
-
-
-def untag_server_certificate(tx: Connection, call: Call, params: dict) -> None:
-    row = find(tx, call.account_id, params["ServerCertificateName"])
-    tagging.remove_tags(tx, row.id, params["TagKeys"])
-
-
-def list_server_certificate_tags(tx: Connection, call: Call, params: dict) -> dict:
-    row = find(tx, call.account_id, params["ServerCertificateName"])
-    return tagging.paged(tagging.list_tags(tx, row.id), params.get("Marker"), params.get("MaxItems"))
+_TAGS = tagging.TagHandlers(lambda tx, call, params: find(tx, call.account_id, params["ServerCertificateName"]))
 
 
 OPERATIONS = (
@@ -172,7 +160,7 @@ OPERATIONS = (
     iam("ListServerCertificates", list_server_certificates, any_resource, writes=False),
     iam("UpdateServerCertificate", update_server_certificate, resource_arn, changes_access=False),
     iam("DeleteServerCertificate", delete_server_certificate, resource_arn, changes_access=False),
-    iam("TagServerCertificate", tag_server_certificate, resource_arn),  # tags may be conditions
-    iam("UntagServerCertificate", untag_server_certificate, resource_arn),
-    iam("ListServerCertificateTags", list_server_certificate_tags, resource_arn, writes=False),
+    iam("TagServerCertificate", _TAGS.tag, resource_arn),  # tags may be conditions
+    iam("UntagServerCertificate", _TAGS.untag, resource_arn),
+    iam("ListServerCertificateTags", _TAGS.list, resource_arn, writes=False),
 )

@@ -14,7 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from iamd.errors import DuplicateCertificate, LimitExceeded, MalformedCertificate, NoSuchEntity, ValidationError
+from iamd.errors import DuplicateCertificate, LimitExceeded, MalformedCertificate, NoSuchEntity
 from iamd.service import users
 from iamd.service.context import Call
 from iamd.service.declare import iam
@@ -35,19 +35,6 @@ def parse_certificate(body: str) -> x509.Certificate:
         raise MalformedCertificate(f"Certificate {body} is malformed.") from None
 
 
-def _owner(tx: Connection, call: Call, params: dict) -> tuple[str | None, str]:
-    """(user id or None for root, user name as AWS reports it) of the certificates an operation acts on."""
-    name = params.get("UserName")
-    if name is None:
-        if call.principal.kind == "assumed-role":
-            raise ValidationError("Must specify userName when calling with non-User credentials")
-        if call.principal.is_root:
-            return None, call.principal.name
-        name = call.principal.name
-    row = users.find_user(tx, call.account_id, name)
-    return row.id, row.name
-
-
 def _certificates_of(account_id: str, user_id: str | None):
     table = signing_certificates
     owner = table.c.user_id.is_(None) if user_id is None else table.c.user_id == user_id
@@ -64,7 +51,7 @@ def _der(body: str) -> bytes:
 
 
 def upload_signing_certificate(tx: Connection, call: Call, params: dict) -> dict:
-    user_id, user_name = _owner(tx, call, params)
+    user_id, user_name = users.credential_owner(tx, call, params)
     body = params["CertificateBody"]
     der = parse_certificate(body).public_bytes(serialization.Encoding.DER)
     in_account = tx.execute(select(signing_certificates.c.body).where(
@@ -83,7 +70,7 @@ def upload_signing_certificate(tx: Connection, call: Call, params: dict) -> dict
 
 
 def list_signing_certificates(tx: Connection, call: Call, params: dict) -> dict:
-    user_id, user_name = _owner(tx, call, params)
+    user_id, user_name = users.credential_owner(tx, call, params)
     max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
     query = select(signing_certificates).where(_certificates_of(call.account_id, user_id))
     after = decode_marker(params.get("Marker"))
@@ -95,7 +82,7 @@ def list_signing_certificates(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def _find(tx: Connection, call: Call, params: dict):
-    user_id, _ = _owner(tx, call, params)
+    user_id, _ = users.credential_owner(tx, call, params)
     certificate_id = params["CertificateId"]
     row = tx.execute(select(signing_certificates.c.id).where(_certificates_of(call.account_id, user_id),
                                                              signing_certificates.c.id == certificate_id)).first()

@@ -6,6 +6,9 @@ case-sensitive. ``key_match`` holds the key as compared.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from iamd.errors import InvalidInput, LimitExceeded
@@ -77,3 +80,21 @@ def paged(all_tags: list[dict], marker: str | None, max_items: int | None) -> di
     if result["IsTruncated"]:
         result["Marker"] = str(start + limit)
     return result
+
+
+@dataclass(frozen=True)
+class TagHandlers:
+    """The TagX, UntagX and ListXTags handlers of one kind of entity. ``find(tx, call, params)`` gives the
+    entity's row (with ``.id``), raising NoSuchEntity with the kind's own message."""
+
+    find: Callable
+    case_insensitive: bool = True
+
+    def tag(self, tx: Connection, call, params: dict) -> None:
+        put_tags(tx, self.find(tx, call, params).id, params["Tags"], self.case_insensitive)
+
+    def untag(self, tx: Connection, call, params: dict) -> None:
+        remove_tags(tx, self.find(tx, call, params).id, params["TagKeys"], self.case_insensitive)
+
+    def list(self, tx: Connection, call, params: dict) -> dict:
+        return paged(list_tags(tx, self.find(tx, call, params).id), params.get("Marker"), params.get("MaxItems"))

@@ -159,21 +159,6 @@ def delete_user(tx: Connection, call: Call, params: dict) -> None:
     return None
 
 
-def tag_user(tx: Connection, call: Call, params: dict) -> None:
-    row = find_user(tx, call.account_id, params["UserName"])
-    tagging.put_tags(tx, row.id, params["Tags"])
-
-
-def untag_user(tx: Connection, call: Call, params: dict) -> None:
-    row = find_user(tx, call.account_id, params["UserName"])
-    tagging.remove_tags(tx, row.id, params["TagKeys"])
-
-
-def list_user_tags(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_user(tx, call.account_id, params["UserName"])
-    return tagging.paged(tagging.list_tags(tx, row.id), params.get("Marker"), params.get("MaxItems"))
-
-
 def put_user_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
     boundaries.check_attachable(tx, call, params["PermissionsBoundary"])
     row = find_user(tx, call.account_id, params["UserName"])
@@ -185,8 +170,25 @@ def delete_user_permissions_boundary(tx: Connection, call: Call, params: dict) -
     tx.execute(update(users).where(users.c.id == row.id).values(permissions_boundary=None))
 
 
+def credential_owner(tx: Connection, call: Call, params: dict) -> tuple[str | None, str]:
+    """(user id, or None for the root user; the user name as AWS reports it) whose access keys or
+    signing certificates an operation acts on: the named user, else the caller itself."""
+    name = params.get("UserName")
+    if name is None:
+        if call.principal.kind == "assumed-role":
+            raise ValidationError("Must specify userName when calling with non-User credentials")
+        if call.principal.is_root:
+            return None, call.principal.name
+        name = call.principal.name
+    row = find_user(tx, call.account_id, name)
+    return row.id, row.name
+
+
 def name_of(tx: Connection, user_id: str) -> str:
     return tx.scalar(select(users.c.name).where(users.c.id == user_id))
+
+
+_TAGS = tagging.TagHandlers(lambda tx, call, params: find_user(tx, call.account_id, params["UserName"]))
 
 
 OPERATIONS = (
@@ -195,9 +197,9 @@ OPERATIONS = (
     iam("ListUsers", list_users, any_resource, writes=False),
     iam("UpdateUser", update_user, resource_arn),
     iam("DeleteUser", delete_user, resource_arn),
-    iam("TagUser", tag_user, resource_arn),
-    iam("UntagUser", untag_user, resource_arn),
-    iam("ListUserTags", list_user_tags, resource_arn, writes=False),
+    iam("TagUser", _TAGS.tag, resource_arn),
+    iam("UntagUser", _TAGS.untag, resource_arn),
+    iam("ListUserTags", _TAGS.list, resource_arn, writes=False),
     iam("PutUserPermissionsBoundary", put_user_permissions_boundary, resource_arn),
     iam("DeleteUserPermissionsBoundary", delete_user_permissions_boundary, resource_arn),
 )
