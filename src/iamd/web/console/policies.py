@@ -13,7 +13,7 @@ import json
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from iamd.errors import AwsError, MalformedPolicyDocument
+from iamd.errors import AwsError, LimitExceeded, MalformedPolicyDocument
 from iamd.policy import check_policy
 from iamd.web.console.base import Console, Ctx, field_errors, page
 from iamd.web.console.picker import policy_kind
@@ -41,8 +41,8 @@ def policies_list(ctx: Ctx) -> Response:
                       query=query, policy_kind=policy_kind)
 
 
-def problems_of(document: str) -> list[dict]:
-    return [{"message": p.message, "line": p.line, "column": p.column} for p in check_policy(document)]
+def problems_of(document: str, kind: str = "identity") -> list[dict]:
+    return [{"message": p.message, "line": p.line, "column": p.column} for p in check_policy(document, kind)]
 
 
 def validate(ctx: Ctx) -> Response:
@@ -53,9 +53,10 @@ def validate(ctx: Ctx) -> Response:
                                       for p in problems]})
 
 
-def _editor_errors(error: AwsError, default: str = "PolicyDocument") -> dict:
-    if isinstance(error, MalformedPolicyDocument):
-        return {"PolicyDocument": [error.message]}
+def editor_errors(error: AwsError, default: str = "PolicyDocument", editor: str = "PolicyDocument") -> dict:
+    """AWS's MalformedPolicyDocument and LimitExceeded go beside the editor; anything else by its field."""
+    if isinstance(error, (MalformedPolicyDocument, LimitExceeded)):
+        return {editor: [error.message]}
     return field_errors(error, default)
 
 
@@ -76,7 +77,7 @@ def create_policy(ctx: Ctx) -> Response:
                 ctx.flash(f"Policy {created['PolicyName']} created.")
                 return ctx.redirect(f"/policies/view?arn={created['Arn']}")
             except AwsError as error:
-                errors = _editor_errors(error, "PolicyName")
+                errors = editor_errors(error, "PolicyName")
     return ctx.render("policy_edit.html", nav="policies", creating=True, errors=errors, problems=problems,
                       status=400 if errors else 200, **values)
 
@@ -112,7 +113,7 @@ def edit_policy(ctx: Ctx) -> Response:
                 ctx.flash("A new default version of the policy was saved.")
                 return ctx.redirect(f"/policies/view?arn={arn}")
             except AwsError as error:
-                errors = _editor_errors(error)
+                errors = editor_errors(error)
     with ctx.api() as api:
         policy = api.run("GetPolicy", {"PolicyArn": arn})["Policy"]
         if ctx.request.method != "POST":
