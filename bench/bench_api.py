@@ -2,7 +2,9 @@
 GetCallerIdentity against one iamd process (SQLite) with 10,000 users stored, beside a bare Starlette
 app in the same run; then ListUsers' page cost at 1,000 and at 100,000 users.
 
-    .venv/bin/python bench/bench_api.py [--seconds 5] [--connections 16]
+    .venv/bin/python bench/bench_api.py [--seconds 5] [--connections 16] [--postgresql URL]
+
+With --postgresql, "server CPU" is the iamd process alone, not PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -50,8 +52,24 @@ def wait_for(port: int, process: subprocess.Popen) -> None:
     raise SystemExit("server did not start")
 
 
+def fresh_database_url(admin_url: str) -> str:
+    """A new, empty PostgreSQL database beside ``admin_url``'s (left in place for inspection)."""
+    import uuid
+
+    import psycopg
+
+    name = f"iamd_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+DATABASE_URL = ""  # set by --postgresql: each server gets a fresh database there
+
+
 def seeded_server(data_dir: Path, user_count: int) -> tuple[subprocess.Popen, int]:
-    settings = Settings(data_dir=str(data_dir), account_id=ACCOUNT, root_access_key_id=KEY,
+    database_url = fresh_database_url(DATABASE_URL) if DATABASE_URL else ""
+    settings = Settings(data_dir=str(data_dir), database_url=database_url, account_id=ACCOUNT, root_access_key_id=KEY,
                         root_secret_access_key=SECRET)
     state = open_state(settings)
     now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -62,7 +80,8 @@ def seeded_server(data_dir: Path, user_count: int) -> tuple[subprocess.Popen, in
             tx.execute(insert(users), rows[start:start + 5000])
     state.store.dispose()
     port = free_port()
-    env = {"IAMD_DATA_DIR": str(data_dir), "IAMD_PORT": str(port), "PATH": "/usr/bin:/bin"}
+    env = {"IAMD_DATA_DIR": str(data_dir), "IAMD_PORT": str(port), "PATH": "/usr/bin:/bin",
+           "IAMD_DATABASE_URL": database_url}
     process = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "serve"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(port, process)
@@ -90,7 +109,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--postgresql", metavar="URL", default="",
+                        help="run iamd on PostgreSQL: a fresh database per server beside this one's")
     args = parser.parse_args()
+    global DATABASE_URL
+    DATABASE_URL = args.postgresql
     print("command:", " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv]))
     print(f"{args.connections} connections, {args.seconds:.0f} s per figure, one server process each\n")
     rows = []

@@ -1,6 +1,6 @@
 """Profile one operation's path through iamd in-process (no HTTP): µs per request, then cProfile.
 
-    .venv/bin/python bench/profile_request.py GetUser [--profile]
+    .venv/bin/python bench/profile_request.py GetUser [--profile] [--postgresql URL]
 """
 
 from __future__ import annotations
@@ -36,7 +36,12 @@ def as_request(raw: bytes) -> tuple[Request, bytes]:
 
 def main() -> None:
     action = sys.argv[1] if len(sys.argv) > 1 else "GetUser"
-    state = open_state(Settings(data_dir=tempfile.mkdtemp(), account_id="123456789012",
+    database_url = ""
+    if "--postgresql" in sys.argv:  # a fresh database beside the given one's
+        from bench_api import fresh_database_url
+
+        database_url = fresh_database_url(sys.argv[sys.argv.index("--postgresql") + 1])
+    state = open_state(Settings(data_dir=tempfile.mkdtemp(), database_url=database_url, account_id="123456789012",
                                 root_access_key_id=KEY, root_secret_access_key=SECRET))
     api = QueryApi(state.store, new_environment(state.box))
     setup = loadgen.sign("127.0.0.1", 1, {"Action": "CreateUser", "Version": "2010-05-08", "UserName": "bob"},

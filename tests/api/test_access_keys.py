@@ -1,5 +1,6 @@
 """Access keys: AWS's formats and quota, inactive keys refused, last use recorded, secrets sealed."""
 
+import json
 import re
 import time
 from pathlib import Path
@@ -91,6 +92,22 @@ def test_last_used_is_recorded(server, iam, new_user):
     used = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]
     assert used["ServiceName"] == "sts" and used["Region"] == "eu-west-3"
     assert abs(used["LastUsedDate"].timestamp() - time.time()) < 120
+
+
+def test_last_used_shows_only_the_latest_service(server, iam, new_user):
+    name, key_id, secret = new_user()
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}))
+    client(server, "sts", key_id, secret, region="eu-west-3").get_caller_identity()
+    client(server, "iam", key_id, secret, region="us-west-2").get_user()
+    used = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]
+    assert used["ServiceName"] == "iam" and used["Region"] == "us-west-2"
+    # Temporary credentials obtained with the key are no use of the key.
+    token = client(server, "sts", key_id, secret, region="eu-west-1").get_session_token()["Credentials"]
+    client(server, "sts", token["AccessKeyId"], token["SecretAccessKey"], token["SessionToken"],
+           region="ap-east-1").get_caller_identity()
+    used = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]
+    assert used["ServiceName"] == "sts" and used["Region"] == "eu-west-1"
 
 
 def test_last_used_of_unknown_key_is_access_denied(iam):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import sqlalchemy
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import ACCOUNT_ID, aws_json, client, error_of
+from tests.api.conftest import ACCOUNT_ID, ROOT_KEY_ID, aws_json, client, error_of
 
 
 def doc(*statements) -> str:
@@ -87,6 +89,98 @@ def test_role_report_counts_assume_role_as_sts(server, iam, new_user, unique):
     assert after["by_namespace"]["sts"]["LastAuthenticatedRegion"] == iam.get_role(RoleName=role)["Role"][
         "RoleLastUsed"]["Region"]
     assert "LastAuthenticated" not in after["by_namespace"]["ec2"]
+
+
+def test_one_key_used_for_sts_then_iam_shows_both(server, iam, new_user):
+    name, key_id, secret = new_user()
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=doc(allow("iam:List*", "sts:*")))
+    client(server, "sts", key_id, secret, region="eu-central-1").get_caller_identity()
+    client(server, "iam", key_id, secret).list_users(MaxItems=1)
+
+    answer = report(iam, user_arn(name))
+    used_iam, used_sts = answer["by_namespace"]["iam"], answer["by_namespace"]["sts"]
+    assert used_sts["LastAuthenticatedEntity"] == used_iam["LastAuthenticatedEntity"] == user_arn(name)
+    assert used_sts["LastAuthenticatedRegion"] == "eu-central-1" and used_iam["LastAuthenticatedRegion"] == "us-east-1"
+    assert used_sts["TotalAuthenticatedEntities"] == used_iam["TotalAuthenticatedEntities"] == 1
+    assert used_sts["LastAuthenticated"] <= used_iam["LastAuthenticated"]
+    # The key itself still reports only its latest use.
+    last = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]
+    assert last["ServiceName"] == "iam" and last["Region"] == "us-east-1"
+
+
+def test_session_credentials_count_for_their_user(server, iam, new_user):
+    name, key_id, secret = new_user()
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=doc(allow("iam:Get*", "sts:*")))
+    token = client(server, "sts", key_id, secret, region="ap-south-1").get_session_token()["Credentials"]
+    session = client(server, "iam", token["AccessKeyId"], token["SecretAccessKey"], token["SessionToken"],
+                     region="eu-north-1")
+    session.get_user(UserName=name)
+
+    answer = report(iam, user_arn(name))
+    assert answer["by_namespace"]["iam"]["LastAuthenticatedEntity"] == user_arn(name)
+    assert answer["by_namespace"]["iam"]["LastAuthenticatedRegion"] == "eu-north-1"
+    assert answer["by_namespace"]["sts"]["LastAuthenticatedRegion"] == "ap-south-1"
+    # Temporary credentials have no access key of their own: the long-term key's last use is unchanged.
+    last = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]
+    assert last["ServiceName"] == "sts" and last["Region"] == "ap-south-1"
+
+
+def test_role_sessions_count_for_the_role(server, iam, new_user, unique):
+    name, key_id, secret = new_user()
+    role = unique("role")
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn(name)}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=doc(allow("iam:Get*", "sts:*", "s3:*")))
+    credentials = client(server, "sts", key_id, secret, region="eu-west-1").assume_role(
+        RoleArn=arn, RoleSessionName="used")["Credentials"]
+    session = client(server, "iam", credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                     credentials["SessionToken"], region="ca-central-1")
+    session.get_role(RoleName=role)
+
+    answer = report(iam, arn)
+    assert sorted(answer["by_namespace"]) == ["iam", "s3", "sts"]
+    used_iam, used_sts = answer["by_namespace"]["iam"], answer["by_namespace"]["sts"]
+    assert used_iam["LastAuthenticatedEntity"] == used_sts["LastAuthenticatedEntity"] == arn
+    assert used_iam["LastAuthenticatedRegion"] == "ca-central-1" and used_iam["TotalAuthenticatedEntities"] == 1
+    assert used_sts["LastAuthenticatedRegion"] == iam.get_role(RoleName=role)["Role"]["RoleLastUsed"]["Region"]
+    assert "LastAuthenticated" not in answer["by_namespace"]["s3"]
+    entities = iam.get_service_last_accessed_details_with_entities(JobId=answer["JobId"], ServiceNamespace="iam")
+    (only,) = entities["EntityDetailsList"]
+    assert only["EntityInfo"]["Type"] == "ROLE" and only["EntityInfo"]["Arn"] == arn
+    assert only["LastAuthenticated"] == used_iam["LastAuthenticated"]
+    # The user who assumed the role used STS, not IAM.
+    user_report = report(iam, user_arn(name))
+    assert "iam" not in user_report["by_namespace"]
+
+
+def test_total_counts_the_entities_that_used_a_service(server, iam, new_user, unique):
+    policy_arn = iam.create_policy(PolicyName=unique("pol"), PolicyDocument=doc(allow("iam:Get*")))["Policy"]["Arn"]
+    first, first_key, first_secret = new_user()
+    second, second_key, second_secret = new_user()
+    idle, _, _ = new_user()
+    for name in (first, second, idle):
+        iam.attach_user_policy(UserName=name, PolicyArn=policy_arn)
+    client(server, "iam", first_key, first_secret).get_user()
+    client(server, "iam", second_key, second_secret, region="us-west-1").get_user()
+    client(server, "iam", second_key, second_secret, region="us-west-2").get_user()
+
+    used = report(iam, policy_arn)["by_namespace"]["iam"]
+    assert used["TotalAuthenticatedEntities"] == 2
+    assert used["LastAuthenticatedEntity"] == user_arn(second) and used["LastAuthenticatedRegion"] == "us-west-2"
+
+
+def test_root_use_is_recorded_for_the_account(server, iam):
+    client(server, "sts", region="sa-east-1").get_caller_identity()
+    iam.get_access_key_last_used(AccessKeyId=ROOT_KEY_ID)  # flushes
+    url = server.database_url or f"sqlite:///{Path(server.data_dir) / 'iamd.db'}"
+    engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        rows = conn.execute(sqlalchemy.text(
+            "SELECT service, principal_kind, account_id, region FROM principal_last_used WHERE principal_id = :id"),
+            {"id": ACCOUNT_ID}).all()
+    engine.dispose()
+    found = {service: (kind, account, region) for service, kind, account, region in rows}
+    assert found["sts"] == ("root", ACCOUNT_ID, "sa-east-1") and found["iam"] == ("root", ACCOUNT_ID, "us-east-1")
 
 
 def test_policy_report_lists_the_entities_that_use_it(server, iam, new_user, unique):

@@ -11,9 +11,11 @@ policies are not considered, as AWS documents), and for each one when it was las
 - policy: that policy; the use is that of the users and roles it is attached to (directly, or through
   a group for users).
 
-What iamd can know was used is ``iam`` and ``sts``: an access key remembers the service and region of its
-last use (last_used.py), and a role when it was last assumed (RoleLastUsed, counted as ``sts``). An access
-key keeps only its latest use, so a user who called STS and then IAM with one key shows IAM only.
+What iamd can know was used is ``iam`` and ``sts``: every authenticated request records, per principal and
+service, when and in which region it was last used (principal_last_used, written by last_used.py), whatever
+credentials signed it: a user's access keys and session credentials (a federated user's count for the user
+who federated), a role's sessions (counted for the role), the root user's. A role's being assumed counts
+as ``sts`` too (RoleLastUsed).
 Action-level reports carry TrackedActionsLastAccessed for the services AWS tracks actions of, empty:
 iamd does not record which action was used.
 
@@ -39,12 +41,12 @@ from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
 from iamd.service.principal_policies import managed
 from iamd.store.schema import (
-    access_keys,
     accounts,
     group_members,
     inline_policies,
     last_accessed_jobs,
     policy_attachments,
+    principal_last_used,
     roles,
     users,
 )
@@ -152,19 +154,22 @@ def _subject(tx: Connection, call: Call, arn: str) -> tuple[list[Policy], list[t
     return _policies_of(tx, call, [group.id]), [(_user_info(row), row) for row in members]
 
 
-def _uses(tx: Connection, info: dict, row) -> dict[str, tuple[datetime, str]]:
-    """What iamd knows an entity used: service namespace → (when last, region)."""
-    found: dict[str, tuple[datetime, str]] = {}
-    if info["Type"] == "ROLE":
-        if row.last_used_at is not None:
-            found["sts"] = (row.last_used_at, row.last_used_region or "")
-        return found
-    for when, service, region in tx.execute(
-            select(access_keys.c.last_used_at, access_keys.c.last_used_service, access_keys.c.last_used_region)
-            .where(access_keys.c.user_id == row.id, access_keys.c.last_used_at.isnot(None))):
-        if service and (service not in found or when > found[service][0]):
-            found[service] = (when, region or "")
-    return found
+def _uses(tx: Connection, holders: list[tuple[dict, object]]) -> list[dict[str, tuple[datetime, str]]]:
+    """What iamd knows each entity used: per holder, service namespace → (when last, region)."""
+    found: dict[str, dict[str, tuple[datetime, str]]] = {info["Id"]: {} for info, _ in holders}
+    for info, row in holders:
+        if info["Type"] == "ROLE" and row.last_used_at is not None:  # assumed: RoleLastUsed
+            found[info["Id"]]["sts"] = (row.last_used_at, row.last_used_region or "")
+    entity_ids = sorted(found)
+    for start in range(0, len(entity_ids), 500):  # bounded IN lists
+        for principal_id, service, when, region in tx.execute(
+                select(principal_last_used.c.principal_id, principal_last_used.c.service,
+                       principal_last_used.c.last_used_at, principal_last_used.c.region)
+                .where(principal_last_used.c.principal_id.in_(entity_ids[start:start + 500]))):
+            usage = found[principal_id]
+            if service not in usage or when > usage[service][0]:
+                usage[service] = (when, region or "")
+    return [found[info["Id"]] for info, _ in holders]
 
 
 # ------------------------------------------------------------------------------------- operations
@@ -175,7 +180,7 @@ def generate_service_last_accessed_details(tx: Connection, call: Call, params: d
     granularity = params.get("Granularity", "SERVICE_LEVEL")
     call.env.last_used.flush(tx)
     policies, holders = _subject(tx, call, arn)
-    used = [_uses(tx, info, row) for info, row in holders]
+    used = _uses(tx, holders)
     services = []
     for namespace in sorted(_allowed_services(policies)):
         uses = [[index, when.isoformat(), region] for index, usage in enumerate(used) if namespace in usage

@@ -1,8 +1,17 @@
-"""When each access key was last used, and for what.
+"""When each access key, and each principal, last used what.
 
 Recorded on every authenticated request, but written in batches: a write per request would cost
 more than the request itself. Pending records are flushed about once a second, and before anything
-reads them (GetAccessKeyLastUsed, ListAccessKeys' callers, the credential report).
+reads them (GetAccessKeyLastUsed, ListAccessKeys' callers, the credential report, the service last
+accessed reports).
+
+Two things are kept:
+
+- per long-term access key, its latest use (time, service, region), in the access_keys row, as AWS
+  reports it (GetAccessKeyLastUsed, the credential report). Temporary credentials have no row.
+- per principal and service, the latest use (principal_last_used), whatever credentials were used: a
+  user's keys and session credentials, a federated user's for the user who federated, a role's
+  sessions, the root user's. The service last accessed reports read it.
 """
 
 from __future__ import annotations
@@ -11,28 +20,73 @@ import threading
 from datetime import datetime
 
 from sqlalchemy import Connection, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from iamd.store.schema import access_keys
+from iamd.service.context import Principal
+from iamd.store.schema import access_keys, principal_last_used
+
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def principal_of(principal: Principal, session: dict | None) -> tuple[str, str] | None:
+    """(kind, id) whose use a request counts as: ("user", user id), ("role", role id), ("root", account id)."""
+    kind = principal.kind
+    if kind == "user":
+        return "user", principal.user_id or principal.id
+    if kind == "assumed-role":
+        role_id = session.get("rid") if session else None
+        return ("role", role_id) if role_id else None
+    if kind == "root":
+        return "root", principal.account_id
+    if kind == "federated-user":
+        user_id = session.get("uid") if session else None
+        return ("user", user_id) if user_id else None
+    return None
 
 
 class LastUsedRecorder:
     def __init__(self) -> None:
         self._pending: dict[str, tuple[datetime, str, str]] = {}
+        # (principal id, service) → (account id, principal kind, when, region)
+        self._principals: dict[tuple[str, str], tuple[str, str, datetime, str]] = {}
         self._lock = threading.Lock()
 
-    def record(self, access_key_id: str, when: datetime, service: str, region: str) -> None:
+    def record(self, access_key_id: str, principal: Principal, session: dict | None, when: datetime, service: str,
+               region: str) -> None:
+        """A request signed with ``access_key_id`` by ``principal`` (``session``: the claims of temporary
+        credentials, None for a long-term key)."""
+        who = principal_of(principal, session)
         with self._lock:
-            self._pending[access_key_id] = (when, service, region)
+            if session is None:
+                self._pending[access_key_id] = (when, service, region)
+            if who is not None:
+                key = (who[1], service)
+                known = self._principals.get(key)
+                if known is None or when >= known[2]:
+                    self._principals[key] = (principal.account_id, who[0], when, region)
 
     def flush(self, tx: Connection) -> None:
         with self._lock:
             pending, self._pending = self._pending, {}
+            principals, self._principals = self._principals, {}
         for key_id, (when, service, region) in sorted(pending.items()):
             tx.execute(
                 update(access_keys)
                 .where(access_keys.c.id == key_id)
                 .values(last_used_at=when, last_used_service=service, last_used_region=region)
             )
+        if principals:
+            # In key order, so that two processes flushing at once take their row locks in one order.
+            rows = [{"principal_id": principal_id, "service": service, "account_id": account_id,
+                     "principal_kind": kind, "last_used_at": when, "region": region}
+                    for (principal_id, service), (account_id, kind, when, region) in sorted(principals.items())]
+            statement = _INSERTS[tx.dialect.name](principal_last_used)
+            statement = statement.on_conflict_do_update(
+                index_elements=[principal_last_used.c.principal_id, principal_last_used.c.service],
+                set_={"last_used_at": statement.excluded.last_used_at, "region": statement.excluded.region},
+                where=principal_last_used.c.last_used_at < statement.excluded.last_used_at,
+            )
+            tx.execute(statement, rows)
 
     def __bool__(self) -> bool:
-        return bool(self._pending)
+        return bool(self._pending) or bool(self._principals)

@@ -356,3 +356,17 @@ last_accessed_jobs = Table(
     Column("completed_at", UtcDateTime, nullable=False),
     Column("result", Text, nullable=False),  # JSON: the services, each with its entities
 )
+
+# When each principal last used each service, whatever credentials it signed with (service/last_used.py):
+# a user's access keys and session credentials, a role's sessions, the root user. Read by the service
+# last accessed reports. principal_id: the user's id, the role's id, or the account id for root.
+principal_last_used = Table(
+    "principal_last_used",
+    metadata,
+    Column("principal_id", String(32), primary_key=True),
+    Column("service", String(64), primary_key=True),  # the SigV4 service, as access_keys.last_used_service
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False),
+    Column("principal_kind", String(8), nullable=False),  # user | role | root
+    Column("last_used_at", UtcDateTime, nullable=False),
+    Column("region", String(64), nullable=False),
+)

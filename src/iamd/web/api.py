@@ -96,7 +96,7 @@ class QueryApi:
             else:
                 owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
             sigv4.verify_signature(signed, owner.secret_access_key)
-            self.env.last_used.record(signed.access_key_id, now, signed.service, signed.region)
+            self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now, signed.service, signed.region)
             if resolution_error is not None:
                 raise resolution_error
             if operation is None:
