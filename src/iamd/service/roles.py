@@ -22,7 +22,7 @@ from iamd.service import boundaries, policy_documents, resources, tags as taggin
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import list_by_path
-from iamd.store.schema import inline_policies, instance_profile_roles, policy_attachments, roles
+from iamd.store.schema import inline_policies, instance_profile_roles, policy_attachments, principal_last_used, roles
 
 DEFAULT_MAX_SESSION_DURATION = 3600
 
@@ -197,6 +197,7 @@ def check_deletable(tx: Connection, role_id: str) -> None:
 def remove_role(tx: Connection, role_id: str) -> None:
     """Delete a role and its tags (the caller has checked that nothing else refers to it)."""
     tagging.drop_all(tx, role_id)
+    tx.execute(delete(principal_last_used).where(principal_last_used.c.principal_id == role_id))
     tx.execute(delete(roles).where(roles.c.id == role_id))
 
 

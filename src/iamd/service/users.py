@@ -19,6 +19,7 @@ from iamd.store.schema import (
     login_profiles,
     mfa_devices,
     policy_attachments,
+    principal_last_used,
     service_specific_credentials,
     signing_certificates,
     ssh_public_keys,
@@ -155,6 +156,7 @@ def delete_user(tx: Connection, call: Call, params: dict) -> None:
         if tx.scalar(select(exists().where(column == row.id))):
             raise DeleteConflict(f"Cannot delete entity, {message}")
     tagging.drop_all(tx, row.id)
+    tx.execute(delete(principal_last_used).where(principal_last_used.c.principal_id == row.id))
     tx.execute(delete(users).where(users.c.id == row.id))
     return None
 
