@@ -34,6 +34,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  aws_access_key_id     = {created.root_access_key_id}")
             print(f"  aws_secret_access_key = {created.root_secret_access_key}")
     print(f"Web console: {endpoint}/console/signin/<account alias or id>")
+    if state.new_account is not None and not settings.root_password:
+        print(f"  the root user's console password: echo '...' | iamd account set-root-password "
+              f"--account-id {state.new_account.account_id}")
     print("Use it with the aws CLI:")
     print(f"  aws --endpoint-url {endpoint} iam list-users")
     print("and with boto3:")
