@@ -144,10 +144,7 @@ def test_delete_group_conflicts_in_order(iam, unique):
 def test_delete_group_conflicts_while_a_managed_policy_is_attached(iam, unique):
     group = unique("g")
     iam.create_group(GroupName=group)
-    try:
-        iam.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
-    except ClientError as error:  # managed policies are built elsewhere; skip until they are
-        pytest.skip(f"AttachGroupPolicy not available: {error.response['Error']['Code']}")
+    iam.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     assert raises(iam.delete_group, GroupName=group) == (
         "DeleteConflict", "Cannot delete entity, must detach all policies first.", 409)
 
