@@ -370,3 +370,38 @@ principal_last_used = Table(
     Column("last_used_at", UtcDateTime, nullable=False),
     Column("region", String(64), nullable=False),
 )
+
+# Console sessions (web/console/sessions.py), shared by every server process on the database. The cookie
+# carries a random token; only its SHA-256 is stored, so a copy of this table signs no one in. ``data``
+# (the wizards' state, flashes, the passwords and secrets shown once) is sealed by the SecretBox, bound
+# to the token hash. Rows of anonymous visitors (the sign-in form's CSRF token) have no account yet.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # hex SHA-256 of the cookie's token
+    Column("account_id", String(12)),  # NULL until sign-in
+    Column("user_id", String(32)),  # NULL: the root user (or not signed in)
+    Column("user_name", String(64), nullable=False, server_default=""),
+    Column("stage", String(16), nullable=False),  # anonymous | mfa | password | ready
+    Column("csrf", String(64), nullable=False),
+    Column("mfa_serial", String(256), nullable=False, server_default=""),  # the device asked of (stage mfa)
+    Column("mfa_at", UtcDateTime),  # when the MFA code was accepted; NULL: signed in without MFA
+    Column("reset_reason", String(16), nullable=False, server_default=""),  # why the password must change
+    Column("data", LargeBinary),  # sealed JSON, NULL when empty
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),  # written at most once a minute
+    # The earlier of created_at + 12 h and last_seen_at + 1 h: one indexed column for lookup and sweep.
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+# Failed console sign-ins per account and user name (or "<root>", or "mfa:<user id>" for the MFA step).
+console_signin_failures = Table(
+    "console_signin_failures",
+    metadata,
+    Column("account_key", String(64), primary_key=True),  # the account id (what was typed: no such account)
+    Column("user_key", String(128), primary_key=True),  # the user name lower-cased, "<root>", "mfa:<id>"
+    Column("failures", Integer, nullable=False),
+    Column("not_before", UtcDateTime),  # the next attempt must wait until then
+    Column("locked_until", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False, index=True),  # for the sweep
+)

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
@@ -30,8 +31,10 @@ from iamd.security import ids
 from iamd.service.context import Call, Environment
 from iamd.service.dispatch import execute, signed_in_principal
 from iamd.service.operations import OPERATIONS
-from iamd.store.database import Store
 from iamd.web.console.sessions import COOKIE, IDLE_SECONDS, Session, SessionStore, Throttle
+
+if TYPE_CHECKING:  # the web layer reaches the store through service/ only
+    from iamd.store.database import Store
 
 log = logging.getLogger("iamd.console")
 HERE = Path(__file__).parent
@@ -53,8 +56,8 @@ class Console:
     def __init__(self, store: Store, env: Environment):
         self.store = store
         self.env = env
-        self.sessions = SessionStore()
-        self.throttle = Throttle()
+        self.sessions = SessionStore(store, env.secrets)
+        self.throttle = Throttle(store)
         self.templates = Jinja(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                                trim_blocks=True, lstrip_blocks=True)
         self.templates.globals.update(available=available, quote=lambda s: quote(str(s), safe=""))
@@ -207,30 +210,38 @@ def page(console: Console, handler, *, signed_in: bool = True, csrf: bool = True
 
     async def endpoint(request: Request) -> Response:
         form = await request.form() if request.method == "POST" else None
-        session = console.sessions.get(request.cookies.get(COOKIE))
-        if signed_in and (session is None or not session.signed_in):
-            if session is not None and session.stage in ("mfa", "password"):
-                return RedirectResponse("/console/signin/continue", status_code=303)
-            target = "/console/signin"
-            if session is not None and session.account_id:
-                target += "/" + quote(session.data.get("alias") or session.account_id)
-            return RedirectResponse(target, status_code=303)
-        if request.method == "POST" and csrf:
-            sent = str(form.get("csrf_token") or "") if form is not None else ""
-            if session is None or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
-                return HTMLResponse("<h1>403 Forbidden</h1><p>The form has expired or did not come from this "
-                                    "console. Go back, reload the page and try again.</p>", status_code=403)
-        ctx = Ctx(console, request, form, session)
         try:
-            response = await run_in_threadpool(_run, handler, ctx)
+            # One trip to the thread pool: the session's lookup and save are store round trips too.
+            response, ctx = await run_in_threadpool(_serve, console, handler, request, form, signed_in, csrf)
         finally:
             if form is not None:
                 await form.close()
-        if ctx.set_cookie is not None:
+        if ctx is not None and ctx.set_cookie is not None:
             set_session_cookie(response, ctx.set_cookie, request)
         return response
 
     return endpoint
+
+
+def _serve(console: Console, handler, request: Request, form, signed_in: bool, csrf: bool):
+    session = console.sessions.get(request.cookies.get(COOKIE))
+    if signed_in and (session is None or not session.signed_in):
+        if session is not None and session.stage in ("mfa", "password"):
+            return RedirectResponse("/console/signin/continue", status_code=303), None
+        target = "/console/signin"
+        if session is not None and session.account_id:
+            target += "/" + quote(session.data.get("alias") or session.account_id)
+        return RedirectResponse(target, status_code=303), None
+    if request.method == "POST" and csrf:
+        sent = str(form.get("csrf_token") or "") if form is not None else ""
+        if session is None or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+            return HTMLResponse("<h1>403 Forbidden</h1><p>The form has expired or did not come from this "
+                                "console. Go back, reload the page and try again.</p>", status_code=403), None
+    ctx = Ctx(console, request, form, session)
+    response = _run(handler, ctx)
+    if ctx.session is not None:
+        console.sessions.save(ctx.session)  # only when the page changed it (flashes, wizard state ...)
+    return response, ctx
 
 
 def _run(handler, ctx: Ctx) -> Response:

@@ -1,34 +1,60 @@
-"""Console sessions and sign-in throttling, both in this process's memory.
+"""Console sessions and sign-in throttling, kept in the store so that every server process shares them.
 
 Sessions live on the server, keyed by a random 256-bit token that is the only thing the cookie holds
 (HttpOnly, SameSite=Lax, Secure over HTTPS, Path=/console). We chose this over a cookie signed with a
 key derived from the master key because sign-out and expiry must really end a session: a signed cookie
 stays valid until its own expiry whatever the server does, unless the server keeps a list of revoked
-ones, which is a session store again. The price: sessions end when the server restarts, and several
-server processes (PostgreSQL deployments) need sticky routing for the console.
+ones, which is a session store again.
+
+The rows are in ``console_sessions`` (``service/console_sessions.py`` reads and writes them), so a
+session made by one server process is honoured by every other one on the same database, and survives a
+restart. Only the SHA-256 of the token is stored: a copy of the table signs no one in. The per-page
+state (``data``: the wizards, flashes, the passwords and secret keys shown once, a new MFA device's
+seed) is sealed by the SecretBox under a key of its own, bound to the token's hash.
 
 A session expires 12 hours after sign-in, or after 1 hour without a request. Each carries its own
 CSRF token, which every form posts back. Visitors who have not signed in yet get a session too (stage
 ``anonymous``) so that the sign-in form itself is protected against login CSRF.
 
+Cost per console request: one lookup by primary key. ``last_seen`` is written at most once a minute
+(so the idle limit holds to the minute), and the session's row only when the request changed it.
+Expired rows are deleted when met, and by a sweep each process runs at most every 10 minutes.
+
 Throttling (``Throttle``) counts failed sign-ins per account and user name (the root user counts as
-one name): after ``FREE_FAILURES`` failures each further attempt must wait, doubling from 1 second up
-to 30 seconds; after ``LOCK_FAILURES`` failures in a row the sign-in is locked for ``LOCK_SECONDS``.
-A successful sign-in clears the count. Counts are in memory, per process, forgotten on restart.
+one name), in ``console_signin_failures``: after ``FREE_FAILURES`` failures each further attempt must
+wait, doubling from 1 second up to 30 seconds; after ``LOCK_FAILURES`` failures in a row the sign-in is
+locked for ``LOCK_SECONDS``. A successful sign-in clears the count. Counts are shared by every process;
+one left alone for a day (and no longer waiting or locked) is forgotten by the sweep.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import threading
 import time
-from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from iamd.service import console_sessions as rows
 
 ABSOLUTE_SECONDS = 12 * 3600
 IDLE_SECONDS = 3600
-MAX_SESSIONS = 20_000
+TOUCH_SECONDS = 60  # last_seen is written at most this often
+SWEEP_SECONDS = 600
+FAILURES_KEPT_SECONDS = 24 * 3600
 COOKIE = "iamd-console"
+DATA_PURPOSE = "console-session-data"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 @dataclass
@@ -45,6 +71,8 @@ class Session:
     mfa_at: float | None = None  # when the MFA code was accepted; None: signed in without MFA
     reset_reason: str = ""  # why the password must change (stage "password")
     data: dict = field(default_factory=dict)  # per-page state: the wizard, one-time secrets, flashes
+    ended: bool = False
+    _saved: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def signed_in(self) -> bool:
@@ -54,51 +82,132 @@ class Session:
     def is_root(self) -> bool:
         return self.user_id is None
 
+    @property
+    def token_hash(self) -> str:
+        return token_hash(self.token)
+
+    def _state(self) -> tuple:
+        return (self.csrf, self.stage, self.account_id, self.user_id, self.user_name, self.mfa_serial,
+                self.mfa_at, self.reset_reason, json.dumps(self.data, sort_keys=True))
+
 
 class SessionStore:
-    def __init__(self, clock=time.time):
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
-        self._lock = threading.Lock()
-        self.clock = clock
+    """Sessions in the store. ``tx``: run inside the caller's write transaction instead of one's own."""
 
-    def create(self) -> Session:
+    def __init__(self, store, box, clock=time.time):
+        self.store = store
+        self.box = box.derived(DATA_PURPOSE)
+        self.clock = clock
+        self._sweep_lock = threading.Lock()
+        self._last_sweep = float("-inf")
+
+    @contextmanager
+    def _write(self, tx):
+        if tx is not None:
+            yield tx
+        else:
+            with self.store.transaction(write=True) as own:
+                yield own
+
+    def create(self, tx=None) -> Session:
         now = self.clock()
         session = Session(token=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(32), created=now,
                           last_seen=now)
-        with self._lock:
-            self._sessions[session.token] = session
-            while len(self._sessions) > MAX_SESSIONS:
-                self._sessions.popitem(last=False)
+        with self._write(tx) as t:
+            rows.insert_session(t, self._row(session))
+            self._maybe_sweep(t, now)
+        session._saved = session._state()
         return session
 
     def get(self, token: str | None) -> Session | None:
         if not token:
             return None
         now = self.clock()
-        with self._lock:
-            session = self._sessions.get(token)
-            if session is None:
-                return None
-            if now - session.created > ABSOLUTE_SECONDS or now - session.last_seen > IDLE_SECONDS:
-                del self._sessions[token]
-                return None
+        hashed = token_hash(token)
+        with self.store.transaction(write=False) as tx:
+            row = rows.find_session(tx, hashed)
+        if row is None:
+            return None
+        session = self._session(token, row)
+        if session is None or now - session.created > ABSOLUTE_SECONDS or now - session.last_seen > IDLE_SECONDS:
+            with self.store.transaction(write=True) as tx:
+                rows.delete_session(tx, hashed)
+                self._maybe_sweep(tx, now)
+            return None
+        if now - session.last_seen >= TOUCH_SECONDS:
             session.last_seen = now
-            self._sessions.move_to_end(token)
-            return session
+            with self.store.transaction(write=True) as tx:
+                rows.update_session(tx, hashed, {"last_seen_at": _at(now), "expires_at": self._expires(session)})
+                self._maybe_sweep(tx, now)
+        session._saved = session._state()
+        return session
 
-    def renew(self, session: Session) -> Session:
+    def renew(self, session: Session, tx=None) -> Session:
         """A new token for the same session (at sign-in, against session fixation)."""
-        with self._lock:
-            self._sessions.pop(session.token, None)
+        with self._write(tx) as t:
+            rows.delete_session(t, session.token_hash)
             session.token = secrets.token_urlsafe(32)
             session.csrf = secrets.token_urlsafe(32)
             session.created = session.last_seen = self.clock()
-            self._sessions[session.token] = session
+            rows.insert_session(t, self._row(session))
+        session._saved = session._state()
         return session
 
-    def end(self, session: Session) -> None:
-        with self._lock:
-            self._sessions.pop(session.token, None)
+    def save(self, session: Session, tx=None) -> None:
+        """Write what this request changed in the session; nothing when it changed nothing."""
+        if session.ended or session._saved == session._state():
+            return
+        row = self._row(session)
+        for unchanged in ("token_hash", "created_at", "last_seen_at", "expires_at"):
+            row.pop(unchanged)
+        with self._write(tx) as t:
+            rows.update_session(t, session.token_hash, row)  # a row ended meanwhile elsewhere stays ended
+        session._saved = session._state()
+
+    def end(self, session: Session, tx=None) -> None:
+        with self._write(tx) as t:
+            rows.delete_session(t, session.token_hash)
+        session.ended = True
+
+    def sweep(self, tx=None) -> None:
+        now = self.clock()
+        with self._write(tx) as t:
+            rows.delete_expired_sessions(t, _at(now))
+            rows.delete_stale_failures(t, _at(now - FAILURES_KEPT_SECONDS), _at(now))
+
+    def _maybe_sweep(self, tx, now: float) -> None:
+        with self._sweep_lock:
+            if now - self._last_sweep < SWEEP_SECONDS:
+                return
+            self._last_sweep = now
+        self.sweep(tx)
+
+    @staticmethod
+    def _expires(session: Session) -> datetime:
+        return _at(min(session.created + ABSOLUTE_SECONDS, session.last_seen + IDLE_SECONDS))
+
+    def _row(self, session: Session) -> dict:
+        hashed = session.token_hash
+        data = self.box.seal(json.dumps(session.data), bound_to=hashed) if session.data else None
+        return {"token_hash": hashed, "account_id": session.account_id or None, "user_id": session.user_id,
+                "user_name": session.user_name, "stage": session.stage, "csrf": session.csrf,
+                "mfa_serial": session.mfa_serial, "reset_reason": session.reset_reason,
+                "mfa_at": _at(session.mfa_at) if session.mfa_at is not None else None, "data": data,
+                "created_at": _at(session.created), "last_seen_at": _at(session.last_seen),
+                "expires_at": self._expires(session)}
+
+    def _session(self, token: str, row) -> Session | None:
+        data = {}
+        if row["data"] is not None:
+            try:
+                data = json.loads(self.box.open(bytes(row["data"]), bound_to=row["token_hash"]))
+            except Exception:  # sealed under another master key, or tampered with: the session is void
+                return None
+        return Session(token=token, csrf=row["csrf"], created=row["created_at"].timestamp(),
+                       last_seen=row["last_seen_at"].timestamp(), stage=row["stage"],
+                       account_id=row["account_id"] or "", user_id=row["user_id"], user_name=row["user_name"],
+                       mfa_serial=row["mfa_serial"], reset_reason=row["reset_reason"],
+                       mfa_at=row["mfa_at"].timestamp() if row["mfa_at"] is not None else None, data=data)
 
 
 FREE_FAILURES = 3
@@ -107,38 +216,44 @@ LOCK_SECONDS = 15 * 60
 MAX_DELAY = 30.0
 
 
-@dataclass
-class _Record:
-    failures: int = 0
-    not_before: float = 0.0
-
-
 class Throttle:
-    def __init__(self, clock=time.time):
-        self._records: dict[tuple[str, str], _Record] = {}
-        self._lock = threading.Lock()
+    """Failed sign-ins per (account id, user name lower-cased), in the store."""
+
+    def __init__(self, store, clock=time.time):
+        self.store = store
         self.clock = clock
 
-    def wait_seconds(self, key: tuple[str, str]) -> int:
+    @staticmethod
+    def _key(key: tuple[str, str]) -> tuple[str, str]:
+        return key[0][:64], key[1][:128]
+
+    def wait_seconds(self, key: tuple[str, str], tx=None) -> int:
         """Seconds before this account+user may try again; 0 when it may try now."""
-        with self._lock:
-            record = self._records.get(key)
-            if record is None:
-                return 0
-            return max(0, int(record.not_before - self.clock() + 0.999))
+        if tx is None:
+            with self.store.transaction(write=False) as own:
+                return self.wait_seconds(key, own)
+        row = rows.find_failures(tx, *self._key(key))
+        if row is None:
+            return 0
+        until = max((when.timestamp() for when in (row["not_before"], row["locked_until"]) if when is not None),
+                    default=0.0)
+        return max(0, int(until - self.clock() + 0.999))
 
-    def failed(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            if len(self._records) > 100_000:
-                self._records.clear()
-            record = self._records.setdefault(key, _Record())
-            record.failures += 1
-            if record.failures >= LOCK_FAILURES:
-                record.not_before = self.clock() + LOCK_SECONDS
-                record.failures = 0
-            elif record.failures > FREE_FAILURES:
-                record.not_before = self.clock() + min(MAX_DELAY, 2.0 ** (record.failures - FREE_FAILURES - 1))
+    def failed(self, key: tuple[str, str], tx=None) -> None:
+        if tx is None:
+            with self.store.transaction(write=True) as own:
+                return self.failed(key, own)
+        now = self.clock()
+        account_key, user_key = self._key(key)
+        failures = rows.count_failure(tx, account_key, user_key, _at(now))
+        if failures >= LOCK_FAILURES:
+            rows.set_failures(tx, account_key, user_key, {"failures": 0, "locked_until": _at(now + LOCK_SECONDS)})
+        elif failures > FREE_FAILURES:
+            delay = min(MAX_DELAY, 2.0 ** (failures - FREE_FAILURES - 1))
+            rows.set_failures(tx, account_key, user_key, {"not_before": _at(now + delay)})
 
-    def succeeded(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._records.pop(key, None)
+    def succeeded(self, key: tuple[str, str], tx=None) -> None:
+        if tx is None:
+            with self.store.transaction(write=True) as own:
+                return self.succeeded(key, own)
+        rows.clear_failures(tx, *self._key(key))

@@ -58,13 +58,6 @@ def signin_form(ctx: Ctx) -> Response:
 
     root = values["kind"] == "root"
     password = ctx.raw_field("password")
-    key = (target.lower(), "<root>" if root else values["username"].lower())
-    wait = ctx.console.throttle.wait_seconds(key)
-    if wait:
-        minutes = (wait + 59) // 60
-        message = (f"Too many failed sign-in attempts. Try again in {wait} seconds." if wait < 60 else
-                   f"Sign-in is locked after too many failed attempts. Try again in {minutes} minutes.")
-        return ctx.render("signin.html", status=429, form_error=message, **values)
     if not root and not values["username"]:
         values["errors"]["username"] = ["Enter your IAM user name."]
     if not password:
@@ -74,6 +67,15 @@ def signin_form(ctx: Ctx) -> Response:
 
     with ctx.console.store.transaction(write=True) as tx:
         account = auth.find_account(tx, target)
+        # Counted per account id (whether reached by id or alias) and user name; what was typed, when
+        # there is no such account.
+        key = (account.id if account else target.lower(), "<root>" if root else values["username"].lower())
+        wait = ctx.console.throttle.wait_seconds(key, tx)
+        if wait:
+            minutes = (wait + 59) // 60
+            message = (f"Too many failed sign-in attempts. Try again in {wait} seconds." if wait < 60 else
+                       f"Sign-in is locked after too many failed attempts. Try again in {minutes} minutes.")
+            return ctx.render("signin.html", status=429, form_error=message, **values)
         if root:
             ok = auth.check_root_password(account, password)
             user_id, user_name = None, "root"
@@ -83,10 +85,10 @@ def signin_form(ctx: Ctx) -> Response:
             if ok:
                 auth.record_password_use(tx, user_id, datetime.now(timezone.utc).replace(microsecond=0))
         if not ok:
-            ctx.console.throttle.failed(key)
+            ctx.console.throttle.failed(key, tx)
             return ctx.render("signin.html", status=401, form_error=INCORRECT, **values)
-        ctx.console.throttle.succeeded(key)
-        session = ctx.console.sessions.renew(session)
+        ctx.console.throttle.succeeded(key, tx)
+        session = ctx.console.sessions.renew(session, tx)
         ctx.set_cookie = session
         session.account_id, session.user_id, session.user_name = account.id, user_id, user_name
         session.data = {"alias": account.alias} if account.alias else {}
@@ -138,10 +140,10 @@ def _mfa_step(ctx: Ctx) -> Response:
     with ctx.console.store.transaction(write=True) as tx:
         ok = code.isdigit() and len(code) == 6 and auth.verify_mfa(tx, ctx.call(tx), session.mfa_serial, code)
         if not ok:
-            ctx.console.throttle.failed(key)
+            ctx.console.throttle.failed(key, tx)
             return ctx.render("signin_mfa.html", status=401, errors={
                 "code": ["Your authentication information is incorrect. Please try again."]})
-        ctx.console.throttle.succeeded(key)
+        ctx.console.throttle.succeeded(key, tx)
         session.mfa_at = time.time()
         session.stage = "password" if _needs_new_password(ctx, tx) else "ready"
     return _next_step(ctx)
