@@ -1,15 +1,19 @@
-# The two commands of the README: `make run` and `make test`. Both set up .venv on a fresh machine.
+# The two commands of the README: `make run` and `make test`. Both set up .venv on a fresh machine,
+# from requirements.lock (exact versions), so an upload to PyPI cannot change what we test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
 
-.PHONY: run test install bench coverage-doc clean
+.PHONY: run test lint install lock bench coverage-doc clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -19,6 +23,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# Upgrade on purpose: refresh every pin, reinstall, and regenerate what depends on botocore's model.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --universal --python-version 3.11 \
+		--upgrade --no-header -o $(LOCK)
+	$(MAKE) install coverage-doc
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_api.py

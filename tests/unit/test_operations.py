@@ -19,6 +19,18 @@ def test_every_declared_action_is_in_the_service_authorization_reference(service
     assert actions.action(service, name) is not None, f"{service}:{name} is not an IAM action AWS knows"
 
 
+def test_installed_botocore_is_the_pinned_one():
+    """The model the coverage is measured against is the locked one, not whatever PyPI served last."""
+    import re
+
+    import botocore
+
+    lock = (Path(__file__).parents[2] / "requirements.lock").read_text()
+    pinned = re.search(r"^botocore==(\S+)$", lock, re.M)
+    assert pinned, "requirements.lock pins no botocore"
+    assert botocore.__version__ == pinned.group(1), "the venv is not the lock's: run `make install`"
+
+
 def test_docs_coverage_is_current():
     path = Path(__file__).parents[2] / "docs" / "coverage.md"
     assert path.read_text() == coverage_markdown() + "\n", "run `make coverage-doc` and commit docs/coverage.md"
