@@ -16,10 +16,13 @@ Public API::
         What is asked. context: keys as AWS names them (matched case-insensitively), each value a
         string or a list of strings. principal_*: the caller, for Principal in trust/resource policies.
 
-    PolicySet(identity=(), boundary=None, session=None, resource=(), resource_alone_grants=False)
+    PolicySet(identity=(), boundary=None, session=None, resource=(), resource_alone_grants=False,
+              trust=False)
         The policies that bear on a caller; None = that kind is not in force. Hashable; cache one
-        per principal. resource_alone_grants: a resource-based Allow naming the caller is enough
-        (same account, e.g. a role's trust policy for a caller in the role's account).
+        per principal. resource_alone_grants: the resource is in the caller's account, where a
+        resource-based Allow naming the caller is enough. trust: the resource part is a role's trust
+        policy, which must allow the caller even in its own account (it names the caller or its
+        role, or names the account and an identity policy allows).
 
     authorize(request, policy_set) -> Decision
         Decision(allowed, decision ("allowed" | "explicitDeny" | "implicitDeny"), denied_by

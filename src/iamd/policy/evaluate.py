@@ -14,6 +14,7 @@ condition holds. Then, for each part of the policy set:
     Ra = a resource-based Allow applies that names the caller by an alias (a role, for its session)
     Rc = a resource-based Allow applies that names the caller's account (its id or root ARN)
     R  = Rd or Ra or Rc
+    (with ``trust``, the resource part is a role's trust policy and these are Td, Ta, Tc, T)
 
     row | D | resource policies            | decision       | denied_by
     ----+---+------------------------------+----------------+------------------------------------
@@ -33,8 +34,19 @@ condition holds. Then, for each part of the policy set:
         |   | account delegates to identity|
         |   | policies)                    |
      4  | 0 | given, not resource_alone_   | allowed iff R and I and B and S (cross-account:
-        |   | grants (cross-account)       | both sides must allow); else implicitDeny,
-        |   |                              | denied_by as in row 2, then "resource" (not R)
+        |   | grants (cross-account; also  | both sides must allow); else implicitDeny,
+        |   | a trust policy across        | denied_by as in row 2, then "resource" (not R)
+        |   | accounts)                    |
+     5  | 0 | trust, resource_alone_grants | allowed iff T and (Td or Ta or I) and B and S;
+        |   | (a role's trust policy, same | else implicitDeny, denied_by "resource" (not T),
+        |   | account: unlike other        | then "identity" (only Tc, not I), "boundary",
+        |   | resource policies it must    | "session"
+        |   | name the caller itself; one  |
+        |   | naming the caller or its role|
+        |   | grants without I, one naming |
+        |   | the account defers to I; the |
+        |   | boundary and session policies|
+        |   | limit every grant)           |
 
 ``Decision.matched`` holds the statements that decided: every applying Deny for an explicit deny,
 the applying Allows of the parts that granted for an allow, nothing for an implicit deny.
@@ -106,6 +118,8 @@ class PolicySet:
     session: tuple | None = None
     resource: tuple = ()
     resource_alone_grants: bool = False
+    # The resource part is a role's trust policy (row 5): it must name the caller, even in its account.
+    trust: bool = False
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def candidates(self, part: str, action_lower: str) -> tuple:
@@ -233,6 +247,14 @@ def authorize(request: Request, policy_set: PolicySet) -> Decision:
     if resource is None:  # row 2
         row, allowed, identity_side = 2, i_ok and bounded, i_ok
         granted = [("identity", identity.allows)]
+    elif policy_set.trust and policy_set.resource_alone_grants:  # row 5
+        row = 5
+        named = bool(resource.direct) or "alias" in resource.kinds
+        identity_side = named or i_ok
+        allowed = bool(r_ok) and identity_side and bounded
+        granted = [("resource", resource.allows)] + ([] if named else [("identity", identity.allows)])
+        if not allowed and not r_ok:
+            return Decision(False, IMPLICIT_DENY, "resource", (), missing_values, row=row, **flags)
     elif policy_set.resource_alone_grants:  # row 3
         row = 3
         direct = resource.direct

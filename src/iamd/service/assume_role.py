@@ -1,8 +1,10 @@
 """STS AssumeRole: the trust policy and the caller's own policies decide, then a role session.
 
-Same account: the role's trust policy naming the caller is enough (a resource-based policy); a trust
-policy naming the account defers to the caller's identity policies. Across accounts both sides must
-allow. The session's permissions are the role's, narrowed by session policies (Policy, PolicyArns).
+The role's trust policy must allow the caller (``service/trust.py``): naming the caller or its role is
+enough in the role's account, naming the account defers to the caller's identity policies, and across
+accounts both sides must allow. Session tags also need sts:TagSession, a source identity
+sts:SetSourceIdentity, decided the same way. The session's permissions are the role's, narrowed by
+session policies (Policy, PolicyArns).
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ import zlib
 from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, InvalidParameterValue, NoSuchEntity, ValidationError
-from iamd.policy import PolicySet, Request, authorize as evaluate, parse_policy
-from iamd.service import policy_documents, policy_lookup, roles, sts
+from iamd.service import policy_documents, policy_lookup, roles, sts, trust
 from iamd.service.context import Call
 from iamd.service.request_context import request_context
 
@@ -44,12 +45,12 @@ def assume_role(tx: Connection, call: Call, params: dict) -> dict:
         if not policy_lookup.is_policy_arn(arn):
             raise ValidationError(f"ARN {arn} is not valid.")
     mfa = sts._check_mfa(tx, call, params) if "SerialNumber" in params or "TokenCode" in params else None
-    denied = AccessDenied(f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}")
     role = roles.find_role_by_arn(tx, role_arn)
     if role is None:
-        raise denied
-    if not _allowed(tx, call, role, role_arn, params, new_tags, mfa):
-        raise denied
+        raise _denied(caller.arn, "sts:AssumeRole", role_arn)
+    refused = _refused_action(tx, call, role, role_arn, params, new_tags, mfa)
+    if refused is not None:
+        raise _denied(caller.arn, refused, role_arn)
     chained = caller.kind == "assumed-role"
     seconds = params.get("DurationSeconds", 3600)
     if chained and seconds > CHAINED_MAX_SECONDS:
@@ -83,11 +84,18 @@ def assume_role(tx: Connection, call: Call, params: dict) -> dict:
     return result
 
 
-def _allowed(tx, call: Call, role, role_arn: str, params: dict, new_tags: dict, mfa: bool | None) -> bool:
-    """The role's trust policy and (across accounts, or when it names only the account) the caller's policies."""
+def _denied(caller_arn: str, action: str, role_arn: str) -> AccessDenied:
+    return AccessDenied(f"User: {caller_arn} is not authorized to perform: {action} on resource: {role_arn}")
+
+
+def _refused_action(tx, call: Call, role, role_arn: str, params: dict, new_tags: dict,
+                    mfa: bool | None) -> str | None:
+    """The first action the trust policy (and the caller's policies) refuse: sts:AssumeRole, then
+    sts:TagSession when session tags are passed, sts:SetSourceIdentity when a source identity is.
+    IAM User Guide, "Pass session tags in AWS STS" (permissions required to add session tags) and
+    "Monitor and control actions taken with assumed roles" (sts:SetSourceIdentity)."""
     caller = call.principal
     loaded = call.env.authorizer.policies_of(tx, call)
-    trust = parse_policy(role.assume_role_policy, policy_id="TrustPolicy", policy_type="Trust Policy")
     context = request_context(call, params, loaded.tags)
     for key, value in new_tags["request"].items():
         context[f"aws:RequestTag/{key}"] = value
@@ -102,15 +110,19 @@ def _allowed(tx, call: Call, role, role_arn: str, params: dict, new_tags: dict, 
     context["sts:RoleSessionName"] = params["RoleSessionName"]
     if mfa is not None:
         context["aws:MultiFactorAuthPresent"] = "true" if mfa else "false"
-    same_account = role.account_id == caller.account_id
     aliases = ()
     if caller.kind == "assumed-role" and call.session:
         aliases = (f"arn:aws:iam::{caller.account_id}:role{call.session.get('p', '/')}{call.session['rn']}",)
-    request = Request(action="sts:AssumeRole", resource=role_arn, context=context, principal_arn=caller.arn,
-                      principal_account=caller.account_id, principal_aliases=aliases)
-    policy_set = PolicySet(identity=loaded.policy_set.identity, boundary=loaded.policy_set.boundary,
-                           session=loaded.policy_set.session, resource=(trust,), resource_alone_grants=same_account)
-    return evaluate(request, policy_set).allowed
+    principal = trust.Principal(caller.arn, caller.account_id, aliases, loaded.policy_set)
+    actions = ["sts:AssumeRole"]
+    if new_tags["request"]:
+        actions.append("sts:TagSession")
+    if "SourceIdentity" in params:
+        actions.append("sts:SetSourceIdentity")
+    for action in actions:
+        if not trust.decide(role.assume_role_policy, role_arn, action, principal, context).allowed:
+            return action
+    return None
 
 
 def _session_tags(call: Call, params: dict) -> dict:

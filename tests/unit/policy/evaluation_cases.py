@@ -3,8 +3,9 @@
 Most are the examples of the IAM User Guide pages on policy elements, condition operators, policy
 variables and evaluation logic. A policy is written as its list of statements (Version 2012-10-17
 unless "version" is given). Fields: identity, boundary, session, resource (lists of policies),
-resource_alone_grants, request (action, resource, context, principal_arn, principal_account,
-principal_aliases), expect ("allowed" | "explicitDeny" | "implicitDeny"), denied_by, matched (sids).
+resource_alone_grants, trust, request (action, resource, context, principal_arn, principal_account,
+principal_aliases), expect ("allowed" | "explicitDeny" | "implicitDeny"), denied_by, matched (sids),
+row (the truth-table row that must decide, when given).
 """
 
 USER = "arn:aws:iam::111122223333:user/johndoe"
@@ -29,6 +30,16 @@ def case(name, identity, action, arn="*", context=None, expect="allowed", denied
                 principal_arn=more.pop("principal_arn", USER), principal_account=more.pop("principal_account", ACCOUNT),
                 principal_aliases=more.pop("principal_aliases", [])),
                 expect=expect, denied_by=denied_by, matched=matched, **more)
+
+
+ROLE = "arn:aws:iam::111122223333:role/app-target"
+
+
+def trust_statement(principal, sid="", condition=None):
+    statement = {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+    if condition is not None:
+        statement["Condition"] = condition
+    return statement
 
 
 def cond(operator, key, values):
@@ -269,17 +280,56 @@ CASES = [
     case("NotPrincipal deny hits others", [[allow()]], "s3:GetObject", BUCKET + "/a", principal_arn="arn:aws:iam::111122223333:user/eve",
          resource=[[deny("s3:*", BUCKET + "/*", sid="NP", NotPrincipal={"AWS": USER})]], resource_alone_grants=True,
          expect="explicitDeny", denied_by="resource", matched=["NP"]),
-    case("trust policy naming the user", [], "sts:AssumeRole", "arn:aws:iam::111122223333:role/app",
-         resource=[[{"Sid": "T", "Effect": "Allow", "Principal": {"AWS": USER}, "Action": "sts:AssumeRole"}]],
-         resource_alone_grants=True, matched=["T"]),
-    case("trust policy naming the account needs identity", [], "sts:AssumeRole", "arn:aws:iam::111122223333:role/app",
-         resource=[[{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}]],
-         resource_alone_grants=True, expect="implicitDeny", denied_by="identity"),
-    case("trust policy for a service", [], "sts:AssumeRole", "arn:aws:iam::111122223333:role/app", principal_arn="ec2.amazonaws.com",
-         principal_account="", resource=[[{"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]}, "Action": "sts:AssumeRole"}]],
-         resource_alone_grants=True),
-    case("trust policy, other principal", [], "sts:AssumeRole", "arn:aws:iam::111122223333:role/app",
-         principal_arn="arn:aws:iam::111122223333:user/eve",
-         resource=[[{"Effect": "Allow", "Principal": {"AWS": USER}, "Action": "sts:AssumeRole"}]],
-         resource_alone_grants=True, expect="implicitDeny", denied_by="identity"),
+    # --- Role trust policies (row 5 in the role's account, row 4 across accounts). IAM User Guide,
+    # "Policy evaluation logic" (resource-based policies: "IAM role trust policies and KMS key policies
+    # are exceptions ... they must explicitly allow access for principals") and "Update a role trust
+    # policy" (a user named in the trust policy still needs a boundary that allows sts:AssumeRole). ---
+    case("trust naming the user grants alone", [], "sts:AssumeRole", ROLE, resource=[[trust_statement(USER, sid="T")]],
+         resource_alone_grants=True, trust=True, matched=["T"], row=5),
+    case("trust naming another user: identity allow does not help", [[allow("sts:AssumeRole")]], "sts:AssumeRole",
+         ROLE, resource=[[trust_statement("arn:aws:iam::111122223333:user/eve")]], resource_alone_grants=True,
+         trust=True, expect="implicitDeny", denied_by="resource", row=5),
+    case("trust naming only a service: identity allow does not help", [[allow("sts:AssumeRole")]], "sts:AssumeRole",
+         ROLE, resource=[[{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]],
+         resource_alone_grants=True, trust=True, expect="implicitDeny", denied_by="resource", row=5),
+    case("generic resource row would let identity alone grant", [[allow("sts:AssumeRole", sid="I")]], "sts:AssumeRole",
+         ROLE, resource=[[{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]],
+         resource_alone_grants=True, matched=["I"], row=3),
+    case("trust naming the account needs identity", [], "sts:AssumeRole", ROLE,
+         resource=[[trust_statement("arn:aws:iam::111122223333:root")]], resource_alone_grants=True, trust=True,
+         expect="implicitDeny", denied_by="identity", row=5),
+    case("trust naming the account plus identity allow", [[allow("sts:AssumeRole", sid="I")]], "sts:AssumeRole", ROLE,
+         resource=[[trust_statement(ACCOUNT, sid="T")]], resource_alone_grants=True, trust=True, matched=["T", "I"], row=5),
+    case("trust naming the user: the boundary still limits", [], "sts:AssumeRole", ROLE,
+         boundary=[[allow("iam:*")]], resource=[[trust_statement(USER)]], resource_alone_grants=True, trust=True,
+         expect="implicitDeny", denied_by="boundary", row=5),
+    case("trust naming the user, boundary allows", [], "sts:AssumeRole", ROLE, boundary=[[allow("sts:*", sid="B")]],
+         resource=[[trust_statement(USER, sid="T")]], resource_alone_grants=True, trust=True, matched=["T", "B"], row=5),
+    case("trust naming the session's role grants alone", [], "sts:AssumeRole", ROLE,
+         principal_arn="arn:aws:sts::111122223333:assumed-role/app/s1", principal_aliases=["arn:aws:iam::111122223333:role/app"],
+         resource=[[trust_statement("arn:aws:iam::111122223333:role/app", sid="T")]], resource_alone_grants=True,
+         trust=True, matched=["T"], row=5),
+    case("trust naming the session's role: session policy limits", [], "sts:AssumeRole", ROLE,
+         principal_arn="arn:aws:sts::111122223333:assumed-role/app/s1", principal_aliases=["arn:aws:iam::111122223333:role/app"],
+         session=[[allow("iam:*")]], resource=[[trust_statement("arn:aws:iam::111122223333:role/app")]],
+         resource_alone_grants=True, trust=True, expect="implicitDeny", denied_by="session", row=5),
+    case("trust with an ExternalId condition, absent", [], "sts:AssumeRole", ROLE,
+         resource=[[trust_statement(USER, condition=cond("StringEquals", "sts:ExternalId", "x-1"))]],
+         resource_alone_grants=True, trust=True, expect="implicitDeny", denied_by="resource", row=5),
+    case("trust with an ExternalId condition, right", [], "sts:AssumeRole", ROLE, {"sts:ExternalId": "x-1"},
+         resource=[[trust_statement(USER, sid="T", condition=cond("StringEquals", "sts:ExternalId", "x-1"))]],
+         resource_alone_grants=True, trust=True, matched=["T"], row=5),
+    case("trust deny wins", [[allow()]], "sts:AssumeRole", ROLE,
+         resource=[[trust_statement(USER), {"Sid": "TD", "Effect": "Deny", "Principal": {"AWS": USER}, "Action": "sts:AssumeRole"}]],
+         resource_alone_grants=True, trust=True, expect="explicitDeny", denied_by="resource", matched=["TD"], row=1),
+    case("trust for a service", [], "sts:AssumeRole", ROLE, principal_arn="ec2.amazonaws.com", principal_account="",
+         resource=[[{"Sid": "T", "Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]}, "Action": "sts:AssumeRole"}]],
+         resource_alone_grants=True, trust=True, matched=["T"], row=5),
+    case("trust across accounts naming the user still needs identity", [], "sts:AssumeRole", ROLE,
+         principal_arn="arn:aws:iam::444455556666:user/bob", principal_account="444455556666",
+         resource=[[trust_statement("arn:aws:iam::444455556666:user/bob")]], trust=True,
+         expect="implicitDeny", denied_by="identity", row=4),
+    case("trust across accounts: both sides", [[allow("sts:AssumeRole", sid="I")]], "sts:AssumeRole", ROLE,
+         principal_arn="arn:aws:iam::444455556666:user/bob", principal_account="444455556666",
+         resource=[[trust_statement("444455556666", sid="T")]], trust=True, matched=["I", "T"], row=4),
 ]

@@ -24,6 +24,7 @@ def build(case):
         session=compile_all(case.get("session"), "session"),
         resource=compile_all(case.get("resource") or [], "resource", "resource"),
         resource_alone_grants=case.get("resource_alone_grants", False),
+        trust=case.get("trust", False),
     )
     r = case["request"]
     request = Request(r["action"], r["resource"], r["context"], r["principal_arn"], r["principal_account"],

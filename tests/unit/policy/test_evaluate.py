@@ -19,6 +19,8 @@ def test_case(case):
         assert [m.sid for m in decision.matched] == case["matched"]
     if case["expect"] == "implicitDeny":
         assert decision.matched == ()
+    if case.get("row") is not None:
+        assert decision.row == case["row"]
 
 
 POLICY = """{
