@@ -3,7 +3,9 @@
 For each operation, called with every member filled (values from botocore's shapes):
 - a user with no policy is refused with AccessDenied naming exactly that action;
 - a user whose only policy allows exactly that action is not refused for want of it (whatever else the
-  call answers: NoSuchEntity, ValidationError ...).
+  call answers: NoSuchEntity, ValidationError ...);
+- where AWS evaluates additional actions (iam:PassRole for AddRoleToInstanceProfile), that user is then
+  refused naming the first of them, and a user allowed the action and all of them is refused for none.
 """
 
 from __future__ import annotations
@@ -49,9 +51,9 @@ def personas(server, request):
         key = root.create_access_key(UserName=name)["AccessKey"]
         return {service: client(server, service, key["AccessKeyId"], key["SecretAccessKey"]) for service in ("iam", "sts")}
 
-    def allow_only(name: str, action: str) -> None:
+    def allow_only(name: str, *actions: str) -> None:
         root.put_user_policy(UserName=name, PolicyName="only", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}))
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
     return user, allow_only
 
 
@@ -85,4 +87,21 @@ def test_every_operation_asks_for_its_declared_action(personas):
         allowed = _call(allowed_one[service], name, params)
         if _refused_for(allowed, action):
             failures.append(f"{action}: a user allowed {action} was refused: {allowed.response['Error']['Message']}")
+        additional = [extra.action for extra in OPERATIONS[(service, name)].additional]
+        if not additional:
+            continue
+        if not _refused_for(allowed, additional[0]):
+            failures.append(f"{action}: a user allowed only {action} was not refused {additional[0]}: "
+                            f"{allowed and allowed.response['Error']}")
+        allow_only("persona-allowed", action, *additional)
+        allowed = _call(allowed_one[service], name, params)
+        for needed in (action, *additional):
+            if _refused_for(allowed, needed):
+                failures.append(f"{action}: a user allowed {action} and {additional} was refused {needed}")
     assert not failures, "\n".join(failures)
+
+
+def test_operations_with_additional_actions():
+    """The operations where AWS evaluates another action too, as their API references say."""
+    declared = {op.action: [extra.action for extra in op.additional] for op in OPERATIONS.values() if op.additional}
+    assert declared == {"iam:AddRoleToInstanceProfile": ["iam:PassRole"]}

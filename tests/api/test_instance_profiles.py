@@ -7,7 +7,7 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import ACCOUNT_ID, aws_json, error_of
+from tests.api.conftest import ACCOUNT_ID, aws_json, client, error_of, run_aws
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
@@ -172,3 +172,89 @@ def test_instance_profiles_through_the_aws_cli(server, unique, iam, new_role):
     aws_json(server, "iam", "remove-role-from-instance-profile", "--instance-profile-name", profile,
              "--role-name", role)
     aws_json(server, "iam", "delete-instance-profile", "--instance-profile-name", profile)
+
+
+# iam:PassRole. IAM API Reference, AddRoleToInstanceProfile: "The caller of this operation must be granted
+# the PassRole permission on the IAM role by a permissions policy", and iam:AssociatedResourceArn is
+# arn:aws:ec2:*:<caller account>:instance/*. IAM User Guide, "Grant a user permissions to pass a role to an
+# AWS service" (iam:PassedToService, iam:AssociatedResourceArn).
+PROFILE_ACTIONS = {"Effect": "Allow", "Action": ["iam:CreateInstanceProfile", "iam:AddRoleToInstanceProfile"],
+                   "Resource": "*"}
+
+
+def profile_user(iam, new_user, *statements):
+    """A user allowed to create profiles and add roles to them, plus ``statements``: (name, clients' keys)."""
+    name, key_id, secret = new_user()
+    iam.put_user_policy(UserName=name, PolicyName="profiles", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [PROFILE_ACTIONS, *statements]}))
+    return name, key_id, secret
+
+
+def pass_role(resource="*", effect="Allow", **condition) -> dict:
+    statement = {"Effect": effect, "Action": "iam:PassRole", "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+@pytest.fixture
+def admin_role(iam, new_role):
+    name = new_role()
+    iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    return name, f"arn:aws:iam::{ACCOUNT_ID}:role/ec2/{name}"
+
+
+def test_adding_a_role_needs_pass_role(server, iam, unique, new_user, admin_role):
+    role, role_arn = admin_role
+    name, key_id, secret = profile_user(iam, new_user, pass_role(effect="Deny"))
+    caller = client(server, "iam", key_id, secret)
+    profile = unique("ip")
+    caller.create_instance_profile(InstanceProfileName=profile)
+    prefix = f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: iam:PassRole on resource: "
+    assert raises(caller.add_role_to_instance_profile, InstanceProfileName=profile, RoleName=role) == (
+        "AccessDenied", prefix + f"{role_arn} with an explicit deny in an identity-based policy", 403)
+    iam.put_user_policy(UserName=name, PolicyName="profiles", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [PROFILE_ACTIONS]}))
+    assert raises(caller.add_role_to_instance_profile, InstanceProfileName=profile, RoleName=role) == (
+        "AccessDenied", prefix + f"{role_arn} because no identity-based policy allows the iam:PassRole action", 403)
+    assert iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"] == []
+    # The same refusal through the aws CLI.
+    done = run_aws(server, "iam", "add-role-to-instance-profile", "--instance-profile-name", profile,
+                   "--role-name", role, key_id=key_id, secret=secret)
+    assert done.returncode != 0 and f"(AccessDenied) when calling the AddRoleToInstanceProfile operation: {prefix}" \
+        f"{role_arn} because no identity-based policy allows the iam:PassRole action" in done.stderr
+
+
+@pytest.mark.parametrize("statement, allowed", [
+    (pass_role(), True),
+    (pass_role(f"arn:aws:iam::{ACCOUNT_ID}:role/ec2/*", StringEquals={"iam:PassedToService": "ec2.amazonaws.com"},
+               ArnLike={"iam:AssociatedResourceArn": f"arn:aws:ec2:*:{ACCOUNT_ID}:instance/*"}), True),
+    (pass_role(StringEquals={"iam:PassedToService": "lambda.amazonaws.com"}), False),
+    (pass_role(ArnEquals={"iam:AssociatedResourceArn": f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:instance/i-0123"}), False),
+    (pass_role(f"arn:aws:iam::{ACCOUNT_ID}:role/other/*"), False),
+], ids=["any role", "ec2 and its instances", "to lambda only", "one instance", "another path"])
+def test_pass_role_resource_and_conditions(server, iam, unique, new_user, admin_role, statement, allowed):
+    role, role_arn = admin_role
+    name, key_id, secret = profile_user(iam, new_user, statement)
+    caller = client(server, "iam", key_id, secret)
+    profile = unique("ip")
+    caller.create_instance_profile(InstanceProfileName=profile)
+    if allowed:
+        caller.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
+        roles = iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"]
+        assert [r["Arn"] for r in roles] == [role_arn]
+    else:
+        assert raises(caller.add_role_to_instance_profile, InstanceProfileName=profile, RoleName=role) == (
+            "AccessDenied", f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: iam:PassRole "
+            f"on resource: {role_arn} because no identity-based policy allows the iam:PassRole action", 403)
+
+
+def test_removing_a_role_needs_no_pass_role(server, iam, unique, new_user, admin_role):
+    role, _arn = admin_role
+    profile = unique("ip")
+    iam.create_instance_profile(InstanceProfileName=profile)
+    iam.add_role_to_instance_profile(InstanceProfileName=profile, RoleName=role)
+    _name, key_id, secret = profile_user(iam, new_user, pass_role(effect="Deny"), {
+        "Effect": "Allow", "Action": "iam:RemoveRoleFromInstanceProfile", "Resource": "*"})
+    client(server, "iam", key_id, secret).remove_role_from_instance_profile(InstanceProfileName=profile, RoleName=role)
+    assert iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"] == []

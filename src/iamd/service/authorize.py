@@ -67,7 +67,20 @@ class Authorizer:
         decision = evaluate(request, loaded.policy_set)
         if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
             raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, decision))
+        for extra in operation.additional:
+            self._check_additional(call, params, loaded, extra)
         return decision
+
+    def _check_additional(self, call: Call, params: dict, loaded, extra) -> None:
+        """An action AWS evaluates besides the operation's own, on its own resource (never the
+        operation's resource tags: AWS warns they are unreliable for iam:PassRole)."""
+        resource = extra.resource(call, params)
+        context = {**request_context(call, params, loaded.tags), **extra.context(call, params)}
+        request = Request(action=extra.action, resource=resource, context=context,
+                          principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
+        decision = evaluate(request, loaded.policy_set)
+        if not decision.allowed:
+            raise AccessDenied(denial_message(call.principal.arn, extra.action, resource, decision))
 
     def policies_of(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
         principal = call.principal

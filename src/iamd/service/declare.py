@@ -6,7 +6,9 @@
     )
 
 ``resource`` computes the ARN the operation acts on, for authorization, from the call and params.
-``writes=False`` lets the store open a read transaction.
+``writes=False`` lets the store open a read transaction. ``additional`` names the actions AWS evaluates
+besides the operation's own (iam:PassRole for AddRoleToInstanceProfile), each on its own resource
+and with the condition keys AWS sets for it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,20 @@ from iamd.service.context import Call
 Handler = Callable[..., dict | None]
 
 
+def no_context(call: Call, params: dict) -> dict:
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Additional:
+    """An action authorization asks for besides the operation's own, after it: the Service
+    Authorization Reference's dependent actions, or an API reference's "must be granted ..."."""
+
+    action: str  # "iam:PassRole"
+    resource: Callable[[Call, dict], str]
+    context: Callable[[Call, dict], dict] = no_context  # condition keys AWS sets for this action
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     service: str  # "iam" | "sts"
@@ -28,6 +44,7 @@ class Operation:
     resource: Callable[[Call, dict], str]
     writes: bool = True
     changes_access: bool = True  # a successful call may change what principals may do: drop cached policies
+    additional: tuple[Additional, ...] = ()
 
     @property
     def action(self) -> str:
@@ -43,8 +60,9 @@ def account_root(call: Call, params: dict) -> str:
 
 
 def iam(name: str, handler: Handler, resource: Callable[[Call, dict], str], writes: bool = True,
-        changes_access: bool | None = None) -> Operation:
-    return Operation("iam", name, handler, resource, writes, writes if changes_access is None else changes_access)
+        changes_access: bool | None = None, additional: tuple[Additional, ...] = ()) -> Operation:
+    return Operation("iam", name, handler, resource, writes, writes if changes_access is None else changes_access,
+                     additional)
 
 
 def sts(name: str, handler: Handler, writes: bool = False) -> Operation:

@@ -16,7 +16,7 @@ from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSu
 from iamd.security import ids
 from iamd.service import resources, roles as role_area, tags as tagging
 from iamd.service.context import Call
-from iamd.service.declare import any_resource, iam
+from iamd.service.declare import Additional, any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
 from iamd.store.schema import instance_profile_roles, instance_profiles, roles
 
@@ -155,6 +155,21 @@ def profiles_of_role(tx: Connection, role_id: str) -> list[dict]:
     return [describe(tx, row) for row in rows]
 
 
+def passed_role(call: Call, params: dict) -> str:
+    return role_area.resource_arn(call, {"RoleName": params["RoleName"]})
+
+
+def passed_to_ec2(call: Call, params: dict) -> dict:
+    """The role goes to EC2 instances: AddRoleToInstanceProfile's API reference gives the associated
+    resource as ``arn:aws:ec2:*:<caller account>:instance/*`` (no Region, no instance id)."""
+    return {"iam:PassedToService": "ec2.amazonaws.com",
+            "iam:AssociatedResourceArn": f"arn:aws:ec2:*:{call.account_id}:instance/*"}
+
+
+# "The caller of this operation must be granted the PassRole permission on the IAM role" (IAM API
+# Reference, AddRoleToInstanceProfile).
+PASS_ROLE = Additional("iam:PassRole", passed_role, passed_to_ec2)
+
 _TAGS = tagging.TagHandlers(lambda tx, call, params: find_profile(tx, call.account_id, params["InstanceProfileName"]))
 
 
@@ -164,7 +179,7 @@ OPERATIONS = (
     iam("ListInstanceProfiles", list_instance_profiles, any_resource, writes=False),
     iam("ListInstanceProfilesForRole", list_instance_profiles_for_role, role_area.resource_arn, writes=False),
     iam("DeleteInstanceProfile", delete_instance_profile, resource_arn),
-    iam("AddRoleToInstanceProfile", add_role_to_instance_profile, resource_arn),
+    iam("AddRoleToInstanceProfile", add_role_to_instance_profile, resource_arn, additional=(PASS_ROLE,)),
     iam("RemoveRoleFromInstanceProfile", remove_role_from_instance_profile, resource_arn),
     iam("TagInstanceProfile", _TAGS.tag, resource_arn),
     iam("UntagInstanceProfile", _TAGS.untag, resource_arn),
