@@ -213,6 +213,29 @@ def test_custom_policy_with_resource_policy(iam):
     assert error_of(excinfo)[0] == "InvalidInput"
 
 
+def test_custom_policy_with_a_trust_policy_as_resource_policy(iam):
+    """For sts:AssumeRole the ResourcePolicy is weighed as STS weighs a role's trust policy: it must name
+    the caller even in its own account (IAM User Guide, "Policy evaluation logic": "IAM role trust
+    policies and KMS key policies are exceptions"); the same-account S3 case above grants on either side.
+    AWS's own simulator is reported to skip the ResourcePolicy for these actions (aws/aws-cli#10314)."""
+    caller, role = user_arn("switcher"), f"arn:aws:iam::{ACCOUNT_ID}:role/target"
+    ec2_only = doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
+    names_caller = doc({"Sid": "Caller", "Effect": "Allow", "Principal": {"AWS": caller}, "Action": "sts:AssumeRole"})
+    names_account = doc({"Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"})
+
+    def decide(identity, trust):
+        (result,) = iam.simulate_custom_policy(
+            PolicyInputList=[identity], ResourcePolicy=trust, CallerArn=caller, ActionNames=["sts:AssumeRole"],
+            ResourceArns=[role])["EvaluationResults"]
+        return result["EvalDecision"], sources(result["MatchedStatements"])
+
+    allows_assume, allows_other = doc(allow("sts:AssumeRole")), doc(allow("iam:ListUsers"))
+    assert decide(allows_assume, ec2_only) == ("implicitDeny", [])
+    assert decide(allows_other, names_caller) == ("allowed", [("ResourcePolicy", "Resource Policy")])
+    assert decide(allows_other, names_account) == ("implicitDeny", [])
+    assert decide(allows_assume, names_account)[0] == "allowed"
+
+
 def test_context_keys(iam, principal):
     policy = doc(allow("iam:ListUsers", Condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
                  allow("iam:GetUser", "arn:aws:iam::*:user/${aws:username}",

@@ -89,3 +89,23 @@ def test_policy_without_command_prints_help(capsys):
 def test_requires_action():
     with pytest.raises(SystemExit):
         run(["policy", "simulate", "--policy", "x.json", "--resource", "*"])
+
+
+def test_simulate_trust_policy(tmp_path, capsys):
+    """A trust policy must name the caller even in its account (IAM User Guide, "Policy evaluation logic":
+    role trust policies are an exception); a plain resource policy would let the identity policy grant."""
+    me = "arn:aws:iam::111122223333:user/op"
+    identity = write(tmp_path, "id.json", [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}])
+    ec2 = write(tmp_path, "ec2.json", [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                        "Action": "sts:AssumeRole"}])
+    named = write(tmp_path, "me.json", [{"Sid": "Me", "Effect": "Allow", "Principal": {"AWS": me},
+                                         "Action": "sts:AssumeRole"}])
+    common = ["policy", "simulate", "--policy", identity, "--action", "sts:AssumeRole", "--same-account",
+              "--resource", "arn:aws:iam::111122223333:role/r", "--principal-arn", me,
+              "--principal-account", "111122223333"]
+    assert run([*common, "--trust-policy", ec2]) == 1
+    assert capsys.readouterr().out.startswith("implicitDeny (decided by the resource policies)")
+    assert run([*common, "--trust-policy", named]) == 0
+    assert "Me [resource]" in capsys.readouterr().out
+    assert run([*common, "--trust-policy", ec2, "--resource-policy", named]) == 2
+    assert "one or the other" in capsys.readouterr().err

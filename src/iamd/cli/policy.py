@@ -5,11 +5,13 @@
         first the one AWS would give). Exit 0 when valid, 1 when not.
 
     iamd policy simulate --policy FILE [--policy FILE ...] [--boundary FILE ...] [--session FILE ...]
-                         [--resource-policy FILE ...] [--same-account]
+                         [--resource-policy FILE ... | --trust-policy FILE] [--same-account]
                          --action iam:X --resource ARN [--context KEY=VALUE ...]
                          [--principal-arn ARN] [--principal-account ID]
         Print the decision and the statements that decided it. A --context key given several times
-        becomes a multi-valued key. Exit 0 when allowed, 1 when denied, 2 when a policy is invalid.
+        becomes a multi-valued key. --trust-policy weighs a role's trust policy as STS does: it must
+        name the caller even with --same-account. Exit 0 when allowed, 1 when denied, 2 when a policy
+        is invalid or the options conflict.
 
 FILE may be ``-`` for standard input. ``add_parser(subparsers)`` registers the ``policy`` command;
 each command sets ``func(args) -> exit code``.
@@ -80,6 +82,11 @@ def run_simulate(args: argparse.Namespace) -> int:
         boundary = _load(args.boundary, "identity", "IAM Policy") if args.boundary else ()
         session = _load(args.session, "identity", "IAM Policy") if args.session else ()
         resource = _load(args.resource_policy, "resource", "resource") if args.resource_policy else ()
+        if args.trust_policy:
+            if args.resource_policy:
+                print("--trust-policy and --resource-policy: give one or the other", file=sys.stderr)
+                return 2
+            resource = _load([args.trust_policy], "trust", "Trust Policy")
     except OSError as exc:
         print(f"{exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -92,6 +99,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         session=session if args.session else None,
         resource=resource,
         resource_alone_grants=args.same_account,
+        trust=bool(args.trust_policy),
     )
     request = Request(args.action, args.resource, context, args.principal_arn, args.principal_account)
     decision = authorize(request, policy_set)
@@ -126,8 +134,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     simulate.add_argument("--session", action="append", default=[], metavar="FILE", help="session policy")
     simulate.add_argument("--resource-policy", action="append", default=[], metavar="FILE",
                           help="resource-based policy")
+    simulate.add_argument("--trust-policy", metavar="FILE",
+                          help="a role's trust policy: it must allow the caller, as STS requires")
     simulate.add_argument("--same-account", action="store_true",
-                          help="a resource-based policy naming the caller grants on its own")
+                          help="the resource is in the caller's account: a resource-based policy (or a trust "
+                               "policy) naming the caller grants on its own")
     simulate.add_argument("--action", required=True, help="e.g. iam:CreateUser")
     simulate.add_argument("--resource", required=True, help="resource ARN, or *")
     simulate.add_argument("--context", action="append", default=[], metavar="KEY=VALUE")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, select
 
 from iamd.errors import InvalidInput, ValidationError
-from iamd.policy import Policy, context_keys, parse_policy
+from iamd.policy import Policy, check_policy, context_keys, parse_policy
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.security import ids
 from iamd.service import groups, policy_documents, policy_lookup, roles, users
@@ -154,7 +154,10 @@ def _resource_policy(params: dict) -> tuple | None:
     text = params.get("ResourcePolicy")
     if text is None:
         return None
-    policy_documents.check_document(text, "resource")
+    # A role's trust policy (no Resource element) is accepted too, as AWS's simulator accepts one
+    # (aws/aws-cli#10314 passes them as --resource-policy).
+    if check_policy(text, "trust"):
+        policy_documents.check_document(text, "resource")
     return _compiled(text, "ResourcePolicy", RESOURCE_TYPE)
 
 

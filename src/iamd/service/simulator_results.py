@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from iamd.policy import Decision, PolicySet, Request, authorize
+from iamd.policy.checks import TRUST_ACTIONS
 from iamd.reference import actions as reference
 
 IDENTITY_TYPE = "IAM Policy"
@@ -56,12 +57,13 @@ class Simulation:
             policy, text = self.resource_policy
             self._texts[(policy.policy_id, "resource")] = text
 
-    def policy_set(self, same_account: bool) -> PolicySet:
+    def policy_set(self, same_account: bool, trust: bool = False) -> PolicySet:
         return PolicySet(
             identity=tuple(p for p, _ in self.identity),
             boundary=None if self.boundary is None else tuple(p for p, _ in self.boundary),
             resource=(self.resource_policy[0],) if self.resource_policy is not None else (),
             resource_alone_grants=same_account,
+            trust=trust,
         )
 
     def text_of(self, policy_id: str, part: str) -> str | None:
@@ -71,12 +73,16 @@ class Simulation:
 def evaluate(simulation: Simulation, action: str) -> dict:
     """The EvaluationResult of one action over every resource of the simulation."""
     per_resource = []
+    # For the actions a role's trust policy governs, the ResourcePolicy is weighed as STS weighs a trust
+    # policy: it must name the caller even in its own account (AWS's simulator is reported to skip it
+    # for these actions, aws/aws-cli#10314, a bug; AssumeRole itself does not).
+    trust = action.lower() in TRUST_ACTIONS
     for resource in simulation.resources:
         owner = _owner(resource) or simulation.resource_owner
         same_account = owner == simulation.caller_account
         request = Request(action=action, resource=resource, context=simulation.context,
                           principal_arn=simulation.caller_arn, principal_account=simulation.caller_account)
-        decision = authorize(request, simulation.policy_set(same_account))
+        decision = authorize(request, simulation.policy_set(same_account, trust))
         per_resource.append((resource, decision, same_account))
 
     top = max((d.decision for _, d, _ in per_resource), key=_RANK.__getitem__)
