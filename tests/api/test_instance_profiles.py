@@ -244,9 +244,10 @@ def test_pass_role_resource_and_conditions(server, iam, unique, new_user, admin_
         roles = iam.get_instance_profile(InstanceProfileName=profile)["InstanceProfile"]["Roles"]
         assert [r["Arn"] for r in roles] == [role_arn]
     else:
+        message = (f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: iam:PassRole "
+                   f"on resource: {role_arn} because no identity-based policy allows the iam:PassRole action")
         assert raises(caller.add_role_to_instance_profile, InstanceProfileName=profile, RoleName=role) == (
-            "AccessDenied", f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: iam:PassRole "
-            f"on resource: {role_arn} because no identity-based policy allows the iam:PassRole action", 403)
+            "AccessDenied", message, 403)
 
 
 def test_removing_a_role_needs_no_pass_role(server, iam, unique, new_user, admin_role):
