@@ -87,6 +87,8 @@ def _allowed(tx, call: Call, role, role_arn: str, params: dict, new_tags: dict, 
     """The role's trust policy and (across accounts, or when it names only the account) the caller's policies."""
     caller = call.principal
     loaded = call.env.authorizer.policies_of(tx, call)
+    if not loaded.exists:  # a session of a deleted user or role: a trust policy naming its namesake is not for it
+        return False
     trust = parse_policy(role.assume_role_policy, policy_id="TrustPolicy", policy_type="Trust Policy")
     context = request_context(call, params, loaded.tags)
     for key, value in new_tags["request"].items():

@@ -107,7 +107,7 @@ class Authorizer:
         loaded = principal_policies.load_user_policies(tx, call.account_id, user_id, self.compiled)
         policy_set = PolicySet(identity=loaded.policy_set.identity, boundary=loaded.policy_set.boundary,
                                session=self._session_policies(tx, call))
-        return principal_policies.PrincipalPolicies(policy_set, loaded.tags)
+        return principal_policies.PrincipalPolicies(policy_set, loaded.tags, loaded.exists)
 
     def _load_role_session(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
         from iamd.service.role_policies_loader import load_role_policies  # roles build on this module
@@ -121,7 +121,7 @@ class Authorizer:
         # Session tags override the role's tags of the same key (aws:PrincipalTag).
         session_tags = {key.lower() for key in (session.get("tags") or {})}
         role_tags = tuple((k, v) for k, v in loaded.tags if k.lower() not in session_tags)
-        return principal_policies.PrincipalPolicies(policy_set, role_tags)
+        return principal_policies.PrincipalPolicies(policy_set, role_tags, loaded.exists)
 
 
 def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, decision: Decision) -> bool:
