@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, InvalidParameterValue, NoSuchEntity, ValidationError
 from iamd.policy import PolicySet, Request, authorize as evaluate, parse_policy
-from iamd.service import policy_documents, policy_lookup, roles, sts
+from iamd.service import policy_documents, policy_lookup, resource_tags, roles, sts
 from iamd.service.context import Call
 from iamd.service.request_context import request_context
 
@@ -90,7 +90,10 @@ def _allowed(tx, call: Call, role, role_arn: str, params: dict, new_tags: dict, 
     if not loaded.exists:  # a session of a deleted user or role: a trust policy naming its namesake is not for it
         return False
     trust = parse_policy(role.assume_role_policy, policy_id="TrustPolicy", policy_type="Trust Policy")
-    context = request_context(call, params, loaded.tags)
+    # The role's tags (aws:ResourceTag/*, iam:ResourceTag/*): the Service Authorization Reference lists
+    # them for sts:AssumeRole's role resource. One small query; the trust policy may read them too.
+    target = resource_tags.condition_values(tx, role.account_id, role_arn)
+    context = request_context(call, params, loaded.tags, target)
     for key, value in new_tags["request"].items():
         context[f"aws:RequestTag/{key}"] = value
     if new_tags["request"]:
