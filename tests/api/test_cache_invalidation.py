@@ -294,3 +294,25 @@ def test_a_session_of_a_deleted_role_cannot_chain_into_a_role_trusting_the_recre
         with pytest.raises(ClientError) as excinfo:
             session.assume_role(RoleArn=target["Arn"], RoleSessionName="chained")
         assert error_of(excinfo)[0] == "AccessDenied"
+
+
+def test_a_session_of_a_deleted_user_cannot_assume_a_role_trusting_the_recreated_user(server, iam, both, unique):
+    """GetSessionToken credentials outlive their user; a trust policy naming the user's ARN is for the user
+    now holding that name, not for a session of the deleted one."""
+    name = unique("user")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    role = iam.create_role(RoleName=unique("role"), AssumeRolePolicyDocument=trust(
+        f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"))["Role"]
+    session = client(server, "sts", key["AccessKeyId"], key["SecretAccessKey"]).get_session_token()["Credentials"]
+    callers = session_clients(both, "sts", session)
+    for caller in callers:
+        caller.assume_role(RoleArn=role["Arn"], RoleSessionName="s1")
+
+    iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=name)
+    iam.create_user(UserName=name)
+    for caller in callers:
+        with pytest.raises(ClientError) as excinfo:
+            caller.assume_role(RoleArn=role["Arn"], RoleSessionName="s1")
+        assert error_of(excinfo)[0] == "AccessDenied"
