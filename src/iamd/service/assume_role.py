@@ -17,7 +17,7 @@ import zlib
 from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, InvalidParameterValue, NoSuchEntity, ValidationError
-from iamd.service import policy_documents, policy_lookup, roles, sts, trust
+from iamd.service import policy_documents, policy_lookup, resource_tags, roles, sts, trust
 from iamd.service.context import Call
 from iamd.service.request_context import request_context
 
@@ -96,7 +96,12 @@ def _refused_action(tx, call: Call, role, role_arn: str, params: dict, new_tags:
     "Monitor and control actions taken with assumed roles" (sts:SetSourceIdentity)."""
     caller = call.principal
     loaded = call.env.authorizer.policies_of(tx, call)
-    context = request_context(call, params, loaded.tags)
+    if not loaded.exists:  # a session of a deleted user or role: a trust policy naming its namesake is not for it
+        return "sts:AssumeRole"
+    # The role's tags (aws:ResourceTag/*, iam:ResourceTag/*): the Service Authorization Reference lists
+    # them for sts:AssumeRole's role resource. One small query; the trust policy may read them too.
+    target = resource_tags.condition_values(tx, role.account_id, role_arn)
+    context = request_context(call, params, loaded.tags, target)
     for key, value in new_tags["request"].items():
         context[f"aws:RequestTag/{key}"] = value
     if new_tags["request"]:

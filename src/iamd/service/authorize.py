@@ -12,15 +12,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, update
 
 from iamd.errors import AccessDenied
 from iamd.policy import Decision, PolicySet, Request, authorize as evaluate, parse_policy
-from iamd.service import principal_policies
+from iamd.service import principal_policies, resource_tags
 from iamd.service.context import Call
 from iamd.service.declare import Operation
 from iamd.service.request_context import request_context
-from iamd.store.schema import accounts, managed_policies, tags, users
+from iamd.store.schema import accounts
 
 # AWS requires no permission for these: every authenticated caller may make them.
 NEVER_DENIED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
@@ -60,8 +60,8 @@ class Authorizer:
             return None
         resource = operation.resource(call, params)
         loaded = self.policies_of(tx, call)
-        tags_of_resource = resource_tags(tx, call.account_id, resource) if loaded.uses_resource_tags else None
-        context = request_context(call, params, loaded.tags, tags_of_resource)
+        target = resource_tags.condition_values(tx, call.account_id, resource) if loaded.uses_resource_tags else None
+        context = request_context(call, params, loaded.tags, target)
         request = Request(action=operation.action, resource=resource, context=context,
                           principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
         decision = evaluate(request, loaded.policy_set)
@@ -120,7 +120,7 @@ class Authorizer:
         loaded = principal_policies.load_user_policies(tx, call.account_id, user_id, self.compiled)
         policy_set = PolicySet(identity=loaded.policy_set.identity, boundary=loaded.policy_set.boundary,
                                session=self._session_policies(tx, call))
-        return principal_policies.PrincipalPolicies(policy_set, loaded.tags)
+        return principal_policies.PrincipalPolicies(policy_set, loaded.tags, loaded.exists)
 
     def _load_role_session(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
         from iamd.service.role_policies_loader import load_role_policies  # roles build on this module
@@ -134,7 +134,7 @@ class Authorizer:
         # Session tags override the role's tags of the same key (aws:PrincipalTag).
         session_tags = {key.lower() for key in (session.get("tags") or {})}
         role_tags = tuple((k, v) for k, v in loaded.tags if k.lower() not in session_tags)
-        return principal_policies.PrincipalPolicies(policy_set, role_tags)
+        return principal_policies.PrincipalPolicies(policy_set, role_tags, loaded.exists)
 
 
 def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, decision: Decision) -> bool:
@@ -156,25 +156,3 @@ _BUMP = update(accounts).where(accounts.c.id == bindparam("account_id")).values(
 def record_change(tx: Connection, account_id: str) -> None:
     """A change that may alter what principals may do: every cached policy set of the account is stale."""
     tx.execute(_BUMP, {"account_id": account_id})
-
-
-_USER_TAGS = (select(tags.c.key, tags.c.value).join(users, users.c.id == tags.c.resource_id)
-              .where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key"))
-              .order_by(tags.c.position))
-_POLICY_TAGS = (select(tags.c.key, tags.c.value).join(managed_policies, managed_policies.c.id == tags.c.resource_id)
-                .where(managed_policies.c.arn == bindparam("arn")).order_by(tags.c.position))
-
-
-def resource_tags(tx: Connection, account_id: str, resource: str) -> list[dict]:
-    """The tags of the IAM resource a request acts on, for aws:ResourceTag/* and iam:ResourceTag/*."""
-    prefix = f"arn:aws:iam::{account_id}:"
-    if not resource.startswith(prefix):
-        return []
-    kind, _, rest = resource[len(prefix):].partition("/")
-    if kind == "user":
-        rows = tx.execute(_USER_TAGS, {"account_id": account_id, "key": rest.rsplit("/", 1)[-1].lower()})
-    elif kind == "policy":
-        rows = tx.execute(_POLICY_TAGS, {"arn": resource})
-    else:
-        return []
-    return [{"Key": key, "Value": value} for key, value in rows]

@@ -12,7 +12,8 @@ _PRINCIPAL_TYPES = {"root": "Account", "user": "User", "assumed-role": "AssumedR
 
 
 def request_context(call: Call, params: dict, principal_tags: tuple[tuple[str, str], ...],
-                    resource_tags: list[dict] | None = None) -> dict:
+                    resource_tags: dict[str, str] | None = None) -> dict:
+    """``resource_tags``: the target's aws:ResourceTag/* and iam:ResourceTag/* keys (service/resource_tags.py)."""
     principal = call.principal
     context: dict = {
         "aws:PrincipalArn": principal.arn,
@@ -42,9 +43,7 @@ def request_context(call: Call, params: dict, principal_tags: tuple[tuple[str, s
         context["aws:TagKeys"] = [tag["Key"] for tag in request_tags]
     elif isinstance(params.get("TagKeys"), list):
         context["aws:TagKeys"] = list(params["TagKeys"])
-    for tag in resource_tags or ():
-        context[f"aws:ResourceTag/{tag['Key']}"] = tag["Value"]
-        context[f"iam:ResourceTag/{tag['Key']}"] = tag["Value"]
+    context.update(resource_tags or {})
     if "PolicyArn" in params:
         context["iam:PolicyARN"] = params["PolicyArn"]
     if "PermissionsBoundary" in params:

@@ -25,7 +25,10 @@ def load_role_policies(tx: Connection, account_id: str, role_id: str,
     identity = [parse_policy(row.document, policy_id=row.name, policy_type="IAM Policy")
                 for row in tx.execute(_INLINE, {"id": role_id})]
     identity += managed(tx, account_id, list(tx.scalars(_ATTACHED, {"id": role_id})), compiled)
-    boundary_arn = tx.scalar(_BOUNDARY, {"id": role_id})
+    role = tx.execute(_BOUNDARY, {"id": role_id}).first()
+    boundary_arn = role.permissions_boundary if role is not None else None
     boundary = tuple(managed(tx, account_id, [boundary_arn], compiled)) if boundary_arn else None
     role_tags = tuple((row.key, row.value) for row in tx.execute(_TAGS, {"id": role_id}))
-    return PrincipalPolicies(PolicySet(identity=tuple(identity), boundary=boundary), role_tags)
+    # A session of a deleted role: the role's unique id is gone for good (a namesake has another).
+    return PrincipalPolicies(PolicySet(identity=tuple(identity), boundary=boundary), role_tags,
+                             exists=role is not None)
