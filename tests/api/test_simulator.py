@@ -286,3 +286,26 @@ def test_through_the_aws_cli(server):
     start = policy.index('{"Effect": "Deny"')
     assert results["iam:GetUser"]["MatchedStatements"][0]["StartPosition"] == {"Line": 1, "Column": start - 1}
     assert results["iam:DeleteUser"]["EvalDecision"] == "implicitDeny"
+
+
+def test_policies_without_version_are_simulated_with_the_2008_rules(iam):
+    """IAM User Guide, "IAM JSON policy elements: Version": without Version (or with 2008-10-17)
+    ${aws:username} is not a variable but text. A boundary is a managed policy, which AWS refuses
+    without Version 2012-10-17 (aws-recorded-errors.md, CreatePolicy rows 2 and 3)."""
+    statement = allow("iam:GetUser", "arn:aws:iam::*:user/${aws:username}")
+    old = json.dumps({"Statement": [statement]})
+    context = [{"ContextKeyName": "aws:username", "ContextKeyValues": ["bob"], "ContextKeyType": "string"}]
+
+    def decision(policy, resource):
+        (result,) = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["iam:GetUser"],
+                                               ResourceArns=[resource], ContextEntries=context)["EvaluationResults"]
+        return result["EvalDecision"]
+
+    assert decision(old, user_arn("bob")) == "implicitDeny"
+    assert decision(old, user_arn("${aws:username}")) == "allowed"
+    assert decision(doc(statement), user_arn("bob")) == "allowed"
+    with pytest.raises(ClientError) as excinfo:
+        iam.simulate_custom_policy(PolicyInputList=[old], PermissionsBoundaryPolicyInputList=[old],
+                                   ActionNames=["iam:GetUser"])
+    assert error_of(excinfo) == (
+        "MalformedPolicyDocument", "Policy document must be version 2012-10-17 or greater.", 400)

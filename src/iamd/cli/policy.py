@@ -1,15 +1,19 @@
 """``iamd policy``: offline policy commands, using only the policy engine.
 
-    iamd policy check FILE [--kind identity|trust|resource]
+    iamd policy check FILE [--kind identity|managed|trust|resource]
         Print each problem as FILE:LINE:COLUMN: MESSAGE (AWS's MalformedPolicyDocument messages,
-        first the one AWS would give). Exit 0 when valid, 1 when not.
+        first the one AWS would give). Exit 0 when valid, 1 when not. "identity" is an inline
+        policy, which may omit Version (then read with the 2008-10-17 rules); "managed" must say
+        Version 2012-10-17, as CreatePolicy demands.
 
     iamd policy simulate --policy FILE [--policy FILE ...] [--boundary FILE ...] [--session FILE ...]
                          [--resource-policy FILE ...] [--same-account]
                          --action iam:X --resource ARN [--context KEY=VALUE ...]
                          [--principal-arn ARN] [--principal-account ID]
         Print the decision and the statements that decided it. A --context key given several times
-        becomes a multi-valued key. Exit 0 when allowed, 1 when denied, 2 when a policy is invalid.
+        becomes a multi-valued key. Boundaries are checked as managed policies (Version required),
+        --policy and --session files as inline ones. Exit 0 when allowed, 1 when denied, 2 when a
+        policy is invalid.
 
 FILE may be ``-`` for standard input. ``add_parser(subparsers)`` registers the ``policy`` command;
 each command sets ``func(args) -> exit code``.
@@ -21,6 +25,7 @@ import argparse
 import sys
 
 from iamd.policy import PolicySet, Request, authorize, check_policy, parse_policy
+from iamd.policy.checks import KINDS
 
 __all__ = ["add_parser", "run_check", "run_simulate"]
 
@@ -77,7 +82,7 @@ def _context(pairs: list) -> dict | None:
 def run_simulate(args: argparse.Namespace) -> int:
     try:
         identity = _load(args.policy, "identity", "IAM Policy")
-        boundary = _load(args.boundary, "identity", "IAM Policy") if args.boundary else ()
+        boundary = _load(args.boundary, "managed", "IAM Policy") if args.boundary else ()
         session = _load(args.session, "identity", "IAM Policy") if args.session else ()
         resource = _load(args.resource_policy, "resource", "resource") if args.resource_policy else ()
     except OSError as exc:
@@ -117,7 +122,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="report every problem in a policy document")
     check.add_argument("file", help="policy JSON file, or - for standard input")
-    check.add_argument("--kind", choices=("identity", "trust", "resource"), default="identity")
+    check.add_argument("--kind", choices=KINDS, default="identity")
     check.set_defaults(func=run_check)
 
     simulate = commands.add_parser("simulate", help="decide one request against policies")

@@ -4,7 +4,8 @@ Public API::
 
     check_policy(text: str, kind: str = "identity") -> list[Problem]
         Every problem in a policy document, in the order AWS reports them; [] when valid.
-        kind: "identity" (user/group/role/managed policies, boundaries, session policies),
+        kind: "identity" (inline user/group/role policies, session policies, simulator input),
+        "managed" (managed policy versions and so boundaries: Version must be 2012-10-17),
         "trust" (a role's AssumeRolePolicyDocument) or "resource". problems[0].message is the
         MalformedPolicyDocument message AWS gives. Problem(message, line, column), 1-based.
 

@@ -210,6 +210,15 @@ CASES = [
          "s3:GetObject", BUCKET + "/${aws:username}", context={"aws:username": "johndoe"}),
     case("2008-10-17: no substitution", [{"version": "2008-10-17", "statements": [allow("s3:*", BUCKET + "/${aws:username}")]}],
          "s3:GetObject", BUCKET + "/johndoe", context={"aws:username": "johndoe"}, expect="implicitDeny", denied_by="identity"),
+    # IAM User Guide, "IAM JSON policy elements: Version": without Version the 2008-10-17 rules apply.
+    case("no Version: ${...} is literal", [{"version": None, "statements": [allow("s3:*", BUCKET + "/${aws:username}")]}],
+         "s3:GetObject", BUCKET + "/${aws:username}", context={"aws:username": "johndoe"}),
+    case("no Version: no substitution", [{"version": None, "statements": [allow("s3:*", BUCKET + "/${aws:username}")]}],
+         "s3:GetObject", BUCKET + "/johndoe", context={"aws:username": "johndoe"}, expect="implicitDeny", denied_by="identity"),
+    case("no Version: condition variable is literal", [{"version": None, "statements": [
+         allow(condition=cond("StringEquals", "aws:PrincipalTag/team", "${aws:username}"))]}],
+         "s3:GetObject", context={"aws:username": "red", "aws:PrincipalTag/team": "red"},
+         expect="implicitDeny", denied_by="identity"),
     # --- Evaluation logic ---
     case("explicit deny beats allow", [[allow(sid="A")], [deny("iam:DeleteUser", sid="D")]], "iam:DeleteUser",
          expect="explicitDeny", denied_by="identity", matched=["D"]),
