@@ -117,3 +117,15 @@ def test_policy_without_command_prints_help(capsys):
 def test_requires_action():
     with pytest.raises(SystemExit):
         run(["policy", "simulate", "--policy", "x.json", "--resource", "*"])
+
+
+def test_simulate_context_list_is_multivalued(tmp_path, capsys):
+    """IAM User Guide, "Single-valued vs. multivalued context keys": a multivalued key needs a set
+    operator, even when the request carries one value."""
+    plain = write(tmp_path, "plain.json", [{"Effect": "Allow", "Action": "iam:TagUser", "Resource": "*",
+                                            "Condition": {"StringEquals": {"aws:TagKeys": "team"}}}])
+    base = ["policy", "simulate", "--policy", plain, "--action", "iam:TagUser", "--resource", "*"]
+    assert run(base + ["--context", "aws:TagKeys=team"]) == 0
+    assert run(base + ["--context-list", "aws:TagKeys=team"]) == 1
+    assert run(base + ["--context-list", "aws:TagKeys"]) == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err

@@ -9,9 +9,11 @@
     iamd policy simulate --policy FILE [--policy FILE ...] [--boundary FILE ...] [--session FILE ...]
                          [--resource-policy FILE ...] [--same-account]
                          --action iam:X --resource ARN [--context KEY=VALUE ...]
+                         [--context-list KEY=VALUE ...]
                          [--principal-arn ARN] [--principal-account ID]
         Print the decision and the statements that decided it. A --context key given several times
-        becomes a multi-valued key. Boundaries are checked as managed policies (Version required),
+        becomes a multivalued key; --context-list makes a multivalued key even of one value (as
+        aws:TagKeys is), which only ForAllValues:/ForAnyValue: operators match. Boundaries are checked as managed policies (Version required),
         --policy and --session files as inline ones. Exit 0 when allowed, 1 when denied, 2 when a
         policy is invalid.
 
@@ -64,9 +66,9 @@ def _load(paths: list, kind: str, policy_type: str) -> tuple | None:
     return tuple(policies)
 
 
-def _context(pairs: list) -> dict | None:
+def _context(pairs: list, list_pairs: list) -> dict | None:
     context: dict = {}
-    for pair in pairs:
+    for pair, multivalued in [(p, False) for p in pairs] + [(p, True) for p in list_pairs]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             print(f"--context {pair!r}: expected KEY=VALUE", file=sys.stderr)
@@ -75,7 +77,7 @@ def _context(pairs: list) -> dict | None:
             previous = context[key]
             context[key] = (previous if isinstance(previous, list) else [previous]) + [value]
         else:
-            context[key] = value
+            context[key] = [value] if multivalued else value
     return context
 
 
@@ -88,7 +90,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    context = _context(args.context)
+    context = _context(args.context, args.context_list)
     if None in (identity, boundary, session, resource) or context is None:
         return 2
     policy_set = PolicySet(
@@ -136,6 +138,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     simulate.add_argument("--action", required=True, help="e.g. iam:CreateUser")
     simulate.add_argument("--resource", required=True, help="resource ARN, or *")
     simulate.add_argument("--context", action="append", default=[], metavar="KEY=VALUE")
+    simulate.add_argument("--context-list", action="append", default=[], metavar="KEY=VALUE",
+                          help="a value of a multivalued key")
     simulate.add_argument("--principal-arn", default="", help="the caller's ARN (for Principal)")
     simulate.add_argument("--principal-account", default="", help="the caller's account id")
     simulate.set_defaults(func=run_simulate)

@@ -15,7 +15,9 @@ Public API::
 
     Request(action, resource, context={}, principal_arn="", principal_account="", principal_aliases=())
         What is asked. context: keys as AWS names them (matched case-insensitively), each value a
-        string or a list of strings. principal_*: the caller, for Principal in trust/resource policies.
+        string (single-valued key) or a list of strings (multivalued key, even of one member: only
+        ForAllValues:/ForAnyValue: operators match it). principal_*: the caller, for Principal
+        in trust/resource policies.
 
     PolicySet(identity=(), boundary=None, session=None, resource=(), resource_alone_grants=False)
         The policies that bear on a caller; None = that kind is not in force. Hashable; cache one
@@ -36,7 +38,8 @@ Public API::
         Raised by parse_policy.
 
 Modules: jsontext (JSON with positions), document (Policy/Statement), checks (MalformedPolicyDocument
-rules), wildcard (* and ?), conditions (the operator registry), dates, variables, evaluate.
+rules), wildcard (* and ?), conditions (the operator registry), dates, values (request-context
+values), variables, evaluate.
 """
 
 from .checks import Problem, check_policy

@@ -124,7 +124,8 @@ def _inputs(params: dict, name: str, kind: str = "identity") -> list[tuple[Polic
 
 
 def _context(params: dict) -> dict:
-    """ContextEntries as the engine takes them: a list for the *List types, a value otherwise."""
+    """ContextEntries as the engine takes them: a list (a multivalued key, which only ForAllValues:/
+    ForAnyValue: operators match) for the *List types and for several values, a value otherwise."""
     context: dict = {}
     for entry in params.get("ContextEntries") or []:
         key = entry.get("ContextKeyName")
