@@ -117,7 +117,7 @@ def test_session_policy_narrows(server, iam, new_user, unique):
 
 
 def test_session_policy_without_version(server, iam, new_user, unique):
-    """AWS calls the Policy parameter an inline session policy (IAM User Guide, "Session policies");
+    """STS API Reference, AssumeRole, parameter Policy: it is an inline session policy, and
     like other inline policies it may omit Version ("IAM JSON policy elements: Version")."""
     name, key_id, secret = new_user()
     role = iam.create_role(RoleName=unique("old"), AssumeRolePolicyDocument=trust(
