@@ -20,8 +20,8 @@ Semantics (IAM User Guide, "Condition operators" and "Single-valued vs. multival
 * ``ForAllValues:op``: every request value satisfies op; ``ForAnyValue:op``: at least one does.
 * A multivalued key (values.py: a list in the request, even of one member) under an operator without
   ``ForAllValues:``/``ForAnyValue:`` does not match, negated operator or not, and ``...IfExists``
-  changes nothing since the key exists. Multivalued keys "require a condition set operator" (IAM
-  User Guide, "Single-valued vs. multivalued context keys"); AWS's simulator answered implicitDeny
+  changes nothing since the key exists. Multivalued keys need a set operator (IAM User Guide,
+  "Single-valued vs. multivalued context keys"); AWS's simulator answered implicitDeny
   for a ``stringList`` entry under StringEquals whose one value was equal. ``Null`` still tests
   presence, as the guide's examples use it on aws:TagKeys.
 * A policy value whose variable cannot be resolved matches nothing; if no value of a key is

@@ -2,10 +2,10 @@
 
 A request context maps a key (lower-cased) to a tuple of strings. A single-valued key holds a plain
 1-tuple; a multivalued key (aws:TagKeys, aws:CalledVia, aws:PrincipalServiceNamesList, a simulator
-ContextEntry of a ``...List`` type) holds a :class:`MultiValue`, even with one member, since
-multivalued-ness is the key's nature, not its count (IAM User Guide, "Single-valued vs. multivalued
-context keys": "depends on the number of values in the request context", i.e. how many it can hold).
-Callers mark a key multivalued by giving a list or tuple, single-valued by giving a scalar.
+ContextEntry of a ``...List`` type) holds a :class:`MultiValue`, even with one member: the IAM User
+Guide ("Single-valued vs. multivalued context keys") classes each key by how many values a request
+can carry for it, not by how many this one does. Callers mark a key multivalued by giving a list or
+tuple, single-valued by giving a scalar.
 """
 
 from __future__ import annotations
