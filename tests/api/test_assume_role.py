@@ -116,6 +116,23 @@ def test_session_policy_narrows(server, iam, new_user, unique):
     assert error_of(excinfo)[1].endswith("because no session policy allows the iam:ListUsers action")
 
 
+def test_session_policy_without_version(server, iam, new_user, unique):
+    """STS API Reference, AssumeRole, parameter Policy: it is an inline session policy, and
+    like other inline policies it may omit Version ("IAM JSON policy elements: Version")."""
+    name, key_id, secret = new_user()
+    role = iam.create_role(RoleName=unique("old"), AssumeRolePolicyDocument=trust(
+        f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"))["Role"]
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="both", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": ["iam:ListUsers", "iam:ListGroups"], "Resource": "*"}))
+    session = as_session(server, "iam", creds(client(server, "sts", key_id, secret).assume_role(
+        RoleArn=role["Arn"], RoleSessionName="old",
+        Policy='{"Statement":{"Effect":"Allow","Action":"iam:ListGroups","Resource":"*"}}')))
+    session.list_groups(MaxItems=1)
+    with pytest.raises(ClientError) as excinfo:
+        session.list_users(MaxItems=1)
+    assert error_of(excinfo)[0] == "AccessDenied"
+
+
 def test_role_permissions_boundary(server, iam, new_user, unique):
     name, key_id, secret = new_user()
     role = iam.create_role(RoleName=unique("bounded"), AssumeRolePolicyDocument=trust(

@@ -166,6 +166,22 @@ def test_request_tag_condition(caller, unique):
         own.create_user(UserName=unique())
 
 
+def test_tag_keys_is_multivalued(caller, iam, unique):
+    """IAM User Guide, "Single-valued vs. multivalued context keys": aws:TagKeys is multivalued and
+    needs ForAllValues:/ForAnyValue:; under a plain StringEquals it never matches, even for one tag."""
+    target = unique("tagged")
+    iam.create_user(UserName=target)
+    _, plain = caller(doc(allow("iam:TagUser", Condition={"StringEquals": {"aws:TagKeys": "team"}})))
+    with pytest.raises(ClientError) as excinfo:
+        plain.tag_user(UserName=target, Tags=[{"Key": "team", "Value": "red"}])
+    assert error_of(excinfo)[0] == "AccessDenied"
+    _, qualified = caller(doc(allow("iam:TagUser", Condition={"ForAllValues:StringEquals": {"aws:TagKeys": "team"}})))
+    qualified.tag_user(UserName=target, Tags=[{"Key": "team", "Value": "red"}])
+    with pytest.raises(ClientError):
+        qualified.tag_user(UserName=target, Tags=[{"Key": "team", "Value": "red"}, {"Key": "cost", "Value": "1"}])
+    assert iam.list_user_tags(UserName=target)["Tags"] == [{"Key": "team", "Value": "red"}]
+
+
 def test_principal_tag_variable(caller, iam, unique):
     team = unique("team")
     iam.create_user(UserName=f"{team}-member", Path="/x/")

@@ -37,6 +37,23 @@ def test_federated_session_is_the_intersection(server, iam, new_user):
     assert identity["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:federated-user/bob"
 
 
+def test_session_policy_may_omit_version(server, iam, new_user):
+    """STS API Reference, GetFederationToken, parameter Policy: it is an inline session policy, and inline
+    policies may omit Version ("IAM JSON policy elements: Version"). It still narrows the session."""
+    name, key_id, secret = new_user()
+    iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    credentials = client(server, "sts", key_id, secret).get_federation_token(
+        Name="old", DurationSeconds=900, Policy=json.dumps({"Statement": [
+            {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]}))["Credentials"]
+    federated = client(server, "iam", credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                       credentials["SessionToken"])
+    federated.list_users(MaxItems=1)
+    with pytest.raises(ClientError) as excinfo:
+        federated.list_groups(MaxItems=1)
+    assert error_of(excinfo)[0] == "AccessDenied"
+
+
 def test_no_session_policy_means_no_permissions(server, iam, new_user):
     name, key_id, secret = new_user()
     iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=doc(

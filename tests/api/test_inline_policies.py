@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import aws_json, error_of, run_aws
+from tests.api.conftest import aws_json, client, error_of, run_aws
 
 ALLOW_LIST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}
 
@@ -109,8 +109,8 @@ def test_missing_holder_and_missing_policy(iam, holder):
     ("not json", "Syntax errors in policy."),
     ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},]}',
      "Syntax errors in policy."),
-    ('{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}',
-     "Policy document must be version 2012-10-17 or greater."),
+    # Without Version the version message does not come (inline policies need none): the next check speaks.
+    ('{"Statement":[{"Effect":"denY","Action":"s3:*","Resource":"*"}]}', "The policy failed legacy parsing"),
     ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}',
      "Policy statement must contain actions."),
     ('{"Version":"2012-10-17","Statement":[{"Effect":"denY","Action":"s3:*","Resource":"*"}]}',
@@ -162,6 +162,27 @@ def test_document_is_stored_and_returned_exactly_as_sent(iam, unique):
     assert iam.get_user_policy(UserName=user, PolicyName="exact")["PolicyDocument"] == json.loads(sent)
     wire = ElementTree.fromstring(bodies[0]).find(".//{*}PolicyDocument").text
     assert "%" in wire and urllib.parse.unquote(wire) == sent
+
+
+@pytest.mark.parametrize("version", [None, "2008-10-17"])
+def test_inline_policies_need_no_version(server, iam, holder, version, new_user):
+    """IAM User Guide, "IAM JSON policy elements: Version": 2008-10-17 (also what a policy without
+    Version gets) is the earlier language, in which ${aws:username} is literal text. AWS refuses
+    such documents for managed policies only (aws-recorded-errors.md, CreatePolicy rows 2 and 3)."""
+    kind, name, param, put, get, remove, listing = holder
+    head = f'"Version":"{version}",' if version else ""
+    sent = '{' + head + '"Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/${aws:username}"}]}'
+    put(**{param: name}, PolicyName="old", PolicyDocument=sent)
+    assert get(**{param: name}, PolicyName="old")["PolicyDocument"] == json.loads(sent)
+    # Enforced with the 2008-10-17 rules: the variable is not substituted, so the user may not read itself.
+    user, key_id, secret = new_user()
+    if kind == "user":
+        iam.put_user_policy(UserName=user, PolicyName="old", PolicyDocument=sent)
+    else:
+        iam.add_user_to_group(UserName=user, GroupName=name)
+    with pytest.raises(ClientError) as excinfo:
+        client(server, "iam", key_id, secret).get_user()
+    assert error_of(excinfo)[0] == "AccessDenied"
 
 
 def test_user_with_inline_policy_cannot_be_deleted(iam, unique):

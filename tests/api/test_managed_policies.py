@@ -87,6 +87,18 @@ def test_create_policy_errors(iam, unique):
         "Member must have length less than or equal to 50", 400)
 
 
+@pytest.mark.parametrize("head", ["", '"Version":"2008-10-17",'])
+def test_managed_policies_need_version_2012_10_17(iam, unique, new_policy, head):
+    """Recorded from AWS (aws-recorded-errors.md, MalformedPolicyDocument rows 2 and 3, CreatePolicy);
+    IAM User Guide, "IAM JSON policy elements: Version". Inline policies take such documents."""
+    text = "{" + head + '"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+    refused = ("MalformedPolicyDocument", "Policy document must be version 2012-10-17 or greater.", 400)
+    assert fails(iam.create_policy, PolicyName=unique(), PolicyDocument=text) == refused
+    policy = new_policy()
+    assert fails(iam.create_policy_version, PolicyArn=policy["Arn"], PolicyDocument=text, SetAsDefault=True) == refused
+    assert [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]] == ["v1"]
+
+
 def test_get_aws_managed_policy(iam):
     policy = iam.get_policy(PolicyArn=POWER_USER)["Policy"]
     assert policy["PolicyName"] == "PowerUserAccess"

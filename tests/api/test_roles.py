@@ -96,6 +96,22 @@ def test_update_assume_role_policy(iam, new_role):
         missing_role("ghost-role")
 
 
+@pytest.mark.parametrize("head", ["", '"Version":"2008-10-17",'])
+def test_trust_and_inline_role_policies_need_no_version(iam, unique, new_role, head):
+    """IAM User Guide, "IAM JSON policy elements: Version": 2008-10-17, or no Version, is the earlier
+    policy language; AWS refuses it for managed policies only (aws-recorded-errors.md, CreatePolicy)."""
+    trust = "{" + head + '"Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}'
+    name = unique("old")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+    assert iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"] == json.loads(trust)
+    other = new_role()
+    iam.update_assume_role_policy(RoleName=other, PolicyDocument=trust)
+    assert iam.get_role(RoleName=other)["Role"]["AssumeRolePolicyDocument"] == json.loads(trust)
+    inline = "{" + head + '"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+    iam.put_role_policy(RoleName=name, PolicyName="all", PolicyDocument=inline)
+    assert iam.get_role_policy(RoleName=name, PolicyName="all")["PolicyDocument"] == json.loads(inline)
+
+
 def test_max_session_duration_range(iam, unique, new_role):
     with pytest.raises(ClientError) as excinfo:
         iam.create_role(RoleName=unique(), AssumeRolePolicyDocument=TRUST, MaxSessionDuration=43201)

@@ -309,3 +309,58 @@ def test_through_the_aws_cli(server):
     start = policy.index('{"Effect": "Deny"')
     assert results["iam:GetUser"]["MatchedStatements"][0]["StartPosition"] == {"Line": 1, "Column": start - 1}
     assert results["iam:DeleteUser"]["EvalDecision"] == "implicitDeny"
+
+
+def test_policies_without_version_are_simulated_with_the_2008_rules(iam):
+    """IAM User Guide, "IAM JSON policy elements: Version": without Version (or with 2008-10-17)
+    ${aws:username} is not a variable but text. A boundary is a managed policy, which AWS refuses
+    without Version 2012-10-17 (aws-recorded-errors.md, CreatePolicy rows 2 and 3)."""
+    statement = allow("iam:GetUser", "arn:aws:iam::*:user/${aws:username}")
+    old = json.dumps({"Statement": [statement]})
+    context = [{"ContextKeyName": "aws:username", "ContextKeyValues": ["bob"], "ContextKeyType": "string"}]
+
+    def decision(policy, resource):
+        (result,) = iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["iam:GetUser"],
+                                               ResourceArns=[resource], ContextEntries=context)["EvaluationResults"]
+        return result["EvalDecision"]
+
+    assert decision(old, user_arn("bob")) == "implicitDeny"
+    assert decision(old, user_arn("${aws:username}")) == "allowed"
+    assert decision(doc(statement), user_arn("bob")) == "allowed"
+    with pytest.raises(ClientError) as excinfo:
+        iam.simulate_custom_policy(PolicyInputList=[old], PermissionsBoundaryPolicyInputList=[old],
+                                   ActionNames=["iam:GetUser"])
+    assert error_of(excinfo) == (
+        "MalformedPolicyDocument", "Policy document must be version 2012-10-17 or greater.", 400)
+
+
+@pytest.mark.parametrize("operator, key_type, decision", [
+    ("StringEquals", "stringList", "implicitDeny"),
+    ("StringEqualsIfExists", "stringList", "implicitDeny"),
+    ("StringNotEquals", "stringList", "implicitDeny"),
+    ("ForAnyValue:StringEquals", "stringList", "allowed"),
+    ("ForAllValues:StringEquals", "stringList", "allowed"),
+    ("StringEquals", "string", "allowed"),
+])
+def test_list_context_entries_need_a_set_operator(iam, operator, key_type, decision):
+    """Recorded from AWS through SimulateCustomPolicy: a stringList entry under StringEquals whose one
+    value is equal answers implicitDeny. IAM User Guide, "Single-valued vs. multivalued context keys":
+    multivalued keys require ForAllValues:/ForAnyValue:. (StringNotEquals with an unequal value.)"""
+    value = "other" if operator == "StringNotEquals" else "team"
+    policy = doc(allow("iam:TagUser", Condition={operator: {"aws:TagKeys": value}}))
+    (result,) = iam.simulate_custom_policy(
+        PolicyInputList=[policy], ActionNames=["iam:TagUser"],
+        ContextEntries=[{"ContextKeyName": "aws:TagKeys", "ContextKeyValues": ["team"], "ContextKeyType": key_type}],
+    )["EvaluationResults"]
+    assert result["EvalDecision"] == decision
+    assert result["MissingContextValues"] == []
+
+
+def test_numeric_list_entry_needs_a_set_operator(iam):
+    policy = doc(allow("iam:TagUser", Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}),
+                 allow("iam:GetUser", Condition={"ForAnyValue:NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}))
+    entries = [{"ContextKeyName": "aws:MultiFactorAuthAge", "ContextKeyValues": ["10"], "ContextKeyType": "numericList"}]
+    results = by_action(iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["iam:TagUser", "iam:GetUser"],
+                                                   ContextEntries=entries))
+    assert results["iam:TagUser"]["EvalDecision"] == "implicitDeny"
+    assert results["iam:GetUser"]["EvalDecision"] == "allowed"

@@ -74,6 +74,11 @@ def step_root_signs_in_and_sees_the_dashboard(page, console_server, context, sho
 
 def step_policy_editor_points_at_the_line(page, console_server, context, shoot):
     page.goto(url(console_server, "/policies/create"))
+    # A managed policy must say Version 2012-10-17 (aws-recorded-errors.md, CreatePolicy row 2).
+    page.fill("#PolicyDocument", '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}')
+    page.fill("#PolicyName", "NoVersion")
+    page.click("button.primary")
+    assert "Policy document must be version 2012-10-17 or greater." in page.inner_text("[data-testid=policy-problems]")
     broken = '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Allow", "Action": "iam:ListUsers"}\n  ]\n}'
     page.fill("#PolicyDocument", broken)
     page.fill("#PolicyName", "SelfService")

@@ -76,10 +76,38 @@ def test_simulate_context_and_missing_values(tmp_path, capsys):
     assert "missing context values: aws:username" in capsys.readouterr().out
 
 
-def test_simulate_invalid_policy(tmp_path, capsys):
-    path = write(tmp_path, "p.json", ALLOW_IAM, version="2008-10-17")
-    assert run(["policy", "simulate", "--policy", path, "--action", "iam:GetUser", "--resource", "*"]) == 2
+def test_simulate_invalid_boundary(tmp_path, capsys):
+    # A boundary is a managed policy: CreatePolicy refuses 2008-10-17 (aws-recorded-errors.md, row 3).
+    policy = write(tmp_path, "p.json", ALLOW_IAM)
+    boundary = write(tmp_path, "b.json", ALLOW_IAM, version="2008-10-17")
+    assert run(["policy", "simulate", "--policy", policy, "--boundary", boundary,
+                "--action", "iam:GetUser", "--resource", "*"]) == 2
     assert "Policy document must be version 2012-10-17 or greater." in capsys.readouterr().err
+
+
+def test_check_kinds_and_version(tmp_path, capsys):
+    """IAM User Guide, "IAM JSON policy elements: Version": without Version (or with 2008-10-17) a
+    policy is read with the 2008-10-17 rules; AWS refuses that for managed policies only."""
+    path = tmp_path / "guide.json"
+    path.write_text('{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}')
+    assert run(["policy", "check", str(path)]) == 0
+    assert "valid identity policy" in capsys.readouterr().out
+    assert run(["policy", "check", "--kind", "managed", str(path)]) == 1
+    assert capsys.readouterr().out == f"{path}:1:1: Policy document must be version 2012-10-17 or greater.\n"
+
+
+def test_simulate_version_less_policy_keeps_variables_literal(tmp_path, capsys):
+    """2008-10-17 rules: ${aws:username} is text, so it names only the literal resource."""
+    statements = [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}"}]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"Statement": statements}))
+    base = ["policy", "simulate", "--policy", str(old), "--action", "s3:GetObject", "--context", "aws:username=bob"]
+    assert run(base + ["--resource", "arn:aws:s3:::b/bob"]) == 1
+    assert run(base + ["--resource", "arn:aws:s3:::b/${aws:username}"]) == 0
+    new = write(tmp_path, "new.json", statements)
+    base[3] = new
+    assert run(base + ["--resource", "arn:aws:s3:::b/bob"]) == 0
+    capsys.readouterr()
 
 
 def test_policy_without_command_prints_help(capsys):
@@ -109,3 +137,15 @@ def test_simulate_trust_policy(tmp_path, capsys):
     assert "Me [resource]" in capsys.readouterr().out
     assert run([*common, "--trust-policy", ec2, "--resource-policy", named]) == 2
     assert "one or the other" in capsys.readouterr().err
+
+
+def test_simulate_context_list_is_multivalued(tmp_path, capsys):
+    """IAM User Guide, "Single-valued vs. multivalued context keys": a multivalued key needs a set
+    operator, even when the request carries one value."""
+    plain = write(tmp_path, "plain.json", [{"Effect": "Allow", "Action": "iam:TagUser", "Resource": "*",
+                                            "Condition": {"StringEquals": {"aws:TagKeys": "team"}}}])
+    base = ["policy", "simulate", "--policy", plain, "--action", "iam:TagUser", "--resource", "*"]
+    assert run(base + ["--context", "aws:TagKeys=team"]) == 0
+    assert run(base + ["--context-list", "aws:TagKeys=team"]) == 1
+    assert run(base + ["--context-list", "aws:TagKeys"]) == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err

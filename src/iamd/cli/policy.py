@@ -1,17 +1,23 @@
 """``iamd policy``: offline policy commands, using only the policy engine.
 
-    iamd policy check FILE [--kind identity|trust|resource]
+    iamd policy check FILE [--kind identity|managed|trust|resource]
         Print each problem as FILE:LINE:COLUMN: MESSAGE (AWS's MalformedPolicyDocument messages,
-        first the one AWS would give). Exit 0 when valid, 1 when not.
+        first the one AWS would give). Exit 0 when valid, 1 when not. "identity" is an inline
+        policy, which may omit Version (then read with the 2008-10-17 rules); "managed" must say
+        Version 2012-10-17, as CreatePolicy demands.
 
     iamd policy simulate --policy FILE [--policy FILE ...] [--boundary FILE ...] [--session FILE ...]
                          [--resource-policy FILE ... | --trust-policy FILE] [--same-account]
                          --action iam:X --resource ARN [--context KEY=VALUE ...]
+                         [--context-list KEY=VALUE ...]
                          [--principal-arn ARN] [--principal-account ID]
         Print the decision and the statements that decided it. A --context key given several times
-        becomes a multi-valued key. --trust-policy weighs a role's trust policy as STS does: it must
-        name the caller even with --same-account. Exit 0 when allowed, 1 when denied, 2 when a policy
-        is invalid or the options conflict.
+        becomes a multivalued key; --context-list makes a multivalued key even of one value (as
+        aws:TagKeys is), which only ForAllValues:/ForAnyValue: operators match. --trust-policy weighs
+        a role's trust policy as STS does: it must name the caller even with --same-account.
+        Boundaries are checked as managed policies (Version required), --policy and --session files
+        as inline ones. Exit 0 when allowed, 1 when denied, 2 when a policy is invalid or the options
+        conflict.
 
 FILE may be ``-`` for standard input. ``add_parser(subparsers)`` registers the ``policy`` command;
 each command sets ``func(args) -> exit code``.
@@ -23,6 +29,7 @@ import argparse
 import sys
 
 from iamd.policy import PolicySet, Request, authorize, check_policy, parse_policy
+from iamd.policy.checks import KINDS
 
 __all__ = ["add_parser", "run_check", "run_simulate"]
 
@@ -61,9 +68,9 @@ def _load(paths: list, kind: str, policy_type: str) -> tuple | None:
     return tuple(policies)
 
 
-def _context(pairs: list) -> dict | None:
+def _context(pairs: list, list_pairs: list) -> dict | None:
     context: dict = {}
-    for pair in pairs:
+    for pair, multivalued in [(p, False) for p in pairs] + [(p, True) for p in list_pairs]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             print(f"--context {pair!r}: expected KEY=VALUE", file=sys.stderr)
@@ -72,14 +79,14 @@ def _context(pairs: list) -> dict | None:
             previous = context[key]
             context[key] = (previous if isinstance(previous, list) else [previous]) + [value]
         else:
-            context[key] = value
+            context[key] = [value] if multivalued else value
     return context
 
 
 def run_simulate(args: argparse.Namespace) -> int:
     try:
         identity = _load(args.policy, "identity", "IAM Policy")
-        boundary = _load(args.boundary, "identity", "IAM Policy") if args.boundary else ()
+        boundary = _load(args.boundary, "managed", "IAM Policy") if args.boundary else ()
         session = _load(args.session, "identity", "IAM Policy") if args.session else ()
         resource = _load(args.resource_policy, "resource", "resource") if args.resource_policy else ()
         if args.trust_policy:
@@ -90,7 +97,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    context = _context(args.context)
+    context = _context(args.context, args.context_list)
     if None in (identity, boundary, session, resource) or context is None:
         return 2
     policy_set = PolicySet(
@@ -125,7 +132,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="report every problem in a policy document")
     check.add_argument("file", help="policy JSON file, or - for standard input")
-    check.add_argument("--kind", choices=("identity", "trust", "resource"), default="identity")
+    check.add_argument("--kind", choices=KINDS, default="identity")
     check.set_defaults(func=run_check)
 
     simulate = commands.add_parser("simulate", help="decide one request against policies")
@@ -142,6 +149,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     simulate.add_argument("--action", required=True, help="e.g. iam:CreateUser")
     simulate.add_argument("--resource", required=True, help="resource ARN, or *")
     simulate.add_argument("--context", action="append", default=[], metavar="KEY=VALUE")
+    simulate.add_argument("--context-list", action="append", default=[], metavar="KEY=VALUE",
+                          help="a value of a multivalued key")
     simulate.add_argument("--principal-arn", default="", help="the caller's ARN (for Principal)")
     simulate.add_argument("--principal-account", default="", help="the caller's account id")
     simulate.set_defaults(func=run_simulate)

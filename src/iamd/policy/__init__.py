@@ -4,7 +4,8 @@ Public API::
 
     check_policy(text: str, kind: str = "identity") -> list[Problem]
         Every problem in a policy document, in the order AWS reports them; [] when valid.
-        kind: "identity" (user/group/role/managed policies, boundaries, session policies),
+        kind: "identity" (inline user/group/role policies, session policies, simulator input),
+        "managed" (managed policy versions and so boundaries: Version must be 2012-10-17),
         "trust" (a role's AssumeRolePolicyDocument) or "resource". problems[0].message is the
         MalformedPolicyDocument message AWS gives. Problem(message, line, column), 1-based.
 
@@ -14,7 +15,9 @@ Public API::
 
     Request(action, resource, context={}, principal_arn="", principal_account="", principal_aliases=())
         What is asked. context: keys as AWS names them (matched case-insensitively), each value a
-        string or a list of strings. principal_*: the caller, for Principal in trust/resource policies.
+        string (single-valued key) or a list of strings (multivalued key, even of one member: only
+        ForAllValues:/ForAnyValue: operators match it). principal_*: the caller, for Principal
+        in trust/resource policies.
 
     PolicySet(identity=(), boundary=None, session=None, resource=(), resource_alone_grants=False,
               trust=False)
@@ -38,7 +41,8 @@ Public API::
         Raised by parse_policy.
 
 Modules: jsontext (JSON with positions), document (Policy/Statement), checks (MalformedPolicyDocument
-rules), wildcard (* and ?), conditions (the operator registry), dates, variables, evaluate.
+rules), wildcard (* and ?), conditions (the operator registry), dates, values (request-context
+values), variables, evaluate.
 """
 
 from .checks import Problem, check_policy

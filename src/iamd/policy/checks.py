@@ -6,12 +6,13 @@ the rest are further problems, each located so an editor can point at it.
 
 Checks run in phases; a phase's problems come before any later phase's, and within a phase they
 come in document order. The phases follow the recorded "which check wins" rules
-(/work/shared/aws-recorded-errors.md):
+(as recorded from AWS in aws-recorded-errors.md):
 
   1. not JSON ("Syntax errors in policy."; trust policies: "This policy contains invalid Json").
      Nothing else is checked then.
-  2. Version missing or 2008-10-17 (identity policies only; trust and resource-based policies may
-     use 2008-10-17 or omit it).
+  2. Version missing or 2008-10-17: managed policies only (CreatePolicy, CreatePolicyVersion, where
+     AWS refuses them). Inline identity, session, trust and resource-based policies may omit Version
+     or give 2008-10-17; they are then read with the 2008-10-17 rules (no policy variables).
   3. structure and types ("Syntax errors in policy."): unknown keys, wrong JSON types, Effect not
      Allow/Deny ignoring case, Action with NotAction, Resource with NotResource, Principal with
      NotPrincipal, malformed Condition blocks, an unknown operator with a non-empty body.
@@ -39,7 +40,8 @@ from .wildcard import compile_action
 
 __all__ = ["Problem", "check_policy", "KINDS", "Messages"]
 
-KINDS = ("identity", "trust", "resource")
+KINDS = ("identity", "managed", "trust", "resource")
+IDENTITY_KINDS = ("identity", "managed")  # a managed policy is an identity policy whose Version is checked
 
 
 class Messages:
@@ -112,7 +114,8 @@ class _Found:
 
 
 def check_policy(text: str, kind: str = "identity") -> list:
-    """Every problem in ``text`` as a policy of ``kind`` ("identity", "trust" or "resource")."""
+    """Every problem in ``text`` as a policy of ``kind``: "identity" (inline, session, simulator
+    input), "managed" (an identity policy that must say Version 2012-10-17), "trust" or "resource"."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
     located = Text(text if isinstance(text, str) else "")
@@ -136,11 +139,11 @@ def _check_top(root: Node, kind: str, found: _Found) -> None:
             found.add(SYNTAX, offset, Messages.SYNTAX)
     version = root.get("Version")
     if version is None:
-        if kind == "identity":
+        if kind == "managed":
             found.add(VERSION, root.start, Messages.VERSION)
     elif version.kind != "string" or version.value not in ("2012-10-17", "2008-10-17"):
         found.add(SYNTAX, version.start, Messages.SYNTAX)
-    elif version.value == "2008-10-17" and kind == "identity":
+    elif version.value == "2008-10-17" and kind == "managed":
         found.add(VERSION, version.start, Messages.VERSION)
     ident = root.get("Id")
     if ident is not None and ident.kind != "string":
@@ -194,7 +197,7 @@ def _check_statement(node: Node, kind: str, found: _Found, seen_sids: set) -> No
             if sid.value in seen_sids:
                 found.add(SIDS, sid.start, Messages.DUPLICATE_SID)
             seen_sids.add(sid.value)
-            if kind == "identity" and not _SID.match(sid.value):
+            if kind in IDENTITY_KINDS and not _SID.match(sid.value):
                 found.add(SIDS, sid.start, Messages.SID_CHARS)
 
     effect = node.get("Effect")
@@ -240,7 +243,7 @@ def _check_principal(node: Node, kind: str, present: set, found: _Found) -> None
     principal = node.get(key)
     if principal is not None and not _principal_shape(principal):
         found.add(SYNTAX, principal.start, Messages.SYNTAX)
-    if kind == "identity":
+    if kind in IDENTITY_KINDS:
         if principal is not None:
             found.add(PRINCIPAL, node.key_offset(key), Messages.NO_PRINCIPAL_ALLOWED)
     elif principal is None:

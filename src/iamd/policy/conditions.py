@@ -18,7 +18,12 @@ Semantics (IAM User Guide, "Condition operators" and "Single-valued vs. multival
   ``ForAllValues:`` is then true and ``ForAnyValue:`` false (an empty list counts as absent).
   ``Null`` tests presence itself: ``"true"`` holds when the key is absent, ``"false"`` when present.
 * ``ForAllValues:op``: every request value satisfies op; ``ForAnyValue:op``: at least one does.
-  Without a qualifier a multi-valued request key matches when any of its values matches.
+* A multivalued key (values.py: a list in the request, even of one member) under an operator without
+  ``ForAllValues:``/``ForAnyValue:`` does not match, negated operator or not, and ``...IfExists``
+  changes nothing since the key exists. Multivalued keys need a set operator (IAM User Guide,
+  "Single-valued vs. multivalued context keys"); AWS's simulator answered implicitDeny
+  for a ``stringList`` entry under StringEquals whose one value was equal. ``Null`` still tests
+  presence, as the guide's examples use it on aws:TagKeys.
 * A policy value whose variable cannot be resolved matches nothing; if no value of a key is
   resolvable, that key's test is false, negated operator or not.
 """
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from .dates import is_valid_date, parse_date
+from .values import MultiValue
 from .variables import Template, parse_template
 from .wildcard import compile_arn, compile_like, compile_segments
 
@@ -234,6 +240,8 @@ class Condition:
             if self.qualifier == "ForAnyValue":
                 return False
             return op.negated
+        if self.qualifier is None and isinstance(request, MultiValue):
+            return False  # a single-valued operator cannot compare a set
         policy = self._policy_values(context)
         if not policy:
             return False

@@ -60,34 +60,18 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .document import MEMO_LIMIT, MatchedStatement, Policy, Statement, parse_policy
+from .values import normalise_context
 
 __all__ = ["Request", "PolicySet", "MatchedStatement", "Decision", "authorize", "context_keys"]
 
 ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY = "allowed", "explicitDeny", "implicitDeny"
 
 
-def _normalise_context(context: Mapping) -> dict:
-    out: dict = {}
-    for key, value in context.items():
-        if isinstance(value, (list, tuple)):
-            values = tuple(_text(v) for v in value)
-        else:
-            values = (_text(value),)
-        lowered = key.lower()
-        out[lowered] = out.get(lowered, ()) + values
-    return out
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 @dataclass(frozen=True, eq=False)
 class Request:
     """What is asked: ``action`` ("iam:CreateUser"), ``resource`` (an ARN), the request context
-    (keys as AWS names them, matched case-insensitively; a value is a string or a list of strings),
+    (keys as AWS names them, matched case-insensitively; a value is a string for a single-valued key
+    or a list of strings for a multivalued one, even of one member: see values.py),
     and the caller for Principal matching: ``principal_arn`` (a user, assumed-role session, federated
     user or service), ``principal_account`` and ``principal_aliases`` (other ARNs the caller answers
     to, such as the role ARN of an assumed-role session: matched, but limited by boundary and
@@ -105,7 +89,7 @@ class Request:
     _context: dict = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_context", _normalise_context(self.context))
+        object.__setattr__(self, "_context", normalise_context(self.context))
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ Grammar (policy version 2012-10-17 only; in 2008-10-17 a ``${`` is plain text):
 * ``${*}``, ``${?}``, ``${$}``: a literal ``*``, ``?`` or ``$`` (not a wildcard).
 
 A variable resolves only to a single-valued key: a key that is absent (and has no default) or that
-holds several values leaves the whole element unresolved, and an unresolved Resource or condition
-value matches nothing. Substituted values are literal text: a ``*`` in a user name is not a
+is multivalued (values.py; even with one member) leaves the whole element unresolved, and an
+unresolved Resource or condition value matches nothing. Substituted values are literal text: a ``*`` in a user name is not a
 wildcard. Anything that does not follow the grammar (``${foo`` unterminated, ``${}``) stays text.
 
 Variables are allowed in Resource/NotResource and in the values of String and Arn condition
@@ -19,6 +19,8 @@ operators; see conditions.py for the operator side.
 from __future__ import annotations
 
 from typing import Mapping
+
+from .values import MultiValue
 
 __all__ = ["Template", "parse_template", "variable_keys"]
 
@@ -50,7 +52,7 @@ class Template:
                 out.append((first, False))
             else:
                 values = context.get(first)
-                if values is not None and len(values) == 1:
+                if values is not None and len(values) == 1 and not isinstance(values, MultiValue):
                     out.append((values[0], False))
                 elif default is not None:
                     out.append((default, False))

@@ -80,7 +80,7 @@ def create_resource(call: Call, params: dict) -> str:
 
 def create_policy(tx: Connection, call: Call, params: dict) -> dict:
     name, path, text = params["PolicyName"], params.get("Path", "/"), params["PolicyDocument"]
-    policy_documents.check_document(text)
+    policy_documents.check_document(text, "managed")
     policy_documents.check_managed_size(text)
     new_tags = params.get("Tags", [])
     tagging.check_no_duplicates(new_tags, case_insensitive=False)

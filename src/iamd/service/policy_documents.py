@@ -22,7 +22,11 @@ def size(text: str) -> int:
 
 
 def check_document(text: str, kind: str = "identity") -> None:
-    """Raise MalformedPolicyDocument with AWS's message for the first problem, if any."""
+    """Raise MalformedPolicyDocument with AWS's message for the first problem, if any.
+
+    ``kind`` "managed" for CreatePolicy/CreatePolicyVersion (Version 2012-10-17 required); "identity"
+    for inline, session and simulator policies, which AWS takes without Version.
+    """
     problems = check_policy(text, kind)
     if problems:
         raise MalformedPolicyDocument(problems[0].message)

@@ -44,7 +44,7 @@ def create_policy_version(tx: Connection, call: Call, params: dict) -> dict:
     arn, text = params["PolicyArn"], params["PolicyDocument"]
     row = _own_policy(tx, call, arn, "Cannot create versions for policies outside your own account.",
                       NoSuchEntity(f"Policy {arn} was not found."))
-    policy_documents.check_document(text)
+    policy_documents.check_document(text, "managed")
     policy_documents.check_managed_size(text)
     # Take the next number first: the update holds the policy's row, so concurrent creates line up.
     tx.execute(update(managed_policies).where(managed_policies.c.id == row.id)

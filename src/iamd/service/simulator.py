@@ -115,6 +115,8 @@ def _compiled(text: str, policy_id: str, policy_type: str = IDENTITY_TYPE) -> tu
 # ---- parameters ---------------------------------------------------------------------------------
 
 def _inputs(params: dict, name: str, kind: str = "identity") -> list[tuple[Policy, str]]:
+    """Policies given as text. PolicyInputList holds identity policies, which may omit Version as
+    inline ones do; a boundary is a managed policy, so it must say Version 2012-10-17."""
     texts = params.get(name) or []
     for text in texts:
         policy_documents.check_document(text, kind)
@@ -122,7 +124,8 @@ def _inputs(params: dict, name: str, kind: str = "identity") -> list[tuple[Polic
 
 
 def _context(params: dict) -> dict:
-    """ContextEntries as the engine takes them: a list for the *List types, a value otherwise."""
+    """ContextEntries as the engine takes them: a list (a multivalued key, which only ForAllValues:/
+    ForAnyValue: operators match) for the *List types and for several values, a value otherwise."""
     context: dict = {}
     for entry in params.get("ContextEntries") or []:
         key = entry.get("ContextKeyName")
@@ -200,14 +203,14 @@ def simulate_principal_policy(tx: Connection, call: Call, params: dict) -> dict:
     identity = entity.identity + _inputs(params, "PolicyInputList")
     boundary = entity.boundary
     if params.get("PermissionsBoundaryPolicyInputList"):
-        boundary = _inputs(params, "PermissionsBoundaryPolicyInputList")
+        boundary = _inputs(params, "PermissionsBoundaryPolicyInputList", "managed")
     caller_arn = params.get("CallerArn") or (entity.arn if entity.kind == "user" else "")
     return _simulate(params, identity, boundary, caller_arn, call.account_id)
 
 
 def simulate_custom_policy(tx: Connection, call: Call, params: dict) -> dict:
     identity = _inputs(params, "PolicyInputList")
-    boundary = _inputs(params, "PermissionsBoundaryPolicyInputList") or None
+    boundary = _inputs(params, "PermissionsBoundaryPolicyInputList", "managed") or None
     return _simulate(params, identity, boundary, params.get("CallerArn") or "", call.account_id)
 
 

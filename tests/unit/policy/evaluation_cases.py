@@ -221,6 +221,29 @@ CASES = [
          "s3:GetObject", BUCKET + "/${aws:username}", context={"aws:username": "johndoe"}),
     case("2008-10-17: no substitution", [{"version": "2008-10-17", "statements": [allow("s3:*", BUCKET + "/${aws:username}")]}],
          "s3:GetObject", BUCKET + "/johndoe", context={"aws:username": "johndoe"}, expect="implicitDeny", denied_by="identity"),
+    # IAM User Guide, "IAM JSON policy elements: Version": without Version the 2008-10-17 rules apply.
+    case("no Version: ${...} is literal", [{"version": None, "statements": [allow("s3:*", BUCKET + "/${aws:username}")]}],
+         "s3:GetObject", BUCKET + "/${aws:username}", context={"aws:username": "johndoe"}),
+    case("no Version: no substitution", [{"version": None, "statements": [allow("s3:*", BUCKET + "/${aws:username}")]}],
+         "s3:GetObject", BUCKET + "/johndoe", context={"aws:username": "johndoe"}, expect="implicitDeny", denied_by="identity"),
+    case("no Version: condition variable is literal", [{"version": None, "statements": [
+         allow(condition=cond("StringEquals", "aws:PrincipalTag/team", "${aws:username}"))]}],
+         "s3:GetObject", context={"aws:username": "red", "aws:PrincipalTag/team": "red"},
+         expect="implicitDeny", denied_by="identity"),
+    # IAM User Guide, "Single-valued vs. multivalued context keys": aws:TagKeys is multivalued and needs
+    # ForAllValues:/ForAnyValue:; under a single-valued operator it does not match, even with one member.
+    case("multivalued key, single-valued operator: no match", [[allow("iam:TagUser", condition=cond(
+         "StringEquals", "aws:TagKeys", "team"))]], "iam:TagUser", context={"aws:TagKeys": ["team"]},
+         expect="implicitDeny", denied_by="identity"),
+    case("multivalued key, set operator: match", [[allow("iam:TagUser", condition=cond(
+         "ForAnyValue:StringEquals", "aws:TagKeys", "team"))]], "iam:TagUser", context={"aws:TagKeys": ["team"]}),
+    case("multivalued key, single-valued Deny does not apply", [[allow("iam:TagUser", sid="A"), deny(
+         "iam:TagUser", sid="D", condition=cond("StringNotEquals", "aws:CalledVia", "athena.amazonaws.com"))]],
+         "iam:TagUser", context={"aws:CalledVia": ["cloudformation.amazonaws.com"]}, matched=["A"]),
+    case("multivalued key, Null false: present", [[allow("iam:TagUser", condition=cond(
+         "Null", "aws:TagKeys", "false"))]], "iam:TagUser", context={"aws:TagKeys": ["team"]}),
+    case("multivalued key of one member is not a variable", [[allow("s3:*", BUCKET + "/${aws:TagKeys}")]],
+         "s3:GetObject", BUCKET + "/a", context={"aws:TagKeys": ["a"]}, expect="implicitDeny", denied_by="identity"),
     # --- Evaluation logic ---
     case("explicit deny beats allow", [[allow(sid="A")], [deny("iam:DeleteUser", sid="D")]], "iam:DeleteUser",
          expect="explicitDeny", denied_by="identity", matched=["D"]),

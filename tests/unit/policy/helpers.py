@@ -6,8 +6,9 @@ from iamd.policy import PolicySet, Request, parse_policy
 
 
 def policy_text(spec) -> str:
-    if isinstance(spec, dict):
-        return json.dumps({"Version": spec["version"], "Statement": spec["statements"]}, indent=2)
+    if isinstance(spec, dict):  # "version": None leaves Version out
+        head = {"Version": spec["version"]} if spec["version"] else {}
+        return json.dumps({**head, "Statement": spec["statements"]}, indent=2)
     return json.dumps({"Version": "2012-10-17", "Statement": spec}, indent=2)
 
 

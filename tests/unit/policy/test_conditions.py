@@ -5,6 +5,7 @@ import pytest
 from iamd.policy import check_policy, parse_policy, PolicyError
 from iamd.policy.conditions import OPERATORS, Condition, resolve_operator
 from iamd.policy.dates import is_valid_date, parse_date
+from iamd.policy.values import MultiValue, normalise_context
 
 DOCUMENTED = """StringEquals StringNotEquals StringEqualsIgnoreCase StringNotEqualsIgnoreCase StringLike StringNotLike
 NumericEquals NumericNotEquals NumericLessThan NumericLessThanEquals NumericGreaterThan NumericGreaterThanEquals
@@ -72,7 +73,8 @@ def test_date_values():
 
 
 def ctx(**values):
-    return {k.lower().replace("_", ":"): tuple(v) if isinstance(v, list) else (v,) for k, v in values.items()}
+    """A request context as the engine holds it: a list is a multivalued key, a string single-valued."""
+    return normalise_context({k.replace("_", ":"): v for k, v in values.items()})
 
 
 @pytest.mark.parametrize("operator,policy,context,expected", [
@@ -90,8 +92,22 @@ def ctx(**values):
     ("IpAddress", ["not an ip"], ctx(aws_k="10.0.0.1"), False),
     ("ArnLike", ["arn:aws:iam::*:role/*"], ctx(aws_k="arn:aws:iam::1:role/a/b"), True),
     ("ArnNotEquals", ["arn:aws:iam::1:role/a"], ctx(aws_k="arn:aws:iam::1:role/a"), False),
-    ("StringEquals", ["a"], ctx(aws_k=["b", "a"]), True),
+    # IAM User Guide, "Single-valued vs. multivalued context keys": a multivalued key needs a set
+    # operator. Without one it never matches (AWS's simulator: implicitDeny for a stringList entry
+    # under StringEquals whose one value was equal), negated or IfExists or not; Null tests presence.
+    ("StringEquals", ["a"], ctx(aws_k=["b", "a"]), False),
+    ("StringEquals", ["a"], ctx(aws_k=["a"]), False),
+    ("StringEquals", ["a"], ctx(aws_k="a"), True),
     ("StringNotEquals", ["a"], ctx(aws_k=["b", "a"]), False),
+    ("StringNotEquals", ["a"], ctx(aws_k=["b"]), False),
+    ("StringEqualsIfExists", ["a"], ctx(aws_k=["a"]), False),
+    ("NumericLessThan", ["5"], ctx(aws_k=["1"]), False),
+    ("Bool", ["true"], ctx(aws_k=["true"]), False),
+    ("ForAnyValue:StringEquals", ["a"], ctx(aws_k=["a"]), True),
+    ("ForAllValues:StringEquals", ["a"], ctx(aws_k=["a"]), True),
+    ("ForAnyValue:StringEquals", ["a"], ctx(aws_k="a"), True),
+    ("Null", ["false"], ctx(aws_k=["a"]), True),
+    ("Null", ["true"], ctx(aws_k=["a"]), False),
     ("ForAllValues:StringLike", ["a*"], ctx(aws_k=["ab", "ac"]), True),
     ("ForAllValues:StringNotEquals", ["a"], ctx(aws_k=["b", "c"]), True),
     ("ForAllValues:StringNotEquals", ["a"], ctx(), True),
@@ -101,3 +117,11 @@ def ctx(**values):
 ])
 def test_operator_table(operator, policy, context, expected):
     assert Condition(operator, "aws:K", tuple(policy), True).holds(context) == expected
+
+
+def test_context_values_know_single_from_multivalued():
+    context = normalise_context({"aws:TagKeys": ["a"], "aws:username": "bob", "AWS:USERNAME": "eve", "n": 5})
+    assert isinstance(context["aws:tagkeys"], MultiValue) and context["aws:tagkeys"] == ("a",)
+    assert not isinstance(context["n"], MultiValue) and context["n"] == ("5",)
+    # Two spellings of one key hold two values: the key is then multivalued.
+    assert isinstance(context["aws:username"], MultiValue) and context["aws:username"] == ("bob", "eve")

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from iamd.errors import AwsError, LimitExceeded, MalformedPolicyDocument
 from iamd.policy import check_policy
+from iamd.policy.checks import KINDS
 from iamd.web.console.base import Console, Ctx, field_errors, page
 from iamd.web.console.picker import policy_kind
 
@@ -48,7 +49,7 @@ def problems_of(document: str, kind: str = "identity") -> list[dict]:
 def validate(ctx: Ctx) -> Response:
     document = ctx.raw_field("document")
     kind = ctx.field("kind", "identity")
-    problems = check_policy(document, kind if kind in ("identity", "trust", "resource") else "identity")
+    problems = check_policy(document, kind if kind in KINDS else "identity")
     return JSONResponse({"problems": [{"message": p.message, "line": p.line, "column": p.column}
                                       for p in problems]})
 
@@ -65,7 +66,7 @@ def create_policy(ctx: Ctx) -> Response:
               "path": ctx.field("Path"), "document": ctx.raw_field("PolicyDocument") or TEMPLATE}
     errors, problems = {}, []
     if ctx.request.method == "POST":
-        problems = problems_of(values["document"])
+        problems = problems_of(values["document"], "managed")
         if problems:
             errors["PolicyDocument"] = [f"Ln {p['line']}, Col {p['column']}: {p['message']}" for p in problems]
         else:
@@ -102,7 +103,7 @@ def edit_policy(ctx: Ctx) -> Response:
     errors, problems = {}, []
     if ctx.request.method == "POST":
         document = ctx.raw_field("PolicyDocument")
-        problems = problems_of(document)
+        problems = problems_of(document, "managed")
         if problems:
             errors["PolicyDocument"] = [f"Ln {p['line']}, Col {p['column']}: {p['message']}" for p in problems]
         else:
