@@ -5,7 +5,8 @@ Writes ``src/iamd/reference/data/service_linked_roles.json``: for each service p
 name AWS gives its service-linked role, the AWS managed policies (under ``aws-service-role/``) AWS
 attaches, whether CustomSuffix is accepted, and where the row came from.
 
-Two sources, merged in this order (the first that knows a principal wins):
+Two sources, merged in this order (the first that knows a principal wins; where the catalogue names a
+documented principal's role otherwise, the output's ``conflicts`` lists it):
 
 1. ``scripts/data/service_linked_roles_documented.tsv``: rows written from AWS's documentation (each
    service's "Using service-linked roles" page, the AWS Managed Policy Reference) and from recorded
@@ -15,9 +16,10 @@ Two sources, merged in this order (the first that knows a principal wins):
    (usually where they allow ``iam:CreateServiceLinkedRole``). Each such ARN gives a principal its
    role name; a trailing ``*`` (room for a suffix) is dropped, ``_*`` marks a service whose roles
    take a suffix, and names that are only wildcards are ignored. The role's policy is linked only
-   when AWS's naming leaves one candidate in ``aws-service-role/``: the role name itself, or
-   ``<Name>ServiceRolePolicy`` / ``<Name>ServiceLinkedRolePolicy`` / ``<Name>Policy`` with ``<Name>``
-   the role name after ``AWSServiceRoleFor`` (with or without an ``AWS``/``Amazon`` prefix).
+   when AWS's naming leaves one candidate in ``aws-service-role/``: the role name itself or with
+   ``Policy`` appended, or ``<Name>`` followed by ``ServiceRolePolicy``, ``ServiceLinkedRolePolicy``,
+   ``ServicePolicy``, ``RolePolicy`` or ``Policy``, with ``<Name>`` the role name after
+   ``AWSServiceRoleFor`` (with or without an ``AWS``/``Amazon`` prefix).
 
 Usage::
 
@@ -84,8 +86,8 @@ def choose(names: set[str]) -> tuple[str, bool] | None:
 def policy_for(role: str, policies: set[str]) -> str | None:
     stem = role.removeprefix(PREFIX)
     stems = {stem, stem.removeprefix("AWS"), stem.removeprefix("Amazon"), "AWS" + stem, "Amazon" + stem}
-    candidates = {role} | {s + tail for s in stems for tail in ("ServiceRolePolicy", "ServiceLinkedRolePolicy",
-                                                                   "Policy")}
+    tails = ("ServiceRolePolicy", "ServiceLinkedRolePolicy", "ServicePolicy", "RolePolicy", "Policy")
+    candidates = {role, role + "Policy"} | {s + tail for s in stems for tail in tails}
     hits = sorted(candidates & policies)
     return hits[0] if len(hits) == 1 else None
 
@@ -98,8 +100,13 @@ def build() -> dict:
         if missing:
             raise SystemExit(f"{principal}: not in the catalogue's aws-service-role/ policies: {missing}")
     derived = 0
+    conflicts = []  # documented rows whose name the catalogue's role ARNs give otherwise: kept, listed
     for principal, names in sorted(names_in_catalogue().items()):
         if principal in services:
+            chosen = choose(names)
+            if chosen is not None and chosen[0] != services[principal]["role_name"]:
+                conflicts.append({"principal": principal, "documented": services[principal]["role_name"],
+                                  "catalogue": sorted(names)})
             continue
         chosen = choose(names)
         if chosen is None:
@@ -118,6 +125,7 @@ def build() -> dict:
         "catalogue": catalogue.source(),
         "counts": {"services": len(services), "from_documentation": len(services) - derived,
                    "from_catalogue": derived},
+        "conflicts": conflicts,
         "services": dict(sorted(services.items())),
     }
 

@@ -69,4 +69,4 @@ def count() -> int:
 def source() -> dict:
     """How the table was built and from which catalogue version."""
     table = _load()
-    return {key: table[key] for key in ("built_by", "how", "catalogue", "counts")}
+    return {key: table[key] for key in ("built_by", "how", "catalogue", "counts", "conflicts")}
