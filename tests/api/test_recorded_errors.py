@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import pytest
@@ -51,7 +51,6 @@ class Ctx:
 
     iam: object
     server: object
-    made: dict = field(default_factory=dict)
 
     def name(self, prefix: str = "rec") -> str:
         return f"{prefix}-{uuid.uuid4().hex[:10]}"
