@@ -166,7 +166,7 @@ def test_authorization_details(account, unique):
     assert user["AttachedManagedPolicies"] == [
         {"PolicyName": n["policy"], "PolicyArn": n["policy_arn"]},
         {"PolicyName": "AmazonS3FullAccess", "PolicyArn": S3_FULL}]
-    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "Policy",
                                            "PermissionsBoundaryArn": n["policy_arn"]}
     assert user["Tags"] == [{"Key": "k1", "Value": "v1"}]
     bare = users[n["bare"]]

@@ -198,9 +198,10 @@ def test_role_tag_errors(iam, new_role, unique):
 
 
 def test_permissions_boundary(iam, new_role, unique):
+    """PermissionsBoundaryType is "Policy" (IAM API Reference, AttachedPermissionsBoundary)."""
     name = new_role(PermissionsBoundary=READ_ONLY)
     assert iam.get_role(RoleName=name)["Role"]["PermissionsBoundary"] == {
-        "PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": READ_ONLY}
+        "PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": READ_ONLY}
     iam.delete_role_permissions_boundary(RoleName=name)
     assert "PermissionsBoundary" not in iam.get_role(RoleName=name)["Role"]
     iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary="arn:aws:iam::aws:policy/PowerUserAccess")

@@ -46,33 +46,89 @@ def test_create_get_and_delete_with_a_custom_suffix(iam):
     assert raises(iam.get_role, RoleName=name)[:2] == ("NoSuchEntity", f"The role with name {name} cannot be found.")
 
 
-@pytest.mark.parametrize("service, name, policy", [
-    ("ecs.amazonaws.com", "AWSServiceRoleForECS", "AmazonECSServiceRolePolicy"),
+# (principal, role name, policies): each row as AWS documents it.
+# Sources: AWS Systems Manager User Guide, "Using service-linked roles for Systems Manager" and "Using roles
+# to collect AWS account information for OpsCenter and Explorer"; AWS WAF Classic Developer Guide, "Using
+# service-linked roles for AWS WAF Classic"; Amazon ECS Developer Guide, "Using service-linked roles for
+# Amazon ECS"; Elastic Load Balancing User Guide, "Elastic Load Balancing service-linked role"; Amazon RDS
+# User Guide, "Using service-linked roles for Amazon RDS"; Amazon EKS User Guide, "Using service-linked roles
+# for Amazon EKS"; AWS Well-Architected Tool User Guide, "Service-linked role permissions for AWS
+# Well-Architected Tool organization sharing and resource discovery" (two policies); AWS AppSync's role is
+# named by AWS's own managed policies (the catalogue's role ARNs, scripts/build_service_linked_roles.py).
+DOCUMENTED = [
+    ("ssm.amazonaws.com", "AWSServiceRoleForAmazonSSM", ["AmazonSSMServiceRolePolicy"]),
+    ("accountdiscovery.ssm.amazonaws.com", "AWSServiceRoleForAmazonSSM_AccountDiscovery",
+     ["AWSSystemsManagerAccountDiscoveryServicePolicy"]),
+    ("waf.amazonaws.com", "AWSServiceRoleForWAFLogging", ["WAFLoggingServiceRolePolicy"]),
+    ("ecs.amazonaws.com", "AWSServiceRoleForECS", ["AmazonECSServiceRolePolicy"]),
     ("elasticloadbalancing.amazonaws.com", "AWSServiceRoleForElasticLoadBalancing",
-     "AWSElasticLoadBalancingServiceRolePolicy"),
-    ("rds.amazonaws.com", "AWSServiceRoleForRDS", "AmazonRDSServiceRolePolicy"),
-    ("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS", "AmazonEKSServiceRolePolicy"),
-    ("some-new.service.amazonaws.com", "AWSServiceRoleForSomeNewService", None),
-])
-def test_names_and_policies_per_service(iam, service, name, policy):
+     ["AWSElasticLoadBalancingServiceRolePolicy"]),
+    ("rds.amazonaws.com", "AWSServiceRoleForRDS", ["AmazonRDSServiceRolePolicy"]),
+    ("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS", ["AmazonEKSServiceRolePolicy"]),
+    ("wellarchitected.amazonaws.com", "AWSServiceRoleForWellArchitected",
+     ["AWSWellArchitectedOrganizationsServiceRolePolicy", "AWSWellArchitectedDiscoveryServiceRolePolicy"]),
+    ("appsync.amazonaws.com", "AWSServiceRoleForAppSync", ["AWSAppSyncServiceRolePolicy"]),
+    # Not in the table: the documented fallback name, no policy.
+    ("some-new.service.amazonaws.com", "AWSServiceRoleForSomeNewService", []),
+]
+
+
+@pytest.mark.parametrize("service, name, policies", DOCUMENTED)
+def test_names_trust_path_and_policies_per_service(iam, service, name, policies):
     role = iam.create_service_linked_role(AWSServiceName=service)["Role"]
     try:
         assert role["RoleName"] == name and role["Path"] == f"/aws-service-role/{service}/"
+        fetched = iam.get_role(RoleName=name)["Role"]
+        assert fetched["Path"] == f"/aws-service-role/{service}/"
+        assert fetched["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/{name}"
+        (statement,) = fetched["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": [service]} and statement["Effect"] == "Allow"
+        assert statement["Action"] == ["sts:AssumeRole"]
         assert raises(iam.create_service_linked_role, AWSServiceName=service) == (
             "InvalidInput", f"Service role name {name} has been taken in this account, please try a different "
             "suffix.", 400)
         attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
-        expected = [] if policy is None else [
-            {"PolicyName": policy, "PolicyArn": f"arn:aws:iam::aws:policy/aws-service-role/{policy}"}]
-        assert attached == expected
+        assert sorted(attached, key=lambda p: p["PolicyName"]) == sorted(
+            ({"PolicyName": policy, "PolicyArn": f"arn:aws:iam::aws:policy/aws-service-role/{policy}"}
+             for policy in policies), key=lambda p: p["PolicyName"])
     finally:
         iam.delete_service_linked_role(RoleName=name)
 
 
-@pytest.mark.parametrize("service", ["ecs.amazonaws.com", "batch.amazonaws.com", "rds.amazonaws.com"])
+def test_the_attached_policy_counts_and_lists_the_role(iam):
+    """The attachment is a real one: GetPolicy counts it and ListEntitiesForPolicy names the role."""
+    arn = "arn:aws:iam::aws:policy/aws-service-role/WAFLoggingServiceRolePolicy"
+    iam.create_service_linked_role(AWSServiceName="waf.amazonaws.com")
+    try:
+        assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+        roles = iam.list_entities_for_policy(PolicyArn=arn)["PolicyRoles"]
+        assert [r["RoleName"] for r in roles] == ["AWSServiceRoleForWAFLogging"]
+    finally:
+        iam.delete_service_linked_role(RoleName="AWSServiceRoleForWAFLogging")
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 0
+
+
+@pytest.mark.parametrize("service", ["ecs.amazonaws.com", "batch.amazonaws.com", "rds.amazonaws.com",
+                                     "ssm.amazonaws.com", "eks.amazonaws.com", "some-new.service.amazonaws.com"])
 def test_custom_suffix_not_allowed(iam, service):
+    """Recorded from AWS (aws-recorded-errors.md, CreateServiceLinkedRole): refused for most services."""
     assert raises(iam.create_service_linked_role, AWSServiceName=service, CustomSuffix="mine") == (
         "InvalidInput", f"Custom suffix is not allowed for {service}", 400)
+
+
+@pytest.mark.parametrize("service, name", [
+    ("autoscaling.amazonaws.com", "AWSServiceRoleForAutoScaling"),
+    ("connect.amazonaws.com", "AWSServiceRoleForAmazonConnect"),
+    ("lexv2.amazonaws.com", "AWSServiceRoleForLexV2Bots"),
+])
+def test_custom_suffix_accepted(iam, service, name):
+    """Recorded from AWS (aws-recorded-errors.md, CreateServiceLinkedRole: suffixes accepted for these
+    three); the suffix is appended as _<suffix> ("Response shapes worth noticing")."""
+    tail = suffix()
+    role = iam.create_service_linked_role(AWSServiceName=service, CustomSuffix=tail)["Role"]
+    assert role["RoleName"] == f"{name}_{tail}"
+    assert iam.get_role(RoleName=f"{name}_{tail}")["Role"]["Path"] == f"/aws-service-role/{service}/"
+    iam.delete_service_linked_role(RoleName=f"{name}_{tail}")
 
 
 def test_suffixed_name_taken(iam):

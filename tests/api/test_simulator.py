@@ -9,7 +9,10 @@ from botocore.exceptions import ClientError
 
 from tests.api.conftest import ACCOUNT_ID, aws_json, client, error_of
 
-USER_TEMPLATE = "arn:${Partition}:iam::${Account}:user/${UserNameWithPath}"
+# AWS echoes the requested resource in EvalResourceName, "*" when none was asked about, and adds
+# OrganizationsDecisionDetail (IAM API Reference, EvaluationResult: EvalResourceName "The ARN of the
+# resource that the indicated API operation was tested on"; OrganizationsDecisionDetail).
+ORGANIZATIONS = {"AllowedByOrganizations": True}
 
 
 def doc(*statements, indent=None) -> str:
@@ -69,7 +72,7 @@ def test_principal_policy_combines_inline_managed_and_group_policies(iam, princi
     assert response["IsTruncated"] is False
     get = results["iam:GetUser"]
     assert get["EvalDecision"] == "allowed"
-    assert get["EvalResourceName"] == USER_TEMPLATE
+    assert get["EvalResourceName"] == target and get["OrganizationsDecisionDetail"] == ORGANIZATIONS
     assert sources(get["MatchedStatements"]) == [(f"user_{name}_own", "IAM Policy")]
     assert get["MissingContextValues"] == [] and get["EvalDecisionDetails"] == {}
     assert "PermissionsBoundaryDecisionDetail" not in get
@@ -116,7 +119,8 @@ def test_group_as_policy_source(iam, principal):
     (result,) = iam.simulate_principal_policy(
         PolicySourceArn=f"arn:aws:iam::{ACCOUNT_ID}:group/{principal['group']}",
         ActionNames=["iam:CreateUser"])["EvaluationResults"]
-    assert result["EvalDecision"] == "allowed" and result["EvalResourceName"] == USER_TEMPLATE
+    assert result["EvalDecision"] == "allowed" and result["EvalResourceName"] == "*"
+    assert result["OrganizationsDecisionDetail"] == ORGANIZATIONS
     assert "ResourceSpecificResults" not in result and "EvalDecisionDetails" not in result
 
 
@@ -147,6 +151,16 @@ def test_custom_policy_with_boundary(iam):
         ActionNames=["s3:GetObject"])["EvaluationResults"]
     assert result["EvalDecision"] == "implicitDeny"
     assert result["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": False}
+
+
+def test_custom_policy_names_the_requested_resource(iam):
+    """SimulateCustomPolicy echoes the resource asked about (IAM API Reference, EvaluationResult)."""
+    bucket = "arn:aws:s3:::reports/2026/summary.csv"
+    (result,) = iam.simulate_custom_policy(PolicyInputList=[doc(allow("s3:GetObject", "arn:aws:s3:::reports/*"))],
+                                           ActionNames=["s3:GetObject"], ResourceArns=[bucket])["EvaluationResults"]
+    assert result["EvalResourceName"] == bucket and result["EvalDecision"] == "allowed"
+    assert result["OrganizationsDecisionDetail"] == ORGANIZATIONS
+    assert result["ResourceSpecificResults"][0]["EvalResourceName"] == bucket
 
 
 def test_aws_documented_example_positions_and_dates(iam):

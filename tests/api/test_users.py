@@ -178,10 +178,12 @@ def test_bad_path(iam, unique):
 
 
 def test_permissions_boundary_on_create_and_later(iam, unique):
+    """PermissionsBoundaryType is "Policy" as AWS answers it (IAM API Reference, AttachedPermissionsBoundary:
+    "can only have a value of Policy"), not the model's enum name PermissionsBoundaryPolicy."""
     name = unique()
     boundary = "arn:aws:iam::aws:policy/PowerUserAccess"
     user = iam.create_user(UserName=name, PermissionsBoundary=boundary)["User"]
-    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "Policy",
                                            "PermissionsBoundaryArn": boundary}
     iam.delete_user_permissions_boundary(UserName=name)
     assert "PermissionsBoundary" not in iam.get_user(UserName=name)["User"]

@@ -67,7 +67,7 @@ def resolve_operation(params: Mapping[str, str]) -> tuple[str, botocore.model.Op
         operation = _operations(service).get(action)
         if operation is not None:
             return service, operation
-    else:
+    elif not version:  # no Version at all: the Action alone names the operation
         for candidate in SERVICES:
             operation = _operations(candidate).get(action)
             if operation is not None:

@@ -10,7 +10,9 @@ from iamd.service.context import Call
 
 
 def describe(arn: str) -> dict:
-    return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+    # AWS answers "Policy" (its API reference: "can only have a value of Policy"), not the model's enum
+    # value "PermissionsBoundaryPolicy".
+    return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
 
 
 def check_attachable(tx: Connection, call: Call, arn: str) -> None:

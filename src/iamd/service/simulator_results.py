@@ -15,9 +15,11 @@ AWS's conventions, as its responses show them:
   ``[`` for the first statement of an array, just past the previous statement's ``}`` for the others,
   just past the ``{`` when Statement is a single object. ``EndPosition`` is just past the ``}``.
   Lines and columns count from 1.
-* ``EvalResourceName`` is the ARN template of the action's resource type (``*`` when the action has
-  none); the decision for each given resource is in ``ResourceSpecificResults``. The top-level
+* ``EvalResourceName`` is the resource asked about (the first one when several are given, ``*`` when
+  none is); the decision for each given resource is in ``ResourceSpecificResults``. The top-level
   decision is the most restrictive one, with the statements that made it and every missing key.
+* ``OrganizationsDecisionDetail`` says ``AllowedByOrganizations``: always true here, since iamd has no
+  service control policies.
 * An explicit deny reports the deny statements only; an implicit deny reports none.
 """
 
@@ -98,7 +100,7 @@ def evaluate(simulation: Simulation, action: str) -> dict:
                 missing.append(key)
     result: dict = {
         "EvalActionName": action,
-        "EvalResourceName": resource_template(action, simulation.resources),
+        "EvalResourceName": simulation.resources[0],
         "EvalDecision": top,
         "MatchedStatements": matched,
         "MissingContextValues": sorted(missing, key=str.lower),
@@ -106,6 +108,7 @@ def evaluate(simulation: Simulation, action: str) -> dict:
     details = [_details(simulation, d, same) for r, d, same in per_resource if r != "*" or not same]
     if details:
         result["EvalDecisionDetails"] = _most_restrictive(details)
+    result["OrganizationsDecisionDetail"] = {"AllowedByOrganizations": True}
     if simulation.boundary is not None:
         result["PermissionsBoundaryDecisionDetail"] = {
             "AllowedByPermissionsBoundary": all(_boundary_allows(d) for _, d, _ in per_resource)}
@@ -178,32 +181,6 @@ def _owner(resource: str) -> str | None:
     if len(parts) == 6 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isdigit():
         return parts[4]
     return None
-
-
-def resource_template(action: str, resources: list[str]) -> str:
-    """The ARN template of the action's resource type that the resources are of (its first type when
-    none is recognised), or "*" for an action the reference gives no resource type."""
-    service, _, name = action.partition(":")
-    info = reference.action(service, name) if name else None
-    if info is None or not info.resource_types:
-        return "*"
-    templates = [reference.resource_arn_format(service, ref.name) for ref in info.resource_types]
-    templates = [t for t in templates if t]
-    if not templates:
-        return "*"
-    for template in templates:
-        if any(_fits(template, resource) for resource in resources):
-            return template
-    return templates[0]
-
-
-def _fits(template: str, resource: str) -> bool:
-    """Whether an ARN is of the type a template describes: same service, same resource prefix."""
-    t_parts, r_parts = template.split(":", 5), resource.split(":", 5)
-    if len(t_parts) != 6 or len(r_parts) != 6 or t_parts[2] != r_parts[2]:
-        return False
-    kind = t_parts[5].split("${", 1)[0]
-    return bool(kind) and r_parts[5].startswith(kind)
 
 
 def aws_start(text: str, start: tuple) -> tuple:

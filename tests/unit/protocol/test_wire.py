@@ -62,7 +62,6 @@ def test_decode_list_indexes_sorted_numerically_and_gaps_allowed():
     ({"Action": "GetCallerIdentity", "Version": "2011-06-15"}, "sts", "GetCallerIdentity"),
     ({"Action": "GetCallerIdentity"}, "sts", "GetCallerIdentity"),
     ({"Action": "ListRoles"}, "iam", "ListRoles"),
-    ({"Action": "AssumeRole", "Version": "1999-01-01"}, "sts", "AssumeRole"),
 ])
 def test_resolve_operation(form, service, name):
     found_service, operation = model.resolve_operation(form)
@@ -80,6 +79,12 @@ def test_resolve_operation(form, service, name):
     ({"Action": "GetUser", "Version": "2011-06-15"}, errors.InvalidAction,
      "Could not find operation GetUser for version 2011-06-15"),
     ({"Action": "Nope"}, errors.InvalidAction, "Could not find operation Nope for version NO_VERSION_SPECIFIED"),
+    # A Version that is neither service's API version answers nothing, even for a known Action
+    # (AWS's answer for a Query API: aws/aws-cli issue #37, "Could not find operation ... for version ...").
+    ({"Action": "ListUsers", "Version": "2011-01-01"}, errors.InvalidAction,
+     "Could not find operation ListUsers for version 2011-01-01"),
+    ({"Action": "AssumeRole", "Version": "1999-01-01"}, errors.InvalidAction,
+     "Could not find operation AssumeRole for version 1999-01-01"),
 ])
 def test_resolve_operation_errors(form, error, message):
     with pytest.raises(error) as caught:
