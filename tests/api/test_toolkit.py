@@ -33,14 +33,16 @@ GUIDE_DOCUMENT = '{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}
 
 
 def toolkit(server, command: str, *args: str, key_id: str | None = ROOT_KEY_ID, secret: str | None = ROOT_SECRET,
-            **env_extra: str) -> subprocess.CompletedProcess:
-    """Run one iam-* console script with only what a user's shell would give it."""
+            **env_extra: str | None) -> subprocess.CompletedProcess:
+    """Run one iam-* console script with only what a user's shell would give it (None unsets a variable)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_ENDPOINT_URL=server.endpoint, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
                AWS_MAX_ATTEMPTS="1", AWS_EC2_METADATA_DISABLED="true")
     if key_id:
         env.update(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret)
-    env.update(env_extra)
+    env.update({name: value for name, value in env_extra.items() if value is not None})
+    for name in (name for name, value in env_extra.items() if value is None):
+        env.pop(name, None)
     return subprocess.run([str(BIN / command), *args], check=False, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -300,6 +302,9 @@ def test_url_flag_and_usage_errors(server, unique):
     # --url beats AWS_ENDPOINT_URL, which here points nowhere.
     assert out(server, "iam-usercreate", "-u", user, "--url", server.endpoint, "-v",
                AWS_ENDPOINT_URL="http://127.0.0.1:9")[0].endswith(f":user/{user}")
+    # Without AWS_ENDPOINT_URL, the Java tools' AWS_IAM_URL names the endpoint.
+    assert out(server, "iam-usergetattributes", "-u", user, AWS_ENDPOINT_URL=None,
+               AWS_IAM_URL=server.endpoint)[0].endswith(f":user/{user}")
     assert refused(server, "iam-usergetattributes", "-u", unique("nobody")).startswith("The user with name nobody-")
 
     usage = toolkit(server, "iam-usercreate")

@@ -45,7 +45,8 @@ def client(args: argparse.Namespace):
     session = boto3.session.Session()
     if args.debug:
         boto3.set_stream_logger("botocore")
-    # --url, then AWS_ENDPOINT_URL(_IAM) (boto3 reads those itself), then the toolkit's AWS_IAM_URL.
+    # --url, then AWS_ENDPOINT_URL(_IAM) (boto3 reads those itself), then AWS_IAM_URL, the IAM endpoint
+    # variable of the Java command-line tools' era (Eucalyptus kept it for its clones of them).
     endpoint = args.url or (None if _boto_endpoint_set() else os.environ.get("AWS_IAM_URL")) or None
     return session.client("iam", region_name=session.region_name or _DEFAULT_REGION, endpoint_url=endpoint, **key)
 
