@@ -223,7 +223,13 @@ def test_user_policy_delete(server, iam, unique):
     user = unique("user")
     iam.create_user(UserName=user)
     out(server, "iam-useruploadpolicy", "-u", user, "-p", "One", "-o", DOCUMENT)
+    accented = ('{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*",'
+                '"Condition":{"StringEquals":{"aws:username":"josé"}}}]}')
+    out(server, "iam-useruploadpolicy", "-u", user, "-p", "Two", "-o", accented)
+    assert out(server, "iam-userlistpolicies", "-u", user, "-p", "Two") == [accented]  # as uploaded, not \u00e9
     assert out(server, "iam-userdelpolicy", "-u", user, "-p", "One") == []
+    assert iam.list_user_policies(UserName=user)["PolicyNames"] == ["Two"]
+    assert out(server, "iam-userdelpolicy", "-u", user, "-p", "Two") == []
     assert iam.list_user_policies(UserName=user)["PolicyNames"] == []
     assert refused(server, "iam-userdelpolicy", "-u", user, "-p", "One") == (
         "The user policy with name One cannot be found.")
@@ -312,6 +318,10 @@ def test_url_flag_and_usage_errors(server, unique):
     assert "iam-usercreate: error: the following arguments are required: -u" in usage.stderr
     helped = toolkit(server, "iam-usercreate", "-h")
     assert helped.returncode == 0 and "--aws-credential-file" in helped.stdout and "-k" in helped.stdout
+
+    debug = toolkit(server, "iam-usergetattributes", "-u", user, "-d")
+    assert debug.returncode == 0 and debug.stdout.splitlines()[0].endswith(f":user/{user}")
+    assert "GetUser" in debug.stderr  # -d: botocore's log of the request, on stderr only
 
     no_key = toolkit(server, "iam-userlistbypath", key_id=None)
     assert (no_key.returncode, no_key.stdout) == (1, "")

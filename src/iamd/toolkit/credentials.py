@@ -18,7 +18,7 @@ class CredentialFileError(Exception):
 def read(path: str) -> dict[str, str]:
     """The file's key as boto3 client arguments; blank lines and # comments are skipped."""
     try:
-        text = Path(path).read_text()
+        text = Path(path).expanduser().read_text()
     except OSError as exc:
         raise CredentialFileError(f"cannot read the credential file {path}: {exc.strerror}") from exc
     found: dict[str, str] = {}

@@ -16,15 +16,18 @@ from iamd.toolkit.common import TRUNCATED, command, group_arg, pages, user_arg
 
 
 def compact(document) -> str:
-    """boto3 hands back the document parsed (botocore URL-decodes and loads it); print it on one line."""
-    return document if isinstance(document, str) else json.dumps(document, separators=(",", ":"))
+    """boto3 hands back the document parsed (botocore URL-decodes and loads it); print it on one line,
+    non-ASCII text as itself, as it was uploaded."""
+    if isinstance(document, str):
+        return document
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
 def _document(args) -> str:
     if args.document is not None:
         return args.document
     try:
-        return Path(args.document_file).read_text()
+        return Path(args.document_file).expanduser().read_text(encoding="utf-8")
     except OSError as exc:
         raise common.ToolkitError(f"cannot read the policy file {args.document_file}: {exc.strerror}") from exc
 
