@@ -56,7 +56,7 @@ def _boto_endpoint_set() -> bool:
 
 
 def command(prog: str, description: str, configure: Callable[[argparse.ArgumentParser], None],
-            action: Action) -> Callable[[list[str] | None], int]:
+            action: Action) -> Callable[..., int]:
     """A console-script entry point: [project.scripts]' wrapper exits with what it returns."""
     def main(argv: list[str] | None = None) -> int:
         p = parser(prog, description)
