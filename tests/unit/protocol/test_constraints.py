@@ -1,4 +1,4 @@
-"""Constraint violations, worded exactly as AWS answered (see /work/shared/aws-recorded-errors.md)."""
+"""Constraint violations, worded exactly as AWS answered (see the team's shared/aws-recorded-errors.md)."""
 
 from __future__ import annotations
 
