@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 UV_VERSION := 0.13.9
 
-.PHONY: run test lint install lock bench coverage-doc clean
+BENCH_LOCK := requirements-bench.lock
+BENCH_STAMP := $(VENV)/.bench-installed
+
+.PHONY: run test lint install lock bench bench-env coverage-doc clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,10 +33,20 @@ lock:
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --universal --python-version 3.11 \
 		--upgrade --no-header -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra lint --extra bench --universal \
+		--python-version 3.11 --no-header -c $(LOCK) -o $(BENCH_LOCK)
 	$(MAKE) install coverage-doc
 
-bench: $(STAMP)
+# The benchmarks' peers (moto's server) stay out of the test environment's lock.
+$(BENCH_STAMP): $(STAMP) $(BENCH_LOCK)
+	$(BIN)/python -m pip install --quiet -r $(BENCH_LOCK)
+	touch $(BENCH_STAMP)
+
+bench-env: $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_side_by_side.py
 
 coverage-doc: $(STAMP)
 	$(BIN)/iamd coverage > docs/coverage.md

@@ -80,7 +80,7 @@ def seeded_server(data_dir: Path, user_count: int) -> tuple[subprocess.Popen, in
             tx.execute(insert(users), rows[start:start + 5000])
     state.store.dispose()
     port = free_port()
-    env = {"IAMD_DATA_DIR": str(data_dir), "IAMD_PORT": str(port), "PATH": "/usr/bin:/bin",
+    env = {"IAMD_DATA_DIR": str(data_dir), "IAMD_PORT": str(port), "PATH": "/usr/bin:/bin", "IAMD_WORKERS": "1",
            "IAMD_DATABASE_URL": database_url}
     process = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "serve"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

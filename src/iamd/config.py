@@ -19,12 +19,26 @@ class Settings:
     root_secret_access_key: str = ""
     master_key: str = ""  # default: master.key in data_dir
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one JSON object a line, with the request id
+    access_log: bool = False  # a line per request: service, operation, status, time
+    workers: int = 0  # server processes; 0: one per CPU
+    tls_cert: str = ""  # PEM certificate (chain) file: serve HTTPS
+    tls_key: str = ""  # its PEM private key
+    self_signed: bool = False  # serve HTTPS with a certificate made at first start, for local use
     # The root user's console password, hashed into the first account at first start (never logged).
     root_password: str = field(default="", repr=False)
 
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def effective_workers(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.tls_cert) or self.self_signed
 
     @property
     def effective_database_url(self) -> str:
@@ -35,8 +49,27 @@ class Settings:
             raise SystemExit("IAMD_ACCOUNT_ID must be 12 digits")
         if bool(self.root_access_key_id) != bool(self.root_secret_access_key):
             raise SystemExit("give both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither")
+        if self.log_format not in ("text", "json"):
+            raise SystemExit("IAMD_LOG_FORMAT must be text or json")
+        if self.workers < 0:
+            raise SystemExit("IAMD_WORKERS must be 0 (one per CPU) or more")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise SystemExit("give both IAMD_TLS_CERT and IAMD_TLS_KEY, or neither")
+        if self.tls_cert and self.self_signed:
+            raise SystemExit("give IAMD_TLS_CERT and IAMD_TLS_KEY, or IAMD_SELF_SIGNED, not both")
         if self.root_access_key_id and not re.fullmatch(r"[\w]{16,128}", self.root_access_key_id):
             raise SystemExit("IAMD_ROOT_ACCESS_KEY_ID must be 16 to 128 letters, digits or underscores")
+
+
+def _convert(name: str, kind, raw: str):
+    if kind in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise SystemExit(f"{env_name(name)} must be a whole number") from None
+    if kind in (bool, "bool"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw
 
 
 def env_name(field_name: str) -> str:
@@ -49,7 +82,7 @@ def from_environment(overrides: dict | None = None) -> Settings:
     for setting in fields(Settings):
         raw = os.environ.get(env_name(setting.name))
         if raw is not None and raw != "":
-            values[setting.name] = int(raw) if setting.type in (int, "int") else raw
+            values[setting.name] = _convert(setting.name, setting.type, raw)
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = value

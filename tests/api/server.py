@@ -60,7 +60,9 @@ class Server:
 
     def environment(self) -> dict:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("IAMD_", "AWS_"))}
-        env.update(IAMD_PORT=str(self.port), IAMD_DATA_DIR=str(self.data_dir), IAMD_HOST="127.0.0.1")
+        # One process unless a test asks for more: a worker per CPU would multiply every test server.
+        env.update(IAMD_PORT=str(self.port), IAMD_DATA_DIR=str(self.data_dir), IAMD_HOST="127.0.0.1",
+                   IAMD_WORKERS="1")
         if self.database_url:
             env["IAMD_DATABASE_URL"] = self.database_url
         env.update(self.env_extra)

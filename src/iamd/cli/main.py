@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from iamd.cli import account, coverage, serve
+from iamd.cli import account, backup, coverage, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(subcommands)
     account.add_parser(subcommands)
     coverage.add_parser(subcommands)
+    backup.add_parser(subcommands)
     try:
         from iamd.cli import policy
     except ImportError:  # the offline policy commands need only the engine; absent in a partial install

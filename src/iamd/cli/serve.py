@@ -1,16 +1,31 @@
-"""``iamd serve``: start the API server."""
+"""``iamd serve``: start the API server, in one process or several sharing the database.
+
+The start-up work (master key, migrations, the first account and its one-time key printout) happens
+here, once; then either this process serves, or uvicorn starts ``workers`` processes that each open
+the already-migrated store (``iamd.web.worker``). Each process keeps its own caches; every change bumps
+the account's change counter in the database, which every process reads with the caller's key, so a
+revoked permission holds on the next request to any of them.
+"""
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
+import tempfile
+from dataclasses import fields
 
 import uvicorn
 
+from iamd import logs
 from iamd.cli.bootstrap import open_state
 from iamd.cli.settings_flags import add_settings_flags, settings_from
+from iamd.config import Settings, env_name
+from iamd.security.self_signed import ensure_certificate
 from iamd.service.runtime import new_environment
 from iamd.web.app import create_app
+
+# Used at first start only; worker processes never need them, so they are not passed on.
+_FIRST_START_ONLY = ("root_access_key_id", "root_secret_access_key", "root_password")
 
 
 def add_parser(subcommands) -> None:
@@ -21,10 +36,53 @@ def add_parser(subcommands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(settings.log_level, settings.log_format, settings.access_log)
     state = open_state(settings)
-    endpoint = f"http://{settings.host}:{settings.port}"
-    print(f"iamd: serving IAM and STS at {endpoint} (database {state.store.engine.url.render_as_string()})")
+    tls = _tls_files(settings)
+    scheme = "https" if tls else "http"
+    endpoint = f"{scheme}://{settings.host}:{settings.port}"
+    workers = settings.effective_workers
+    print(f"iamd: serving IAM and STS at {endpoint} (database {state.store.engine.url.render_as_string()}, "
+          f"{workers} worker process{'es' if workers > 1 else ''})")
+    if settings.self_signed:
+        print(f"iamd: self-signed certificate {tls['ssl_certfile']}: give it to clients "
+              f"(aws --ca-bundle, boto3 verify=, AWS_CA_BUNDLE)")
+    _print_first_start(settings, state, endpoint)
+    options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False, **tls)
+    if workers == 1:
+        app = create_app(state.store, new_environment(state.box))
+        uvicorn.run(app, **options)
+        return 0
+    state.store.dispose()  # each worker opens its own connections
+    _hand_settings_to_workers(settings)
+    with tempfile.TemporaryDirectory(prefix="iamd-metrics-") as metrics_dir:
+        # The metrics library's multi-process mode: each worker writes its samples here.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        uvicorn.run("iamd.web.worker:create_worker_app", factory=True, workers=workers, **options)
+    return 0
+
+
+def _tls_files(settings: Settings) -> dict:
+    if settings.self_signed:
+        cert, key = ensure_certificate(settings.data_path)
+        return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    if settings.tls_cert:
+        return {"ssl_certfile": settings.tls_cert, "ssl_keyfile": settings.tls_key}
+    return {}
+
+
+def _hand_settings_to_workers(settings: Settings) -> None:
+    """Workers read their settings from the environment: put the resolved ones (flags included) there."""
+    for setting in fields(Settings):
+        name = env_name(setting.name)
+        if setting.name in _FIRST_START_ONLY:
+            os.environ.pop(name, None)
+            continue
+        value = getattr(settings, setting.name)
+        os.environ[name] = ("1" if value else "") if isinstance(value, bool) else str(value)
+
+
+def _print_first_start(settings: Settings, state, endpoint: str) -> None:
     if state.new_account is not None:
         created = state.new_account
         print(f"iamd: created account {created.account_id}")
@@ -42,7 +100,3 @@ def run(args: argparse.Namespace) -> int:
     print("and with boto3:")
     print(f"  boto3.client('iam', endpoint_url='{endpoint}', region_name='us-east-1')")
     print(f"  boto3.client('sts', endpoint_url='{endpoint}', region_name='us-east-1')", flush=True)
-    env = new_environment(state.box)
-    app = create_app(state.store, env)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
-    return 0

@@ -19,7 +19,12 @@ def add_settings_flags(parser: argparse.ArgumentParser, names: tuple[str, ...] |
     for field in fields(Settings):
         if field.name in ENVIRONMENT_ONLY or (names is not None and field.name not in names):
             continue
-        parser.add_argument("--" + field.name.replace("_", "-"), dest=field.name, default=None,
+        flag = "--" + field.name.replace("_", "-")
+        if field.type in (bool, "bool"):
+            parser.add_argument(flag, dest=field.name, default=None, action="store_true",
+                                help=f"(env {env_name(field.name)}=1)")
+            continue
+        parser.add_argument(flag, dest=field.name, default=None,
                             type=int if field.type in (int, "int") else str,
                             help=f"(env {env_name(field.name)}; default {field.default!r})"
                             + ("; prefer the environment: a flag shows in ps" if field.name in _SECRET_FLAGS else ""))

@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 from sqlalchemy import Connection, bindparam, update
 
+from iamd import telemetry
 from iamd.errors import AccessDenied
 from iamd.policy import Decision, PolicySet, Request, authorize as evaluate, parse_policy
 from iamd.service import principal_policies, resource_tags
@@ -66,9 +67,11 @@ class Authorizer:
                           principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
         decision = evaluate(request, loaded.policy_set)
         if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
+            telemetry.DECISIONS.labels("denied").inc()
             raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, decision))
         for extra in operation.additional:
             self._check_additional(call, params, loaded, extra)
+        telemetry.DECISIONS.labels("allowed").inc()
         return decision
 
     def _check_additional(self, call: Call, params: dict, loaded, extra) -> None:
@@ -80,6 +83,7 @@ class Authorizer:
                           principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
         decision = evaluate(request, loaded.policy_set)
         if not decision.allowed:
+            telemetry.DECISIONS.labels("denied").inc()
             raise AccessDenied(denial_message(call.principal.arn, extra.action, resource, decision))
 
     def policies_of(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
@@ -91,7 +95,9 @@ class Authorizer:
             cached = self._cache.get(key)
             if cached is not None and cached[0] == call.auth_epoch:
                 self._cache.move_to_end(key)
+                telemetry.CACHE.labels("principal_policies", "hit").inc()
                 return cached[1]
+        telemetry.CACHE.labels("principal_policies", "miss").inc()
         if principal.kind == "assumed-role":
             loaded = self._load_role_session(tx, call)
         elif principal.kind == "federated-user":

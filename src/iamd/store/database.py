@@ -18,6 +18,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from iamd import telemetry
+
 
 class Store:
     def __init__(self, engine: Engine):
@@ -37,6 +39,7 @@ class Store:
                 parsed = parsed.set(drivername="postgresql+psycopg")
             # No pre-ping: it would cost a round trip on every request; stale connections are recycled.
             engine = create_engine(parsed, pool_size=8, max_overflow=8, pool_recycle=1800)
+        _time_statements(engine)
         return cls(engine)
 
     @contextmanager
@@ -61,6 +64,17 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _time_statements(engine: Engine) -> None:
+    """Database time per request, for the metrics (the hot queries of ``fastpath`` time themselves)."""
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(_conn, _cursor, _statement, _parameters, context, _executemany):
+        context._iamd_started = telemetry.timer()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(_conn, _cursor, _statement, _parameters, context, _executemany):
+        telemetry.database_time(telemetry.timer() - context._iamd_started)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -14,6 +14,8 @@ from collections import namedtuple
 from sqlalchemy import Connection
 from sqlalchemy.sql import Select
 
+from iamd import telemetry
+
 
 class HotQuery:
     def __init__(self, statement: Select):
@@ -38,11 +40,13 @@ class HotQuery:
             return tx.execute(self.statement, params).all()
         sql, names, defaults, row_type, converters = self._compiled.get(dialect) or self._prepare(tx.dialect)
         driver = tx.connection.driver_connection
+        started = telemetry.timer()
         if dialect == "sqlite":  # qmark: positional
             values = [params[name] if name in params else defaults[name] for name in names]
             raw_rows = driver.execute(sql, values).fetchall()
         else:  # psycopg: named (pyformat); statements repeat, so psycopg prepares them on the server
             raw_rows = driver.execute(sql, {**defaults, **params}).fetchall()
+        telemetry.database_time(telemetry.timer() - started)
         if not converters:
             return [row_type._make(raw) for raw in raw_rows]
         rows = []

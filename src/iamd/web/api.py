@@ -18,6 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from iamd import telemetry
+from iamd.logs import ACCESS
 from iamd.errors import AwsError, NotImplementedOperation, ServiceFailure, ValidationError
 from iamd.protocol import sigv4
 from iamd.protocol.decode import decode_params, parse_form
@@ -56,18 +58,27 @@ class QueryApi:
 
     def handle(self, request: Request, body: bytes) -> tuple[int, bytes, str]:
         request_id = ids.request_id()
-        service = "iam"
+        started = telemetry.timer()
+        database = telemetry.start_request(request_id)
+        seen = {"service": "iam", "operation": "unknown"}
         try:
-            service, result = self._handle(request, body, request_id)
-            return 200, result, request_id
+            result = self._handle(request, body, request_id, seen)
+            status = 200
         except AwsError as error:
-            return error.status, encode_error(service, error, request_id), request_id
+            status, result = error.status, encode_error(seen["service"], error, request_id)
         except Exception:  # a bug: log it, never its request's content, and answer without details
             log.exception("request %s failed", request_id)
             error = ServiceFailure("An internal error occurred.")
-            return error.status, encode_error(service, error, request_id), request_id
+            status, result = error.status, encode_error(seen["service"], error, request_id)
+        elapsed = telemetry.timer() - started
+        telemetry.REQUESTS.labels(seen["service"], seen["operation"], str(status)).inc()
+        telemetry.LATENCY.labels(seen["service"]).observe(elapsed)
+        if ACCESS.isEnabledFor(logging.INFO):
+            ACCESS.info("%s %s %d %.1f ms", seen["service"], seen["operation"], status, elapsed * 1000)
+        telemetry.DATABASE.observe(database[0])
+        return status, result, request_id
 
-    def _handle(self, request: Request, body: bytes, request_id: str) -> tuple[str, bytes]:
+    def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
         if len(body) > MAX_BODY:
             raise ValidationError("Request body is too large.")
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
@@ -89,6 +100,9 @@ class QueryApi:
         except AwsError as error:
             service, operation_model, resolution_error = signed.service, None, error
         operation = OPERATIONS.get((service, operation_model.name)) if operation_model else None
+        seen["service"] = service
+        if operation_model is not None:
+            seen["operation"] = operation_model.name
 
         with self.store.transaction(write=operation.writes if operation else False) as tx:
             if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
@@ -111,4 +125,4 @@ class QueryApi:
                 auth_epoch=owner.auth_epoch, tx=tx, session=owner.session, session_context=owner.session_context,
             )
             result = execute(tx, call, operation, params)
-        return service, encode_result(service, operation_model, result, request_id)
+        return encode_result(service, operation_model, result, request_id)

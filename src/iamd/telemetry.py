@@ -1,0 +1,66 @@
+"""Prometheus metrics, with the official client library: what ``/metrics`` shows.
+
+Every layer may count here (requests in web/, decisions and cache hits in service/, database time in
+store/); nothing here knows of them. With several worker processes each writes its samples to files
+under ``PROMETHEUS_MULTIPROC_DIR`` (set by ``iamd serve`` before the workers start, as the client
+library requires) and ``render`` adds them up, so any worker answers for all.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import REGISTRY
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+REQUESTS = Counter("iamd_requests", "Requests answered, by service, operation and HTTP status",
+                   ("service", "operation", "status"))
+LATENCY = Histogram("iamd_request_seconds", "Time from the request's body read to its answer",
+                    ("service",), buckets=_LATENCY_BUCKETS)
+DECISIONS = Counter("iamd_authorization_decisions", "Authorization decisions by outcome", ("outcome",))
+CACHE = Counter("iamd_cache_lookups", "Cache lookups on the authorization path, by cache and result",
+                ("cache", "result"))
+DATABASE = Histogram("iamd_database_seconds", "Time a request spent in database statements",
+                     buckets=_LATENCY_BUCKETS)
+
+# The database time of the request being served; web/ reads it once per request.
+_database_time: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("database_time", default=None)
+# Its request id, for log lines written while it is served.
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+
+
+def start_request(request_id: str) -> list[float]:
+    """Begin counting database time for this request (its thread or task), and name it in log lines."""
+    spent = [0.0]
+    _database_time.set(spent)
+    _request_id.set(request_id)
+    return spent
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+def database_time(seconds: float) -> None:
+    spent = _database_time.get()
+    if spent is not None:
+        spent[0] += seconds
+
+
+def timer() -> float:
+    return time.perf_counter()
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text of every metric, summed over worker processes when there are several."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # only meaningful in multi-process mode
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
