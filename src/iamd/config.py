@@ -19,12 +19,27 @@ class Settings:
     root_secret_access_key: str = ""
     master_key: str = ""  # default: master.key in data_dir
     log_level: str = "info"
+    # Serve HTTPS with this certificate chain and key (PEM files); plain HTTP without them.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    # The URL clients reach iamd at; the base of its OIDC issuer URLs (GetWebIdentityToken). Default:
+    # http(s)://host:port as served.
+    public_url: str = ""
+    # Static JWKS files for web identity issuers iamd cannot reach (docs/federation.md).
+    oidc_jwks_dir: str = ""
+    # How long one of iamd's own token signing keys signs before the next one takes over.
+    oidc_key_rotation_seconds: int = 7 * 86_400
     # The root user's console password, hashed into the first account at first start (never logged).
     root_password: str = field(default="", repr=False)
 
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def effective_public_url(self) -> str:
+        scheme = "https" if self.tls_cert_file else "http"
+        return (self.public_url or f"{scheme}://{self.host}:{self.port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:
@@ -37,6 +52,10 @@ class Settings:
             raise SystemExit("give both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither")
         if self.root_access_key_id and not re.fullmatch(r"[\w]{16,128}", self.root_access_key_id):
             raise SystemExit("IAMD_ROOT_ACCESS_KEY_ID must be 16 to 128 letters, digits or underscores")
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise SystemExit("give both IAMD_TLS_CERT_FILE and IAMD_TLS_KEY_FILE, or neither")
+        if self.oidc_key_rotation_seconds < 1:
+            raise SystemExit("IAMD_OIDC_KEY_ROTATION_SECONDS must be a positive number of seconds")
 
 
 def env_name(field_name: str) -> str:

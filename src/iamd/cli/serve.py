@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     state = open_state(settings)
-    endpoint = f"http://{settings.host}:{settings.port}"
+    scheme = "https" if settings.tls_cert_file else "http"
+    endpoint = f"{scheme}://{settings.host}:{settings.port}"
     print(f"iamd: serving IAM and STS at {endpoint} (database {state.store.engine.url.render_as_string()})")
     if state.new_account is not None:
         created = state.new_account
@@ -42,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     print("and with boto3:")
     print(f"  boto3.client('iam', endpoint_url='{endpoint}', region_name='us-east-1')")
     print(f"  boto3.client('sts', endpoint_url='{endpoint}', region_name='us-east-1')", flush=True)
-    env = new_environment(state.box)
+    env = new_environment(state.box, oidc_jwks_dir=settings.oidc_jwks_dir, issuer_base=settings.effective_public_url,
+                          key_rotation_seconds=settings.oidc_key_rotation_seconds)
     app = create_app(state.store, env)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    tls = {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file} if settings.tls_cert_file else {}
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False, **tls)
     return 0

@@ -28,6 +28,8 @@ class Operation:
     resource: Callable[[Call, dict], str]
     writes: bool = True
     changes_access: bool = True  # a successful call may change what principals may do: drop cached policies
+    # Unsigned, as in AWS: the request's own token is the credential (AssumeRoleWithWebIdentity).
+    anonymous: bool = False
 
     @property
     def action(self) -> str:
