@@ -232,3 +232,25 @@ def test_signing_keys_sealed_at_rest(servers, ca, issuer_url):
     for private_key, public_jwk in rows:
         assert b"PRIVATE KEY" not in bytes(private_key)
         assert "d" not in json.loads(public_jwk)  # the JWK holds no private part
+
+
+def test_token_accepted_by_another_account_of_the_same_iamd(servers, ca, issuer_url, assumer):
+    """One iamd, two accounts: account B registers account A's issuer, served by the same server (which
+    then fetches its own JWKS over HTTPS while answering AssumeRoleWithWebIdentity)."""
+    a = servers[0]
+    done = a.cli("account", "create")
+    assert done.returncode == 0, done.stderr
+    created = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
+    created = {key.strip(): value.strip() for key, value in created.items()}
+    iam_b = a_client(servers, ca, "iam", created["aws_access_key_id"], created["aws_secret_access_key"])
+    provider = iam_b.create_open_id_connect_provider(Url=issuer_url, ClientIDList=["account-b"])[
+        "OpenIDConnectProviderArn"]
+    assert provider == f"arn:aws:iam::{created['account_id']}:oidc-provider/{issuer_url[len('https://'):]}"
+    role_b = iam_b.create_role(RoleName="from-account-a", AssumeRolePolicyDocument=doc(
+        {"Effect": "Allow", "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity"}))["Role"]
+    token = a_client(servers, ca, "sts").get_web_identity_token(Audience=["account-b"], SigningAlgorithm="ES384")[
+        "WebIdentityToken"]
+    answer = a_client(servers, ca, "sts", "AKIDNOTUSED000000000", "unused").assume_role_with_web_identity(
+        RoleArn=role_b["Arn"], RoleSessionName="cross", WebIdentityToken=token)
+    assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{created['account_id']}:assumed-role/from-account-a/cross"
+    assert answer["SubjectFromWebIdentityToken"] == f"arn:aws:iam::{ACCOUNT_ID}:root"

@@ -170,6 +170,28 @@ def test_es256_token_and_azp_audience(server, issuer, provider, role, iam):
     assert answer["Audience"] == "web-app"
 
 
+def test_amr_and_email_condition_keys(server, issuer, provider, role):
+    """<provider>:amr (multivalued) and :email from the token's claims (Available keys for AWS OIDC
+    federation); the session carries aws:FederatedProvider."""
+    prefix = issuer.host_path
+    created = role(federated_trust(provider, **{
+        "ForAnyValue:StringEquals": {f"{prefix}:amr": "mfa"},
+        "StringEquals": {f"{prefix}:email": "dev@example.org"}}))
+    assume(server, created["Arn"], issuer.token(amr=["pwd", "mfa"], email="dev@example.org"))
+    assert refused(server, created["Arn"], issuer.token(amr=["pwd"], email="dev@example.org"))[0] == "AccessDenied"
+    assert refused(server, created["Arn"], issuer.token(amr=["mfa"], email="evil@example.org"))[0] == "AccessDenied"
+
+
+def test_session_carries_the_federated_provider(server, iam, issuer, provider, role):
+    created = role()
+    iam.put_role_policy(RoleName=created["RoleName"], PolicyName="list", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:FederatedProvider": provider}}}))
+    credentials = assume(server, created["Arn"], issuer.token())["Credentials"]
+    client(server, "iam", credentials["AccessKeyId"], credentials["SecretAccessKey"],
+           credentials["SessionToken"]).list_roles()
+
+
 def test_unsigned_through_the_aws_cli(server, issuer, role):
     """The CLI sends AssumeRoleWithWebIdentity without a signature, as AWS requires none."""
     created = role()
