@@ -22,7 +22,13 @@ from botocore.exceptions import ClientError
 
 from tests.api.conftest import BACKENDS, PG_URL, client, error_of
 from tests.api.oidc_issuer import TestCA
-from tests.api.server import ACCOUNT_ID, ROOT_KEY_ID, ROOT_SECRET, PostgresDatabase, Server, free_port, standard_server
+from tests.api.server import (
+    ACCOUNT_ID,
+    ROOT_KEY_ID,
+    ROOT_SECRET,
+    PostgresDatabase,
+    standard_server,
+)
 
 ROTATION_SECONDS = 2
 _CONFIG = Config(retries={"max_attempts": 1})

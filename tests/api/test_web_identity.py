@@ -14,12 +14,13 @@ import json
 import os
 import time
 
+import jwt as pyjwt
 import pytest
 from botocore.exceptions import ClientError
 
 from iamd.federation.keys import REFRESH_GAP
 from tests.api.conftest import BACKENDS, PG_URL, client, error_of, run_aws
-from tests.api.oidc_issuer import Issuer, TestCA
+from tests.api.oidc_issuer import Issuer, SigningKey, TestCA
 from tests.api.server import PostgresDatabase, standard_server
 
 
@@ -230,7 +231,7 @@ def test_unsigned_jwt_is_refused(server, issuer, role):
     now = int(time.time())
     body = {"iss": issuer.url, "sub": "system:serviceaccount:default:app", "aud": "sts.amazonaws.com",
             "iat": now, "exp": now + 600}
-    encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")  # noqa: E731
+    encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
     token = f"{encode({'alg': 'none', 'typ': 'JWT'})}.{encode(body)}."
     assert refused(server, role()["Arn"], token)[0] == "InvalidIdentityToken"
 
@@ -278,7 +279,6 @@ def test_unknown_kid_refetches_then_fails(server, issuer, role):
     assert issuer.jwks_requests == before + 1
     assume(server, created["Arn"], issuer.token(key=new_key))  # cached again: no fetch
     assert issuer.jwks_requests == before + 1
-    from tests.api.oidc_issuer import SigningKey
     ghost = SigningKey()
     code, message, status = refused(server, created["Arn"], issuer.token(key=ghost))
     assert (code, status) == ("InvalidIdentityToken", 400)
@@ -322,8 +322,6 @@ def test_unreachable_issuer(server, iam, unique):
     url = "https://127.0.0.1:9/nobody-listens"
     arn = iam.create_open_id_connect_provider(Url=url, ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
     created = iam.create_role(RoleName=unique("wi"), AssumeRolePolicyDocument=federated_trust(arn))["Role"]
-    from tests.api.oidc_issuer import SigningKey
-    import jwt as pyjwt
     key = SigningKey()
     now = int(time.time())
     token = pyjwt.encode({"iss": url, "sub": "x" * 8, "aud": "sts.amazonaws.com", "iat": now, "exp": now + 60},
@@ -335,8 +333,6 @@ def test_unreachable_issuer(server, iam, unique):
 
 def test_static_jwks_for_an_unreachable_issuer(server, iam, jwks_dir, unique):
     """IAMD_OIDC_JWKS_DIR: the keys of an issuer iamd cannot reach, from a file (docs/federation.md)."""
-    from tests.api.oidc_issuer import SigningKey
-    import jwt as pyjwt
     url = "https://10.255.255.1:6443/cluster-a"  # never contacted
     key = SigningKey("ES256")
     (jwks_dir / "10.255.255.1_6443_cluster-a.json").write_text(json.dumps({"keys": [key.jwk]}))

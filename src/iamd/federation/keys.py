@@ -30,7 +30,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9.\-]")
 
 def static_name(issuer: str) -> str:
     """The file name of an issuer's static JWKS (see the module docstring)."""
-    bare = issuer[len("https://"):] if issuer.startswith("https://") else issuer
+    bare = issuer.removeprefix("https://")
     return _UNSAFE.sub("_", bare.rstrip("/")) + ".json"
 
 

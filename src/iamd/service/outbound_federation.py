@@ -23,8 +23,13 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from iamd.errors import (FeatureDisabled, FeatureEnabled, JWTPayloadSizeExceeded, OutboundFederationDisabled,
-                         ValidationError)
+from iamd.errors import (
+    FeatureDisabled,
+    FeatureEnabled,
+    JWTPayloadSizeExceeded,
+    OutboundFederationDisabled,
+    ValidationError,
+)
 from iamd.federation import signing
 from iamd.security import ids
 from iamd.service.context import Call
@@ -71,7 +76,6 @@ def disable(tx: Connection, call: Call, params: dict) -> None:
         raise FeatureDisabled(DISABLED)
     tx.execute(update(outbound_federation).where(outbound_federation.c.account_id == call.account_id)
                .values(enabled=False, updated_at=call.now))
-    return None
 
 
 def info(tx: Connection, call: Call, params: dict) -> dict:

@@ -21,9 +21,17 @@ import re
 
 from sqlalchemy import Connection, select
 
-from iamd.errors import AccessDenied, InvalidIdentityToken, NoSuchEntity, PackedPolicyTooLarge, ValidationError
-from iamd.federation import claims as token_claims, tokens
-from iamd.policy import PolicySet, Request, authorize as evaluate, parse_policy
+from iamd.errors import (
+    AccessDenied,
+    InvalidIdentityToken,
+    NoSuchEntity,
+    PackedPolicyTooLarge,
+    ValidationError,
+)
+from iamd.federation import claims as token_claims
+from iamd.federation import tokens
+from iamd.policy import PolicySet, Request, parse_policy
+from iamd.policy import authorize as evaluate
 from iamd.service import oidc_providers, policy_documents, policy_lookup, roles, sts
 from iamd.service.assume_role import packed_size
 from iamd.service.context import Call

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,7 +22,7 @@ CACHE_SECONDS = 300
 def routes(store: Store, env: Environment) -> list[Route]:
     def documents(issuer_id: str):
         with store.transaction(write=False) as tx:
-            return issuer_documents(tx, issuer_id, env.issuer_base, datetime.now(timezone.utc),
+            return issuer_documents(tx, issuer_id, env.issuer_base, datetime.now(UTC),
                                     env.key_rotation_seconds)
 
     async def serve(request: Request) -> Response:
