@@ -135,6 +135,7 @@ def test_kubernetes_service_account_token(server, issuer, provider, role):
     with pytest.raises(ClientError) as excinfo:
         iam_session.list_users()
     assert error_of(excinfo)[0] == "AccessDenied"
+    assert "LastUsedDate" in client(server, "iam").get_role(RoleName=created["RoleName"])["Role"]["RoleLastUsed"]
 
 
 def test_other_service_account_is_refused(server, issuer, role):
@@ -287,7 +288,7 @@ def test_unknown_kid_refetches_then_fails(server, issuer, role):
 
 # ------------------------------------------------------------------------------------ issuer trust
 
-def test_thumbprint_pins_the_chain(server, iam, issuer, provider, role):
+def test_thumbprint_pins_the_chain(server, iam, ca, issuer, provider, role):
     """Obtain the thumbprint for an OIDC identity provider: SHA-1 of a certificate of the chain. A
     provider listing thumbprints none of which is in the chain is refused."""
     created = role()
@@ -296,6 +297,10 @@ def test_thumbprint_pins_the_chain(server, iam, issuer, provider, role):
         assert refused(server, created["Arn"], issuer.token()) == (
             "InvalidIdentityToken", "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint",
             400)
+        # The CA's thumbprint (upper case, as some tools print it) is in the chain: accepted.
+        iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=provider,
+                                                       ThumbprintList=["a" * 40, ca.thumbprint.upper()])
+        assert assume(server, created["Arn"], issuer.token())["Provider"] == issuer.url
     finally:
         iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=provider, ThumbprintList=[])
 
