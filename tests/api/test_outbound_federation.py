@@ -157,7 +157,7 @@ def test_pyjwt_verifies_a_role_session_token(servers, ca, issuer_url, assumer, a
          "Action": ["sts:AssumeRole", "sts:TagSession"]}),
         Tags=[{"Key": "team", "Value": "data"}])["Role"]
     iam.put_role_policy(RoleName=name, PolicyName="vend", PolicyDocument=doc(
-        {"Effect": "Allow", "Action": "sts:GetWebIdentityToken", "Resource": "*"}))
+        {"Effect": "Allow", "Action": ["sts:GetWebIdentityToken", "sts:TagGetWebIdentityToken"], "Resource": "*"}))
     session = assumer.assume_role(RoleArn=role["Arn"], RoleSessionName="job-7",
                                                       Tags=[{"Key": "run", "Value": "42"}])["Credentials"]
     sts = a_client(servers, ca, "sts", session["AccessKeyId"], session["SecretAccessKey"], session["SessionToken"])
@@ -187,6 +187,20 @@ def test_permission_and_algorithm(servers, ca, issuer_url):
     with pytest.raises(ClientError) as excinfo:
         a_client(servers, ca, "sts").get_web_identity_token(Audience=["x"], SigningAlgorithm="HS256")
     assert error_of(excinfo)[0::2] == ("ValidationError", 400)
+    # The action's condition keys (Service Authorization Reference: sts:SigningAlgorithm,
+    # sts:IdentityTokenAudience), and sts:TagGetWebIdentityToken for Tags.
+    iam.put_user_policy(UserName=name, PolicyName="vend", PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "sts:GetWebIdentityToken", "Resource": "*",
+         "Condition": {"StringEquals": {"sts:SigningAlgorithm": "ES384"},
+                       "ForAllValues:StringEquals": {"sts:IdentityTokenAudience": ["https://a.example.org"]}}}))
+    sts.get_web_identity_token(Audience=["https://a.example.org"], SigningAlgorithm="ES384")
+    for refused in ({"Audience": ["https://a.example.org"], "SigningAlgorithm": "RS256"},
+                    {"Audience": ["https://b.example.org"], "SigningAlgorithm": "ES384"},
+                    {"Audience": ["https://a.example.org"], "SigningAlgorithm": "ES384",
+                     "Tags": [{"Key": "k", "Value": "v"}]}):
+        with pytest.raises(ClientError) as excinfo:
+            sts.get_web_identity_token(**refused)
+        assert error_of(excinfo)[0::2] == ("AccessDenied", 403)
 
 
 def test_token_accepted_by_another_iamd(servers, ca, issuer_url, assumer):

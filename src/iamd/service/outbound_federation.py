@@ -22,6 +22,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import (
     FeatureDisabled,
@@ -42,6 +43,7 @@ _MARGIN = timedelta(minutes=5)
 MAX_PAYLOAD_BYTES = 16_384
 NAMESPACE = "https://sts.amazonaws.com/"
 DISABLED = "Outbound web identity federation is disabled for this account."
+ALREADY_ENABLED = "Outbound web identity federation is already enabled for this account."
 
 
 def issuer_url(call_or_base, issuer_id: str) -> str:
@@ -58,11 +60,14 @@ def _row(tx: Connection, account_id: str):
 def enable(tx: Connection, call: Call, params: dict) -> dict:
     row = _row(tx, call.account_id)
     if row is not None and row.enabled:
-        raise FeatureEnabled("Outbound web identity federation is already enabled for this account.")
+        raise FeatureEnabled(ALREADY_ENABLED)
     if row is None:
         issuer_id = str(uuid.uuid4())
-        tx.execute(insert(outbound_federation).values(account_id=call.account_id, issuer_id=issuer_id, enabled=True,
-                                                      updated_at=call.now))
+        try:
+            tx.execute(insert(outbound_federation).values(account_id=call.account_id, issuer_id=issuer_id,
+                                                          enabled=True, updated_at=call.now))
+        except IntegrityError:  # a concurrent Enable won
+            raise FeatureEnabled(ALREADY_ENABLED) from None
     else:
         issuer_id = row.issuer_id
         tx.execute(update(outbound_federation).where(outbound_federation.c.account_id == call.account_id)
@@ -152,6 +157,11 @@ def get_web_identity_token(tx: Connection, call: Call, params: dict) -> dict:
     if "Scope" in params and (subject_mode != "OriginIdentity" or len(audiences) != 1):
         raise ValidationError("Scope can be specified only when SubjectMode is OriginIdentity and exactly one "
                               "Audience is requested.")
+    # Tags and Scope each need a permission of their own besides sts:GetWebIdentityToken.
+    if params.get("Tags"):
+        call.env.authorizer.check(tx, call, _TAG_TOKEN, params)
+    if "Scope" in params:
+        call.env.authorizer.check(tx, call, _SET_SCOPE, params)
     seconds = params.get("DurationSeconds", DEFAULT_TOKEN_SECONDS)
     arn = _identity_arn(call)
     session = call.session or {}
@@ -175,6 +185,9 @@ def get_web_identity_token(tx: Connection, call: Call, params: dict) -> dict:
     return {"WebIdentityToken": signing.sign(claims, private, algorithm, kid),
             "Expiration": call.now + timedelta(seconds=seconds)}
 
+
+_TAG_TOKEN = Operation("sts", "TagGetWebIdentityToken", get_web_identity_token, any_resource)
+_SET_SCOPE = Operation("sts", "SetWebIdentityTokenScope", get_web_identity_token, any_resource)
 
 OPERATIONS = (
     iam("EnableOutboundWebIdentityFederation", enable, any_resource, changes_access=False),
