@@ -27,7 +27,8 @@ _MAX_AGE = re.compile(r"max-age=(\d+)")
 
 
 class FetchError(Exception):
-    """``kind``: "unreachable" (network, TLS trust, HTTP status), "thumbprint" or "invalid" (not JSON)."""
+    """``kind``: "unreachable" (network, TLS trust, HTTP 5xx), "thumbprint", or "invalid" (HTTP 4xx, not
+    a JSON object, too large)."""
 
     def __init__(self, kind: str):
         super().__init__(kind)
@@ -116,7 +117,8 @@ def get_json(url: str, thumbprints: list[str]) -> Fetched:
         connection.request("GET", path, headers={"Accept": "application/json", "User-Agent": "iamd"})
         response = connection.getresponse()
         if response.status != 200:
-            raise FetchError("unreachable")
+            # A server error may pass; a missing or refused document will not.
+            raise FetchError("unreachable" if response.status >= 500 else "invalid")
         body = response.read(MAX_BYTES + 1)
         cache_control = response.getheader("Cache-Control") or ""
     except (OSError, http.client.HTTPException):
