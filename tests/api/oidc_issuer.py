@@ -99,6 +99,7 @@ class Issuer:
         self.keys: list[SigningKey] = [SigningKey()]
         self.max_age = max_age
         self.jwks_requests = 0
+        self.delay = 0.0  # seconds the JWKS takes to answer: a slow issuer
         issuer = self
         chain, key = ca.server_files()
 
@@ -110,6 +111,7 @@ class Issuer:
                             "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
                 elif self.path == f"/{issuer.name}/keys":
                     issuer.jwks_requests += 1
+                    time.sleep(issuer.delay)
                     body = {"keys": [key.jwk for key in issuer.keys]}
                 else:
                     self.send_error(404)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 import time
 
 import jwt as pyjwt
@@ -321,6 +322,29 @@ def test_untrusted_ca_needs_its_thumbprint(server, iam, tmp_path, unique):
         assert assume(server, created["Arn"], private.token())["Provider"] == private.url
     finally:
         private.stop()
+
+
+def test_slow_issuer_does_not_hold_the_store(server, iam, ca, unique):
+    """Fetching an issuer's keys happens before the request's transaction: while a slow issuer answers,
+    other writes go through (on SQLite a held write lock would stall them)."""
+    slow = Issuer(ca)
+    slow.delay = 3.0
+    try:
+        arn = iam.create_open_id_connect_provider(Url=slow.url, ClientIDList=["sts.amazonaws.com"])[
+            "OpenIDConnectProviderArn"]
+        created = iam.create_role(RoleName=unique("wi"), AssumeRolePolicyDocument=federated_trust(arn))["Role"]
+        outcome = {}
+        worker = threading.Thread(target=lambda: outcome.update(answer=assume(server, created["Arn"], slow.token())))
+        worker.start()
+        time.sleep(0.5)  # the fetch is under way
+        started = time.monotonic()
+        iam.create_user(UserName=unique("meanwhile"))
+        assert time.monotonic() - started < 1.5
+        assert worker.is_alive()
+        worker.join(timeout=30)
+        assert outcome["answer"]["Provider"] == slow.url
+    finally:
+        slow.stop()
 
 
 def test_unreachable_issuer(server, iam, unique):

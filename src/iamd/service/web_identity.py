@@ -9,6 +9,9 @@ trust policy decides, evaluated with the policy engine directly against the fede
     → trust policy (sts:AssumeRoleWithWebIdentity; sts:TagSession with session tags;
       sts:SetSourceIdentity with a source identity) → a role session
 
+The keys are fetched first by ``_prepare_keys``, outside the request's transaction (a slow issuer must
+not hold the store's write lock); the handler then finds them in the key source's cache.
+
 Sources: STS API reference "AssumeRoleWithWebIdentity"; IAM User Guide "Available keys for AWS OIDC
 federation", "Passing session tags using AssumeRoleWithWebIdentity", "Create an OpenID Connect (OIDC)
 identity provider in IAM".
@@ -161,11 +164,29 @@ def _trusted(call: Call, role, provider, claims: dict, audiences: list[str], par
                for action in actions)
 
 
+def _prepare_keys(tx: Connection, env, params: dict):
+    """The issuer's keys, fetched before the request's transaction so that a slow issuer never holds the
+    store's write lock; the handler then finds them cached. Anything wrong is left to the handler, which
+    reports problems in AWS's order."""
+    try:
+        if not _ROLE_ARN.match(params["RoleArn"]):
+            return None
+        token = tokens.read(params["WebIdentityToken"])
+    except InvalidIdentityToken:
+        return None
+    issuer = token.claims["iss"]
+    provider = _provider(tx, params["RoleArn"].split(":")[4], issuer)
+    if provider is None:
+        return None
+    thumbprints = json.loads(provider.thumbprints)
+    return lambda: env.oidc_keys.keys(issuer, thumbprints, token.kid)
+
+
 def _role_resource(call: Call, params: dict) -> str:
     return params["RoleArn"]
 
 
 OPERATIONS = (
     Operation("sts", "AssumeRoleWithWebIdentity", assume_role_with_web_identity, _role_resource, writes=True,
-              changes_access=False, anonymous=True),
+              changes_access=False, anonymous=True, prepare=_prepare_keys),
 )

@@ -123,6 +123,11 @@ class QueryApi:
                    operation_model, operation) -> bytes:
         """An operation AWS serves unsigned: no credentials are looked at, its handler decides alone."""
         params = decode_params(operation_model, form)
+        if operation.prepare is not None:
+            with self.store.transaction(write=False) as tx:
+                slow_step = operation.prepare(tx, self.env, params)
+            if slow_step is not None:
+                slow_step()  # e.g. fetching an issuer's keys: never while holding the store's write lock
         with self.store.transaction(write=operation.writes) as tx:
             call = Call(
                 principal=_ANONYMOUS, now=now.replace(microsecond=0), request_id=request_id, env=self.env,

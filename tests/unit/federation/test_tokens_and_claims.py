@@ -13,7 +13,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from iamd.errors import ExpiredIdentityToken, IDPRejectedClaim, InvalidIdentityToken, InvalidParameterValue
+from iamd.errors import (
+    ExpiredIdentityToken,
+    IDPRejectedClaim,
+    InvalidIdentityToken,
+    InvalidParameterValue,
+)
 from iamd.federation import claims, keys, tokens
 
 NOW = 1_800_000_000
