@@ -274,3 +274,19 @@ def test_token_accepted_by_another_account_of_the_same_iamd(servers, ca, issuer_
         RoleArn=role_b["Arn"], RoleSessionName="cross", WebIdentityToken=token)
     assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{created['account_id']}:assumed-role/from-account-a/cross"
     assert answer["SubjectFromWebIdentityToken"] == f"arn:aws:iam::{ACCOUNT_ID}:root"
+
+
+@pytest.mark.parametrize(("service", "call"), [
+    ("sts", lambda sts: sts.assume_root(TargetPrincipal="111122223333", TaskPolicyArn={
+        "arn": "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials"})),
+    ("sts", lambda sts: sts.get_delegated_access_token(TradeInToken="x" * 64)),
+    ("iam", lambda iam: iam.list_delegation_requests()),
+])
+def test_not_served_operations_say_so(servers, service, call):
+    """AssumeRoot, GetDelegatedAccessToken and the delegation requests stay NotImplemented
+    (docs/compatibility.md says why)."""
+    with pytest.raises(ClientError) as excinfo:
+        call(client(servers[1], service))
+    code, message, status = error_of(excinfo)
+    assert (code, status) == ("NotImplemented", 501)
+    assert message.startswith(f"iamd does not implement the {service.upper()} operation ")

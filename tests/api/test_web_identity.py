@@ -405,6 +405,15 @@ def test_session_tags_and_source_identity(server, iam, issuer, provider, role):
     assert refused(server, created["Arn"], issuer.token(other))[0] == "AccessDenied"
 
 
+def test_malformed_tags_claim_is_rejected(server, issuer, provider, role):
+    """A tags claim that is not AWS's shape (Passing session tags using AssumeRoleWithWebIdentity)."""
+    created = role(federated_trust(provider, actions=("sts:AssumeRoleWithWebIdentity", "sts:TagSession")))
+    token = issuer.token({"https://aws.amazon.com/tags": {"principal_tags": {"team": ["blue", "red"]}}})
+    code, message, status = refused(server, created["Arn"], token)
+    assert (code, status) == ("IDPRejectedClaim", 403)
+    assert "blue" not in message
+
+
 def test_duration_within_role_maximum(server, issuer, role):
     created = role(MaxSessionDuration=3600)
     code, message, status = refused(server, created["Arn"], issuer.token(), DurationSeconds=7200)
