@@ -66,15 +66,11 @@ def _check_session_policies(params: dict) -> tuple[str | None, list[str]]:
     return text, arns
 
 
-def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> dict:
-    role_arn = params["RoleArn"]
-    if not _ROLE_ARN.match(role_arn):
-        raise ValidationError(f"{role_arn} is invalid")
-    session_policy, policy_arns = _check_session_policies(params)
-    raw = params["WebIdentityToken"]
+def _verified_token(tx: Connection, call: Call, raw: str, account_id: str) -> tuple:
+    """(provider row, claims, audiences, client id) of a token whose issuer, signature, times, audience
+    and subject all hold; else the error AWS answers."""
     token = tokens.read(raw)
     issuer = token.claims["iss"]
-    account_id = role_arn.split(":")[4]
     provider = _provider(tx, account_id, issuer)
     if provider is None:
         raise InvalidIdentityToken(f"No OpenIDConnect provider found in your account for {issuer}")
@@ -83,9 +79,19 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     tokens.check_times(claims, int(call.now.timestamp()))
     audiences = tokens.audiences(claims)
     client_id = token_claims.audience(claims, json.loads(provider.client_ids), audiences)
-    subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject:
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise InvalidIdentityToken(tokens.NOT_VALID)
+    return provider, claims, audiences, client_id
+
+
+def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> dict:
+    role_arn = params["RoleArn"]
+    if not _ROLE_ARN.match(role_arn):
+        raise ValidationError(f"{role_arn} is invalid")
+    session_policy, policy_arns = _check_session_policies(params)
+    provider, claims, audiences, client_id = _verified_token(tx, call, params["WebIdentityToken"],
+                                                             role_arn.split(":")[4])
+    subject = claims["sub"]
     new_tags = token_claims.session_tags(claims)
     source_identity = token_claims.source_identity(claims)
 
@@ -119,7 +125,7 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
               "SubjectFromWebIdentityToken": subject,
               "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": session_arn},
               # AWS: "For OpenID Connect ID tokens, this contains the value of the iss field."
-              "Provider": issuer,
+              "Provider": claims["iss"],
               "Audience": client_id}
     if packed is not None:
         result["PackedPolicySize"] = packed
