@@ -220,11 +220,13 @@ NOT_VALID = ("The web identity token that was passed could not be validated by A
 
 
 def test_tampered_token(server, issuer, role):
+    """API reference, Errors: InvalidIdentityToken, "could not be validated": a changed claim breaks the signature."""
     created = role()
     assert refused(server, created["Arn"], _tampered(issuer.token())) == ("InvalidIdentityToken", NOT_VALID, 400)
 
 
 def test_not_a_jwt(server, role):
+    """API reference, WebIdentityToken: an OpenID Connect ID token (a JWT) is required."""
     assert refused(server, role()["Arn"], "not-a-jwt-at-all") == ("InvalidIdentityToken", NOT_VALID, 400)
 
 
@@ -249,12 +251,14 @@ def test_expired_token(server, issuer, role):
 
 
 def test_not_yet_valid_token(server, issuer, role):
+    """A token whose nbf lies beyond the tolerated skew is not valid yet (docs/compatibility.md: skew)."""
     future = int(time.time()) + 3600
     token = issuer.token(nbf=future, exp=future + 600)
     assert refused(server, role()["Arn"], token) == ("InvalidIdentityToken", NOT_VALID, 400)
 
 
 def test_wrong_audience(server, issuer, role):
+    """Create an OIDC identity provider in IAM: the audience (client ID) must be one the provider lists."""
     assert refused(server, role()["Arn"], issuer.token(aud="someone-else")) == (
         "InvalidIdentityToken", "Incorrect token audience", 400)
 
@@ -348,6 +352,8 @@ def test_slow_issuer_does_not_hold_the_store(server, iam, ca, unique):
 
 
 def test_unreachable_issuer(server, iam, unique):
+    """API reference, Errors: IDPCommunicationError when the identity provider cannot be reached; the token
+    is never echoed."""
     url = "https://127.0.0.1:9/nobody-listens"
     arn = iam.create_open_id_connect_provider(Url=url, ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
     created = iam.create_role(RoleName=unique("wi"), AssumeRolePolicyDocument=federated_trust(arn))["Role"]
@@ -415,6 +421,7 @@ def test_malformed_tags_claim_is_rejected(server, issuer, provider, role):
 
 
 def test_duration_within_role_maximum(server, issuer, role):
+    """API reference, DurationSeconds: up to the role's maximum session duration."""
     created = role(MaxSessionDuration=3600)
     code, message, status = refused(server, created["Arn"], issuer.token(), DurationSeconds=7200)
     assert (code, message, status) == (
@@ -425,6 +432,7 @@ def test_duration_within_role_maximum(server, issuer, role):
 
 
 def test_session_policy_narrows_the_role(server, issuer, role):
+    """API reference, Policy: the session's permissions are the intersection of the role's and the session policy's."""
     created = role()
     policy = doc({"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"})
     answer = assume(server, created["Arn"], issuer.token(), Policy=policy)
@@ -438,6 +446,7 @@ def test_session_policy_narrows_the_role(server, issuer, role):
 
 
 def test_packed_policy_too_large(server, issuer, role):
+    """API reference, Errors: PackedPolicyTooLarge when session policies and tags exceed the packed limit."""
     noise = base64.b32encode(os.urandom(1100)).decode()[:1700]
     policy = doc({"Sid": "x", "Effect": "Allow", "Action": "iam:GetRole", "Resource": f"arn:aws:iam::*:role/{noise}"})
     code, message, status = refused(server, role()["Arn"], issuer.token(), Policy=policy)
@@ -447,6 +456,7 @@ def test_packed_policy_too_large(server, issuer, role):
 
 
 def test_no_token_in_the_log(server, issuer, role):
+    """No token (nor any part of its signature) in a log line."""
     token = issuer.token(aud="someone-else")
     refused(server, role()["Arn"], token)
     assert token.split(".")[2] not in server.log_text()
