@@ -25,6 +25,13 @@ class Settings:
     tls_cert: str = ""  # PEM certificate (chain) file: serve HTTPS
     tls_key: str = ""  # its PEM private key
     self_signed: bool = False  # serve HTTPS with a certificate made at first start, for local use
+    # The URL clients reach iamd at; the base of its OIDC issuer URLs (GetWebIdentityToken). Default:
+    # http(s)://host:port as served.
+    public_url: str = ""
+    # Static JWKS files for web identity issuers iamd cannot reach (docs/federation.md).
+    oidc_jwks_dir: str = ""
+    # How long one of iamd's own token signing keys signs before the next one takes over.
+    oidc_key_rotation_seconds: int = 7 * 86_400
     # The root user's console password, hashed into the first account at first start (never logged).
     root_password: str = field(default="", repr=False)
 
@@ -39,6 +46,11 @@ class Settings:
     @property
     def tls(self) -> bool:
         return bool(self.tls_cert) or self.self_signed
+
+    @property
+    def effective_public_url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return (self.public_url or f"{scheme}://{self.host}:{self.port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:
@@ -59,6 +71,8 @@ class Settings:
             raise SystemExit("give IAMD_TLS_CERT and IAMD_TLS_KEY, or IAMD_SELF_SIGNED, not both")
         if self.root_access_key_id and not re.fullmatch(r"[\w]{16,128}", self.root_access_key_id):
             raise SystemExit("IAMD_ROOT_ACCESS_KEY_ID must be 16 to 128 letters, digits or underscores")
+        if self.oidc_key_rotation_seconds < 1:
+            raise SystemExit("IAMD_OIDC_KEY_ROTATION_SECONDS must be a positive number of seconds")
 
 
 def _convert(name: str, kind, raw: str):

@@ -25,6 +25,11 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── Authentication errors      403  MissingAuthenticationToken, IncompleteSignature,
     │                                   InvalidClientTokenId, SignatureDoesNotMatch, RequestExpired,
     │                                   ExpiredToken
+    ├── Web identity errors        InvalidIdentityToken 400, ExpiredTokenException 400,
+    │                              IDPCommunicationError 400, IDPRejectedClaim 403
+    ├── Outbound federation        FeatureEnabled 409, FeatureDisabled 404,
+    │                              OutboundWebIdentityFederationDisabledException 403,
+    │                              JWTPayloadSizeExceededException 400
     └── ServiceFailure             500  a bug: logged with its traceback, answered without details
 """
 
@@ -194,6 +199,36 @@ class ExpiredToken(AwsError):
 
 class IDPRejectedClaim(AwsError):
     code, status = "IDPRejectedClaim", 403
+
+
+# AssumeRoleWithWebIdentity: the token, its issuer, its claims.
+class InvalidIdentityToken(AwsError):
+    code, status = "InvalidIdentityToken", 400
+
+
+class ExpiredIdentityToken(AwsError):
+    code, status = "ExpiredTokenException", 400
+
+
+class IDPCommunicationError(AwsError):
+    code, status = "IDPCommunicationError", 400
+
+
+# Outbound web identity federation (iamd as an OIDC issuer).
+class FeatureEnabled(AwsError):
+    code, status = "FeatureEnabled", 409
+
+
+class FeatureDisabled(AwsError):
+    code, status = "FeatureDisabled", 404
+
+
+class OutboundFederationDisabled(AwsError):
+    code, status = "OutboundWebIdentityFederationDisabledException", 403
+
+
+class JWTPayloadSizeExceeded(AwsError):
+    code, status = "JWTPayloadSizeExceededException", 400
 
 
 class PackedPolicyTooLarge(AwsError):

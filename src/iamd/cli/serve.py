@@ -21,8 +21,8 @@ from iamd.cli.bootstrap import open_state
 from iamd.cli.settings_flags import add_settings_flags, settings_from
 from iamd.config import Settings, env_name
 from iamd.security.self_signed import ensure_certificate
-from iamd.service.runtime import new_environment
 from iamd.web.app import create_app
+from iamd.web.worker import environment_for
 
 # Used at first start only; worker processes never need them, so they are not passed on.
 _FIRST_START_ONLY = ("root_access_key_id", "root_secret_access_key", "root_password")
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     _print_first_start(settings, state, endpoint)
     options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False, **tls)
     if workers == 1:
-        app = create_app(state.store, new_environment(state.box))
+        app = create_app(state.store, environment_for(settings, state.box))
         uvicorn.run(app, **options)
         return 0
     state.store.dispose()  # each worker opens its own connections

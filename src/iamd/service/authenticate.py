@@ -80,6 +80,8 @@ def session_context(claims: dict, now: datetime) -> dict:
         context["aws:MultiFactorAuthAge"] = str(max(0, int(now.timestamp()) - claims["mfa_at"]))
     if claims.get("si"):
         context["aws:SourceIdentity"] = claims["si"]
+    if claims.get("fed"):  # a session from AssumeRoleWithWebIdentity: the OIDC provider's ARN
+        context["aws:FederatedProvider"] = claims["fed"]
     for key, value in (claims.get("tags") or {}).items():
         context[f"aws:PrincipalTag/{key}"] = value
     return context

@@ -10,7 +10,8 @@ from iamd.security.secrets import SecretBox
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller. ``kind`` is ``root``, ``user`` or ``assumed-role``."""
+    """The authenticated caller. ``kind`` is ``root``, ``user``, ``assumed-role``, ``federated-user``, or
+    ``anonymous`` for an unsigned request (AssumeRoleWithWebIdentity)."""
 
     kind: str
     account_id: str
@@ -34,6 +35,10 @@ class Environment:
     last_used: "object"  # service.last_used.LastUsedRecorder
     authorizer: "object"  # service.authorize.Authorizer
     sessions: SecretBox | None = None  # seals session tokens: security.session_tokens
+    oidc_keys: "object" = None  # federation.keys.KeySource: web identity issuers' verification keys
+    signing_keys: SecretBox | None = None  # seals iamd's own token signing keys (outbound federation)
+    issuer_base: str = ""  # the public URL under which iamd serves its OIDC issuers (outbound federation)
+    key_rotation_seconds: int = 7 * 86_400  # how long one signing key signs before the next one takes over
 
 
 @dataclass(frozen=True, slots=True)

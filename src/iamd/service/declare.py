@@ -45,6 +45,11 @@ class Operation:
     writes: bool = True
     changes_access: bool = True  # a successful call may change what principals may do: drop cached policies
     additional: tuple[Additional, ...] = ()
+    # Unsigned, as in AWS: the request's own token is the credential (AssumeRoleWithWebIdentity).
+    anonymous: bool = False
+    # prepare(tx, env, params) → a slow step (network) or None: its reads run in a read transaction of
+    # their own, the step then runs with no transaction open, before the request's transaction.
+    prepare: Callable | None = None
 
     @property
     def action(self) -> str:

@@ -50,6 +50,10 @@ def request_context(call: Call, params: dict, principal_tags: tuple[tuple[str, s
         context["iam:PermissionsBoundary"] = params["PermissionsBoundary"]
     if "AWSServiceName" in params:  # CreateServiceLinkedRole
         context["iam:AWSServiceName"] = params["AWSServiceName"]
+    if "SigningAlgorithm" in params:  # GetWebIdentityToken
+        context["sts:SigningAlgorithm"] = params["SigningAlgorithm"]
+        context["sts:IdentityTokenAudience"] = list(params.get("Audience", []))
+        context["sts:DurationSeconds"] = str(params.get("DurationSeconds", 300))
     if "ServiceName" in params:  # service-specific credentials
         context["iam:ServiceSpecificCredentialServiceName"] = params["ServiceName"]
     return context

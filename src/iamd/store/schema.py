@@ -405,3 +405,27 @@ console_signin_failures = Table(
     Column("locked_until", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False, index=True),  # for the sweep
 )
+
+# Outbound web identity federation (iamd as an OIDC issuer): per account, its issuer and whether
+# GetWebIdentityToken is enabled; kept when disabled, so the issuer URL stays the same.
+outbound_federation = Table(
+    "outbound_federation",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.id"), primary_key=True),
+    Column("issuer_id", String(36), nullable=False, unique=True),  # the issuer URL's last segment
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# The keys that sign GetWebIdentityToken's tokens. The private key is sealed under the master key
+# (security.secrets, bound to the kid); the public JWK is published in the issuer's JWKS.
+token_signing_keys = Table(
+    "token_signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("algorithm", String(8), nullable=False),
+    Column("private_key", LargeBinary, nullable=False),
+    Column("public_jwk", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

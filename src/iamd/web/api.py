@@ -28,7 +28,7 @@ from iamd.protocol.model import resolve_operation
 from iamd.security import ids
 from iamd.service.authenticate import principal_for_key, principal_for_session
 from iamd.service.dispatch import execute
-from iamd.service.context import Call, Environment
+from iamd.service.context import Call, Environment, Principal
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import Store
 
@@ -36,6 +36,8 @@ log = logging.getLogger("iamd.api")
 
 MAX_BODY = 1024 * 1024
 _FORM_TYPE = "application/x-www-form-urlencoded"
+_MAY_FETCH = b"AssumeRoleWithWebIdentity"
+_ANONYMOUS = Principal(kind="anonymous", account_id="", arn="", id="", name="", access_key_id="")
 
 
 class QueryApi:
@@ -49,7 +51,8 @@ class QueryApi:
 
     async def endpoint(self, request: Request) -> Response:
         body = await request.body()
-        if self.threaded:
+        # AssumeRoleWithWebIdentity may fetch an issuer's keys over the network: never in the event loop.
+        if self.threaded or _MAY_FETCH in body or _MAY_FETCH in request.scope.get("query_string", b""):
             status, content, request_id = await run_in_threadpool(self.handle, request, body)
         else:
             status, content, request_id = self.handle(request, body)
@@ -90,19 +93,22 @@ class QueryApi:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1")
                    for name, value in request.scope["headers"]}
         now = self.clock()
-
-        signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
-                                       raw_query, headers, body, query)
-        sigv4.check_freshness(signed, now)
         try:
             service, operation_model = resolve_operation(form)
             resolution_error = None
         except AwsError as error:
-            service, operation_model, resolution_error = signed.service, None, error
+            service, operation_model, resolution_error = "", None, error
         operation = OPERATIONS.get((service, operation_model.name)) if operation_model else None
-        seen["service"] = service
         if operation_model is not None:
-            seen["operation"] = operation_model.name
+            seen["service"], seen["operation"] = service, operation_model.name
+        if operation is not None and operation.anonymous:
+            return self._anonymous(request, form, headers, now, request_id, operation_model, operation)
+
+        signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
+                                       raw_query, headers, body, query)
+        sigv4.check_freshness(signed, now)
+        service = service or signed.service
+        seen["service"] = service
 
         with self.store.transaction(write=operation.writes if operation else False) as tx:
             if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
@@ -126,3 +132,21 @@ class QueryApi:
             )
             result = execute(tx, call, operation, params)
         return encode_result(service, operation_model, result, request_id)
+
+    def _anonymous(self, request: Request, form: dict, headers: dict, now: datetime, request_id: str,
+                   operation_model, operation) -> bytes:
+        """An operation AWS serves unsigned: no credentials are looked at, its handler decides alone."""
+        params = decode_params(operation_model, form)
+        if operation.prepare is not None:
+            with self.store.transaction(write=False) as tx:
+                slow_step = operation.prepare(tx, self.env, params)
+            if slow_step is not None:
+                slow_step()  # e.g. fetching an issuer's keys: never while holding the store's write lock
+        with self.store.transaction(write=operation.writes) as tx:
+            call = Call(
+                principal=_ANONYMOUS, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
+                source_ip=request.client.host if request.client else "", user_agent=headers.get("user-agent", ""),
+                service=operation.service, secure_transport=request.url.scheme == "https", tx=tx,
+            )
+            result = execute(tx, call, operation, params)
+        return encode_result(operation.service, operation_model, result, request_id)

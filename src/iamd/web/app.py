@@ -16,6 +16,7 @@ from iamd.store.database import Store
 from iamd.web.api import QueryApi
 from iamd.web.console import create_console
 from iamd.web.coverage import check_operations
+from iamd.web.oidc_issuer import routes as oidc_issuer_routes
 from iamd.web.operations_routes import operations_routes
 
 log = logging.getLogger("iamd")
@@ -51,5 +52,6 @@ def create_app(store: Store, env: Environment) -> Starlette:
             store.dispose()
 
     routes = [Route("/", api.endpoint, methods=["GET", "POST"]), *operations_routes(store),
+              *oidc_issuer_routes(store, env),
               Mount("/console", app=create_console(store, env))]
     return Starlette(routes=routes, lifespan=lifespan)
