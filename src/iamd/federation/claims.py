@@ -34,16 +34,20 @@ def audience(claims: dict, client_ids: list[str], audiences: list[str]) -> str:
     raise InvalidIdentityToken("Incorrect token audience")
 
 
-def condition_keys(provider: str, claims: dict, audiences: list[str]) -> dict:
-    """``<provider>:<claim>`` keys for the trust policy; provider is the URL without https://."""
+def condition_keys(provider: str, claims: dict, audiences: list[str], client_id: str) -> dict:
+    """``<provider>:<claim>`` keys for the trust policy; provider is the URL without https://.
+    ``:aud`` is single-valued: the client id the token was accepted for (``audience``), even when the
+    token's aud claim lists several; ``:oaud`` keeps the aud claim when azp is present (multivalued only
+    when the claim lists several audiences)."""
     keys: dict = {}
     azp = claims.get("azp")
     if isinstance(azp, str):
         keys[f"{provider}:aud"] = azp
         keys[f"{provider}:azp"] = azp
-        keys[f"{provider}:oaud"] = audiences
+        # AWS's own example tests oaud with StringEquals: a single audience is a single value.
+        keys[f"{provider}:oaud"] = audiences[0] if len(audiences) == 1 else audiences
     elif audiences:
-        keys[f"{provider}:aud"] = audiences
+        keys[f"{provider}:aud"] = client_id
     for name in ("sub", "email"):
         if isinstance(claims.get(name), str):
             keys[f"{provider}:{name}"] = claims[name]

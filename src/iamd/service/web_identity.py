@@ -96,7 +96,7 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     source_identity = token_claims.source_identity(claims)
 
     role = roles.find_role_by_arn(tx, role_arn)
-    if role is None or not _trusted(call, role, provider, claims, audiences, params, new_tags, source_identity):
+    if role is None or not _trusted(call, role, provider, claims, audiences, client_id, params, new_tags, source_identity):
         raise AccessDenied(DENIED)
     seconds = params.get("DurationSeconds", 3600)
     if seconds > role.max_session_duration:
@@ -134,7 +134,7 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     return result
 
 
-def _trusted(call: Call, role, provider, claims: dict, audiences: list[str], params: dict, new_tags: dict,
+def _trusted(call: Call, role, provider, claims: dict, audiences: list[str], client_id: str, params: dict, new_tags: dict,
              source_identity: str | None) -> bool:
     """Whether the trust policy allows the federated principal each action the request needs."""
     trust = parse_policy(role.assume_role_policy, policy_id="TrustPolicy", policy_type="Trust Policy")
@@ -145,7 +145,7 @@ def _trusted(call: Call, role, provider, claims: dict, audiences: list[str], par
         "aws:SecureTransport": "true" if call.secure_transport else "false",
         "aws:RequestedRegion": call.region,
         "sts:RoleSessionName": params["RoleSessionName"],
-        **token_claims.condition_keys(provider.url, claims, audiences),
+        **token_claims.condition_keys(provider.url, claims, audiences, client_id),
     }
     if call.source_ip:
         context["aws:SourceIp"] = call.source_ip

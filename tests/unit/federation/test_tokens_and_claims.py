@@ -75,11 +75,13 @@ def test_audience_prefers_azp():
 
 def test_condition_keys():
     keys_ = claims.condition_keys("idp.example.org:8443/r", {"azp": "app", "sub": "u-1", "amr": "mfa",
-                                                             "email": "a@example.org"}, ["api"])
+                                                             "email": "a@example.org"}, ["api"], "app")
     assert keys_ == {"idp.example.org:8443/r:aud": "app", "idp.example.org:8443/r:azp": "app",
-                     "idp.example.org:8443/r:oaud": ["api"], "idp.example.org:8443/r:sub": "u-1",
+                     "idp.example.org:8443/r:oaud": "api", "idp.example.org:8443/r:sub": "u-1",
                      "idp.example.org:8443/r:email": "a@example.org", "idp.example.org:8443/r:amr": ["mfa"]}
-    assert claims.condition_keys("p", {"sub": "s"}, ["a", "b"])["p:aud"] == ["a", "b"]
+    # aud is single-valued ("Available keys for AWS OIDC federation"): the client id the token was
+    # accepted for, so that StringEquals matches it even when the aud claim lists several.
+    assert claims.condition_keys("p", {"sub": "s"}, ["a", "b"], "b")["p:aud"] == "b"
 
 
 def test_session_tags():
