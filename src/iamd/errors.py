@@ -18,6 +18,7 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── LimitExceeded              409
     ├── UnmodifiableEntity         400  a service-linked role, changed by hand
     ├── AccessDenied               403
+    ├── OrganizationNotFound       400  an Organizations operation: no account here is in an organization
     ├── PasswordPolicyViolation    400
     ├── Key and certificate errors 400  InvalidPublicKey, UnrecognizedPublicKeyEncoding,
     │                                   DuplicateSSHPublicKey, MalformedCertificate, InvalidCertificate,
@@ -100,6 +101,12 @@ class LimitExceeded(AwsError):
 
 class AccessDenied(AwsError):
     code, status = "AccessDenied", 403
+
+
+class OrganizationNotFound(AwsError):
+    """Its model shape has no error trait, so the wire code is the shape's name (botocore reads it so)."""
+
+    code, status = "OrganizationNotFoundException", 400
 
 
 class PasswordPolicyViolation(AwsError):

@@ -20,6 +20,7 @@ from iamd.service import (
     login_profiles,
     managed_policies,
     mfa,
+    organizations,
     password_policy,
     roles,
     server_certificates,
@@ -34,7 +35,8 @@ from iamd.service.declare import Operation
 
 _MODULES = (users, access_keys, groups, inline_policies, managed_policies, login_profiles, password_policy,
             account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator,
-            user_credentials, server_certificates, identity_providers, service_access, last_accessed, sts)
+            user_credentials, server_certificates, identity_providers, service_access, last_accessed, organizations,
+            sts)
 
 
 def _collect() -> dict[tuple[str, str], Operation]:
