@@ -19,6 +19,8 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── UnmodifiableEntity         400  a service-linked role, changed by hand
     ├── AccessDenied               403
     ├── OrganizationNotFound       400  an Organizations operation: no account here is in an organization
+    ├── STS errors                 400  PackedPolicyTooLarge, InvalidSubjectCredentials,
+    │                                   InsufficientSessionLifetime; 403 IDPRejectedClaim, RegionDisabled
     ├── PasswordPolicyViolation    400
     ├── Key and certificate errors 400  InvalidPublicKey, UnrecognizedPublicKeyEncoding,
     │                                   DuplicateSSHPublicKey, MalformedCertificate, InvalidCertificate,
@@ -201,6 +203,14 @@ class ExpiredToken(AwsError):
 
 class IDPRejectedClaim(AwsError):
     code, status = "IDPRejectedClaim", 403
+
+
+class InvalidSubjectCredentials(AwsError):
+    code, status = "InvalidSubjectCredentials", 400
+
+
+class InsufficientSessionLifetime(AwsError):
+    code, status = "InsufficientSessionLifetime", 400
 
 
 class PackedPolicyTooLarge(AwsError):

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from iamd.errors import AccessDenied, InvalidParameterValue, NoSuchEntity, ValidationError
 from iamd.policy import PolicySet, Request, authorize as evaluate, parse_policy
 from iamd.service import policy_documents, policy_lookup, roles, sts
+from iamd.service.authorize import scope_refusal
 from iamd.service.context import Call
 from iamd.service.request_context import request_context
 
@@ -110,7 +111,9 @@ def _allowed(tx, call: Call, role, role_arn: str, params: dict, new_tags: dict, 
                       principal_account=caller.account_id, principal_aliases=aliases)
     policy_set = PolicySet(identity=loaded.policy_set.identity, boundary=loaded.policy_set.boundary,
                            session=loaded.policy_set.session, resource=(trust,), resource_alone_grants=same_account)
-    return evaluate(request, policy_set).allowed
+    if not evaluate(request, policy_set).allowed:
+        return False
+    return scope_refusal(call, request) is None  # scoped credentials narrow sts:AssumeRole too
 
 
 def _session_tags(call: Call, params: dict) -> dict:

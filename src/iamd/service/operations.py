@@ -23,6 +23,7 @@ from iamd.service import (
     organizations,
     password_policy,
     roles,
+    scoped_credentials,
     server_certificates,
     service_access,
     service_linked_roles,
@@ -36,7 +37,7 @@ from iamd.service.declare import Operation
 _MODULES = (users, access_keys, groups, inline_policies, managed_policies, login_profiles, password_policy,
             account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator,
             user_credentials, server_certificates, identity_providers, service_access, last_accessed, organizations,
-            sts)
+            sts, scoped_credentials)
 
 
 def _collect() -> dict[tuple[str, str], Operation]:
