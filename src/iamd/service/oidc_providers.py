@@ -4,7 +4,7 @@ A provider is named by its URL without the ``https://`` scheme: ``https://exampl
 ``arn:aws:iam::111111111111:oidc-provider/example.org/auth``, and GetOpenIDConnectProvider answers
 ``Url`` in that form too. Thumbprints are optional (AWS now trusts its own library of root CAs) and at
 most five; a provider holds at most 100 client ids. Its trusted identity propagation settings
-(ContextProvider, IdentityCenterInstanceArn) are checked in service/oidc_context.py; the identity store
+(ContextProvider, IdentityCenterInstanceArn) are checked in service/provider_context.py; the identity store
 of an Identity Center instance cannot be resolved here, so GetOpenIDConnectProvider leaves out
 IdentityStoreArn.
 """
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from iamd.security import ids
-from iamd.service import oidc_context, tags as tagging
+from iamd.service import provider_context, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.store.schema import oidc_providers
@@ -102,7 +102,7 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
     client_ids = _check_client_ids(params.get("ClientIDList", []))
     new_tags = params.get("Tags", [])
     tagging.check_no_duplicates(new_tags, case_insensitive=True)
-    context_provider, instance = oidc_context.at_creation(params)
+    context_provider, instance = provider_context.at_creation(params)
     arn = provider_arn(call.account_id, url)
     exists_already = EntityAlreadyExists(f"Provider with url {url} already exists.")
     if tx.scalar(select(oidc_providers.c.arn).where(oidc_providers.c.arn == arn)) is not None:
@@ -114,8 +114,7 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
         tx.execute(insert(oidc_providers).values(
             arn=arn, id=provider_id, account_id=call.account_id, url=stored_url,
             client_ids=json.dumps(client_ids), thumbprints=json.dumps(thumbprints), created_at=call.now,
-            context_provider=json.dumps(context_provider) if context_provider else None,
-            identity_center_instance_arn=instance,
+            **provider_context.columns(context_provider, instance),
         ))
     except IntegrityError:
         raise exists_already from None
@@ -134,22 +133,15 @@ def get_provider(tx: Connection, call: Call, params: dict) -> dict:
         "ThumbprintList": json.loads(row.thumbprints),
         "CreateDate": row.created_at,
         "Tags": tagging.list_tags(tx, row.id),
-        "ContextProvider": json.loads(row.context_provider) if row.context_provider else None,
-        "IdentityCenterInstanceArn": row.identity_center_instance_arn,
+        **provider_context.shown(row),
     }
 
 
 def update_provider(tx: Connection, call: Call, params: dict) -> None:
     """UpdateOpenIDConnectProvider: set or remove the context provider or the Identity Center instance."""
     row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
-    current = json.loads(row.context_provider) if row.context_provider else None
-    change = oidc_context.updated(current, row.identity_center_instance_arn, params)
-    values = {}
-    if "context_provider" in change:
-        values["context_provider"] = json.dumps(change["context_provider"]) if change["context_provider"] else None
-    if "instance" in change:
-        values["identity_center_instance_arn"] = change["instance"]
-    tx.execute(update(oidc_providers).where(oidc_providers.c.arn == row.arn).values(values))
+    tx.execute(update(oidc_providers).where(oidc_providers.c.arn == row.arn)
+               .values(provider_context.apply_update(row, params)))
     return None
 
 

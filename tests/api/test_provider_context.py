@@ -1,5 +1,5 @@
-"""An OIDC provider's trusted identity propagation settings: CreateOpenIDConnectProvider and
-UpdateOpenIDConnectProvider set them, GetOpenIDConnectProvider shows them.
+"""An identity provider's trusted identity propagation settings: CreateOpenIDConnectProvider and
+UpdateOpenIDConnectProvider set them, GetOpenIDConnectProvider shows them; the SAML operations likewise.
 
 Sources: IAM API Reference, "UpdateOpenIDConnectProvider" (set, change or remove the context provider
 and the IAM Identity Center association; a value and its Remove flag never together; one of the two
@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.conftest import ACCOUNT_ID, error_of
+from tests.api.test_saml_providers import metadata
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
 CONTEXT = {"SubjectSourceKey": "sub", "SubjectTypeValue": "workload",
@@ -109,3 +110,24 @@ def test_missing_provider(iam, unique):
     assert _refused(iam.update_open_id_connect_provider, OpenIDConnectProviderArn=arn, ContextProvider=CONTEXT) == (
         "NoSuchEntity", f"OpenIDConnect Provider not found for arn {arn}", 404)
 
+
+
+SAML_METADATA = metadata()
+
+
+def test_saml_providers_follow_the_same_rules(iam, unique):
+    """IAM API Reference, "ContextProvider": the same settings on CreateSAMLProvider, UpdateSAMLProvider
+    and GetSAMLProvider."""
+    arn = iam.create_saml_provider(Name=unique("tip"), SAMLMetadataDocument=SAML_METADATA,
+                                   ContextProvider=CONTEXT)["SAMLProviderArn"]
+    got = iam.get_saml_provider(SAMLProviderArn=arn)
+    assert got["ContextProvider"] == CONTEXT and "IdentityCenterInstanceArn" not in got
+    iam.update_saml_provider(SAMLProviderArn=arn, IdentityCenterInstanceArn=INSTANCE)
+    assert iam.get_saml_provider(SAMLProviderArn=arn)["IdentityCenterInstanceArn"] == INSTANCE
+    assert _refused(iam.update_saml_provider, SAMLProviderArn=arn, RemoveContextProvider=True)[0::2] == (
+        "InvalidInput", 400)
+    iam.update_saml_provider(SAMLProviderArn=arn, SAMLMetadataDocument=SAML_METADATA)   # no TIP change: fine
+    iam.update_saml_provider(SAMLProviderArn=arn, RemoveIdentityCenterInstance=True)
+    iam.update_saml_provider(SAMLProviderArn=arn, RemoveContextProvider=True)
+    got = iam.get_saml_provider(SAMLProviderArn=arn)
+    assert "ContextProvider" not in got and "IdentityCenterInstanceArn" not in got

@@ -1,6 +1,7 @@
-"""Trusted identity propagation settings of an OIDC provider: its context provider and its IAM Identity
-Center association, checked as AWS's API reference states the rules (CreateOpenIDConnectProvider,
-UpdateOpenIDConnectProvider, ContextProvider, ContextProviderKeyDefinition).
+"""Trusted identity propagation settings of an identity provider (OIDC or SAML): its context provider
+and its IAM Identity Center association, checked as AWS's API reference states the rules
+(Create/UpdateOpenIDConnectProvider, Create/UpdateSAMLProvider, ContextProvider,
+ContextProviderKeyDefinition).
 
 - A key (SubjectSourceKey, SubjectTypeSourceKey, SourceKey, TargetKey) holds ASCII letters, digits,
   single spaces and ``_ . : / = + - @ #``, and neither starts nor ends with a space.
@@ -12,6 +13,7 @@ UpdateOpenIDConnectProvider, ContextProvider, ContextProviderKeyDefinition).
 
 from __future__ import annotations
 
+import json
 import re
 
 from iamd.errors import InvalidInput
@@ -47,8 +49,11 @@ def check_instance_arn(arn: str) -> str:
     return arn
 
 
+PARAMETERS = ("ContextProvider", "IdentityCenterInstanceArn", "RemoveContextProvider", "RemoveIdentityCenterInstance")
+
+
 def at_creation(params: dict) -> tuple[dict | None, str | None]:
-    """(context provider, instance ARN) given to CreateOpenIDConnectProvider."""
+    """(context provider, instance ARN) given to a Create operation."""
     provider = params.get("ContextProvider")
     instance = params.get("IdentityCenterInstanceArn")
     if instance is not None and provider is None:
@@ -58,7 +63,7 @@ def at_creation(params: dict) -> tuple[dict | None, str | None]:
 
 
 def updated(current_provider: dict | None, current_instance: str | None, params: dict) -> dict:
-    """The columns UpdateOpenIDConnectProvider changes: ``context_provider`` or ``instance``, None to remove."""
+    """What an Update operation changes: ``context_provider`` or ``instance``, None to remove."""
     provider, remove_provider = params.get("ContextProvider"), params.get("RemoveContextProvider") is True
     instance, remove_instance = params.get("IdentityCenterInstanceArn"), params.get("RemoveIdentityCenterInstance") is True
     if provider is not None and remove_provider:
@@ -86,3 +91,28 @@ def updated(current_provider: dict | None, current_instance: str | None, params:
         return {"instance": instance}
     raise InvalidInput("Specify ContextProvider, RemoveContextProvider, IdentityCenterInstanceArn or "
                        "RemoveIdentityCenterInstance.")
+
+
+# Both provider tables keep the settings in the same two columns.
+
+def columns(context_provider: dict | None, instance: str | None) -> dict:
+    return {"context_provider": json.dumps(context_provider) if context_provider else None,
+            "identity_center_instance_arn": instance}
+
+
+def shown(row) -> dict:
+    """The Get operations' ContextProvider and IdentityCenterInstanceArn (None: left out)."""
+    return {"ContextProvider": json.loads(row.context_provider) if row.context_provider else None,
+            "IdentityCenterInstanceArn": row.identity_center_instance_arn}
+
+
+def apply_update(row, params: dict) -> dict:
+    """The columns an Update operation's request changes on ``row``."""
+    current = json.loads(row.context_provider) if row.context_provider else None
+    change = updated(current, row.identity_center_instance_arn, params)
+    values = columns(change.get("context_provider"), change.get("instance"))
+    if "context_provider" not in change:
+        del values["context_provider"]
+    if "instance" not in change:
+        del values["identity_center_instance_arn"]
+    return values
