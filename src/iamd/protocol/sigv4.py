@@ -29,7 +29,6 @@ from iamd.errors import IncompleteSignature, MissingAuthenticationToken, Signatu
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
-SERVICES = ("iam", "sts")
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 
