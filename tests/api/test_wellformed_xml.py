@@ -16,7 +16,7 @@ import httpx
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from iamd.protocol.model import operation_model
@@ -93,3 +93,17 @@ def test_every_body_parses_whatever_the_input(server, new_account):
         _assert_wellformed(_send(server, keys, service, params), junk_action or name)
 
     check()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(credential=VALUES, date=VALUES)
+@example(credential="\x01", date="x")
+def test_signature_errors_echoing_the_query_parse_too(server, credential, date):
+    """Presigned-URL errors echo X-Amz-Credential and X-Amz-Date ("got '...'"): whatever they hold, the
+    body parses."""
+    query = _form({"Action": "ListUsers", "Version": VERSIONS["iam"], "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+                   "X-Amz-Credential": credential or "x", "X-Amz-Date": date or "x", "X-Amz-SignedHeaders": "host",
+                   "X-Amz-Signature": "0" * 64, "X-Amz-Expires": "60"}).decode("ascii")
+    response = httpx.get(f"{server.endpoint}/?{query}")
+    assert response.status_code in (400, 403, 404), response.text
+    assert ET.fromstring(response.content).find(".//{*}Code").text
