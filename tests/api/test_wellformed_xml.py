@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
 import httpx
+import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -107,3 +108,37 @@ def test_signature_errors_echoing_the_query_parse_too(server, credential, date):
     response = httpx.get(f"{server.endpoint}/?{query}")
     assert response.status_code in (400, 403, 404), response.text
     assert ET.fromstring(response.content).find(".//{*}Code").text
+
+
+@pytest.mark.parametrize("params", [
+    {"Action": "GetServiceLinkedRoleDeletionStatus", "DeletionTaskId": "task\x00"},
+    {"Action": "AddClientIDToOpenIDConnectProvider", "ClientID": "app\x00",
+     "OpenIDConnectProviderArn": "arn:aws:iam::123456789012:oidc-provider/example.org"},
+    {"Action": "CreatePolicy", "PolicyName": "p", "Description": "a\x00b",
+     "PolicyDocument": '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}'},
+])
+def test_nul_is_refused_alike_on_every_store(server, params):
+    """PostgreSQL text cannot hold U+0000 (found by the property test above as a 500 on PostgreSQL
+    only): a string parameter holding it is a ValidationError on SQLite and PostgreSQL alike."""
+    from tests.api.server import ROOT_KEY_ID, ROOT_SECRET
+    response = _send(server, (ROOT_KEY_ID, ROOT_SECRET), "iam", {**params, "Version": VERSIONS["iam"]})
+    assert response.status_code == 400, response.text
+    root = ET.fromstring(response.content)
+    assert root.find(".//{*}Code").text == "ValidationError"
+    assert root.find(".//{*}Message").text.endswith("failed to satisfy constraint: Member must not contain the "
+                                                    "character U+0000")
+
+
+def test_an_access_key_id_with_nul_is_unknown(server):
+    """X-Amz-Credential of a presigned URL may carry any character: a key id that cannot exist is
+    InvalidClientTokenId, as for any unknown key, without asking the store."""
+    import datetime
+
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    query = _form({"Action": "ListUsers", "Version": VERSIONS["iam"], "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+                   "X-Amz-Credential": f"AKIA\x00EXAMPLEEXAMPLE/{stamp[:8]}/us-east-1/iam/aws4_request",
+                   "X-Amz-Date": stamp, "X-Amz-SignedHeaders": "host", "X-Amz-Signature": "0" * 64,
+                   "X-Amz-Expires": "60"}).decode("ascii")
+    response = httpx.get(f"{server.endpoint}/?{query}")
+    assert response.status_code == 403, response.text
+    assert ET.fromstring(response.content).find(".//{*}Code").text == "InvalidClientTokenId"
