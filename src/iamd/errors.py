@@ -18,6 +18,9 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── LimitExceeded              409
     ├── UnmodifiableEntity         400  a service-linked role, changed by hand
     ├── AccessDenied               403
+    ├── OrganizationNotFound       400  an Organizations operation: no account here is in an organization
+    ├── STS errors                 400  PackedPolicyTooLarge, InvalidSubjectCredentials,
+    │                                   InsufficientSessionLifetime; 403 IDPRejectedClaim, RegionDisabled
     ├── PasswordPolicyViolation    400
     ├── Key and certificate errors 400  InvalidPublicKey, UnrecognizedPublicKeyEncoding,
     │                                   DuplicateSSHPublicKey, MalformedCertificate, InvalidCertificate,
@@ -105,6 +108,12 @@ class LimitExceeded(AwsError):
 
 class AccessDenied(AwsError):
     code, status = "AccessDenied", 403
+
+
+class OrganizationNotFound(AwsError):
+    """Its model shape has no error trait, so the wire code is the shape's name (botocore reads it so)."""
+
+    code, status = "OrganizationNotFoundException", 400
 
 
 class PasswordPolicyViolation(AwsError):
@@ -229,6 +238,14 @@ class OutboundFederationDisabled(AwsError):
 
 class JWTPayloadSizeExceeded(AwsError):
     code, status = "JWTPayloadSizeExceededException", 400
+
+
+class InvalidSubjectCredentials(AwsError):
+    code, status = "InvalidSubjectCredentials", 400
+
+
+class InsufficientSessionLifetime(AwsError):
+    code, status = "InsufficientSessionLifetime", 400
 
 
 class PackedPolicyTooLarge(AwsError):

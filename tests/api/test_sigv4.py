@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
@@ -135,10 +136,86 @@ def test_incomplete_authorization_header(server):
     assert message.startswith("Authorization header requires 'Signature' parameter.")
 
 
-def test_credential_scoped_to_another_service(server):
-    status, code, message = error(send(signed(server, LIST, service="s3")))
+@pytest.mark.parametrize("params, scope, expected", [
+    (LIST, "s3", "iam"),
+    (LIST, "sts", "iam"),
+    ({"Action": "GetCallerIdentity", "Version": "2011-06-15"}, "iam", "sts"),
+    ({"Action": "MakeCoffee", "Version": "2011-06-15"}, "ec2", "sts"),
+])
+def test_credential_scoped_to_another_service(server, params, scope, expected):
+    """AWS names the service the endpoint expects, not the one the client wrote in its scope."""
+    assert error(send(signed(server, params, service=scope))) == (
+        403, "SignatureDoesNotMatch", f"Credential should be scoped to correct service: '{expected}'. ")
+
+
+class _WithoutHost(SigV4Auth):
+    """A correct signature over every header but Host: only AWS's rule can refuse it."""
+
+    def headers_to_sign(self, request):
+        headers = super().headers_to_sign(request)
+        del headers["host"]
+        return headers
+
+
+def test_host_must_be_a_signed_header(server):
+    """IAM User Guide, "Create a signed AWS API request": the host header must be signed; AWS answers a
+    request that leaves it out with this message."""
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=urlencode(LIST), headers={"Content-Type": FORM})
+    _WithoutHost(Credentials(ROOT_KEY_ID, ROOT_SECRET), "iam", "us-east-1").add_auth(request)
+    assert "host" not in request.headers["Authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
+    assert error(send(request)) == (
+        403, "SignatureDoesNotMatch", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+
+
+def test_presigned_url_must_sign_host(server):
+    request = AWSRequest(method="GET", url=f"{server.endpoint}/?{urlencode(LIST)}")
+    SigV4QueryAuth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "iam", "us-east-1", expires=60).add_auth(request)
+    url = request.prepare().url.replace("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-amz-date")
+    assert error(httpx.get(url))[:2] == (403, "SignatureDoesNotMatch")
+    assert error(httpx.get(url))[2].startswith("'Host' or ':authority' must be a 'SignedHeader'")
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+def test_unsigned_payload_is_not_honoured(server, tamper):
+    """IAM User Guide, "Create a signed AWS API request": the canonical request ends with the hash of
+    the payload; UNSIGNED-PAYLOAD is Amazon S3's option alone (S3 API Reference, "Signature Calculations
+    for the Authorization Header"). A Query request's parameters are its body, so IAM and STS hash the
+    body received: a signature over UNSIGNED-PAYLOAD does not match, and a changed body cannot pass."""
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=urlencode(LIST),
+                         headers={"Content-Type": FORM, "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    SigV4Auth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "iam", "us-east-1").add_auth(request)
+    assert "x-amz-content-sha256" in request.headers["Authorization"]
+    body = urlencode({"Action": "CreateUser", "Version": "2010-05-08", "UserName": "smuggled"}) if tamper else request.data
+    prepared = request.prepare()
+    headers = {k: v for k, v in prepared.headers.items() if k.lower() != "content-length"}
+    status, code, message = error(httpx.post(prepared.url, headers=headers, content=body))
     assert (status, code) == (403, "SignatureDoesNotMatch")
-    assert "Credential should be scoped to correct service" in message
+    assert message.startswith("The request signature we calculated does not match")
+
+
+def test_a_signed_content_hash_header_still_works(server):
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=urlencode(LIST), headers={"Content-Type": FORM})
+    request.headers["X-Amz-Content-SHA256"] = hashlib.sha256(request.data.encode()).hexdigest()
+    SigV4Auth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "iam", "us-east-1").add_auth(request)
+    assert send(request).status_code == 200
+
+
+@pytest.mark.parametrize("minutes, accepted", [(10, True), (30, False)])
+def test_presigned_url_dated_in_the_future(server, minutes, accepted):
+    """A presigned URL is held to the same 15-minute clock skew as a signed header ("Signature not yet
+    current"); its X-Amz-Expires counts from X-Amz-Date (IAM User Guide, "Elements of an AWS API
+    request signature"), so one dated ahead must not live for its expiry plus the offset."""
+    when = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=minutes)
+    request = AWSRequest(method="GET", url=f"{server.endpoint}/?{urlencode(LIST)}")
+    with signing_time(when):
+        SigV4QueryAuth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "iam", "us-east-1", expires=3600).add_auth(request)
+    response = httpx.get(request.prepare().url)
+    if accepted:
+        assert response.status_code == 200
+    else:
+        status, code, message = error(response)
+        assert (status, code) == (403, "SignatureDoesNotMatch")
+        assert message.startswith("Signature not yet current: " + when.strftime("%Y%m%dT%H%M%SZ"))
 
 
 def test_presigned_url(server):

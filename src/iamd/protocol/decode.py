@@ -7,6 +7,7 @@ lists (an empty ``Foo=`` is ``[]``), ``Foo.entry.N.key``/``.value`` maps, ``Foo.
 with the shape's locationName when it has one. Scalars become int, bool, tz-aware UTC datetime, bytes
 (from base64); a value of the wrong type is a ValidationError, raised before constraints are checked.
 Keys the input shape does not know (Action, Version, X-Amz-*, typos) are ignored, as AWS ignores them.
+A string holding U+0000 is a ValidationError (see ``_NO_NUL``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _INT = re.compile(r"[+-]?[0-9]{1,20}")
 _INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _ABSENT = object()
+# No IAM name, id or ARN holds U+0000 and PostgreSQL text cannot: refused here, alike on every store.
+_NO_NUL = "Member must not contain the character U+0000"
 _LEAF = None   # trie key under which a node's own value is kept
 
 Decoder = Callable[[Any, str, list], Any]
@@ -75,7 +78,11 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
     kind = shape.type_name
     if kind == "string":
         def dec(node, path, problems):
-            return _leaf(node)
+            value = _leaf(node)
+            if value is not _ABSENT and "\x00" in value:
+                problems.append(message(echo, value, path, _NO_NUL))
+                return _ABSENT
+            return value
     elif kind in ("integer", "long"):
         lo, hi = _INT_RANGE[kind]
         text = "Member must be an integer" if kind == "integer" else "Member must be a long"

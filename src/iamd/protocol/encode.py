@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -32,7 +33,17 @@ POLICY_DOCUMENT_SHAPES = frozenset({"policyDocumentType"})
 Encoder = Callable[[Any, list], None]
 
 
+# What XML 1.0 cannot carry, even as a character reference: C0 controls other than tab, LF and CR,
+# U+FFFE/U+FFFF and lone surrogates. AWS echoes such input back as &#x1; and the like, which no XML
+# parser accepts (botocore included); we write U+FFFD instead, so every body parses.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_REPLACEMENT = "\ufffd"
+
+
 def escape(text: str) -> str:
+    """Text as XML character data: markup escaped, characters XML cannot hold replaced by U+FFFD."""
+    if not (text.isascii() and text.isprintable()):   # the common case skips the scan
+        text = _NOT_XML.sub(_REPLACEMENT, text)
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:

@@ -56,6 +56,11 @@ def operation_model(service: str, name: str) -> botocore.model.OperationModel:
     return _operations(service)[name]
 
 
+def service_for_version(version: str | None) -> str:
+    """The service a form's ``Version`` names; IAM when it names neither."""
+    return _by_version().get(version or "", "iam")
+
+
 def resolve_operation(params: Mapping[str, str]) -> tuple[str, botocore.model.OperationModel]:
     """("iam" | "sts", OperationModel) for the decoded form's ``Action`` and ``Version``."""
     action = params.get("Action")

@@ -8,6 +8,11 @@ Two steps, so that the caller can look up the secret between them:
 Both the Authorization header and presigned query strings (X-Amz-Signature) are understood. The
 error codes and messages are AWS's own (MissingAuthenticationToken, IncompleteSignature,
 SignatureDoesNotMatch with "Signature expired: ..." for a request dated more than 15 minutes off).
+
+What AWS requires beyond a matching signature (IAM User Guide, "Create a signed AWS API request"):
+``host`` is always a signed header; the payload hash is that of the body actually received, since
+``UNSIGNED-PAYLOAD`` is Amazon S3's alone and a Query request's parameters are its body; the scope
+names the service the endpoint serves (``check_service``, once the Action has told which).
 """
 
 from __future__ import annotations
@@ -24,9 +29,7 @@ from iamd.errors import IncompleteSignature, MissingAuthenticationToken, Signatu
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
-SERVICES = ("iam", "sts")
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
-_UNSIGNED = "UNSIGNED-PAYLOAD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +87,6 @@ def parse_signature(
         raise SignatureDoesNotMatch(
             f"Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'. "
         )
-    if service not in SERVICES:
-        raise SignatureDoesNotMatch(f"Credential should be scoped to correct service: '{service}'. ")
     signed_at, amz_date = _signing_date(raw_date)
     if scope_date != amz_date[:8]:
         raise SignatureDoesNotMatch(
@@ -93,6 +94,8 @@ def parse_signature(
             f"'{scope_date}' != '{amz_date[:8]}', from '{amz_date}'."
         )
     signed_headers = tuple(fields["SignedHeaders"].split(";"))
+    if "host" not in signed_headers:
+        raise SignatureDoesNotMatch("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
     canonical = _canonical_request(method, raw_path, raw_query, headers, body, signed_headers,
                                    presigned=authorization is None)
     return SignedRequest(
@@ -110,16 +113,23 @@ def parse_signature(
     )
 
 
+def check_service(signed: SignedRequest, expected: str) -> None:
+    """The scope must name the service that serves the Action; AWS's message names that service."""
+    if signed.service != expected:
+        raise SignatureDoesNotMatch(f"Credential should be scoped to correct service: '{expected}'. ")
+
+
 def check_freshness(signed: SignedRequest, now: datetime) -> None:
-    """A request dated more than 15 minutes off, or a presigned URL past its expiry, is refused."""
+    """A request dated more than 15 minutes off, or a presigned URL past its expiry, is refused.
+
+    A presigned URL dated in the future is held to the same 15 minutes: its expiry counts from its
+    date, so without this a URL dated ahead would live for its expiry plus the offset."""
     stamp = _format(now)
-    if signed.expires is not None:
-        if now > signed.signed_at + timedelta(seconds=signed.expires):
-            raise SignatureDoesNotMatch(f"Signature expired: {signed.amz_date} is now earlier than "
-                                        f"{_format(now - timedelta(seconds=signed.expires))} "
-                                        f"({stamp} - {signed.expires} sec.)")
-        return
-    if signed.signed_at < now - MAX_SKEW:
+    if signed.expires is not None and now > signed.signed_at + timedelta(seconds=signed.expires):
+        raise SignatureDoesNotMatch(f"Signature expired: {signed.amz_date} is now earlier than "
+                                    f"{_format(now - timedelta(seconds=signed.expires))} "
+                                    f"({stamp} - {signed.expires} sec.)")
+    if signed.expires is None and signed.signed_at < now - MAX_SKEW:
         raise SignatureDoesNotMatch(
             f"Signature expired: {signed.amz_date} is now earlier than {_format(now - MAX_SKEW)} ({stamp} - 15 min.)"
         )
@@ -224,9 +234,7 @@ def _canonical_request(method, raw_path, raw_query, headers, body, signed_header
             "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
         )
     canonical_headers = "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed_headers)
-    payload_hash = headers.get("x-amz-content-sha256")
-    if payload_hash != _UNSIGNED:
-        payload_hash = hashlib.sha256(body).hexdigest()
+    payload_hash = hashlib.sha256(body).hexdigest()   # never the client's word for it: see the docstring
     return "\n".join((
         method,
         _canonical_path(raw_path),

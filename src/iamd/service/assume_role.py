@@ -17,7 +17,9 @@ import zlib
 from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, InvalidParameterValue, NoSuchEntity, ValidationError
+from iamd.policy import Request
 from iamd.service import policy_documents, policy_lookup, resource_tags, roles, sts, trust
+from iamd.service.authorize import scope_refusal
 from iamd.service.context import Call
 from iamd.service.request_context import request_context
 
@@ -127,7 +129,10 @@ def _refused_action(tx, call: Call, role, role_arn: str, params: dict, new_tags:
     for action in actions:
         if not trust.decide(role.assume_role_policy, role_arn, action, principal, context).allowed:
             return action
-    return None
+    # Scoped credentials (GetScopedCredentials) narrow sts:AssumeRole too.
+    request = Request(action="sts:AssumeRole", resource=role_arn, context=context, principal_arn=caller.arn,
+                      principal_account=caller.account_id, principal_aliases=aliases)
+    return "sts:AssumeRole" if scope_refusal(call, request) is not None else None
 
 
 def _session_tags(call: Call, params: dict) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from iamd.store.schema import access_keys, accounts, users
 _EPOCH = select(accounts.c.auth_epoch).where(accounts.c.id == bindparam("account_id"))
 
 _INVALID = "The security token included in the request is invalid."
+_KEY_ID = re.compile(r"\w{16,128}", re.ASCII)   # accessKeyIdType in botocore's IAM model
 
 _KEY_QUERY = HotQuery(
     select(access_keys.c.id, access_keys.c.account_id, access_keys.c.secret, access_keys.c.status,
@@ -39,6 +41,8 @@ class KeyOwner:
 
 def principal_for_key(tx: Connection, box: SecretBox, key_id: str) -> KeyOwner:
     """Who owns an access key, and its secret; an unknown or inactive key is InvalidClientTokenId."""
+    if not _KEY_ID.fullmatch(key_id):   # not asked of the store: no key looks so (and PostgreSQL refuses NUL)
+        raise InvalidClientTokenId(_INVALID)
     row = _KEY_QUERY.first(tx, {"key_id": key_id})
     if row is None or row.status != "Active":
         raise InvalidClientTokenId(_INVALID)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from functools import lru_cache
 
 from sqlalchemy import Connection, bindparam, update
 
@@ -48,6 +49,29 @@ def denial_message(principal_arn: str, action: str, resource: str, decision: Dec
     return f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource} {reason}"
 
 
+_ALLOW_ALL = parse_policy('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}')
+
+
+@lru_cache(maxsize=1024)
+def _scope_policy(text: str) -> PolicySet:
+    # Alone in the session part over an allow-all identity: it decides exactly as a session policy.
+    scope = parse_policy(text, policy_id="ScopeDownPolicy", policy_type="Session Policy")
+    return PolicySet(identity=(_ALLOW_ALL,), session=(scope,))
+
+
+def scope_refusal(call: Call, request: Request) -> Decision | None:
+    """The decision of the first GetScopedCredentials scope-down policy that refuses the request, or None.
+
+    Each layer narrows on its own (IAM User Guide, "Permissions for GetScopedCredentials": the result is
+    the intersection of the session's permissions and every scope-down policy in the chain), so each is
+    evaluated apart rather than joined to the session policies, which together form one union."""
+    for text in (call.session or {}).get("scope", ()):
+        decision = evaluate(request, _scope_policy(text))
+        if not decision.allowed:
+            return decision
+    return None
+
+
 class Authorizer:
     def __init__(self, max_principals: int = 10_000):
         self._cache: OrderedDict[tuple[str, str], tuple[int, principal_policies.PrincipalPolicies]] = OrderedDict()
@@ -69,6 +93,10 @@ class Authorizer:
         if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
             telemetry.DECISIONS.labels("denied").inc()
             raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, decision))
+        refused = scope_refusal(call, request)
+        if refused is not None:
+            telemetry.DECISIONS.labels("denied").inc()
+            raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, refused))
         for extra in operation.additional:
             self._check_additional(call, params, loaded, extra)
         telemetry.DECISIONS.labels("allowed").inc()

@@ -3,7 +3,10 @@
 A provider is named by its URL without the ``https://`` scheme: ``https://example.org/auth`` becomes
 ``arn:aws:iam::111111111111:oidc-provider/example.org/auth``, and GetOpenIDConnectProvider answers
 ``Url`` in that form too. Thumbprints are optional (AWS now trusts its own library of root CAs) and at
-most five; a provider holds at most 100 client ids.
+most five; a provider holds at most 100 client ids. Its trusted identity propagation settings
+(ContextProvider, IdentityCenterInstanceArn) are checked in service/provider_context.py; the identity store
+of an Identity Center instance cannot be resolved here, so GetOpenIDConnectProvider leaves out
+IdentityStoreArn.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from iamd.security import ids
-from iamd.service import tags as tagging
+from iamd.service import provider_context, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.store.schema import oidc_providers
@@ -99,6 +102,7 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
     client_ids = _check_client_ids(params.get("ClientIDList", []))
     new_tags = params.get("Tags", [])
     tagging.check_no_duplicates(new_tags, case_insensitive=True)
+    context_provider, instance = provider_context.at_creation(params)
     arn = provider_arn(call.account_id, url)
     exists_already = EntityAlreadyExists(f"Provider with url {url} already exists.")
     if tx.scalar(select(oidc_providers.c.arn).where(oidc_providers.c.arn == arn)) is not None:
@@ -110,6 +114,7 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
         tx.execute(insert(oidc_providers).values(
             arn=arn, id=provider_id, account_id=call.account_id, url=stored_url,
             client_ids=json.dumps(client_ids), thumbprints=json.dumps(thumbprints), created_at=call.now,
+            **provider_context.columns(context_provider, instance),
         ))
     except IntegrityError:
         raise exists_already from None
@@ -128,7 +133,16 @@ def get_provider(tx: Connection, call: Call, params: dict) -> dict:
         "ThumbprintList": json.loads(row.thumbprints),
         "CreateDate": row.created_at,
         "Tags": tagging.list_tags(tx, row.id),
+        **provider_context.shown(row),
     }
+
+
+def update_provider(tx: Connection, call: Call, params: dict) -> None:
+    """UpdateOpenIDConnectProvider: set or remove the context provider or the Identity Center instance."""
+    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
+    tx.execute(update(oidc_providers).where(oidc_providers.c.arn == row.arn)
+               .values(provider_context.apply_update(row, params)))
+    return None
 
 
 def list_providers(tx: Connection, call: Call, params: dict) -> dict:
@@ -188,6 +202,7 @@ OPERATIONS = (
     iam("AddClientIDToOpenIDConnectProvider", add_client_id, resource_arn),
     iam("RemoveClientIDFromOpenIDConnectProvider", remove_client_id, resource_arn),
     iam("UpdateOpenIDConnectProviderThumbprint", update_thumbprint, resource_arn),
+    iam("UpdateOpenIDConnectProvider", update_provider, resource_arn),
     iam("TagOpenIDConnectProvider", _TAGS.tag, resource_arn),
     iam("UntagOpenIDConnectProvider", _TAGS.untag, resource_arn),
     iam("ListOpenIDConnectProviderTags", _TAGS.list, resource_arn, writes=False),

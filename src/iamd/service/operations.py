@@ -20,9 +20,11 @@ from iamd.service import (
     login_profiles,
     managed_policies,
     mfa,
+    organizations,
     outbound_federation,
     password_policy,
     roles,
+    scoped_credentials,
     server_certificates,
     service_access,
     service_linked_roles,
@@ -36,8 +38,8 @@ from iamd.service.declare import Operation
 
 _MODULES = (users, access_keys, groups, inline_policies, managed_policies, login_profiles, password_policy,
             account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator,
-            user_credentials, server_certificates, identity_providers, service_access, last_accessed, sts,
-            web_identity, outbound_federation)
+            user_credentials, server_certificates, identity_providers, service_access, last_accessed, organizations,
+            sts, scoped_credentials, web_identity, outbound_federation)
 
 
 def _collect() -> dict[tuple[str, str], Operation]:

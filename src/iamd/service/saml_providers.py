@@ -6,6 +6,9 @@ SAML 2.0 metadata for an identity provider: an ``md:EntityDescriptor`` holding a
 is the document's ``validUntil`` (on the EntityDescriptor, else on the IDPSSODescriptor), or 100 years
 after the upload, as AWS sets it.
 
+Trusted identity propagation settings (ContextProvider, IdentityCenterInstanceArn) follow the rules in
+service/provider_context.py; IdentityStoreArn is left out, as no Identity Center is here to resolve it.
+
 Assertion encryption (AssertionEncryptionMode Required, AddPrivateKey, RemovePrivateKey) has no storage
 yet: iamd answers NotImplemented rather than pretend, and reports ``Allowed`` with no private keys.
 """
@@ -21,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity, NotImplementedOperation
 from iamd.security import ids
-from iamd.service import tags as tagging
+from iamd.service import provider_context, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.store.schema import saml_providers
@@ -110,6 +113,7 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
     name, document = params["Name"], params["SAMLMetadataDocument"]
     valid_until = metadata_valid_until(document, call.now)
     _check_encryption_options(params)
+    context_provider, instance = provider_context.at_creation(params)
     new_tags = params.get("Tags", [])
     tagging.check_no_duplicates(new_tags, case_insensitive=True)
     arn = provider_arn(call.account_id, name)
@@ -123,6 +127,7 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
         tx.execute(insert(saml_providers).values(
             arn=arn, id=provider_id, account_id=call.account_id, name=name, metadata_document=document,
             uuid=uuid.uuid4().hex.upper(), created_at=call.now, valid_until=valid_until,
+            **provider_context.columns(context_provider, instance),
         ))
     except IntegrityError:
         raise exists_already from None
@@ -143,6 +148,7 @@ def get_provider(tx: Connection, call: Call, params: dict) -> dict:
         "Tags": tagging.list_tags(tx, row.id),
         "AssertionEncryptionMode": "Allowed",
         "PrivateKeyList": [],
+        **provider_context.shown(row),
     }
 
 
@@ -157,6 +163,9 @@ def list_providers(tx: Connection, call: Call, params: dict) -> dict:
 def update_provider(tx: Connection, call: Call, params: dict) -> dict:
     row = find_provider(tx, call.account_id, params["SAMLProviderArn"])
     _check_encryption_options(params)
+    if any(name in params for name in provider_context.PARAMETERS):
+        tx.execute(update(saml_providers).where(saml_providers.c.arn == row.arn)
+                   .values(provider_context.apply_update(row, params)))
     document = params.get("SAMLMetadataDocument")
     if document is not None:
         valid_until = metadata_valid_until(document, call.now)

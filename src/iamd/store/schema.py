@@ -329,6 +329,8 @@ oidc_providers = Table(
     Column("client_ids", Text, nullable=False),  # JSON list
     Column("thumbprints", Text, nullable=False),  # JSON list
     Column("created_at", UtcDateTime, nullable=False),
+    Column("context_provider", Text, nullable=True),  # JSON: the ContextProvider shape, None when not set
+    Column("identity_center_instance_arn", String(1224), nullable=True),
 )
 
 saml_providers = Table(
@@ -342,6 +344,8 @@ saml_providers = Table(
     Column("uuid", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("valid_until", UtcDateTime),
+    Column("context_provider", Text, nullable=True),  # JSON: the ContextProvider shape, None when not set
+    Column("identity_center_instance_arn", String(1224), nullable=True),
 )
 
 # GenerateServiceLastAccessedDetails: a report computed when asked, kept for the Get operations.

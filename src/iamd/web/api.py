@@ -24,7 +24,7 @@ from iamd.errors import AwsError, NotImplementedOperation, ServiceFailure, Valid
 from iamd.protocol import sigv4
 from iamd.protocol.decode import decode_params, parse_form
 from iamd.protocol.encode import encode_error, encode_result
-from iamd.protocol.model import resolve_operation
+from iamd.protocol.model import SERVICES, resolve_operation, service_for_version
 from iamd.security import ids
 from iamd.service.authenticate import principal_for_key, principal_for_session
 from iamd.service.dispatch import execute
@@ -96,8 +96,8 @@ class QueryApi:
         try:
             service, operation_model = resolve_operation(form)
             resolution_error = None
-        except AwsError as error:
-            service, operation_model, resolution_error = "", None, error
+        except AwsError as error:   # answered once the caller is known, as AWS does
+            service, operation_model, resolution_error = None, None, error
         operation = OPERATIONS.get((service, operation_model.name)) if operation_model else None
         if operation_model is not None:
             seen["service"], seen["operation"] = service, operation_model.name
@@ -106,8 +106,10 @@ class QueryApi:
 
         signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
                                        raw_query, headers, body, query)
+        if service is None:   # no operation: the scope's service if it is ours, else the Version's
+            service = signed.service if signed.service in SERVICES else service_for_version(form.get("Version"))
+        sigv4.check_service(signed, service)
         sigv4.check_freshness(signed, now)
-        service = service or signed.service
         seen["service"] = service
 
         with self.store.transaction(write=operation.writes if operation else False) as tx:

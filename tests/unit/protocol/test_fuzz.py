@@ -43,3 +43,20 @@ def test_parse_form_only_raises_aws_errors(body):
         model.resolve_operation(form)
     except (errors.MissingAction, errors.InvalidAction):
         pass
+
+
+_XML_CHAR = st.one_of(st.characters(), st.integers(0xD800, 0xDFFF).map(chr), st.sampled_from("\x00\x01\x0b\r\ufffe\uffff&<>"))
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(_XML_CHAR, max_size=40))
+def test_escaped_text_is_always_xml(text):
+    """XML 1.0 section 2.2 (Char): what it cannot hold becomes U+FFFD; everything else survives a parse."""
+    import xml.etree.ElementTree as ET
+
+    from iamd.protocol.encode import escape
+
+    parsed = ET.fromstring(f"<a>{escape(text)}</a>".encode("utf-8")).text or ""
+    expected = "".join(c if c in "\t\n\r" or 0x20 <= ord(c) <= 0xD7FF or 0xE000 <= ord(c) <= 0xFFFD
+                       or ord(c) >= 0x10000 else "\ufffd" for c in text)
+    assert parsed == expected
