@@ -25,6 +25,8 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── Authentication errors      403  MissingAuthenticationToken, IncompleteSignature,
     │                                   InvalidClientTokenId, SignatureDoesNotMatch, RequestExpired,
     │                                   ExpiredToken
+    ├── Federation errors          InvalidIdentityToken 400, ExpiredTokenException 400,
+    │                              IDPRejectedClaim 403, PackedPolicyTooLarge 400
     └── ServiceFailure             500  a bug: logged with its traceback, answered without details
 """
 
@@ -198,6 +200,17 @@ class IDPRejectedClaim(AwsError):
 
 class PackedPolicyTooLarge(AwsError):
     code, status = "PackedPolicyTooLarge", 400
+
+
+# Federation: a token (SAML response, web identity token) that does not hold.
+class InvalidIdentityToken(AwsError):
+    code, status = "InvalidIdentityToken", 400
+
+
+class ExpiredTokenException(AwsError):
+    """STS's code for an expired federation token (unlike ExpiredToken, for expired session credentials)."""
+
+    code, status = "ExpiredTokenException", 400
 
 
 class InvalidAuthorizationMessage(AwsError):

@@ -54,6 +54,7 @@ class Call:
     # Context keys a temporary session carries (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...).
     session_context: dict = field(default_factory=dict)
     session: dict | None = None  # the claims of the caller's temporary credentials, if it used some
+    base_url: str = ""  # how the caller reached this server (https://host:port), for its SAML endpoint
 
     @property
     def account_id(self) -> str:

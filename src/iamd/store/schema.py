@@ -405,3 +405,13 @@ console_signin_failures = Table(
     Column("locked_until", UtcDateTime),
     Column("updated_at", UtcDateTime, nullable=False, index=True),  # for the sweep
 )
+
+# SAML assertions already redeemed (service/saml_replay.py), kept until they would expire anyway, so
+# that every server process sharing the database refuses a replay. ``key``: hex SHA-256 of the
+# issuer and the assertion's ID (IDs are chosen by the IdP: long and untrusted).
+saml_assertions_seen = Table(
+    "saml_assertions_seen",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)

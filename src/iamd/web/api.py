@@ -28,7 +28,7 @@ from iamd.protocol.model import resolve_operation
 from iamd.security import ids
 from iamd.service.authenticate import principal_for_key, principal_for_session
 from iamd.service.dispatch import execute
-from iamd.service.context import Call, Environment
+from iamd.service.context import Call, Environment, Principal
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import Store
 
@@ -90,6 +90,12 @@ class QueryApi:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1")
                    for name, value in request.scope["headers"]}
         now = self.clock()
+        try:
+            service, operation_model = resolve_operation(form)
+        except AwsError:
+            operation_model = None
+        if operation_model is not None and operation_model.auth_type == "none":
+            return self._handle_anonymous(request, form, headers, now, request_id, seen, service, operation_model)
 
         signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
                                        raw_query, headers, body, query)
@@ -126,3 +132,27 @@ class QueryApi:
             )
             result = execute(tx, call, operation, params)
         return encode_result(service, operation_model, result, request_id)
+
+    def _handle_anonymous(self, request: Request, form: dict, headers: dict, now: datetime, request_id: str,
+                          seen: dict, service: str, operation_model) -> bytes:
+        """An operation AWS serves without a signature (the model's auth type "none": AssumeRoleWithSAML):
+        the token in its parameters is the credential, and the handler decides alone."""
+        operation = OPERATIONS.get((service, operation_model.name))
+        seen["service"], seen["operation"] = service, operation_model.name
+        if operation is None:
+            raise NotImplementedOperation(f"iamd does not implement the {service.upper()} operation "
+                                          f"{operation_model.name} yet.")
+        with self.store.transaction(write=operation.writes) as tx:
+            params = decode_params(operation_model, form)
+            call = Call(
+                principal=ANONYMOUS, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
+                source_ip=request.client.host if request.client else "", user_agent=headers.get("user-agent", ""),
+                service=service, secure_transport=request.url.scheme == "https", tx=tx,
+                base_url=str(request.base_url).rstrip("/"),
+            )
+            result = operation.handler(tx, call, params)
+        return encode_result(service, operation_model, result, request_id)
+
+
+# The caller of an anonymous operation: nobody yet (the handler finds out who from the token).
+ANONYMOUS = Principal(kind="anonymous", account_id="", arn="", id="", name="", access_key_id="")
