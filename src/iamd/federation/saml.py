@@ -152,6 +152,22 @@ def decode(saml_response: str) -> bytes:
     return xml
 
 
+def claimed_providers(saml_response: str) -> list[str]:
+    """The provider ARNs the (not yet verified) Role attribute names: only to choose whose metadata to
+    verify a console sign-in with; everything used afterwards comes from the verified assertion."""
+    root = SafeET.fromstring(decode(saml_response), forbid_dtd=True)
+    found: list[str] = []
+    for attribute in root.iter(f"{{{_SAML}}}Attribute"):
+        if attribute.get("Name") != ROLE:
+            continue
+        for value in attribute.iter(f"{{{_SAML}}}AttributeValue"):
+            for part in (value.text or "").split(","):
+                part = part.strip()
+                if ":saml-provider/" in part and part not in found:
+                    found.append(part)
+    return found[:10]  # a bound on the keys tried for one request
+
+
 def verify_signature(xml: bytes, metadata: IdpMetadata):
     """The signed element (the Response or its Assertion), verified with a certificate of the metadata."""
     for certificate in metadata.certificates:

@@ -100,9 +100,21 @@ def assume_role_with_saml(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def own_endpoints(call: Call) -> tuple[str, ...]:
-    """This server's SAML endpoint, accepted as Recipient and Audience beside AWS's own."""
+    """This server's SAML endpoints (/saml, as AWS's, and /console/saml), accepted as Recipient and
+    Audience beside AWS's own."""
     base = (call.base_url or "").rstrip("/")
-    return (f"{base}/saml",) if base else ()
+    return (f"{base}/saml", f"{base}/console/saml") if base else ()
+
+
+def verify_for_console(tx: Connection, saml_response: str, now: datetime, endpoints: tuple[str, ...]) -> Verified:
+    """A console sign-in names no provider: try those its Role attribute names, each with its own keys."""
+    refusal: Exception = InvalidIdentityToken(saml.SIGNATURE_INVALID)
+    for provider_arn in saml.claimed_providers(saml_response):
+        try:
+            return verify(tx, provider_arn, saml_response, now, endpoints)
+        except InvalidIdentityToken as error:
+            refusal = error
+    raise refusal
 
 
 def start_session(tx: Connection, call: Call, verified: Verified, role_arn: str, duration: int | None,

@@ -59,3 +59,8 @@ class Call:
     @property
     def account_id(self) -> str:
         return self.principal.account_id
+
+
+# The caller of an operation AWS serves unsigned (AssumeRoleWithSAML) and of a console SAML sign-in:
+# nobody yet; the token it brings says who.
+ANONYMOUS = Principal(kind="anonymous", account_id="", arn="", id="", name="", access_key_id="")

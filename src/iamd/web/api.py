@@ -28,7 +28,7 @@ from iamd.protocol.model import resolve_operation
 from iamd.security import ids
 from iamd.service.authenticate import principal_for_key, principal_for_session
 from iamd.service.dispatch import execute
-from iamd.service.context import Call, Environment, Principal
+from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import Store
 
@@ -152,7 +152,3 @@ class QueryApi:
             )
             result = operation.handler(tx, call, params)
         return encode_result(service, operation_model, result, request_id)
-
-
-# The caller of an anonymous operation: nobody yet (the handler finds out who from the token).
-ANONYMOUS = Principal(kind="anonymous", account_id="", arn="", id="", name="", access_key_id="")

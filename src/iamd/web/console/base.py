@@ -28,6 +28,7 @@ from iamd.errors import AccessDenied, AwsError, ValidationError
 from iamd.protocol.constraints import check_constraints
 from iamd.protocol.model import operation_model
 from iamd.security import ids
+from iamd.service.authenticate import principal_for_session
 from iamd.service.context import Call, Environment
 from iamd.service.dispatch import execute, signed_in_principal
 from iamd.service.operations import OPERATIONS
@@ -135,8 +136,10 @@ class Ctx:
 
     def call(self, tx) -> Call:
         session = self.session
-        principal, epoch = signed_in_principal(tx, session.account_id, session.user_id)
         now = datetime.now(timezone.utc).replace(microsecond=0)
+        if session.data.get("role_session"):
+            return self._role_session_call(tx, now)
+        principal, epoch = signed_in_principal(tx, session.account_id, session.user_id)
         context = {"aws:MultiFactorAuthPresent": "false"}
         if session.mfa_at is not None:
             context = {"aws:MultiFactorAuthPresent": "true",
@@ -146,6 +149,17 @@ class Ctx:
                     user_agent=self.request.headers.get("user-agent", ""), service="iam",
                     secure_transport=self.request.url.scheme == "https", auth_epoch=epoch, tx=tx,
                     session_context=context)
+
+    def _role_session_call(self, tx, now: datetime) -> Call:
+        """A console session signed in through SAML (web/console/saml_signin.py) is the role session
+        AssumeRoleWithSAML gave: its credentials' claims say who, and until when."""
+        held = self.session.data["role_session"]
+        owner = principal_for_session(tx, self.console.env.sessions, held["key"], held["token"], now)
+        return Call(principal=owner.principal, now=now, request_id=ids.request_id(), env=self.console.env,
+                    source_ip=self.request.client.host if self.request.client else "",
+                    user_agent=self.request.headers.get("user-agent", ""), service="iam",
+                    secure_transport=self.request.url.scheme == "https", auth_epoch=owner.auth_epoch, tx=tx,
+                    session=owner.session, session_context=owner.session_context)
 
     @contextmanager
     def api(self, write: bool = False):
