@@ -104,3 +104,22 @@ def test_a_replayed_or_unsigned_response_does_not_sign_in(page, console_server, 
     assert "invalid SAML response" in page.inner_text("[data-testid=saml-error]")
     page.goto(url(console_server, "/users"))
     assert "/console/signin" in page.url  # not signed in
+
+
+def test_session_duration_sets_the_console_session_within_the_roles_maximum(page, console_server, federation):
+    """Enable SAML 2.0 federated principals to access the AWS Management Console: SessionDuration sets
+    how long the console session lasts; beyond the role's MaxSessionDuration the sign-in fails."""
+    idp, provider, roles = federation
+    iam = _iam(console_server)
+    attributes = {"https://aws.amazon.com/SAML/Attributes/SessionDuration": "7200"}
+    post_from_idp(page, console_server, response_for(console_server, idp, provider, roles["Reader"],
+                                                     attributes=attributes))
+    assert "exceeds the MaxSessionDuration" in page.inner_text("[data-testid=saml-error]")
+    reader = roles["Reader"].rsplit("/", 1)[1]
+    iam.update_role(RoleName=reader, MaxSessionDuration=7200)
+    try:
+        post_from_idp(page, console_server, response_for(console_server, idp, provider, roles["Reader"],
+                                                         attributes=attributes))
+        assert page.url.endswith("/console/home")
+    finally:
+        iam.update_role(RoleName=reader, MaxSessionDuration=3600)

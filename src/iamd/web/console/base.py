@@ -239,6 +239,10 @@ def page(console: Console, handler, *, signed_in: bool = True, csrf: bool = True
 
 def _serve(console: Console, handler, request: Request, form, signed_in: bool, csrf: bool):
     session = console.sessions.get(request.cookies.get(COOKIE))
+    held = session.data.get("role_session") if session is not None else None
+    if held and held.get("exp", 0) <= time.time():  # a SAML sign-in's role session ran out: sign in again
+        console.sessions.end(session)
+        return RedirectResponse("/console/signin", status_code=303), None
     if signed_in and (session is None or not session.signed_in):
         if session is not None and session.stage in ("mfa", "password"):
             return RedirectResponse("/console/signin/continue", status_code=303), None

@@ -95,7 +95,9 @@ def _sign_in(ctx: Ctx, saml_response: str, role_arn: str) -> Response:
             session.user_id = ""  # not None, which is the root user's
             session.user_name = result["AssumedRoleUser"]["Arn"].split("/", 1)[1]
             credentials = result["Credentials"]
-            session.data = {"role_session": {"key": credentials["AccessKeyId"], "token": credentials["SessionToken"]}}
+            # The console session ends with the role session: SessionDuration, else one hour.
+            session.data = {"role_session": {"key": credentials["AccessKeyId"], "token": credentials["SessionToken"],
+                                             "exp": credentials["Expiration"].timestamp()}}
             ctx.console.sessions.save(session, tx)
     except AwsError as error:
         return _error(ctx, error.message if error.code == "ValidationError" else INVALID)
