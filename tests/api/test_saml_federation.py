@@ -244,10 +244,17 @@ def test_a_wrong_audience_is_refused(federation):
 def test_the_recipient_must_be_the_aws_endpoint(federation):
     """SAML assertions, "Subject and NameID": the Recipient must match the sign-in endpoint (global
     or regional); the response's Audience is that Recipient (API reference)."""
-    code, _, status = federation.refused(federation.response(recipient="https://app.example.test/acs"))
-    assert (code, status) == ("InvalidIdentityToken", 400)
+    assert federation.refused(federation.response(recipient="https://app.example.test/acs")) == (
+        "InvalidIdentityToken", "Invalid Recipient in the SAML response", 400)
     regional = "https://us-west-2.signin.aws.amazon.com/saml"
     assert federation.assume(federation.response(recipient=regional))["Audience"] == regional
+
+
+def test_the_destination_when_present_must_be_the_endpoint(federation):
+    """SAML bindings (HTTP POST, 3.5.5.2): a Response's Destination is where the IdP sent it."""
+    assert federation.refused(federation.response(destination="https://app.example.test/acs")) == (
+        "InvalidIdentityToken", "Invalid Destination in the SAML response", 400)
+    assert federation.assume(federation.response(destination="https://us-east-2.signin.aws.amazon.com/saml"))
 
 
 def test_an_expired_response_is_refused_after_the_clock_skew(federation):

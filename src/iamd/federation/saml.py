@@ -208,7 +208,13 @@ def verify_response(saml_response: str, metadata: IdpMetadata, now: datetime,
                     endpoints: tuple[str, ...] = ()) -> Assertion:
     """Check a base64 SAMLResponse: signature, issuer, recipient, audience, times. ``endpoints``: this
     server's own SAML endpoints, accepted as Recipient and Audience beside AWS's."""
-    signed = verify_signature(decode(saml_response), metadata)
+    xml = decode(saml_response)
+    # SAML bindings 3.5.5.2: a Destination, when the Response has one, is where it was sent. Read only
+    # to refuse (a signed Response covers it; an unsigned one gives nothing else from outside its assertion).
+    destination = SafeET.fromstring(xml, forbid_dtd=True).get("Destination")
+    if destination is not None and not (is_aws_endpoint(destination) or destination in endpoints):
+        raise InvalidIdentityToken("Invalid Destination in the SAML response")
+    signed = verify_signature(xml, metadata)
     assertion = _assertion_of(signed)
     issuer = _text(assertion.find(f"{{{_SAML}}}Issuer"))
     if not issuer or issuer != metadata.entity_id:
