@@ -212,6 +212,16 @@ def test_a_document_type_declaration_is_refused_not_expanded(federation):
     assert federation.refused("not base64 at all!")[0] == "InvalidIdentityToken"
 
 
+def test_a_too_short_assertion_is_a_validation_error_that_does_not_echo_it(server, federation):
+    """The model's SAMLAssertionType: at least 4 characters, and sensitive (never echoed)."""
+    federation.sts = boto3.session.Session().client(
+        "sts", endpoint_url=server.endpoint, region_name="us-east-1",
+        config=Config(signature_version=botocore.UNSIGNED, parameter_validation=False))
+    assert federation.refused("abc") == (
+        "ValidationError", "1 validation error detected: Value at 'sAMLAssertion' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 4", 400)
+
+
 # ------------------------------------------------------------------------------------------ the claims
 
 def test_the_issuer_must_be_the_providers(federation):
