@@ -493,3 +493,18 @@ def test_the_session_carries_saml_sub_for_permission_policies(server, iam, uniqu
         else:
             with pytest.raises(ClientError):
                 session_iam.list_roles(MaxItems=1)
+
+
+def test_managed_session_policies_must_exist_and_narrow_the_session(server, federation, iam, unique):
+    """API reference, PolicyArns: managed session policies in the role's account."""
+    missing = f"arn:aws:iam::{ACCOUNT_ID}:policy/{unique('none')}"
+    assert federation.refused(PolicyArns=[{"arn": missing}]) == (
+        "NoSuchEntity", f"Policy {missing} does not exist or is not attachable.", 404)
+    narrow = iam.create_policy(PolicyName=unique("narrow"), PolicyDocument=doc(
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}))["Policy"]["Arn"]
+    credentials = federation.assume(PolicyArns=[{"arn": narrow}])["Credentials"]
+    session_iam = client(server, "iam", credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                         credentials["SessionToken"])
+    with pytest.raises(ClientError) as excinfo:
+        session_iam.list_users()
+    assert error_of(excinfo)[0] == "AccessDenied"
