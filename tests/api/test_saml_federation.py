@@ -458,6 +458,9 @@ def test_session_duration_and_session_not_on_or_after_only_shorten_an_api_sessio
     ends = datetime.now(timezone.utc) + timedelta(minutes=20)
     capped = federation.assume(federation.response(session_not_on_or_after=ends))
     assert 1100 < seconds_left(capped) <= 1200
+    over = datetime.now(timezone.utc) - timedelta(minutes=1)
+    assert federation.refused(federation.response(session_not_on_or_after=over)) == (
+        "ExpiredTokenException", "Response has expired", 400)
     code, _, status = federation.refused(federation.response(attributes={SESSION_DURATION: "60"}))
     assert (code, status) == ("InvalidIdentityToken", 400)
 

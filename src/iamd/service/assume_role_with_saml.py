@@ -24,13 +24,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from iamd.errors import (
-    AccessDenied,
-    InvalidIdentityToken,
-    NoSuchEntity,
-    PackedPolicyTooLarge,
-    ValidationError,
-)
+from iamd.errors import (AccessDenied, ExpiredTokenException, InvalidIdentityToken, NoSuchEntity, PackedPolicyTooLarge,
+                         ValidationError)
 from iamd.federation import saml, saml_keys
 from iamd.service import policy_documents, policy_lookup, roles, saml_replay, sts, trust
 from iamd.service.assume_role import _session_tags, packed_size
@@ -164,7 +159,10 @@ def start_session(tx: Connection, call: Call, verified: Verified, role_arn: str,
             raise PackedPolicyTooLarge(f"Packed size of session policies and session tags is {packed}% of the "
                                        "limit.")
     if assertion.session_not_on_or_after is not None:
-        seconds = min(seconds, int((assertion.session_not_on_or_after - call.now).total_seconds()))
+        left = int((assertion.session_not_on_or_after - call.now).total_seconds())
+        if left <= 0:  # the IdP's session for the user is over already
+            raise ExpiredTokenException("Response has expired")
+        seconds = min(seconds, left)
     saml_replay.spend(tx, assertion.issuer, assertion.id, assertion.not_on_or_after + saml.CLOCK_SKEW, call.now)
 
     session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
@@ -178,7 +176,7 @@ def start_session(tx: Connection, call: Call, verified: Verified, role_arn: str,
         claims["si"] = source_identity
     roles.record_role_use(tx, role.id, call.now, call.region)
     result = {
-        "Credentials": sts.issue_credentials(call, claims, max(seconds, 1)),
+        "Credentials": sts.issue_credentials(call, claims, seconds),
         "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": session_arn},
         "Subject": assertion.name_id,
         "SubjectType": assertion.subject_type,
