@@ -92,19 +92,17 @@ class QueryApi:
         now = self.clock()
         try:
             service, operation_model = resolve_operation(form)
-        except AwsError:
-            operation_model = None
+            resolution_error = None
+        except AwsError as error:
+            service, operation_model, resolution_error = None, None, error
         if operation_model is not None and operation_model.auth_type == "none":
             return self._handle_anonymous(request, form, headers, now, request_id, seen, service, operation_model)
 
         signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
                                        raw_query, headers, body, query)
         sigv4.check_freshness(signed, now)
-        try:
-            service, operation_model = resolve_operation(form)
-            resolution_error = None
-        except AwsError as error:
-            service, operation_model, resolution_error = signed.service, None, error
+        if resolution_error is not None:
+            service = signed.service
         operation = OPERATIONS.get((service, operation_model.name)) if operation_model else None
         seen["service"] = service
         if operation_model is not None:
