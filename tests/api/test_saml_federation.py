@@ -349,7 +349,8 @@ def test_a_refused_assertion_is_not_spent(federation, iam):
 
 def test_trust_policy_conditions_on_saml_keys(server, iam, unique, idp):
     """SAML keys: saml:aud is the Recipient (not the Audience), saml:iss the issuer, saml:sub and
-    saml:sub_type the NameID, saml:doc "<account>/<provider>", saml:edupersonorgdn from
+    saml:sub_type the NameID, saml:doc "<account>/<provider>", saml:namequalifier the hash of issuer,
+    account and provider name, saml:edupersonorgdn from
     urn:oid:1.3.6.1.4.1.5923.1.1.1.3 (SAML assertions, "Mapping SAML attributes ...")."""
     federation = Federation(server, iam, unique, idp)
     provider_name = federation.provider_arn.rsplit("/", 1)[1]
@@ -357,7 +358,9 @@ def test_trust_policy_conditions_on_saml_keys(server, iam, unique, idp):
         federation.provider_arn,
         StringEquals={"saml:aud": AWS_SAML, "saml:iss": idp.entity_id, "saml:sub": "alice-1234",
                       "saml:sub_type": "persistent", "saml:doc": f"{ACCOUNT_ID}/{provider_name}",
-                      "saml:edupersonorgdn": "o=Example"},
+                      "saml:edupersonorgdn": "o=Example",
+                      "saml:namequalifier": base64.b64encode(hashlib.sha1(
+                          f"{idp.entity_id}{ACCOUNT_ID}/{provider_name}".encode()).digest()).decode()},
         **{"ForAnyValue:StringEquals": {"saml:edupersonaffiliation": "staff"}}))
     good = {EDU_ORG_DN: "o=Example", EDU_AFFILIATION: ["member", "staff"]}
     assert federation.assume(federation.response(attributes=good))["Subject"] == "alice-1234"
