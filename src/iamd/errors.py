@@ -28,8 +28,8 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── Authentication errors      403  MissingAuthenticationToken, IncompleteSignature,
     │                                   InvalidClientTokenId, SignatureDoesNotMatch, RequestExpired,
     │                                   ExpiredToken
-    ├── Web identity errors        InvalidIdentityToken 400, ExpiredTokenException 400,
-    │                              IDPCommunicationError 400, IDPRejectedClaim 403
+    ├── Federation errors          InvalidIdentityToken 400, ExpiredTokenException 400,
+    │                              IDPCommunicationError 400, IDPRejectedClaim 403, PackedPolicyTooLarge 400
     ├── Outbound federation        FeatureEnabled 409, FeatureDisabled 404,
     │                              OutboundWebIdentityFederationDisabledException 403,
     │                              JWTPayloadSizeExceededException 400
@@ -250,6 +250,17 @@ class InsufficientSessionLifetime(AwsError):
 
 class PackedPolicyTooLarge(AwsError):
     code, status = "PackedPolicyTooLarge", 400
+
+
+# Federation: a token (SAML response, web identity token) that does not hold.
+class InvalidIdentityToken(AwsError):
+    code, status = "InvalidIdentityToken", 400
+
+
+class ExpiredTokenException(AwsError):
+    """STS's code for an expired federation token (unlike ExpiredToken, for expired session credentials)."""
+
+    code, status = "ExpiredTokenException", 400
 
 
 class InvalidAuthorizationMessage(AwsError):

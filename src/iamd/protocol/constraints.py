@@ -141,6 +141,8 @@ def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
     if not rules:
         return None
     types = _SCALAR_TYPES[shape.type_name]
+    # A sensitive member (a SAML assertion, a web identity token) is never echoed back.
+    echo = echo and not shape.metadata.get("sensitive")
 
     def check(value: Any, path: str, out: list) -> None:
         if isinstance(value, types):

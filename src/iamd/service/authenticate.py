@@ -88,4 +88,5 @@ def session_context(claims: dict, now: datetime) -> dict:
         context["aws:FederatedProvider"] = claims["fed"]
     for key, value in (claims.get("tags") or {}).items():
         context[f"aws:PrincipalTag/{key}"] = value
+    context.update(claims.get("ctx") or {})  # keys of a federated session (saml:sub ...)
     return context

@@ -27,7 +27,7 @@ from iamd.store.schema import accounts
 # AWS requires no permission for these: every authenticated caller may make them.
 NEVER_DENIED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
 # Decided by their handlers, which weigh a resource-based policy too (a role's trust policy).
-AUTHORIZED_BY_HANDLER = frozenset({"sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"})
+AUTHORIZED_BY_HANDLER = frozenset({"sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"})
 
 _EXPLICIT = {
     "identity": "with an explicit deny in an identity-based policy",

@@ -59,7 +59,13 @@ class Call:
     # Context keys a temporary session carries (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...).
     session_context: dict = field(default_factory=dict)
     session: dict | None = None  # the claims of the caller's temporary credentials, if it used some
+    base_url: str = ""  # how the caller reached this server (https://host:port), for its SAML endpoint
 
     @property
     def account_id(self) -> str:
         return self.principal.account_id
+
+
+# The caller of an operation AWS serves unsigned (AssumeRoleWithSAML) and of a console SAML sign-in:
+# nobody yet; the token it brings says who.
+ANONYMOUS = Principal(kind="anonymous", account_id="", arn="", id="", name="", access_key_id="")

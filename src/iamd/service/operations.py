@@ -11,6 +11,7 @@ from __future__ import annotations
 from iamd.service import (
     access_keys,
     account_settings,
+    assume_role_with_saml,
     credential_report,
     groups,
     identity_providers,
@@ -39,7 +40,7 @@ from iamd.service.declare import Operation
 _MODULES = (users, access_keys, groups, inline_policies, managed_policies, login_profiles, password_policy,
             account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator,
             user_credentials, server_certificates, identity_providers, service_access, last_accessed, organizations,
-            sts, scoped_credentials, web_identity, outbound_federation)
+            sts, scoped_credentials, web_identity, outbound_federation, assume_role_with_saml)
 
 
 def _collect() -> dict[tuple[str, str], Operation]:

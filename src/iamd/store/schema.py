@@ -433,3 +433,13 @@ token_signing_keys = Table(
     Column("public_jwk", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# SAML assertions already redeemed (service/saml_replay.py), kept until they would expire anyway, so
+# that every server process sharing the database refuses a replay. ``key``: hex SHA-256 of the
+# issuer and the assertion's ID (IDs are chosen by the IdP: long and untrusted).
+saml_assertions_seen = Table(
+    "saml_assertions_seen",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)

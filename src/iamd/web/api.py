@@ -28,7 +28,7 @@ from iamd.protocol.model import SERVICES, resolve_operation, service_for_version
 from iamd.security import ids
 from iamd.service.authenticate import principal_for_key, principal_for_session
 from iamd.service.dispatch import execute
-from iamd.service.context import Call, Environment, Principal
+from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import Store
 
@@ -37,7 +37,6 @@ log = logging.getLogger("iamd.api")
 MAX_BODY = 1024 * 1024
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _MAY_FETCH = b"AssumeRoleWithWebIdentity"
-_ANONYMOUS = Principal(kind="anonymous", account_id="", arn="", id="", name="", access_key_id="")
 
 
 class QueryApi:
@@ -101,7 +100,7 @@ class QueryApi:
         operation = OPERATIONS.get((service, operation_model.name)) if operation_model else None
         if operation_model is not None:
             seen["service"], seen["operation"] = service, operation_model.name
-        if operation is not None and operation.anonymous:
+        if operation is not None and (operation.anonymous or operation_model.auth_type == "none"):
             return self._anonymous(request, form, headers, now, request_id, operation_model, operation)
 
         signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
@@ -137,7 +136,8 @@ class QueryApi:
 
     def _anonymous(self, request: Request, form: dict, headers: dict, now: datetime, request_id: str,
                    operation_model, operation) -> bytes:
-        """An operation AWS serves unsigned: no credentials are looked at, its handler decides alone."""
+        """An operation AWS serves unsigned (the model's auth type "none": AssumeRoleWithWebIdentity,
+        AssumeRoleWithSAML): the token in its parameters is the credential, and the handler decides alone."""
         params = decode_params(operation_model, form)
         if operation.prepare is not None:
             with self.store.transaction(write=False) as tx:
@@ -146,9 +146,10 @@ class QueryApi:
                 slow_step()  # e.g. fetching an issuer's keys: never while holding the store's write lock
         with self.store.transaction(write=operation.writes) as tx:
             call = Call(
-                principal=_ANONYMOUS, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
+                principal=ANONYMOUS, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
                 source_ip=request.client.host if request.client else "", user_agent=headers.get("user-agent", ""),
                 service=operation.service, secure_transport=request.url.scheme == "https", tx=tx,
+                base_url=str(request.base_url).rstrip("/"),
             )
             result = execute(tx, call, operation, params)
         return encode_result(operation.service, operation_model, result, request_id)

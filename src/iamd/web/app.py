@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from iamd.service.context import Environment
 from iamd.store.database import Store
 from iamd.web.api import QueryApi
-from iamd.web.console import create_console
+from iamd.web.console import create_console, saml_signin
 from iamd.web.coverage import check_operations
 from iamd.web.oidc_issuer import routes as oidc_issuer_routes
 from iamd.web.operations_routes import operations_routes
@@ -51,7 +51,10 @@ def create_app(store: Store, env: Environment) -> Starlette:
             flush_last_used()
             store.dispose()
 
+    console = create_console(store, env)
+    # /saml: where an IdP posts its SAMLResponse, as to https://signin.aws.amazon.com/saml.
     routes = [Route("/", api.endpoint, methods=["GET", "POST"]), *operations_routes(store),
               *oidc_issuer_routes(store, env),
-              Mount("/console", app=create_console(store, env))]
+              Route("/saml", saml_signin.idp_endpoint(console.console), methods=["POST"]),
+              Mount("/console", app=console)]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -28,6 +28,7 @@ from iamd.errors import AccessDenied, AwsError, ValidationError
 from iamd.protocol.constraints import check_constraints
 from iamd.protocol.model import operation_model
 from iamd.security import ids
+from iamd.service.authenticate import principal_for_session
 from iamd.service.context import Call, Environment
 from iamd.service.dispatch import execute, signed_in_principal
 from iamd.service.operations import OPERATIONS
@@ -135,8 +136,10 @@ class Ctx:
 
     def call(self, tx) -> Call:
         session = self.session
-        principal, epoch = signed_in_principal(tx, session.account_id, session.user_id)
         now = datetime.now(timezone.utc).replace(microsecond=0)
+        if session.data.get("role_session"):
+            return self._role_session_call(tx, now)
+        principal, epoch = signed_in_principal(tx, session.account_id, session.user_id)
         context = {"aws:MultiFactorAuthPresent": "false"}
         if session.mfa_at is not None:
             context = {"aws:MultiFactorAuthPresent": "true",
@@ -146,6 +149,17 @@ class Ctx:
                     user_agent=self.request.headers.get("user-agent", ""), service="iam",
                     secure_transport=self.request.url.scheme == "https", auth_epoch=epoch, tx=tx,
                     session_context=context)
+
+    def _role_session_call(self, tx, now: datetime) -> Call:
+        """A console session signed in through SAML (web/console/saml_signin.py) is the role session
+        AssumeRoleWithSAML gave: its credentials' claims say who, and until when."""
+        held = self.session.data["role_session"]
+        owner = principal_for_session(tx, self.console.env.sessions, held["key"], held["token"], now)
+        return Call(principal=owner.principal, now=now, request_id=ids.request_id(), env=self.console.env,
+                    source_ip=self.request.client.host if self.request.client else "",
+                    user_agent=self.request.headers.get("user-agent", ""), service="iam",
+                    secure_transport=self.request.url.scheme == "https", auth_epoch=owner.auth_epoch, tx=tx,
+                    session=owner.session, session_context=owner.session_context)
 
     @contextmanager
     def api(self, write: bool = False):
@@ -225,6 +239,10 @@ def page(console: Console, handler, *, signed_in: bool = True, csrf: bool = True
 
 def _serve(console: Console, handler, request: Request, form, signed_in: bool, csrf: bool):
     session = console.sessions.get(request.cookies.get(COOKIE))
+    held = session.data.get("role_session") if session is not None else None
+    if held and held.get("exp", 0) <= time.time():  # a SAML sign-in's role session ran out: sign in again
+        console.sessions.end(session)
+        return RedirectResponse("/console/signin", status_code=303), None
     if signed_in and (session is None or not session.signed_in):
         if session is not None and session.stage in ("mfa", "password"):
             return RedirectResponse("/console/signin/continue", status_code=303), None

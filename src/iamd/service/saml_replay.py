@@ -1,0 +1,37 @@
+"""SAML assertions are single use: an ID seen is refused until the assertion would have expired.
+
+The IDs live in the database (``saml_assertions_seen``), written in the request's own transaction, so
+every server process on the same database refuses a replay, and an assertion whose request failed
+(and rolled back) was not spent. Two concurrent redemptions of one assertion race on the primary
+key: the second waits for the first and then finds the row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import Connection, delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from iamd.errors import InvalidIdentityToken
+from iamd.store.schema import saml_assertions_seen
+
+REPLAYED = "SAML Assertion ID already used"
+
+
+def _key(issuer: str, assertion_id: str) -> str:
+    return hashlib.sha256(f"{issuer}\n{assertion_id}".encode()).hexdigest()
+
+
+def spend(tx: Connection, issuer: str, assertion_id: str, expires_at: datetime, now: datetime) -> None:
+    """Record the assertion as used; InvalidIdentityToken when it was used already."""
+    tx.execute(delete(saml_assertions_seen).where(saml_assertions_seen.c.expires_at < now))
+    insert = pg_insert if tx.dialect.name == "postgresql" else sqlite_insert
+    done = tx.execute(insert(saml_assertions_seen)
+                      .values(key=_key(issuer, assertion_id), expires_at=expires_at)
+                      .on_conflict_do_nothing(index_elements=["key"])
+                      .returning(saml_assertions_seen.c.key)).first()
+    if done is None:  # the row was there already
+        raise InvalidIdentityToken(REPLAYED)
