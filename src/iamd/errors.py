@@ -210,15 +210,7 @@ class IDPRejectedClaim(AwsError):
     code, status = "IDPRejectedClaim", 403
 
 
-# AssumeRoleWithWebIdentity: the token, its issuer, its claims.
-class InvalidIdentityToken(AwsError):
-    code, status = "InvalidIdentityToken", 400
-
-
-class ExpiredIdentityToken(AwsError):
-    code, status = "ExpiredTokenException", 400
-
-
+# Web identity: the issuer could not be reached.
 class IDPCommunicationError(AwsError):
     code, status = "IDPCommunicationError", 400
 

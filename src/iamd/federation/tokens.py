@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from iamd.errors import ExpiredIdentityToken, InvalidIdentityToken
+from iamd.errors import ExpiredTokenException, InvalidIdentityToken
 
 ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 # Clock skew tolerated for nbf and iat between the issuer and iamd; exp is strict, as AWS's message says.
@@ -89,7 +89,7 @@ def check_times(claims: dict, now: int) -> None:
         raise InvalidIdentityToken(NOT_VALID)
     if now >= expires:
         # AWS's message, the missing space included.
-        raise ExpiredIdentityToken(f"Token expired: current date/time {now} must be before the expiration "
+        raise ExpiredTokenException(f"Token expired: current date/time {now} must be before the expiration "
                                    f"date/time{expires}")
     for name in ("nbf", "iat"):
         moment = _number(claims, name)
