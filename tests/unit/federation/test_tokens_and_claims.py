@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from iamd.errors import (
-    ExpiredIdentityToken,
+    ExpiredTokenException,
     IDPRejectedClaim,
     InvalidIdentityToken,
     InvalidParameterValue,
@@ -26,7 +26,7 @@ NOW = 1_800_000_000
 
 def test_exp_is_strict():
     tokens.check_times({"exp": NOW + 1}, NOW)
-    with pytest.raises(ExpiredIdentityToken) as raised:
+    with pytest.raises(ExpiredTokenException) as raised:
         tokens.check_times({"exp": NOW}, NOW)
     assert raised.value.message == (f"Token expired: current date/time {NOW} must be before the expiration "
                                     f"date/time{NOW}")
