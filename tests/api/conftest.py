@@ -17,7 +17,8 @@ from tests.api.server import ACCOUNT_ID, ROOT_KEY_ID, ROOT_SECRET, PostgresDatab
 
 PG_URL = os.environ.get("IAMD_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-_CLIENT_CONFIG = Config(retries={"max_attempts": 1}, connect_timeout=10, read_timeout=60)
+# Retries off for real: botocore reads "max_attempts" as retries, so a slow first attempt was sent twice.
+_CLIENT_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=120)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

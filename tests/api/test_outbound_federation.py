@@ -31,7 +31,7 @@ from tests.api.server import (
 )
 
 ROTATION_SECONDS = 2
-_CONFIG = Config(retries={"max_attempts": 1})
+_CONFIG = Config(retries={"total_max_attempts": 1})
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from tests.api.conftest import PG_URL, client
 from tests.api.server import ROOT_KEY_ID, ROOT_SECRET, PostgresDatabase, Server, standard_server
 
 pytestmark = pytest.mark.xdist_group("lifecycle")
-NO_RETRIES = Config(retries={"max_attempts": 1})
+NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

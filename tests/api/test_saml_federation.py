@@ -58,7 +58,7 @@ def anonymous_sts(server):
     """An STS client without credentials: AssumeRoleWithSAML is an unsigned call."""
     return boto3.session.Session().client(
         "sts", endpoint_url=server.endpoint, region_name="us-east-1",
-        config=Config(signature_version=botocore.UNSIGNED, retries={"max_attempts": 1}))
+        config=Config(signature_version=botocore.UNSIGNED, retries={"total_max_attempts": 1}))
 
 
 class Federation:

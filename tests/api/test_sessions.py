@@ -89,7 +89,7 @@ def test_session_token_cannot_make_another(server, new_user):
 def test_duration_limits(server, sts):
     unchecked = boto3.session.Session().client(
         "sts", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=ROOT_KEY_ID,
-        aws_secret_access_key=ROOT_SECRET, config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+        aws_secret_access_key=ROOT_SECRET, config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
     with pytest.raises(ClientError) as excinfo:
         unchecked.get_session_token(DurationSeconds=600)
     assert error_of(excinfo) == ("ValidationError", "1 validation error detected: Value '600' at 'durationSeconds' "
