@@ -9,25 +9,19 @@ session policies (Policy, PolicyArns).
 
 from __future__ import annotations
 
-import json
-import math
 import re
-import zlib
 
 from sqlalchemy import Connection
 
-from iamd.errors import AccessDenied, InvalidParameterValue, NoSuchEntity, ValidationError
+from iamd.errors import AccessDenied, InvalidParameterValue, ValidationError
 from iamd.policy import Request
-from iamd.service import policy_documents, policy_lookup, resource_tags, roles, sts, trust
+from iamd.service import policy_documents, policy_lookup, resource_tags, role_sessions, roles, sts, trust
 from iamd.service.authorize import scope_refusal
 from iamd.service.context import Call
 from iamd.service.request_context import request_context
 
 CHAINED_MAX_SECONDS = 3_600
 _ROLE_ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
-# Compressed bytes of session policies and tags that fill 100%: an approximation under which a small
-# policy packs to about the 16% AWS reports for it.
-_PACKED_LIMIT = 600
 
 
 def assume_role(tx: Connection, call: Call, params: dict) -> dict:
@@ -60,30 +54,15 @@ def assume_role(tx: Connection, call: Call, params: dict) -> dict:
                               "role chaining.")
     if seconds > role.max_session_duration:
         raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-    for arn in policy_arns:
-        if not policy_lookup.exists(tx, role.account_id, arn):
-            raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
-    session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
-    assumed_id = f"{role.id}:{session_name}"
     mfa_now = mfa if mfa is not None else bool(call.session and call.session.get("mfa"))
-    claims = {"a": role.account_id, "k": "assumed-role", "id": assumed_id, "n": session_name, "p": role.path,
-              "arn": session_arn, "rid": role.id, "rn": role.name, "mfa": mfa_now, "chain": chained,
-              "tags": new_tags["all"], "tt": new_tags["transitive"],
-              "sp": [session_policy_text] if session_policy_text else [], "spa": policy_arns}
+    extra = {}
     if mfa_now:
-        claims["mfa_at"] = int(call.now.timestamp()) if mfa else call.session.get("mfa_at")
-    if "SourceIdentity" in params:
-        claims["si"] = params["SourceIdentity"]
-    elif call.session and call.session.get("si"):
-        claims["si"] = call.session["si"]
-    roles.record_role_use(tx, role.id, call.now, call.region)
-    result = {"Credentials": sts.issue_credentials(call, claims, seconds),
-              "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": session_arn}}
-    if session_policy_text is not None or policy_arns or new_tags["all"]:
-        result["PackedPolicySize"] = packed_size(session_policy_text, policy_arns, new_tags["all"])
-    if "si" in claims:
-        result["SourceIdentity"] = claims["si"]
-    return result
+        extra["mfa_at"] = int(call.now.timestamp()) if mfa else call.session.get("mfa_at")
+    source_identity = params.get("SourceIdentity") or (call.session or {}).get("si") or None
+    return role_sessions.start(tx, call, role, role_sessions.SessionRequest(
+        session_name=session_name, seconds=seconds, tags=new_tags["all"], transitive=new_tags["transitive"],
+        session_policy=session_policy_text, policy_arns=policy_arns, source_identity=source_identity,
+        mfa=mfa_now, chained=chained, extra_claims=extra))
 
 
 def _denied(caller_arn: str, action: str, role_arn: str) -> AccessDenied:
@@ -152,10 +131,3 @@ def _session_tags(call: Call, params: dict) -> dict:
     request_tags = {tag["Key"]: tag.get("Value", "") for tag in requested}
     return {"request": request_tags, "transitive_request": list(transitive),
             "all": {**inherited, **request_tags}, "transitive": [*inherited_keys, *transitive]}
-
-
-def packed_size(policy_text: str | None, policy_arns: list[str], session_tags: dict) -> int:
-    """AWS reports how full the packed session policies and tags are, in percent; an approximation."""
-    packed = json.dumps([json.loads(policy_text) if policy_text else None, policy_arns, session_tags],
-                        separators=(",", ":")).encode()
-    return max(1, math.ceil(len(zlib.compress(packed, 9)) * 100 / _PACKED_LIMIT))

@@ -24,11 +24,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from iamd.errors import (AccessDenied, ExpiredTokenException, InvalidIdentityToken, NoSuchEntity, PackedPolicyTooLarge,
-                         ValidationError)
+from iamd.errors import (AccessDenied, ExpiredTokenException, InvalidIdentityToken, ValidationError)
 from iamd.federation import saml, saml_keys
-from iamd.service import policy_documents, policy_lookup, roles, saml_replay, sts, trust
-from iamd.service.assume_role import _session_tags, packed_size
+from iamd.service import policy_documents, policy_lookup, role_sessions, roles, saml_replay, trust
+from iamd.service.assume_role import _session_tags
 from iamd.service.context import Call
 from iamd.service.declare import Operation
 from iamd.store.schema import saml_providers
@@ -149,45 +148,23 @@ def start_session(tx: Connection, call: Call, verified: Verified, role_arn: str,
     # A SessionDuration attribute may only shorten an API session (it lengthens console sessions).
     limit = session_duration(assertion)
     seconds = min(requested, limit) if limit is not None else requested
-    for arn in policy_arns:
-        if not policy_lookup.exists(tx, role.account_id, arn):
-            raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
-    packed = None
-    if session_policy_text is not None or policy_arns or new_tags["all"]:
-        packed = packed_size(session_policy_text, policy_arns, new_tags["all"])
-        if packed > 100:
-            raise PackedPolicyTooLarge(f"Packed size of session policies and session tags is {packed}% of the "
-                                       "limit.")
     if assertion.session_not_on_or_after is not None:
         left = int((assertion.session_not_on_or_after - call.now).total_seconds())
         if left <= 0:  # the IdP's session for the user is over already
             raise ExpiredTokenException("Response has expired")
         seconds = min(seconds, left)
     saml_replay.spend(tx, assertion.issuer, assertion.id, assertion.not_on_or_after + saml.CLOCK_SKEW, call.now)
-
-    session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
-    assumed_id = f"{role.id}:{session_name}"
-    claims = {"a": role.account_id, "k": "assumed-role", "id": assumed_id, "n": session_name, "p": role.path,
-              "arn": session_arn, "rid": role.id, "rn": role.name, "mfa": False, "chain": False,
-              "tags": new_tags["all"], "tt": new_tags["transitive"],
-              "sp": [session_policy_text] if session_policy_text else [], "spa": policy_arns,
-              "ctx": saml_keys.session_keys(assertion, provider.account_id, provider.name)}
-    if source_identity is not None:
-        claims["si"] = source_identity
-    roles.record_role_use(tx, role.id, call.now, call.region)
-    result = {
-        "Credentials": sts.issue_credentials(call, claims, seconds),
-        "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": session_arn},
+    result = role_sessions.start(tx, call, role, role_sessions.SessionRequest(
+        session_name=session_name, seconds=seconds, tags=new_tags["all"], transitive=new_tags["transitive"],
+        session_policy=session_policy_text, policy_arns=policy_arns, source_identity=source_identity,
+        extra_claims={"ctx": saml_keys.session_keys(assertion, provider.account_id, provider.name)}))
+    result.update({
         "Subject": assertion.name_id,
         "SubjectType": assertion.subject_type,
         "Issuer": assertion.issuer,
         "Audience": assertion.recipient,
         "NameQualifier": saml_keys.name_qualifier(assertion.issuer, provider.account_id, provider.name),
-    }
-    if packed is not None:
-        result["PackedPolicySize"] = packed
-    if source_identity is not None:
-        result["SourceIdentity"] = source_identity
+    })
     return result
 
 

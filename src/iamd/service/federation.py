@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, NoSuchEntity, ValidationError
 from iamd.service import policy_documents, policy_lookup, sts
-from iamd.service.assume_role import packed_size
+from iamd.service.role_sessions import packed_size
 from iamd.service.context import Call
 
 ROOT_MAX_SECONDS = 3_600

@@ -27,16 +27,13 @@ from sqlalchemy import Connection, select
 from iamd.errors import (
     AccessDenied,
     InvalidIdentityToken,
-    NoSuchEntity,
-    PackedPolicyTooLarge,
     ValidationError,
 )
 from iamd.federation import claims as token_claims
 from iamd.federation import tokens
 from iamd.policy import PolicySet, Request, parse_policy
 from iamd.policy import authorize as evaluate
-from iamd.service import oidc_providers, policy_documents, policy_lookup, roles, sts
-from iamd.service.assume_role import packed_size
+from iamd.service import oidc_providers, policy_documents, policy_lookup, role_sessions, roles
 from iamd.service.context import Call
 from iamd.service.declare import Operation
 from iamd.store.schema import oidc_providers as provider_table
@@ -101,36 +98,14 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     seconds = params.get("DurationSeconds", 3600)
     if seconds > role.max_session_duration:
         raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-    for arn in policy_arns:
-        if not policy_lookup.exists(tx, role.account_id, arn):
-            raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
-    packed = None
-    if session_policy is not None or policy_arns or new_tags["tags"]:
-        packed = packed_size(session_policy, policy_arns, new_tags["tags"])
-        if packed > 100:
-            raise PackedPolicyTooLarge(f"Packed policy consumes {packed}% of allotted space, please use "
-                                       "smaller policy.")
-
-    session_name = params["RoleSessionName"]
-    session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{session_name}"
-    assumed_id = f"{role.id}:{session_name}"
-    session = {"a": role.account_id, "k": "assumed-role", "id": assumed_id, "n": session_name, "p": role.path,
-               "arn": session_arn, "rid": role.id, "rn": role.name, "mfa": False, "chain": False,
-               "tags": new_tags["tags"], "tt": new_tags["transitive"],
-               "sp": [session_policy] if session_policy else [], "spa": policy_arns, "fed": provider.arn}
-    if source_identity is not None:
-        session["si"] = source_identity
-    roles.record_role_use(tx, role.id, call.now, call.region)
-    result = {"Credentials": sts.issue_credentials(call, session, seconds),
-              "SubjectFromWebIdentityToken": subject,
-              "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": session_arn},
-              # AWS: "For OpenID Connect ID tokens, this contains the value of the iss field."
-              "Provider": claims["iss"],
-              "Audience": client_id}
-    if packed is not None:
-        result["PackedPolicySize"] = packed
-    if source_identity is not None:
-        result["SourceIdentity"] = source_identity
+    result = role_sessions.start(tx, call, role, role_sessions.SessionRequest(
+        session_name=params["RoleSessionName"], seconds=seconds, tags=new_tags["tags"],
+        transitive=new_tags["transitive"], session_policy=session_policy, policy_arns=policy_arns,
+        source_identity=source_identity, extra_claims={"fed": provider.arn}))
+    result["SubjectFromWebIdentityToken"] = subject
+    # AWS: "For OpenID Connect ID tokens, this contains the value of the iss field."
+    result["Provider"] = claims["iss"]
+    result["Audience"] = client_id
     return result
 
 
