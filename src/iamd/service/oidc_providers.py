@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from iamd.security import ids
-from iamd.service import tags as tagging
+from iamd.service import quotas, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.store.schema import oidc_providers
@@ -24,7 +24,7 @@ from iamd.store.schema import oidc_providers
 SCHEME = "https://"
 MAX_THUMBPRINTS = 5
 MAX_CLIENT_IDS = 100
-MAX_PROVIDERS = 100  # OpenID Connect providers per account
+MAX_PROVIDERS = quotas.OIDC_PROVIDERS.limit  # OpenID Connect providers per account
 
 
 def not_found(arn: str) -> NoSuchEntity:
@@ -101,10 +101,11 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
     tagging.check_no_duplicates(new_tags, case_insensitive=True)
     arn = provider_arn(call.account_id, url)
     exists_already = EntityAlreadyExists(f"Provider with url {url} already exists.")
+    quotas.hold_account(tx, call.account_id)  # the account-wide count and the name check
     if tx.scalar(select(oidc_providers.c.arn).where(oidc_providers.c.arn == arn)) is not None:
         raise exists_already
     if count(tx, call.account_id) >= MAX_PROVIDERS:
-        raise LimitExceeded(f"Cannot exceed quota for OpenIdConnectProvidersPerAccount: {MAX_PROVIDERS}")
+        raise quotas.OIDC_PROVIDERS.exceeded()
     provider_id = uuid.uuid4().hex
     try:
         tx.execute(insert(oidc_providers).values(

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity, UnmodifiableEntity
 from iamd.security import ids
-from iamd.service import boundaries, policy_documents, resources, tags as tagging
+from iamd.service import boundaries, policy_documents, quotas, resources, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import list_by_path
@@ -115,6 +115,7 @@ def insert_role(tx: Connection, call: Call, name: str, path: str, trust_policy: 
                 description: str | None = None, max_session_duration: int | None = None,
                 boundary: str | None = None, service_linked: str | None = None):
     """Store a new role and return its row; EntityAlreadyExists if the name is taken."""
+    quotas.check_account(tx, quotas.ROLES, call.account_id, roles)
     role_id = ids.unique_id("role")
     try:
         tx.execute(insert(roles).values(
