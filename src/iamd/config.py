@@ -19,6 +19,10 @@ class Settings:
     root_secret_access_key: str = ""
     master_key: str = ""  # default: master.key in data_dir
     log_level: str = "info"
+    # Seconds an idle keep-alive connection stays open (uvicorn's timeout_keep_alive).
+    timeout_keep_alive: int = 5
+    # Seconds a connection may go without a request in flight, or a request body without a byte.
+    read_timeout: int = 10
     # The root user's console password, hashed into the first account at first start (never logged).
     root_password: str = field(default="", repr=False)
 
@@ -35,6 +39,8 @@ class Settings:
             raise SystemExit("IAMD_ACCOUNT_ID must be 12 digits")
         if bool(self.root_access_key_id) != bool(self.root_secret_access_key):
             raise SystemExit("give both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither")
+        if self.timeout_keep_alive < 1 or self.read_timeout < 1:
+            raise SystemExit("IAMD_TIMEOUT_KEEP_ALIVE and IAMD_READ_TIMEOUT must be at least 1 second")
         if self.root_access_key_id and not re.fullmatch(r"[\w]{16,128}", self.root_access_key_id):
             raise SystemExit("IAMD_ROOT_ACCESS_KEY_ID must be 16 to 128 letters, digits or underscores")
 

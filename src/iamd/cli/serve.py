@@ -11,6 +11,7 @@ from iamd.cli.bootstrap import open_state
 from iamd.cli.settings_flags import add_settings_flags, settings_from
 from iamd.service.runtime import new_environment
 from iamd.web.app import create_app
+from iamd.web.limits import timed_protocol
 
 
 def add_parser(subcommands) -> None:
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  boto3.client('iam', endpoint_url='{endpoint}', region_name='us-east-1')")
     print(f"  boto3.client('sts', endpoint_url='{endpoint}', region_name='us-east-1')", flush=True)
     env = new_environment(state.box)
-    app = create_app(state.store, env)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    app = create_app(state.store, env, read_timeout=settings.read_timeout)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                http=timed_protocol(settings.read_timeout), timeout_keep_alive=settings.timeout_keep_alive)
     return 0

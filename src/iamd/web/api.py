@@ -30,10 +30,10 @@ from iamd.service.dispatch import execute
 from iamd.service.context import Call, Environment
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import ATTEMPTS, Store, lost_race
+from iamd.web.limits import MAX_BODY
 
 log = logging.getLogger("iamd.api")
 
-MAX_BODY = 1024 * 1024
 _FORM_TYPE = "application/x-www-form-urlencoded"
 
 

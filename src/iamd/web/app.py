@@ -9,6 +9,7 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from iamd.service.context import Environment
@@ -16,13 +17,14 @@ from iamd.store.database import Store
 from iamd.web.api import QueryApi
 from iamd.web.console import create_console
 from iamd.web.coverage import check_operations
+from iamd.web.limits import Limits
 
 log = logging.getLogger("iamd")
 
 FLUSH_SECONDS = 1.0
 
 
-def create_app(store: Store, env: Environment) -> Starlette:
+def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> Starlette:
     check_operations()
     api = QueryApi(store, env, threaded=not store.is_sqlite)
 
@@ -50,4 +52,5 @@ def create_app(store: Store, env: Environment) -> Starlette:
             store.dispose()
 
     routes = [Route("/", api.endpoint, methods=["GET", "POST"]), Mount("/console", app=create_console(store, env))]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Inside Starlette's error handling, so that the 408 and 413 raised while reading a body are answered.
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Limits, read_timeout=read_timeout)])
