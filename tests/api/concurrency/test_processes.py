@@ -1,0 +1,76 @@
+"""Two server processes on one database (PostgreSQL; SQLite: one file), and a process killed mid-write.
+
+- A quota raced from both processes at once still holds (AccessKeysPerUser: 2).
+- A key deleted through one process is refused by the other on its very next request.
+- kill -9 under write load: every write the killed process acknowledged is there afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.api.concurrency.burst import burst, tally
+from tests.api.conftest import client, error_of
+from tests.api.server import standard_server
+
+
+@pytest.fixture
+def second(server, tmp_path):
+    """Another process on the first one's database and data directory (its master key)."""
+    other = standard_server(tmp_path, server.database_url)
+    other.data_dir = server.data_dir
+    other.start()
+    yield other
+    other.stop()
+
+
+def test_a_quota_raced_from_two_processes_holds(server, second, iam, unique):
+    user = unique("two")
+    iam.create_user(UserName=user)
+    outcomes = burst([server, second], [lambda c: c.create_access_key(UserName=user)] * 20)
+    assert tally(outcomes) == {("ok",): 2, ("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2", 409): 18}
+
+
+def test_a_key_deleted_on_one_process_is_refused_by_the_other_at_once(server, second, iam, new_user):
+    name, key_id, secret = new_user()
+    elsewhere = client(second, "sts", key_id, secret)
+    assert elsewhere.get_caller_identity()["Arn"].endswith(f":user/{name}")  # known, cached if anything caches
+    iam.delete_access_key(UserName=name, AccessKeyId=key_id)
+    with pytest.raises(ClientError) as excinfo:
+        elsewhere.get_caller_identity()
+    assert error_of(excinfo)[0] == "InvalidClientTokenId"
+
+
+def test_every_acknowledged_write_survives_kill_9(server, second, iam, unique):
+    prefix = f"/{unique('kill')}/"
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def write(worker: int) -> None:
+        iam_second = client(second, "iam")
+        count = 0
+        while not stop.is_set():
+            name = f"{prefix.strip('/')}-{worker}-{count}"
+            try:
+                iam_second.create_user(UserName=name, Path=prefix)
+            except Exception:  # noqa: BLE001 the process is gone: a reset, or half a response
+                return
+            acknowledged.append(name)
+            count += 1
+
+    workers = [threading.Thread(target=write, args=(index,)) for index in range(4)]
+    for worker in workers:
+        worker.start()
+    time.sleep(1.5)
+    second.process.kill()  # SIGKILL: no shutdown, no flush
+    second.process.wait()
+    stop.set()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert len(acknowledged) >= 4, "the load ran before the kill"
+    stored = {user["UserName"] for user in iam.list_users(PathPrefix=prefix, MaxItems=1000)["Users"]}
+    assert set(acknowledged) <= stored, sorted(set(acknowledged) - stored)
