@@ -137,6 +137,7 @@ def delete_policy(tx: Connection, call: Call, params: dict) -> None:
     row = customer_policy(tx, call.account_id, arn)
     if row is None:
         raise not_found(arn)
+    quotas.hold_policy(tx, row, not_found(arn))  # no attachment or version added meanwhile
     if tx.scalar(select(exists().where(attachments_table.c.account_id == call.account_id,
                                        attachments_table.c.policy_arn == arn))):
         raise DeleteConflict("Cannot delete a policy attached to entities.")

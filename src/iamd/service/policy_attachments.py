@@ -17,6 +17,7 @@ from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
 from iamd.store import schema
+from iamd.store.locks import lock_row
 from iamd.store.schema import groups, managed_policies, policy_attachments, users
 
 MAX_ATTACHED = 10  # AttachedPoliciesPer{User,Group,Role}Quota
@@ -130,6 +131,8 @@ def attach(tx: Connection, call: Call, kind: str, entity, arn: str) -> None:
     # The entity's row held: concurrent attaches count one after the other, and a repeated attach
     # finds the first one's row instead of colliding with it.
     quotas.hold(tx, _OWNER_TABLES[kind], entity.id, NoSuchEntity(f"The {kind} with name {entity.name} cannot be found."))
+    if not policy_lookup.is_aws_managed(arn) and not lock_row(tx, managed_policies, arn, column="arn"):
+        raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")  # deleted meanwhile
     entity_id = entity.id
     current = set(tx.scalars(select(policy_attachments.c.policy_arn).where(policy_attachments.c.entity_id == entity_id)))
     if arn in current:

@@ -204,6 +204,7 @@ def remove_role(tx: Connection, role_id: str) -> None:
 
 def delete_role(tx: Connection, call: Call, params: dict) -> None:
     row = find_modifiable_role(tx, call.account_id, params["RoleName"])
+    quotas.hold_role(tx, row)  # nothing is added to the role between the checks and the delete
     check_deletable(tx, row.id)
     remove_role(tx, row.id)
     return None

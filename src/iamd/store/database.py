@@ -20,8 +20,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 # PostgreSQL's SQLSTATEs for a transaction that lost a race and may simply run again: a deadlock, a
-# serialization failure, a unique violation no handler expected (the retry finds the winner's row).
-RETRYABLE_STATES = {"40P01", "40001", "23505"}
+# serialization failure, a unique violation no handler expected (the retry finds the winner's row), a
+# foreign key whose row another transaction deleted meanwhile (the retry answers NoSuchEntity).
+RETRYABLE_STATES = {"40P01", "40001", "23505", "23503"}
 ATTEMPTS = 3
 
 
