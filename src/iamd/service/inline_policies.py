@@ -22,7 +22,7 @@ from iamd.service import groups, policy_documents, quotas, resources, roles, use
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
-from iamd.store.schema import groups as groups_table, inline_policies, roles as roles_table, users as users_table
+from iamd.store.schema import inline_policies
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,6 @@ class Holder:
         return resources.entity_arn(call, self.kind, params[self.name_param])
 
 
-_TABLES = {"user": users_table, "group": groups_table, "role": roles_table}
 USER = Holder("user", "UserName", policy_documents.USER_INLINE_LIMIT, users.find_user)
 GROUP = Holder("group", "GroupName", policy_documents.GROUP_INLINE_LIMIT, groups.find_group)
 ROLE = Holder("role", "RoleName", policy_documents.ROLE_INLINE_LIMIT, roles.find_role, roles.find_modifiable_role)
@@ -60,7 +59,7 @@ def put(tx: Connection, holder: Holder, entity, policy_name: str, document: str)
     policy_documents.check_document(document)
     # The entity's row held: the size quota counts every policy of the entity, and two identical
     # puts at once must not both insert.
-    quotas.hold(tx, _TABLES[holder.kind], entity.id, NoSuchEntity(f"The {holder.kind} with name {entity.name} cannot be found."))
+    quotas.hold_entity(tx, holder.kind, entity)
     others = [text for name, text in documents(tx, entity.id) if name != policy_name]
     total = sum(map(policy_documents.size, others)) + policy_documents.size(document)
     policy_documents.check_inline_total(holder.kind, entity.name, total, holder.limit)

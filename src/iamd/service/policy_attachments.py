@@ -21,7 +21,6 @@ from iamd.store.locks import lock_row
 from iamd.store.schema import groups, managed_policies, policy_attachments, users
 
 MAX_ATTACHED = 10  # AttachedPoliciesPer{User,Group,Role}Quota
-_OWNER_TABLES = {"user": users, "group": groups, "role": schema.roles}
 
 
 def _roles():
@@ -130,7 +129,7 @@ def attach(tx: Connection, call: Call, kind: str, entity, arn: str) -> None:
         raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
     # The entity's row held: concurrent attaches count one after the other, and a repeated attach
     # finds the first one's row instead of colliding with it.
-    quotas.hold(tx, _OWNER_TABLES[kind], entity.id, NoSuchEntity(f"The {kind} with name {entity.name} cannot be found."))
+    quotas.hold_entity(tx, kind, entity)
     if not policy_lookup.is_aws_managed(arn) and not lock_row(tx, managed_policies, arn, column="arn"):
         raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")  # deleted meanwhile
     entity_id = entity.id

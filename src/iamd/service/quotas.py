@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
-from iamd.errors import AwsError, LimitExceeded
+from iamd.errors import AwsError, LimitExceeded, NoSuchEntity
 from iamd.store.locks import lock_row
 from iamd.store.schema import accounts, groups, instance_profiles, managed_policies, roles, users
 
@@ -43,7 +43,8 @@ POLICIES_PER = {"user": Quota("PoliciesPerUser", 10), "group": Quota("PoliciesPe
 ROLES_PER_PROFILE = Quota("InstanceSessionsPerInstanceProfile", 1)
 POLICY_VERSIONS = Quota("VersionsPerPolicy", 5, "A managed policy can have up to 5 versions. Before you create a "
                                                 "new version, you must delete an existing version.")
-# Per account (the quotas GetAccountSummary reports, and the two provider quotas).
+# Per account (the quotas GetAccountSummary reports, and the two provider quotas). RolesPerAccount and
+# InstanceProfilesPerAccount are names seen in AWS's answers; Users/Groups/PoliciesPerAccount follow them.
 USERS = Quota("UsersPerAccount", 5000)
 GROUPS = Quota("GroupsPerAccount", 300)
 ROLES = Quota("RolesPerAccount", 1000)
@@ -60,10 +61,24 @@ def hold(tx: Connection, table, key: str, gone: AwsError) -> None:
         raise gone
 
 
-def hold_user(tx: Connection, user) -> None:
-    from iamd.service.users import not_found  # users builds on this module's quotas
+_ENTITY_TABLES = {"user": users, "group": groups, "role": roles}
 
-    hold(tx, users, user.id, not_found(user.name))
+
+def hold_entity(tx: Connection, kind: str, entity) -> None:
+    """A user's, group's or role's row (``kind``; ``entity`` has .id and .name); AWS's NoSuchEntity if gone."""
+    hold(tx, _ENTITY_TABLES[kind], entity.id, NoSuchEntity(f"The {kind} with name {entity.name} cannot be found."))
+
+
+def hold_user(tx: Connection, user) -> None:
+    hold_entity(tx, "user", user)
+
+
+def hold_group(tx: Connection, group) -> None:
+    hold_entity(tx, "group", group)
+
+
+def hold_role(tx: Connection, role) -> None:
+    hold_entity(tx, "role", role)
 
 
 def hold_credential_owner(tx: Connection, account_id: str, user_id: str | None, user_name: str) -> None:
@@ -71,25 +86,11 @@ def hold_credential_owner(tx: Connection, account_id: str, user_id: str | None, 
     if user_id is None:
         hold_account(tx, account_id)
     else:
-        from iamd.service.users import not_found
-
-        hold(tx, users, user_id, not_found(user_name))
+        hold(tx, users, user_id, NoSuchEntity(f"The user with name {user_name} cannot be found."))
 
 
 def hold_account(tx: Connection, account_id: str) -> None:
     lock_row(tx, accounts, account_id)
-
-
-def hold_group(tx: Connection, group) -> None:
-    from iamd.service.groups import not_found
-
-    hold(tx, groups, group.id, not_found(group.name))
-
-
-def hold_role(tx: Connection, role) -> None:
-    from iamd.service.roles import not_found
-
-    hold(tx, roles, role.id, not_found(role.name))
 
 
 def hold_policy(tx: Connection, policy, gone: AwsError) -> None:

@@ -22,6 +22,7 @@ log = logging.getLogger("iamd.web")
 
 MAX_BODY = 1024 * 1024
 _CLOSE = [(b"connection", b"close"), (b"content-type", b"text/plain; charset=utf-8")]
+_CLOSE_HEADER = {"connection": "close"}  # the rest of the body is never read: the connection cannot be reused
 
 
 class Limits:
@@ -45,11 +46,11 @@ class Limits:
             try:
                 message = await asyncio.wait_for(receive(), self.read_timeout)
             except asyncio.TimeoutError:
-                raise HTTPException(408, "The request body stopped arriving.", headers={"connection": "close"}) from None
+                raise HTTPException(408, "The request body stopped arriving.", headers=_CLOSE_HEADER) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
-                    raise HTTPException(413, "Request body is too large.", headers={"connection": "close"})
+                    raise HTTPException(413, "Request body is too large.", headers=_CLOSE_HEADER)
             return message
 
         try:

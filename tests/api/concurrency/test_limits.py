@@ -69,18 +69,23 @@ def test_a_body_over_the_limit_is_refused_from_its_content_length(quick):
 
 
 def test_a_chunked_body_is_read_only_up_to_the_limit(quick):
+    """32 MiB sent without a Content-Length: the server stops reading at 1 MiB and answers 413 (or, when
+    the unread rest makes the kernel reset the connection first, the sender finds it closed early)."""
+    total, chunk = 32 * 1024 * 1024, b"x" * 65536
+    sent, cut_off = 0, False
     with connect(quick) as sock:
         sock.sendall(head(None, "Transfer-Encoding: chunked\r\n"))
-        chunk = b"x" * 65536
-        sent = 0
         try:
-            while sent < 4 * 1024 * 1024:
+            while sent < total:
                 sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 sent += len(chunk)
         except (BrokenPipeError, ConnectionResetError):
-            pass
-        answer = read_all(sock, 5)
-    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+            cut_off = True
+        try:
+            answer = read_all(sock, 5)
+        except ConnectionResetError:
+            answer = b""
+    assert answer.startswith(b"HTTP/1.1 413") or (cut_off and sent < total), (answer[:200], sent)
 
 
 def test_a_stalled_body_is_answered_408_and_closed(quick):

@@ -65,12 +65,15 @@ def test_every_acknowledged_write_survives_kill_9(server, second, iam, unique):
     workers = [threading.Thread(target=write, args=(index,)) for index in range(4)]
     for worker in workers:
         worker.start()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 20
+    while len(acknowledged) < 20 and time.monotonic() < deadline:  # writes under way, whatever the load
+        time.sleep(0.05)
+    time.sleep(0.2)
     second.process.kill()  # SIGKILL: no shutdown, no flush
     second.process.wait()
     stop.set()
     for worker in workers:
         worker.join(timeout=30)
-    assert len(acknowledged) >= 4, "the load ran before the kill"
+    assert len(acknowledged) >= 20, f"the load ran before the kill: {len(acknowledged)} writes"
     stored = {user["UserName"] for user in iam.list_users(PathPrefix=prefix, MaxItems=1000)["Users"]}
     assert set(acknowledged) <= stored, sorted(set(acknowledged) - stored)
