@@ -1,6 +1,6 @@
 """Two server processes on one database (PostgreSQL; SQLite: one file), and a process killed mid-write.
 
-- A quota raced from both processes at once still holds (AccessKeysPerUser: 2).
+- A create and a quota raced from both processes at once: one winner; AccessKeysPerUser (2) holds.
 - A key deleted through one process is refused by the other on its very next request.
 - kill -9 under write load: every write the killed process acknowledged is there afterwards.
 """
@@ -18,14 +18,21 @@ from tests.api.conftest import client, error_of
 from tests.api.server import standard_server
 
 
-@pytest.fixture
-def second(server, tmp_path):
-    """Another process on the first one's database and data directory (its master key)."""
-    other = standard_server(tmp_path, server.database_url)
+@pytest.fixture(scope="module")
+def second(server, tmp_path_factory):
+    """Another process on the first one's database and data directory (its master key). Shared by the
+    tests of this module; the kill -9 test, last, ends it."""
+    other = standard_server(tmp_path_factory.mktemp("second"), server.database_url)
     other.data_dir = server.data_dir
     other.start()
     yield other
     other.stop()
+
+
+def test_a_create_raced_from_two_processes_has_one_winner(server, second, unique):
+    name = unique("race2")
+    outcomes = burst([server, second], [lambda c: c.create_user(UserName=name)] * 12)
+    assert tally(outcomes) == {("ok",): 1, ("EntityAlreadyExists", f"User with name {name} already exists.", 409): 11}
 
 
 def test_a_quota_raced_from_two_processes_holds(server, second, iam, unique):
