@@ -33,6 +33,7 @@ from iamd.service import quotas, resources, tags as tagging, users
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
+from iamd.store.locks import lock_row
 from iamd.store.schema import accounts, mfa_devices, users as users_table
 
 MAX_DEVICES_PER_USER = quotas.MFA_DEVICES.limit
@@ -125,6 +126,7 @@ def enable_device(tx: Connection, call: Call, user_name: str, serial: str, code1
     """Assign the device to the user, once two consecutive codes prove the user holds its seed."""
     user = users.find_user(tx, call.account_id, user_name)
     quotas.hold_user(tx, user)
+    lock_row(tx, mfa_devices, serial, column="serial_number")  # one user wins a device enabled twice at once
     device = _find_device(tx, call.account_id, serial)
     if device.user_id is not None:
         raise EntityAlreadyExists(IN_USE)

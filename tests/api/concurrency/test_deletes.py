@@ -1,4 +1,5 @@
-"""A delete racing an add to the same entity: one of them wins cleanly, never a 500, never an orphan.
+"""A delete racing an add to the same entity (or two adds of one thing): one wins cleanly, never a 500,
+never an orphan.
 
 DeleteUser answers DeleteConflict while the user still has access keys, and CreateAccessKey answers
 NoSuchEntity for a user that is gone (aws-recorded-errors.md); which one wins depends on who came first.
@@ -50,3 +51,18 @@ def test_delete_policy_racing_attach(server, iam, unique):
             assert delete[:2] == ("DeleteConflict", "Cannot delete a policy attached to entities.")
             assert arn in attached
             iam.detach_user_policy(UserName=user, PolicyArn=arn)
+
+
+def test_one_device_enabled_for_two_users_at_once(server, iam, unique):
+    """One user gets the device; the other AWS's EntityAlreadyExists, not a code error."""
+    from tests.api.test_mfa import codes
+
+    created = iam.create_virtual_mfa_device(VirtualMFADeviceName=unique("shared"))["VirtualMFADevice"]
+    serial, seed = created["SerialNumber"], created["Base32StringSeed"].decode()
+    users = [unique("mfa-user"), unique("mfa-user")]
+    for user in users:
+        iam.create_user(UserName=user)
+    first, second = codes(seed)
+    outcomes = burst(server, [lambda c, u=u: c.enable_mfa_device(
+        UserName=u, SerialNumber=serial, AuthenticationCode1=first, AuthenticationCode2=second) for u in users])
+    assert sorted(outcomes) == sorted([("ok",), ("EntityAlreadyExists", "MFA Device is already in use.", 409)])
