@@ -67,9 +67,11 @@ def _check_client_ids(client_ids: list[str]) -> list[str]:
     return client_ids
 
 
-def find_provider(tx: Connection, account_id: str, arn: str, missing=not_found):
-    row = tx.execute(select(oidc_providers).where(oidc_providers.c.arn == arn,
-                                                  oidc_providers.c.account_id == account_id)).first()
+def find_provider(tx: Connection, account_id: str, arn: str, missing=not_found, for_update: bool = False):
+    """The provider's row; ``for_update``: locked until commit, for a change of its JSON lists that must
+    not lose a concurrent one (store/locks.py)."""
+    query = select(oidc_providers).where(oidc_providers.c.arn == arn, oidc_providers.c.account_id == account_id)
+    row = tx.execute(query.with_for_update() if for_update else query).first()
     if row is None:
         raise missing(arn)
     return row
@@ -155,7 +157,7 @@ def _set(tx: Connection, row, **values) -> None:
 
 
 def add_client_id(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
+    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"], for_update=True)
     client_ids = json.loads(row.client_ids)
     if params["ClientID"] in client_ids:
         return None  # already registered: AWS answers success
@@ -164,7 +166,7 @@ def add_client_id(tx: Connection, call: Call, params: dict) -> None:
 
 
 def remove_client_id(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
+    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"], for_update=True)
     client_ids = json.loads(row.client_ids)
     if params["ClientID"] in client_ids:  # removing an unknown client id succeeds too
         _set(tx, row, client_ids=[c for c in client_ids if c != params["ClientID"]])
