@@ -2,7 +2,7 @@
 
 Limits: "IAM and AWS STS quotas", IAM User Guide
 (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html). Messages and the 409
-status: /work/shared/aws-recorded-errors.md where recorded (AccessKeysPerUser, CertificatesPerUser,
+status: the team's aws-recorded-errors.md where recorded (AccessKeysPerUser, CertificatesPerUser,
 VersionsPerPolicy, tags), else AWS's "Cannot exceed quota for <Name>: <limit>" as its LimitExceeded
 answers word it (PoliciesPerUser/Group/Role, RolesPerAccount, InstanceProfilesPerAccount ...).
 """
