@@ -32,6 +32,10 @@ class Settings:
     oidc_jwks_dir: str = ""
     # How long one of iamd's own token signing keys signs before the next one takes over.
     oidc_key_rotation_seconds: int = 7 * 86_400
+    # Seconds an idle keep-alive connection stays open (uvicorn's timeout_keep_alive).
+    timeout_keep_alive: int = 5
+    # Seconds a connection may go without a request in flight, or a request body without a byte.
+    read_timeout: int = 10
     # The root user's console password, hashed into the first account at first start (never logged).
     root_password: str = field(default="", repr=False)
 
@@ -69,6 +73,8 @@ class Settings:
             raise SystemExit("give both IAMD_TLS_CERT and IAMD_TLS_KEY, or neither")
         if self.tls_cert and self.self_signed:
             raise SystemExit("give IAMD_TLS_CERT and IAMD_TLS_KEY, or IAMD_SELF_SIGNED, not both")
+        if self.timeout_keep_alive < 1 or self.read_timeout < 1:
+            raise SystemExit("IAMD_TIMEOUT_KEEP_ALIVE and IAMD_READ_TIMEOUT must be at least 1 second")
         if self.root_access_key_id and not re.fullmatch(r"[\w]{16,128}", self.root_access_key_id):
             raise SystemExit("IAMD_ROOT_ACCESS_KEY_ID must be 16 to 128 letters, digits or underscores")
         if self.oidc_key_rotation_seconds < 1:

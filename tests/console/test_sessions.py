@@ -140,25 +140,31 @@ def test_the_sweep_removes_expired_sessions(store):
     assert old.token_hash != fresh.token_hash
 
 
-def test_failures_slow_down_then_lock_and_success_clears(store):
+def test_attempts_slow_down_then_lock_and_success_clears(store):
+    """docs/console.md: after 3 failed sign-ins each further attempt waits (1 s, doubling up to 30 s);
+    after 10 the sign-in is locked for 15 minutes. Attempts are counted when reserved."""
     clock = Clock()
     throttle = Throttle(store, clock)
     key = ("123456789012", "alice")
     for _ in range(FREE_FAILURES):
-        throttle.failed(key)
-    assert throttle.wait_seconds(key) == 0
-    throttle.failed(key)
-    assert throttle.wait_seconds(key) == 1
-    throttle.failed(key)
+        assert throttle.reserve(key) == 0
+    assert throttle.reserve(key) == 1, "after 3 failures the 4th attempt must wait"
+    assert throttle.wait_seconds(key) == 1, "a refused attempt is not counted"
+    clock.now += 1
+    assert throttle.reserve(key) == 0
     assert throttle.wait_seconds(key) == 2
-    for _ in range(LOCK_FAILURES - FREE_FAILURES - 2):
-        throttle.failed(key)
+    waits = []
+    for _ in range(LOCK_FAILURES - FREE_FAILURES - 1):
+        waits.append(throttle.wait_seconds(key))
+        clock.now += waits[-1]
+        assert throttle.reserve(key) == 0
+    assert waits == [2, 4, 8, 16, 30, 30]
     assert throttle.wait_seconds(key) == LOCK_SECONDS
     assert throttle.wait_seconds(("123456789012", "bob")) == 0
     assert Throttle(store, clock).wait_seconds(key) == LOCK_SECONDS, "another process sees the same lock"
     clock.now += LOCK_SECONDS
     assert throttle.wait_seconds(key) == 0
-    throttle.failed(key)
+    assert throttle.reserve(key) == 0
     throttle.succeeded(key)
     assert throttle.wait_seconds(key) == 0
     assert _rows(store, console_signin_failures) == []

@@ -22,6 +22,7 @@ from iamd.cli.settings_flags import add_settings_flags, settings_from
 from iamd.config import Settings, env_name
 from iamd.security.self_signed import ensure_certificate
 from iamd.web.app import create_app
+from iamd.web.limits import timed_protocol
 from iamd.web.worker import environment_for
 
 # Used at first start only; worker processes never need them, so they are not passed on.
@@ -48,17 +49,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"iamd: self-signed certificate {tls['ssl_certfile']}: give it to clients "
               f"(aws --ca-bundle, boto3 verify=, AWS_CA_BUNDLE)")
     _print_first_start(settings, state, endpoint)
-    options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False, **tls)
+    options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False,
+                   timeout_keep_alive=settings.timeout_keep_alive, **tls)
     if workers == 1:
-        app = create_app(state.store, environment_for(settings, state.box))
-        uvicorn.run(app, **options)
+        app = create_app(state.store, environment_for(settings, state.box), read_timeout=settings.read_timeout)
+        uvicorn.run(app, http=timed_protocol(settings.read_timeout), **options)
         return 0
     state.store.dispose()  # each worker opens its own connections
     _hand_settings_to_workers(settings)
     with tempfile.TemporaryDirectory(prefix="iamd-metrics-") as metrics_dir:
         # The metrics library's multi-process mode: each worker writes its samples here.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-        uvicorn.run("iamd.web.worker:create_worker_app", factory=True, workers=workers, **options)
+        # By name: a worker is a new process, which builds the protocol from the settings handed to it.
+        uvicorn.run("iamd.web.worker:create_worker_app", factory=True, workers=workers,
+                    http="iamd.web.worker_protocol:WorkerProtocol", **options)
     return 0
 
 

@@ -6,19 +6,17 @@ UserName act on the caller's own keys, as in AWS.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
-from iamd.errors import AccessDenied, LimitExceeded, NoSuchEntity
+from iamd.errors import AccessDenied, NoSuchEntity
 from iamd.security import ids
-from iamd.service import users
+from iamd.service import quotas, users
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
 from iamd.store.schema import access_keys
 
-MAX_KEYS_PER_USER = 2
-
-
+MAX_KEYS_PER_USER = quotas.ACCESS_KEYS.limit
 
 
 def _keys_of(account_id: str, user_id: str | None):
@@ -28,9 +26,8 @@ def _keys_of(account_id: str, user_id: str | None):
 
 def create_access_key(tx: Connection, call: Call, params: dict) -> dict:
     user_id, user_name = users.credential_owner(tx, call, params)
-    count = tx.scalar(select(func.count()).select_from(access_keys).where(_keys_of(call.account_id, user_id)))
-    if count >= MAX_KEYS_PER_USER:
-        raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
+    quotas.hold_credential_owner(tx, call.account_id, user_id, user_name)
+    quotas.check(tx, quotas.ACCESS_KEYS, access_keys, _keys_of(call.account_id, user_id))
     key_id, secret = ids.access_key_id(call.account_id), ids.secret_access_key()
     tx.execute(insert(access_keys).values(
         id=key_id, account_id=call.account_id, user_id=user_id, secret=call.env.secrets.seal(secret, key_id),

@@ -9,6 +9,7 @@ and pages across all its lists at once: one Marker, MaxItems counted over every 
 from __future__ import annotations
 
 from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.reference import managed_policies as aws_catalogue
@@ -46,7 +47,10 @@ def create_account_alias(tx: Connection, call: Call, params: dict) -> None:
         return None
     if owner is not None:
         raise EntityAlreadyExists(f"The account alias {alias} already exists.")
-    tx.execute(update(accounts).where(accounts.c.id == call.account_id).values(alias=alias))
+    try:
+        tx.execute(update(accounts).where(accounts.c.id == call.account_id).values(alias=alias))
+    except IntegrityError:  # another account took it since we looked: the unique constraint decides
+        raise EntityAlreadyExists(f"The account alias {alias} already exists.") from None
     return None
 
 

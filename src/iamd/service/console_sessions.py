@@ -47,19 +47,17 @@ def find_failures(tx: Connection, account_key: str, user_key: str):
         console_signin_failures.c.user_key == user_key)).mappings().first()
 
 
-def count_failure(tx: Connection, account_key: str, user_key: str, now: datetime) -> int:
-    """Add one failure (atomically, whichever process counts it); the new count.
+def lock_failures(tx: Connection, account_key: str, user_key: str, now: datetime):
+    """The count's row, created if missing and locked until the transaction ends (a mapping).
 
-    The upsert takes the row's lock on PostgreSQL until the transaction ends, so the caller's
-    ``set_failures`` that follows cannot interleave with another process's count.
+    Whichever process gets the lock first reads and writes the count before the next one reads it.
     """
     statement = _INSERTS[tx.dialect.name](console_signin_failures).values(
-        account_key=account_key, user_key=user_key, failures=1, updated_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=[console_signin_failures.c.account_key, console_signin_failures.c.user_key],
-        set_={"failures": console_signin_failures.c.failures + 1, "updated_at": now})
+        account_key=account_key, user_key=user_key, failures=0, updated_at=now).on_conflict_do_nothing()
     tx.execute(statement)
-    return find_failures(tx, account_key, user_key)["failures"]
+    return tx.execute(select(console_signin_failures).where(
+        console_signin_failures.c.account_key == account_key,
+        console_signin_failures.c.user_key == user_key).with_for_update()).mappings().one()
 
 
 def set_failures(tx: Connection, account_key: str, user_key: str, values: dict) -> None:

@@ -8,19 +8,19 @@ service/managed_policies.py.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
 from iamd.security import ids
-from iamd.service import resources, users
+from iamd.service import quotas, resources, users
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, list_by_path, page
 from iamd.store.schema import group_members, groups, inline_policies, policy_attachments
 from iamd.store.schema import users as users_table
 
-MAX_GROUPS_PER_USER = 10
+MAX_GROUPS_PER_USER = quotas.GROUPS_PER_USER.limit
 
 
 def not_found(name: str) -> NoSuchEntity:
@@ -64,6 +64,7 @@ def resource_arn(call: Call, params: dict) -> str:
 
 def create_group(tx: Connection, call: Call, params: dict) -> dict:
     name, path = params["GroupName"], params.get("Path", "/")
+    quotas.check_account(tx, quotas.GROUPS, call.account_id, groups)
     group_id = ids.unique_id("group")
     try:
         tx.execute(insert(groups).values(
@@ -122,6 +123,7 @@ _DELETE_BLOCKERS = (
 
 def delete_group(tx: Connection, call: Call, params: dict) -> None:
     row = find_group(tx, call.account_id, params["GroupName"])
+    quotas.hold_group(tx, row)  # no member added while we check
     for column, message in _DELETE_BLOCKERS:
         if tx.scalar(select(exists().where(column == row.id))):
             raise DeleteConflict(f"Cannot delete entity, {message}")
@@ -137,11 +139,11 @@ def _is_member(tx: Connection, group_id: str, user_id: str) -> bool:
 def add_user_to_group(tx: Connection, call: Call, params: dict) -> None:
     user = users.find_user(tx, call.account_id, params["UserName"])
     group = find_group(tx, call.account_id, params["GroupName"])
+    quotas.hold_user(tx, user)  # the quota is the user's: user first, then group (store/locks.py)
+    quotas.hold_group(tx, group)
     if _is_member(tx, group.id, user.id):
         return None
-    count = tx.scalar(select(func.count()).select_from(group_members).where(group_members.c.user_id == user.id))
-    if count >= MAX_GROUPS_PER_USER:
-        raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {MAX_GROUPS_PER_USER}")
+    quotas.check(tx, quotas.GROUPS_PER_USER, group_members, group_members.c.user_id == user.id)
     tx.execute(insert(group_members).values(group_id=group.id, user_id=user.id, added_at=call.now))
     return None
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, insert, select, update
 
 from iamd.errors import NoSuchEntity
-from iamd.service import groups, policy_documents, resources, roles, users
+from iamd.service import groups, policy_documents, quotas, resources, roles, users
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
@@ -57,6 +57,9 @@ def documents(tx: Connection, entity_id: str) -> list[tuple[str, str]]:
 def put(tx: Connection, holder: Holder, entity, policy_name: str, document: str) -> None:
     """Create or replace one inline policy of ``entity`` (a row with .id and .name)."""
     policy_documents.check_document(document)
+    # The entity's row held: the size quota counts every policy of the entity, and two identical
+    # puts at once must not both insert.
+    quotas.hold_entity(tx, holder.kind, entity)
     others = [text for name, text in documents(tx, entity.id) if name != policy_name]
     total = sum(map(policy_documents.size, others)) + policy_documents.size(document)
     policy_documents.check_inline_total(holder.kind, entity.name, total, holder.limit)

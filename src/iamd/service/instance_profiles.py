@@ -12,9 +12,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
 from iamd.security import ids
-from iamd.service import resources, roles as role_area, tags as tagging
+from iamd.service import quotas, resources, roles as role_area, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import Additional, any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
@@ -69,6 +69,7 @@ def create_instance_profile(tx: Connection, call: Call, params: dict) -> dict:
     name, path = params["InstanceProfileName"], params.get("Path", "/")
     new_tags = params.get("Tags", [])
     tagging.check_no_duplicates(new_tags, case_insensitive=True)
+    quotas.check_account(tx, quotas.INSTANCE_PROFILES, call.account_id, instance_profiles)
     profile_id = ids.unique_id("instance-profile")
     try:
         tx.execute(insert(instance_profiles).values(
@@ -118,6 +119,7 @@ def list_instance_profiles_for_role(tx: Connection, call: Call, params: dict) ->
 
 def delete_instance_profile(tx: Connection, call: Call, params: dict) -> None:
     row = find_profile(tx, call.account_id, params["InstanceProfileName"])
+    quotas.hold_profile(tx, row, not_found(row.name))  # no role added while we check
     if tx.scalar(select(exists().where(instance_profile_roles.c.profile_id == row.id))):
         raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
     tagging.drop_all(tx, row.id)
@@ -128,8 +130,9 @@ def delete_instance_profile(tx: Connection, call: Call, params: dict) -> None:
 def add_role_to_instance_profile(tx: Connection, call: Call, params: dict) -> None:
     profile = find_profile(tx, call.account_id, params["InstanceProfileName"])
     role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    quotas.hold_profile(tx, profile, not_found(profile.name))
     if len(roles_of(tx, profile.id)) >= MAX_ROLES_PER_PROFILE:
-        raise LimitExceeded(f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {MAX_ROLES_PER_PROFILE}")
+        raise quotas.ROLES_PER_PROFILE.exceeded()
     tx.execute(insert(instance_profile_roles).values(profile_id=profile.id, role_id=role.id))
     return None
 

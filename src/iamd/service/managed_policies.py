@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from iamd.errors import AccessDenied, DeleteConflict, EntityAlreadyExists, NoSuchEntity
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.security import ids
-from iamd.service import policy_attachments, policy_documents, policy_versions, tags as tagging
+from iamd.service import policy_attachments, policy_documents, policy_versions, quotas, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
@@ -85,9 +85,11 @@ def create_policy(tx: Connection, call: Call, params: dict) -> dict:
     new_tags = params.get("Tags", [])
     tagging.check_no_duplicates(new_tags, case_insensitive=False)
     taken = EntityAlreadyExists(f"A policy called {name} already exists. Duplicate names are not allowed.")
+    quotas.hold_account(tx, call.account_id)
     if tx.scalar(select(exists().where(managed_policies.c.account_id == call.account_id,
                                        managed_policies.c.name_key == name.lower()))):
         raise taken
+    quotas.check(tx, quotas.POLICIES, managed_policies, managed_policies.c.account_id == call.account_id)
     policy_id = ids.unique_id("policy")
     try:
         tx.execute(insert(managed_policies).values(
@@ -135,6 +137,7 @@ def delete_policy(tx: Connection, call: Call, params: dict) -> None:
     row = customer_policy(tx, call.account_id, arn)
     if row is None:
         raise not_found(arn)
+    quotas.hold_policy(tx, row, not_found(arn))  # no attachment or version added meanwhile
     if tx.scalar(select(exists().where(attachments_table.c.account_id == call.account_id,
                                        attachments_table.c.policy_arn == arn))):
         raise DeleteConflict("Cannot delete a policy attached to entities.")

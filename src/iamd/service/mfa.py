@@ -25,18 +25,18 @@ from iamd.errors import (
     DeleteConflict,
     EntityAlreadyExists,
     InvalidAuthenticationCode,
-    LimitExceeded,
     NoSuchEntity,
     ValidationError,
 )
 from iamd.security import ids, totp
-from iamd.service import resources, tags as tagging, users
+from iamd.service import quotas, resources, tags as tagging, users
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
+from iamd.store.locks import lock_row
 from iamd.store.schema import accounts, mfa_devices, users as users_table
 
-MAX_DEVICES_PER_USER = 8
+MAX_DEVICES_PER_USER = quotas.MFA_DEVICES.limit
 RESYNC_WINDOW = 10  # steps (5 minutes) either side of now, for a device whose clock has drifted
 
 ALREADY_EXISTS = "MFA device already exists."
@@ -125,12 +125,12 @@ def create_virtual_device(tx: Connection, call: Call, name: str, path: str = "/"
 def enable_device(tx: Connection, call: Call, user_name: str, serial: str, code1: str, code2: str) -> None:
     """Assign the device to the user, once two consecutive codes prove the user holds its seed."""
     user = users.find_user(tx, call.account_id, user_name)
+    quotas.hold_user(tx, user)
+    lock_row(tx, mfa_devices, serial, column="serial_number")  # one user wins a device enabled twice at once
     device = _find_device(tx, call.account_id, serial)
     if device.user_id is not None:
         raise EntityAlreadyExists(IN_USE)
-    count = tx.scalar(select(func.count()).select_from(mfa_devices).where(mfa_devices.c.user_id == user.id))
-    if count >= MAX_DEVICES_PER_USER:
-        raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MAX_DEVICES_PER_USER}")
+    quotas.check(tx, quotas.MFA_DEVICES, mfa_devices, mfa_devices.c.user_id == user.id)
     step = totp.match_pair(_seed(call, device), code1, code2, call.now, after=device.last_time_step)
     if step is None:
         raise InvalidAuthenticationCode(INVALID_CODE)

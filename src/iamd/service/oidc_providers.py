@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from iamd.security import ids
-from iamd.service import provider_context, tags as tagging
+from iamd.service import provider_context, quotas, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.store.schema import oidc_providers
@@ -27,7 +27,7 @@ from iamd.store.schema import oidc_providers
 SCHEME = "https://"
 MAX_THUMBPRINTS = 5
 MAX_CLIENT_IDS = 100
-MAX_PROVIDERS = 100  # OpenID Connect providers per account
+MAX_PROVIDERS = quotas.OIDC_PROVIDERS.limit  # OpenID Connect providers per account
 
 
 def not_found(arn: str) -> NoSuchEntity:
@@ -70,9 +70,11 @@ def _check_client_ids(client_ids: list[str]) -> list[str]:
     return client_ids
 
 
-def find_provider(tx: Connection, account_id: str, arn: str, missing=not_found):
-    row = tx.execute(select(oidc_providers).where(oidc_providers.c.arn == arn,
-                                                  oidc_providers.c.account_id == account_id)).first()
+def find_provider(tx: Connection, account_id: str, arn: str, missing=not_found, for_update: bool = False):
+    """The provider's row; ``for_update``: locked until commit, for a change of its JSON lists that must
+    not lose a concurrent one (store/locks.py)."""
+    query = select(oidc_providers).where(oidc_providers.c.arn == arn, oidc_providers.c.account_id == account_id)
+    row = tx.execute(query.with_for_update() if for_update else query).first()
     if row is None:
         raise missing(arn)
     return row
@@ -105,10 +107,11 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
     context_provider, instance = provider_context.at_creation(params)
     arn = provider_arn(call.account_id, url)
     exists_already = EntityAlreadyExists(f"Provider with url {url} already exists.")
+    quotas.hold_account(tx, call.account_id)  # the account-wide count and the name check
     if tx.scalar(select(oidc_providers.c.arn).where(oidc_providers.c.arn == arn)) is not None:
         raise exists_already
     if count(tx, call.account_id) >= MAX_PROVIDERS:
-        raise LimitExceeded(f"Cannot exceed quota for OpenIdConnectProvidersPerAccount: {MAX_PROVIDERS}")
+        raise quotas.OIDC_PROVIDERS.exceeded()
     provider_id = uuid.uuid4().hex
     try:
         tx.execute(insert(oidc_providers).values(
@@ -168,7 +171,7 @@ def _set(tx: Connection, row, **values) -> None:
 
 
 def add_client_id(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
+    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"], for_update=True)
     client_ids = json.loads(row.client_ids)
     if params["ClientID"] in client_ids:
         return None  # already registered: AWS answers success
@@ -177,7 +180,7 @@ def add_client_id(tx: Connection, call: Call, params: dict) -> None:
 
 
 def remove_client_id(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
+    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"], for_update=True)
     client_ids = json.loads(row.client_ids)
     if params["ClientID"] in client_ids:  # removing an unknown client id succeeds too
         _set(tx, row, client_ids=[c for c in client_ids if c != params["ClientID"]])

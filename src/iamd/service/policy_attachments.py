@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from iamd.errors import LimitExceeded, NoSuchEntity, ValidationError
-from iamd.service import policy_lookup, resources, roles as role_area, users as user_area
+from iamd.errors import NoSuchEntity, ValidationError
+from iamd.service import policy_lookup, quotas, resources, roles as role_area, users as user_area
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
 from iamd.store import schema
+from iamd.store.locks import lock_row
 from iamd.store.schema import groups, managed_policies, policy_attachments, users
 
 MAX_ATTACHED = 10  # AttachedPoliciesPer{User,Group,Role}Quota
-_QUOTA_NAMES = {"user": "PoliciesPerUser", "group": "PoliciesPerGroup", "role": "PoliciesPerRole"}
 
 
 def _roles():
@@ -124,14 +124,20 @@ def group_resource(call: Call, params: dict) -> str:
     return resources.entity_arn(call, "group", params["GroupName"])
 
 
-def attach(tx: Connection, call: Call, kind: str, entity_id: str, arn: str) -> None:
+def attach(tx: Connection, call: Call, kind: str, entity, arn: str) -> None:
     if not policy_lookup.is_policy_arn(arn) or not policy_lookup.exists(tx, call.account_id, arn):
         raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
+    # The entity's row held: concurrent attaches count one after the other, and a repeated attach
+    # finds the first one's row instead of colliding with it.
+    quotas.hold_entity(tx, kind, entity)
+    if not policy_lookup.is_aws_managed(arn) and not lock_row(tx, managed_policies, arn, column="arn"):
+        raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")  # deleted meanwhile
+    entity_id = entity.id
     current = set(tx.scalars(select(policy_attachments.c.policy_arn).where(policy_attachments.c.entity_id == entity_id)))
     if arn in current:
         return  # attaching twice changes nothing
     if len(current) >= MAX_ATTACHED:
-        raise LimitExceeded(f"Cannot exceed quota for {_QUOTA_NAMES[kind]}: {MAX_ATTACHED}")
+        raise quotas.POLICIES_PER[kind].exceeded()
     tx.execute(insert(policy_attachments).values(
         entity_id=entity_id, policy_arn=arn, account_id=call.account_id, entity_kind=kind, attached_at=call.now,
     ))
@@ -147,7 +153,7 @@ def detach(tx: Connection, entity_id: str, arn: str) -> None:
 def attach_user_policy(tx: Connection, call: Call, params: dict) -> None:
     check_arn(params["PolicyArn"])
     user = user_area.find_user(tx, call.account_id, params["UserName"])
-    attach(tx, call, "user", user.id, params["PolicyArn"])
+    attach(tx, call, "user", user, params["PolicyArn"])
 
 
 def detach_user_policy(tx: Connection, call: Call, params: dict) -> None:
@@ -159,7 +165,7 @@ def detach_user_policy(tx: Connection, call: Call, params: dict) -> None:
 def attach_group_policy(tx: Connection, call: Call, params: dict) -> None:
     check_arn(params["PolicyArn"])
     group = find_group(tx, call.account_id, params["GroupName"])
-    attach(tx, call, "group", group.id, params["PolicyArn"])
+    attach(tx, call, "group", group, params["PolicyArn"])
 
 
 def detach_group_policy(tx: Connection, call: Call, params: dict) -> None:
@@ -175,7 +181,7 @@ def role_resource(call: Call, params: dict) -> str:
 def attach_role_policy(tx: Connection, call: Call, params: dict) -> None:
     check_arn(params["PolicyArn"])
     role = role_area.find_modifiable_role(tx, call.account_id, params["RoleName"])
-    attach(tx, call, "role", role.id, params["PolicyArn"])
+    attach(tx, call, "role", role, params["PolicyArn"])
 
 
 def detach_role_policy(tx: Connection, call: Call, params: dict) -> None:

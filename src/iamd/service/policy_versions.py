@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from iamd.errors import AccessDenied, DeleteConflict, LimitExceeded, NoSuchEntity
+from iamd.errors import AccessDenied, DeleteConflict, NoSuchEntity
 from iamd.reference import managed_policies as aws_catalogue
-from iamd.service import policy_documents
+from iamd.service import policy_documents, quotas
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
 from iamd.service.policy_attachments import account_of, check_arn, customer_policy, policy_resource
 from iamd.store.schema import managed_policies, policy_versions
 
-MAX_VERSIONS = 5  # VersionsPerPolicyQuota
+MAX_VERSIONS = quotas.POLICY_VERSIONS.limit  # VersionsPerPolicyQuota
 
 
 def number(version_id: str) -> int:
@@ -46,13 +46,10 @@ def create_policy_version(tx: Connection, call: Call, params: dict) -> dict:
                       NoSuchEntity(f"Policy {arn} was not found."))
     policy_documents.check_document(text, "managed")
     policy_documents.check_managed_size(text)
-    # Take the next number first: the update holds the policy's row, so concurrent creates line up.
+    quotas.hold_policy(tx, row, NoSuchEntity(f"Policy {arn} was not found."))
+    quotas.check(tx, quotas.POLICY_VERSIONS, policy_versions, policy_versions.c.policy_id == row.id)
     tx.execute(update(managed_policies).where(managed_policies.c.id == row.id)
                .values(next_version=managed_policies.c.next_version + 1))
-    held = tx.scalar(select(func.count()).select_from(policy_versions).where(policy_versions.c.policy_id == row.id))
-    if held >= MAX_VERSIONS:
-        raise LimitExceeded(f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new "
-                            "version, you must delete an existing version.")
     version_id = f"v{tx.scalar(select(managed_policies.c.next_version).where(managed_policies.c.id == row.id)) - 1}"
     tx.execute(insert(policy_versions).values(policy_id=row.id, version_id=version_id, document=text,
                                               created_at=call.now))
@@ -122,6 +119,7 @@ def delete_policy_version(tx: Connection, call: Call, params: dict) -> None:
     arn, version_id = params["PolicyArn"], params["VersionId"]
     row = _own_policy(tx, call, arn, "Cannot delete policy versions for policies outside your own account.",
                       _no_such_version(arn, version_id))
+    quotas.hold_policy(tx, row, _no_such_version(arn, version_id))  # the default cannot move meanwhile
     if version_id == row.default_version_id:
         raise DeleteConflict("Cannot delete the default version of a policy.")
     gone = tx.execute(delete(policy_versions).where(
@@ -134,6 +132,7 @@ def set_default_policy_version(tx: Connection, call: Call, params: dict) -> None
     arn, version_id = params["PolicyArn"], params["VersionId"]
     row = _own_policy(tx, call, arn, "Cannot update policies outside your own account.",
                       _no_such_version(arn, version_id))
+    quotas.hold_policy(tx, row, _no_such_version(arn, version_id))  # the version cannot go meanwhile
     held = tx.scalar(select(func.count()).select_from(policy_versions).where(
         policy_versions.c.policy_id == row.id, policy_versions.c.version_id == version_id))
     if not held:

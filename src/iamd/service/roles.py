@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity, UnmodifiableEntity
 from iamd.security import ids
-from iamd.service import boundaries, policy_documents, resources, tags as tagging
+from iamd.service import boundaries, policy_documents, quotas, resources, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import list_by_path
@@ -115,6 +115,7 @@ def insert_role(tx: Connection, call: Call, name: str, path: str, trust_policy: 
                 description: str | None = None, max_session_duration: int | None = None,
                 boundary: str | None = None, service_linked: str | None = None):
     """Store a new role and return its row; EntityAlreadyExists if the name is taken."""
+    quotas.check_account(tx, quotas.ROLES, call.account_id, roles)
     role_id = ids.unique_id("role")
     try:
         tx.execute(insert(roles).values(
@@ -203,6 +204,7 @@ def remove_role(tx: Connection, role_id: str) -> None:
 
 def delete_role(tx: Connection, call: Call, params: dict) -> None:
     row = find_modifiable_role(tx, call.account_id, params["RoleName"])
+    quotas.hold_role(tx, row)  # nothing is added to the role between the checks and the delete
     check_deletable(tx, row.id)
     remove_role(tx, row.id)
     return None

@@ -22,14 +22,14 @@ from datetime import datetime, timezone
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from iamd.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity, NotImplementedOperation
+from iamd.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity, NotImplementedOperation
 from iamd.security import ids
-from iamd.service import provider_context, tags as tagging
+from iamd.service import provider_context, quotas, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.store.schema import saml_providers
 
-MAX_PROVIDERS = 100  # SAML providers per account
+MAX_PROVIDERS = quotas.SAML_PROVIDERS.limit  # SAML providers per account
 DEFAULT_VALIDITY_YEARS = 100
 _MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 _UNPARSABLE = "Could not parse metadata"
@@ -118,10 +118,11 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
     tagging.check_no_duplicates(new_tags, case_insensitive=True)
     arn = provider_arn(call.account_id, name)
     exists_already = EntityAlreadyExists(f"Provider with name {name} already exists.")
+    quotas.hold_account(tx, call.account_id)  # the account-wide count and the name check
     if tx.scalar(select(saml_providers.c.arn).where(saml_providers.c.arn == arn)) is not None:
         raise exists_already
     if count(tx, call.account_id) >= MAX_PROVIDERS:
-        raise LimitExceeded(f"Cannot exceed quota for SamlProvidersPerAccount: {MAX_PROVIDERS}")
+        raise quotas.SAML_PROVIDERS.exceeded()
     provider_id = uuid.uuid4().hex
     try:
         tx.execute(insert(saml_providers).values(

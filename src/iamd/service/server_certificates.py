@@ -11,18 +11,18 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from iamd.errors import EntityAlreadyExists, KeyPairMismatch, LimitExceeded, MalformedCertificate, NoSuchEntity
+from iamd.errors import EntityAlreadyExists, KeyPairMismatch, MalformedCertificate, NoSuchEntity
 from iamd.security import ids
-from iamd.service import resources, tags as tagging
+from iamd.service import quotas, resources, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import list_by_path
 from iamd.store.schema import server_certificates as certificates
 
-MAX_PER_ACCOUNT = 20
+MAX_PER_ACCOUNT = quotas.SERVER_CERTIFICATES.limit
 
 BAD_CERTIFICATE = "Unable to parse certificate. Please ensure the certificate is in PEM format."
 BAD_PRIVATE_KEY = "Unable to parse private key. Please ensure the private key is in PEM format."
@@ -87,14 +87,12 @@ def upload_server_certificate(tx: Connection, call: Call, params: dict) -> dict:
     name, path = params["ServerCertificateName"], params.get("Path", "/")
     new_tags = params.get("Tags", [])
     tagging.check_no_duplicates(new_tags, case_insensitive=True)
+    quotas.hold_account(tx, call.account_id)
     if tx.scalar(select(certificates.c.id).where(certificates.c.account_id == call.account_id,
                                                   certificates.c.name_key == name.lower())):
         raise already_exists(name)
     certificate = check_material(params["CertificateBody"], params["PrivateKey"], params.get("CertificateChain"))
-    count = tx.scalar(select(func.count()).select_from(certificates)
-                      .where(certificates.c.account_id == call.account_id))
-    if count >= MAX_PER_ACCOUNT:
-        raise LimitExceeded(f"Cannot exceed quota for ServerCertificatesPerAccount: {MAX_PER_ACCOUNT}")
+    quotas.check(tx, quotas.SERVER_CERTIFICATES, certificates, certificates.c.account_id == call.account_id)
     certificate_id = ids.unique_id("server-certificate")
     try:
         tx.execute(insert(certificates).values(

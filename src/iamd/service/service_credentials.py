@@ -12,11 +12,11 @@ from __future__ import annotations
 import base64
 import secrets
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
-from iamd.errors import LimitExceeded, NoSuchEntity, NotImplementedOperation, ValidationError
+from iamd.errors import NoSuchEntity, NotImplementedOperation, ValidationError
 from iamd.security import ids
-from iamd.service import users
+from iamd.service import quotas, users
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
@@ -27,7 +27,7 @@ from iamd.store.schema import users as users_table
 PASSWORD_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com"})
 API_KEY_SERVICES = frozenset({"bedrock.amazonaws.com", "logs.amazonaws.com"})
 SUPPORTED_SERVICES = PASSWORD_SERVICES | API_KEY_SERVICES
-MAX_PER_SERVICE_PER_USER = 2
+MAX_PER_SERVICE_PER_USER = quotas.SERVICE_CREDENTIALS.limit
 
 
 def _check_service(name: str) -> None:
@@ -73,11 +73,9 @@ def create_service_specific_credential(tx: Connection, call: Call, params: dict)
     if "CredentialAgeDays" in params:
         # The store keeps no expiry yet: refuse rather than hand out a key that never expires.
         raise NotImplementedOperation("CredentialAgeDays is not supported by iamd yet.")
-    count = tx.scalar(select(func.count()).select_from(credentials).where(
-        credentials.c.user_id == user.id, credentials.c.service_name == service))
-    if count >= MAX_PER_SERVICE_PER_USER:
-        raise LimitExceeded(
-            f"Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: {MAX_PER_SERVICE_PER_USER}")
+    quotas.hold_user(tx, user)
+    quotas.check(tx, quotas.SERVICE_CREDENTIALS, credentials,
+                 credentials.c.user_id == user.id, credentials.c.service_name == service)
     credential_id, password = ids.unique_id("service-specific-credential"), _new_password()
     tx.execute(insert(credentials).values(
         id=credential_id, user_id=user.id, service_name=service,

@@ -12,16 +12,16 @@ import secrets
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
-from iamd.errors import DuplicateCertificate, LimitExceeded, MalformedCertificate, NoSuchEntity
-from iamd.service import users
+from iamd.errors import DuplicateCertificate, MalformedCertificate, NoSuchEntity
+from iamd.service import quotas, users
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
 from iamd.store.schema import signing_certificates
 
-MAX_CERTIFICATES_PER_USER = 2
+MAX_CERTIFICATES_PER_USER = quotas.SIGNING_CERTIFICATES.limit
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 DUPLICATE = "The request was rejected because the same certificate is associated with an IAM user in the account."
@@ -54,14 +54,13 @@ def upload_signing_certificate(tx: Connection, call: Call, params: dict) -> dict
     user_id, user_name = users.credential_owner(tx, call, params)
     body = params["CertificateBody"]
     der = parse_certificate(body).public_bytes(serialization.Encoding.DER)
+    # Duplicates are refused account-wide, so the account's row is the one to hold (store/locks.py).
+    quotas.hold_account(tx, call.account_id)
     in_account = tx.execute(select(signing_certificates.c.body).where(
         signing_certificates.c.account_id == call.account_id)).scalars().all()
     if any(_der(other) == der for other in in_account):
         raise DuplicateCertificate(DUPLICATE)
-    count = tx.scalar(select(func.count()).select_from(signing_certificates)
-                      .where(_certificates_of(call.account_id, user_id)))
-    if count >= MAX_CERTIFICATES_PER_USER:
-        raise LimitExceeded(f"Cannot exceed quota for CertificatesPerUser: {MAX_CERTIFICATES_PER_USER}")
+    quotas.check(tx, quotas.SIGNING_CERTIFICATES, signing_certificates, _certificates_of(call.account_id, user_id))
     certificate_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(32))
     tx.execute(insert(signing_certificates).values(id=certificate_id, account_id=call.account_id, user_id=user_id,
                                                    body=body, status="Active", uploaded_at=call.now))

@@ -19,19 +19,18 @@ from sqlalchemy import Connection, delete, insert, select, update
 from iamd.errors import (
     DuplicateSSHPublicKey,
     InvalidPublicKey,
-    LimitExceeded,
     NoSuchEntity,
     UnrecognizedPublicKeyEncoding,
     ValidationError,
 )
 from iamd.security import ids
-from iamd.service import users
+from iamd.service import quotas, users
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
 from iamd.store.schema import ssh_public_keys
 
-MAX_KEYS_PER_USER = 5
+MAX_KEYS_PER_USER = quotas.SSH_KEYS.limit
 MIN_KEY_BITS = 2048
 
 INVALID_KEY = "The request was rejected because the public key is malformed or otherwise invalid."
@@ -99,11 +98,12 @@ def upload_ssh_public_key(tx: Connection, call: Call, params: dict) -> dict:
     body = params["SSHPublicKeyBody"]
     key = parse_key(body)
     digest = fingerprint(key)
+    quotas.hold_user(tx, user)  # the duplicate check and the count see every concurrent upload
     owned = tx.execute(select(ssh_public_keys.c.fingerprint).where(ssh_public_keys.c.user_id == user.id)).scalars().all()
     if digest in owned:
         raise DuplicateSSHPublicKey(DUPLICATE_KEY)
     if len(owned) >= MAX_KEYS_PER_USER:
-        raise LimitExceeded(f"Cannot exceed quota for PublicKeysPerUser: {MAX_KEYS_PER_USER}")
+        raise quotas.SSH_KEYS.exceeded()
     key_id = ids.unique_id("ssh-public-key")[:20]  # APKA and 16 more, as AWS's
     tx.execute(insert(ssh_public_keys).values(id=key_id, user_id=user.id, body=body, fingerprint=digest,
                                               status="Active", uploaded_at=call.now))

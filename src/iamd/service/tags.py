@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from iamd.errors import InvalidInput, LimitExceeded
 from iamd.store.fastpath import HotQuery
+from iamd.store.locks import lock_key
 from iamd.store.schema import tags
 
 MAX_TAGS = 50
@@ -35,6 +36,11 @@ _LIST_TAGS = HotQuery(select(tags.c.key, tags.c.value).where(tags.c.resource_id 
                       .order_by(tags.c.position))
 
 
+def hold_tags(tx: Connection, resource_id: str) -> None:
+    """Tags belong to entities of eight tables: one lock keyed by the resource's unique id serves all."""
+    lock_key(tx, "tags", resource_id)
+
+
 def list_tags(tx: Connection, resource_id: str) -> list[dict]:
     rows = _LIST_TAGS.all(tx, {"id": resource_id})
     return [{"Key": key, "Value": value} for key, value in rows]
@@ -43,6 +49,7 @@ def list_tags(tx: Connection, resource_id: str) -> list[dict]:
 def put_tags(tx: Connection, resource_id: str, new_tags: list[dict], case_insensitive: bool = True) -> None:
     """Add or overwrite tags; refuse to go over 50 on the resource."""
     check_no_duplicates(new_tags, case_insensitive)
+    hold_tags(tx, resource_id)  # the 50-tag count, and an overwrite, must see every concurrent tag
     existing = {row.key_match for row in tx.execute(select(tags.c.key_match).where(tags.c.resource_id == resource_id))}
     added = [tag for tag in new_tags if _match(tag["Key"], case_insensitive) not in existing]
     if len(existing) + len(added) > MAX_TAGS:
@@ -64,6 +71,7 @@ def put_tags(tx: Connection, resource_id: str, new_tags: list[dict], case_insens
 
 def remove_tags(tx: Connection, resource_id: str, keys: list[str], case_insensitive: bool = True) -> None:
     matches = [_match(key, case_insensitive) for key in keys]
+    hold_tags(tx, resource_id)
     tx.execute(delete(tags).where(tags.c.resource_id == resource_id, tags.c.key_match.in_(matches)))
 
 

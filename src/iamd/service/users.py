@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.security import ids
-from iamd.service import boundaries, resources, tags as tagging
+from iamd.service import boundaries, quotas, resources, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import list_by_path
@@ -78,6 +78,7 @@ def create_user(tx: Connection, call: Call, params: dict) -> dict:
     boundary = params.get("PermissionsBoundary")
     if boundary is not None:
         boundaries.check_attachable(tx, call, boundary)
+    quotas.check_account(tx, quotas.USERS, call.account_id, users)
     user_id = ids.unique_id("user")
     try:
         tx.execute(insert(users).values(
@@ -152,6 +153,7 @@ _DELETE_BLOCKERS = (
 
 def delete_user(tx: Connection, call: Call, params: dict) -> None:
     row = find_user(tx, call.account_id, params["UserName"])
+    quotas.hold_user(tx, row)  # nothing is added to the user between the checks and the delete
     for table, column, message in _DELETE_BLOCKERS:
         if tx.scalar(select(exists().where(column == row.id))):
             raise DeleteConflict(f"Cannot delete entity, {message}")

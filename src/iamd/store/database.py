@@ -17,6 +17,21 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+# PostgreSQL's SQLSTATEs for a transaction that lost a race and may simply run again: a deadlock, a
+# serialization failure, a unique violation no handler expected (the retry finds the winner's row), a
+# foreign key whose row another transaction deleted meanwhile (the retry answers NoSuchEntity).
+RETRYABLE_STATES = {"40P01", "40001", "23505", "23503"}
+ATTEMPTS = 3
+
+
+def lost_race(error: BaseException) -> bool:
+    """Whether a failed transaction lost a race with another one, and running it again is the answer."""
+    if not isinstance(error, DBAPIError):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    return state in RETRYABLE_STATES
 
 from iamd import telemetry
 

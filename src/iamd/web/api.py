@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,11 +31,11 @@ from iamd.service.authenticate import principal_for_key, principal_for_session
 from iamd.service.dispatch import execute
 from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.service.operations import OPERATIONS
-from iamd.store.database import Store
+from iamd.store.database import ATTEMPTS, Store, lost_race
+from iamd.web.limits import MAX_BODY
 
 log = logging.getLogger("iamd.api")
 
-MAX_BODY = 1024 * 1024
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _MAY_FETCH = b"AssumeRoleWithWebIdentity"
 
@@ -110,7 +111,19 @@ class QueryApi:
         sigv4.check_service(signed, service)
         sigv4.check_freshness(signed, now)
         seen["service"] = service
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                result = self._run(request, signed, form, headers, now, request_id, service, operation_model,
+                                   operation, resolution_error)
+                break
+            except DBAPIError as error:  # lost a race with another transaction: run it again, from scratch
+                if attempt == ATTEMPTS or not lost_race(error):
+                    raise
+        return encode_result(service, operation_model, result, request_id)
 
+    def _run(self, request, signed, form, headers, now, request_id, service, operation_model, operation,
+             resolution_error):
+        """Authenticate, authorize and run the operation in one transaction; the handler's result."""
         with self.store.transaction(write=operation.writes if operation else False) as tx:
             if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
                 owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
@@ -131,8 +144,7 @@ class QueryApi:
                 region=signed.region, service=service, secure_transport=request.url.scheme == "https",
                 auth_epoch=owner.auth_epoch, tx=tx, session=owner.session, session_context=owner.session_context,
             )
-            result = execute(tx, call, operation, params)
-        return encode_result(service, operation_model, result, request_id)
+            return execute(tx, call, operation, params)
 
     def _anonymous(self, request: Request, form: dict, headers: dict, now: datetime, request_id: str,
                    operation_model, operation) -> bytes:

@@ -9,6 +9,7 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from iamd.service.context import Environment
@@ -18,13 +19,14 @@ from iamd.web.console import create_console, saml_signin
 from iamd.web.coverage import check_operations
 from iamd.web.oidc_issuer import routes as oidc_issuer_routes
 from iamd.web.operations_routes import operations_routes
+from iamd.web.limits import Limits
 
 log = logging.getLogger("iamd")
 
 FLUSH_SECONDS = 1.0
 
 
-def create_app(store: Store, env: Environment) -> Starlette:
+def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> Starlette:
     check_operations()
     api = QueryApi(store, env, threaded=not store.is_sqlite)
 
@@ -57,4 +59,5 @@ def create_app(store: Store, env: Environment) -> Starlette:
               *oidc_issuer_routes(store, env),
               Route("/saml", saml_signin.idp_endpoint(console.console), methods=["POST"]),
               Mount("/console", app=console)]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Inside Starlette's error handling, so that the 408 and 413 raised while reading a body are answered.
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Limits, read_timeout=read_timeout)])

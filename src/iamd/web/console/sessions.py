@@ -20,11 +20,13 @@ Cost per console request: one lookup by primary key. ``last_seen`` is written at
 (so the idle limit holds to the minute), and the session's row only when the request changed it.
 Expired rows are deleted when met, and by a sweep each process runs at most every 10 minutes.
 
-Throttling (``Throttle``) counts failed sign-ins per account and user name (the root user counts as
-one name), in ``console_signin_failures``: after ``FREE_FAILURES`` failures each further attempt must
-wait, doubling from 1 second up to 30 seconds; after ``LOCK_FAILURES`` failures in a row the sign-in is
-locked for ``LOCK_SECONDS``. A successful sign-in clears the count. Counts are shared by every process;
-one left alone for a day (and no longer waiting or locked) is forgotten by the sweep.
+Throttling (``Throttle``) counts sign-in attempts per account and user name (the root user counts as
+one name), in ``console_signin_failures``. An attempt is reserved, counted and committed before its
+password is checked (``reserve``), one reservation at a time per name, whichever thread or process makes
+it: parallel guesses are counted like sequential ones. After ``FREE_FAILURES`` attempts each further one
+must wait, doubling from 1 second up to 30 seconds; the ``LOCK_FAILURES``-th locks the sign-in for
+``LOCK_SECONDS``. A successful sign-in clears the count (and a lock its own attempt set). Counts are
+shared by every process; one left alone for a day (and no longer waiting or locked) is forgotten by the sweep.
 """
 
 from __future__ import annotations
@@ -228,29 +230,41 @@ class Throttle:
         return key[0][:64], key[1][:128]
 
     def wait_seconds(self, key: tuple[str, str], tx=None) -> int:
-        """Seconds before this account+user may try again; 0 when it may try now."""
+        """Seconds before this account+user may try again; 0 when it may try now (reserves nothing)."""
         if tx is None:
             with self.store.transaction(write=False) as own:
                 return self.wait_seconds(key, own)
-        row = rows.find_failures(tx, *self._key(key))
+        return self._wait(rows.find_failures(tx, *self._key(key)), self.clock())
+
+    @staticmethod
+    def _wait(row, now: float) -> int:
         if row is None:
             return 0
         until = max((when.timestamp() for when in (row["not_before"], row["locked_until"]) if when is not None),
                     default=0.0)
-        return max(0, int(until - self.clock() + 0.999))
+        return max(0, int(until - now + 0.999))
 
-    def failed(self, key: tuple[str, str], tx=None) -> None:
-        if tx is None:
-            with self.store.transaction(write=True) as own:
-                return self.failed(key, own)
-        now = self.clock()
-        account_key, user_key = self._key(key)
-        failures = rows.count_failure(tx, account_key, user_key, _at(now))
-        if failures >= LOCK_FAILURES:
-            rows.set_failures(tx, account_key, user_key, {"failures": 0, "locked_until": _at(now + LOCK_SECONDS)})
-        elif failures > FREE_FAILURES:
-            delay = min(MAX_DELAY, 2.0 ** (failures - FREE_FAILURES - 1))
-            rows.set_failures(tx, account_key, user_key, {"not_before": _at(now + delay)})
+    def reserve(self, key: tuple[str, str]) -> int:
+        """Count one attempt before its password is checked; 0 when it may go ahead, else the seconds to wait.
+
+        Its own transaction, committed before the (slow) password check, so that every other attempt,
+        in any thread or process, sees it; the row is locked while it is read and written.
+        """
+        with self.store.transaction(write=True) as tx:
+            now = self.clock()
+            account_key, user_key = self._key(key)
+            row = rows.lock_failures(tx, account_key, user_key, _at(now))
+            wait = self._wait(row, now)
+            if wait:
+                return wait
+            attempts = row["failures"] + 1
+            values = {"failures": attempts, "updated_at": _at(now)}
+            if attempts >= LOCK_FAILURES:
+                values.update(failures=0, locked_until=_at(now + LOCK_SECONDS))
+            elif attempts >= FREE_FAILURES:
+                values["not_before"] = _at(now + min(MAX_DELAY, 2.0 ** (attempts - FREE_FAILURES)))
+            rows.set_failures(tx, account_key, user_key, values)
+            return 0
 
     def succeeded(self, key: tuple[str, str], tx=None) -> None:
         if tx is None:

@@ -65,17 +65,20 @@ def signin_form(ctx: Ctx) -> Response:
     if values["errors"]:
         return ctx.render("signin.html", status=400, **values)
 
+    with ctx.console.store.transaction(write=False) as tx:
+        account = auth.find_account(tx, target)
+    # Counted per account id (whether reached by id or alias) and user name; what was typed, when
+    # there is no such account. The attempt is counted before the password is checked, so that
+    # parallel guesses are throttled like sequential ones.
+    key = (account.id if account else target.lower(), "<root>" if root else values["username"].lower())
+    wait = ctx.console.throttle.reserve(key)
+    if wait:
+        minutes = (wait + 59) // 60
+        message = (f"Too many failed sign-in attempts. Try again in {wait} seconds." if wait < 60 else
+                   f"Sign-in is locked after too many failed attempts. Try again in {minutes} minutes.")
+        return ctx.render("signin.html", status=429, form_error=message, **values)
     with ctx.console.store.transaction(write=True) as tx:
         account = auth.find_account(tx, target)
-        # Counted per account id (whether reached by id or alias) and user name; what was typed, when
-        # there is no such account.
-        key = (account.id if account else target.lower(), "<root>" if root else values["username"].lower())
-        wait = ctx.console.throttle.wait_seconds(key, tx)
-        if wait:
-            minutes = (wait + 59) // 60
-            message = (f"Too many failed sign-in attempts. Try again in {wait} seconds." if wait < 60 else
-                       f"Sign-in is locked after too many failed attempts. Try again in {minutes} minutes.")
-            return ctx.render("signin.html", status=429, form_error=message, **values)
         if root:
             ok = auth.check_root_password(account, password)
             user_id, user_name = None, "root"
@@ -84,8 +87,7 @@ def signin_form(ctx: Ctx) -> Response:
             ok = auth.check_user_password(tx, user_id if account else None, password)
             if ok:
                 auth.record_password_use(tx, user_id, datetime.now(timezone.utc).replace(microsecond=0))
-        if not ok:
-            ctx.console.throttle.failed(key, tx)
+        if not ok:  # already counted by reserve()
             return ctx.render("signin.html", status=401, form_error=INCORRECT, **values)
         ctx.console.throttle.succeeded(key, tx)
         session = ctx.console.sessions.renew(session, tx)
@@ -133,14 +135,13 @@ def _mfa_step(ctx: Ctx) -> Response:
         return ctx.render("signin_mfa.html", errors={})
     code = ctx.field("code")
     key = (session.account_id, "mfa:" + (session.user_id or "<root>"))
-    wait = ctx.console.throttle.wait_seconds(key)
+    wait = ctx.console.throttle.reserve(key)
     if wait:
         return ctx.render("signin_mfa.html", status=429, errors={
             "code": [f"Too many failed attempts. Try again in {wait} seconds."]})
     with ctx.console.store.transaction(write=True) as tx:
         ok = code.isdigit() and len(code) == 6 and auth.verify_mfa(tx, ctx.call(tx), session.mfa_serial, code)
-        if not ok:
-            ctx.console.throttle.failed(key, tx)
+        if not ok:  # already counted by reserve()
             return ctx.render("signin_mfa.html", status=401, errors={
                 "code": ["Your authentication information is incorrect. Please try again."]})
         ctx.console.throttle.succeeded(key, tx)
