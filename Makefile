@@ -1,5 +1,5 @@
-# The two commands of the README: `make run` and `make test`. Both set up .venv on a fresh machine,
-# from requirements.lock (exact versions), so an upload to PyPI cannot change what we test.
+# The commands of the README: `make run`, `make test` and `make lint`. Each sets up .venv on a fresh
+# machine, from requirements.lock (exact versions), so an upload to PyPI cannot change what we test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,6 +26,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# The quality gates (issue #12): ruff's and mypy's settings live in pyproject.toml ([tool.ruff],
+# [tool.mypy]: mypy takes its files from there), the import contracts in [tool.importlinter]
+# (docs/architecture.md). CI runs this before `make test`.
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Upgrade on purpose: refresh every pin, reinstall, and regenerate what depends on botocore's model.
 lock:
