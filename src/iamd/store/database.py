@@ -17,6 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from iamd import telemetry
 from sqlalchemy.exc import DBAPIError
 
 # PostgreSQL's SQLSTATEs for a transaction that lost a race and may simply run again: a deadlock, a
@@ -32,8 +34,6 @@ def lost_race(error: BaseException) -> bool:
         return False
     state = getattr(error.orig, "sqlstate", None)
     return state in RETRYABLE_STATES
-
-from iamd import telemetry
 
 
 class Store:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -116,7 +115,7 @@ class QueryApi:
                 result = self._run(request, signed, form, headers, now, request_id, service, operation_model,
                                    operation, resolution_error)
                 break
-            except DBAPIError as error:  # lost a race with another transaction: run it again, from scratch
+            except Exception as error:  # lost a race with another transaction (lost_race): run it again
                 if attempt == ATTEMPTS or not lost_race(error):
                     raise
         return encode_result(service, operation_model, result, request_id)
