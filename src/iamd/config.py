@@ -25,6 +25,8 @@ class Settings:
     tls_cert: str = ""  # PEM certificate (chain) file: serve HTTPS
     tls_key: str = ""  # its PEM private key
     self_signed: bool = False  # serve HTTPS with a certificate made at first start, for local use
+    audit: bool = True  # an event per call (CloudTrail's record), read by LookupEvents and policy generation
+    audit_retention_days: int = 90  # events older than this are pruned in the background; 0 keeps them all
     # The root user's console password, hashed into the first account at first start (never logged).
     root_password: str = field(default="", repr=False)
 
@@ -51,6 +53,8 @@ class Settings:
             raise SystemExit("give both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither")
         if self.log_format not in ("text", "json"):
             raise SystemExit("IAMD_LOG_FORMAT must be text or json")
+        if self.audit_retention_days < 0:
+            raise SystemExit("IAMD_AUDIT_RETENTION_DAYS must be 0 (keep every event) or more")
         if self.workers < 0:
             raise SystemExit("IAMD_WORKERS must be 0 (one per CPU) or more")
         if bool(self.tls_cert) != bool(self.tls_key):

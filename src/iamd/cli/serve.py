@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     _print_first_start(settings, state, endpoint)
     options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False, **tls)
     if workers == 1:
-        app = create_app(state.store, new_environment(state.box))
+        app = create_app(state.store, new_environment(state.box, settings))
         uvicorn.run(app, **options)
         return 0
     state.store.dispose()  # each worker opens its own connections

@@ -68,7 +68,7 @@ class Authorizer:
         decision = evaluate(request, loaded.policy_set)
         if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
             telemetry.DECISIONS.labels("denied").inc()
-            raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, decision))
+            raise _denied(denial_message(call.principal.arn, operation.action, resource, decision), decision)
         for extra in operation.additional:
             self._check_additional(call, params, loaded, extra)
         telemetry.DECISIONS.labels("allowed").inc()
@@ -84,7 +84,7 @@ class Authorizer:
         decision = evaluate(request, loaded.policy_set)
         if not decision.allowed:
             telemetry.DECISIONS.labels("denied").inc()
-            raise AccessDenied(denial_message(call.principal.arn, extra.action, resource, decision))
+            raise _denied(denial_message(call.principal.arn, extra.action, resource, decision), decision)
 
     def policies_of(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
         principal = call.principal
@@ -141,6 +141,12 @@ class Authorizer:
         session_tags = {key.lower() for key in (session.get("tags") or {})}
         role_tags = tuple((k, v) for k, v in loaded.tags if k.lower() not in session_tags)
         return principal_policies.PrincipalPolicies(policy_set, role_tags, loaded.exists)
+
+
+def _denied(message: str, decision: Decision) -> AccessDenied:
+    error = AccessDenied(message)
+    error.decision = decision  # the audit record names the statement that denied
+    return error
 
 
 def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, decision: Decision) -> bool:

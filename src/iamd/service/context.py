@@ -34,6 +34,7 @@ class Environment:
     last_used: "object"  # service.last_used.LastUsedRecorder
     authorizer: "object"  # service.authorize.Authorizer
     sessions: SecretBox | None = None  # seals session tokens: security.session_tokens
+    audit: "object" = None  # audit.writer.AuditTrail; None records nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,8 @@ class Call:
     # Context keys a temporary session carries (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...).
     session_context: dict = field(default_factory=dict)
     session: dict | None = None  # the claims of the caller's temporary credentials, if it used some
+    # What the call's audit record needs from inside (the authorization decision); None: not recorded.
+    trail: dict | None = None
 
     @property
     def account_id(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from iamd.audit.writer import AuditTrail
 from iamd.security.secrets import SecretBox
 from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS
 from iamd.service.authorize import Authorizer
@@ -9,6 +10,8 @@ from iamd.service.context import Environment
 from iamd.service.last_used import LastUsedRecorder
 
 
-def new_environment(box: SecretBox) -> Environment:
+def new_environment(box: SecretBox, settings=None) -> Environment:
+    audit = AuditTrail(enabled=getattr(settings, "audit", True),
+                       retention_days=getattr(settings, "audit_retention_days", 90))
     return Environment(secrets=box, last_used=LastUsedRecorder(), authorizer=Authorizer(),
-                       sessions=box.derived(SESSION_TOKENS))
+                       sessions=box.derived(SESSION_TOKENS), audit=audit)
