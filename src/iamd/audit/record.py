@@ -124,15 +124,38 @@ def resources_of(params: dict | None) -> list[tuple[str, str]]:
     return found
 
 
-def authorization(outcome: Outcome) -> dict:
+# Context keys kept in the record: policy generation suggests a condition when every call had one value.
+SUGGESTIBLE_KEYS = ("aws:SourceIp", "aws:RequestedRegion", "aws:SecureTransport", "aws:MultiFactorAuthPresent",
+                    "iam:PassedToService", "iam:AssociatedResourceArn")
+
+
+def authorization(outcome: Outcome, trail: dict | None) -> dict:
+    trail = trail or {}
     decision = outcome.decision
     if decision is None:
-        return {"decision": "allowed" if outcome.error_code != "AccessDenied" else "denied",
-                "decidedBy": outcome.decided_by or "handler"}
-    return {"decision": decision.decision,
-            "matchedStatements": [{"policyId": m.policy_id, "policyType": m.policy_type, "sid": m.sid,
-                                   "effect": m.effect, "part": m.part, "start": list(m.start)}
-                                  for m in decision.matched]}
+        out = {"decision": "implicitDeny" if outcome.error_code == "AccessDenied" else "allowed",
+               "decidedBy": outcome.decided_by or "the operation"}
+    else:
+        out = {"decision": decision.decision,
+               "matchedStatements": [{"policyId": m.policy_id, "policyType": m.policy_type, "sid": m.sid,
+                                      "effect": m.effect, "part": m.part, "start": list(m.start)}
+                                     for m in decision.matched]}
+    if "resource" in trail:
+        out["resource"] = trail["resource"]
+        out["context"] = _suggestible(trail.get("context"))
+    if trail.get("additional"):
+        out["additional"] = [{"action": action, "resource": resource, "context": _suggestible(context)}
+                             for action, resource, context in trail["additional"]]
+    return out
+
+
+def _suggestible(context) -> dict:
+    found = {}
+    for key in SUGGESTIBLE_KEYS:
+        value = (context or {}).get(key)
+        if isinstance(value, str):
+            found[key] = value
+    return found
 
 
 def build(call: Call, service: str, name: str, read_only: bool, params: dict | None, outcome: Outcome,
@@ -167,7 +190,7 @@ def build(call: Call, service: str, name: str, read_only: bool, params: dict | N
         record["tlsDetails"] = tls
     if transport.console:
         record["sessionCredentialFromConsole"] = "true"
-    record["iamdAuthorization"] = authorization(outcome)
+    record["iamdAuthorization"] = authorization(outcome, call.trail)
     return Event(record=record, event_id=event_id, account_id=call.account_id,
                  event_ms=int(now.timestamp() * 1000), event_source=source, event_name=name,
                  username=username_of(call), access_key_id=call.principal.access_key_id or None,

@@ -59,6 +59,7 @@ def parse_signature(
     headers: dict[str, str],
     body: bytes,
     query: dict[str, str],
+    services: tuple[str, ...] = SERVICES,
 ) -> SignedRequest:
     """Read the signature's claims and build the canonical request. ``headers`` has lower-case names."""
     authorization = headers.get("authorization")
@@ -84,7 +85,7 @@ def parse_signature(
         raise SignatureDoesNotMatch(
             f"Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'. "
         )
-    if service not in SERVICES:
+    if service not in services:
         raise SignatureDoesNotMatch(f"Credential should be scoped to correct service: '{service}'. ")
     signed_at, amz_date = _signing_date(raw_date)
     if scope_date != amz_date[:8]:

@@ -66,6 +66,8 @@ class Authorizer:
         request = Request(action=operation.action, resource=resource, context=context,
                           principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
         decision = evaluate(request, loaded.policy_set)
+        if call.trail is not None:  # for the audit record: what was asked, of what, with which context
+            call.trail.update(resource=resource, context=context)
         if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
             telemetry.DECISIONS.labels("denied").inc()
             raise _denied(denial_message(call.principal.arn, operation.action, resource, decision), decision)
@@ -82,6 +84,8 @@ class Authorizer:
         request = Request(action=extra.action, resource=resource, context=context,
                           principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
         decision = evaluate(request, loaded.policy_set)
+        if call.trail is not None:
+            call.trail.setdefault("additional", []).append((extra.action, resource, context))
         if not decision.allowed:
             telemetry.DECISIONS.labels("denied").inc()
             raise _denied(denial_message(call.principal.arn, extra.action, resource, decision), decision)

@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 from iamd.service.context import Environment
 from iamd.store.database import Store
 from iamd.web.api import QueryApi
+from iamd.web.json_api import JsonApi, is_json_request
 from iamd.web.console import create_console
 from iamd.web.coverage import check_operations
 from iamd.web.operations_routes import operations_routes
@@ -50,6 +51,13 @@ def create_app(store: Store, env: Environment) -> Starlette:
             flush_last_used()
             store.dispose()
 
-    routes = [Route("/", api.endpoint, methods=["GET", "POST"]), *operations_routes(store),
+    json_api = JsonApi(store, env, threaded=not store.is_sqlite)
+
+    async def root(request):  # the Query API, or CloudTrail's JSON protocol (X-Amz-Target)
+        return await (json_api.endpoint(request) if is_json_request(request) else api.endpoint(request))
+
+    routes = [Route("/", root, methods=["GET", "POST"]), *operations_routes(store),
+              Route("/policy/generation", json_api.endpoint, methods=["GET", "PUT"]),
+              Route("/policy/generation/{job_id}", json_api.endpoint, methods=["GET"]),
               Mount("/console", app=create_console(store, env))]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,157 @@
+"""CloudTrail's LookupEvents over the stored records ("LookupEvents", AWS CloudTrail API Reference).
+
+One lookup attribute at most (EventId, EventName, ReadOnly, Username, ResourceType, ResourceName,
+EventSource, AccessKeyId), a time range that defaults to the last 90 days, newest first, at most 50 a
+page (50 by default). The page token is the position after the page's last event (time, sequence),
+bound to the request's other parameters, so a page costs one index range scan however deep it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Connection, or_, select
+
+from iamd.audit.errors import (
+    InvalidEventCategory,
+    InvalidLookupAttributes,
+    InvalidMaxResults,
+    InvalidNextToken,
+    InvalidTimeRange,
+)
+from iamd.service.context import Call
+from iamd.store.schema import event_resources, events
+
+KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
+DEFAULT_WINDOW = timedelta(days=90)
+PAGE = 50
+
+_COLUMNS = {"EventId": events.c.event_id, "EventName": events.c.event_name, "Username": events.c.username,
+            "EventSource": events.c.event_source, "AccessKeyId": events.c.access_key_id}
+_SELECT = select(events.c.seq, events.c.event_id, events.c.event_name, events.c.read_only, events.c.access_key_id,
+                 events.c.event_ms, events.c.event_source, events.c.username, events.c.resource_type,
+                 events.c.resource_name, events.c.record)
+
+
+def lookup_events(tx: Connection, call: Call, params: dict) -> dict:
+    attribute = _attribute(params.get("LookupAttributes"))
+    category = params.get("EventCategory")
+    if category is not None and category != "insight":
+        raise InvalidEventCategory(f"Event category {category} is not valid. Valid value: insight.")
+    # Not the call's time (whole seconds): an event of this very second must be found.
+    now = datetime.now(timezone.utc)
+    end = _time(params.get("EndTime")) or now
+    start = _time(params.get("StartTime")) or (end - DEFAULT_WINDOW)
+    if start > end:
+        raise InvalidTimeRange("Start time must be earlier than end time.")
+    limit = params.get("MaxResults", PAGE)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= PAGE:
+        raise InvalidMaxResults(f"MaxResults must be between 1 and {PAGE}.")
+    if category == "insight":  # iamd makes no Insights events
+        return {"Events": []}
+    binding = _binding(call.account_id, attribute, params.get("StartTime"), params.get("EndTime"))
+    after = _token(params.get("NextToken"), binding) if params.get("NextToken") else None
+
+    query = _SELECT.where(events.c.account_id == call.account_id,
+                          events.c.event_ms >= _ms(start), events.c.event_ms <= _ms(end))
+    if attribute is not None:
+        query = query.where(_condition(call.account_id, *attribute))
+    if after is not None:
+        # Written out (not a row comparison) so that both databases range-scan the index on event_ms.
+        query = query.where(events.c.event_ms <= after[0],
+                            or_(events.c.event_ms < after[0], events.c.seq < after[1]))
+    rows = tx.execute(query.order_by(events.c.event_ms.desc(), events.c.seq.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    extra = _extra_resources(tx, [row.seq for row in rows])
+    out: dict = {"Events": [_event(row, extra.get(row.seq, [])) for row in rows]}
+    if more:
+        last = rows[-1]
+        out["NextToken"] = _make_token(last.event_ms, last.seq, binding)
+    return out
+
+
+def _attribute(attributes) -> tuple[str, str] | None:
+    if not attributes:
+        return None
+    if len(attributes) > 1:
+        raise InvalidLookupAttributes("You can only specify one lookup attribute.")
+    item = attributes[0]
+    key, value = item.get("AttributeKey"), item.get("AttributeValue")
+    if key not in KEYS:
+        raise InvalidLookupAttributes(f"Lookup attribute key {key} is not valid. Valid values: {', '.join(KEYS)}.")
+    if not isinstance(value, str) or not 1 <= len(value) <= 2000:
+        raise InvalidLookupAttributes("The lookup attribute value must be 1 to 2000 characters long.")
+    if key == "ReadOnly" and value not in ("true", "false"):
+        raise InvalidLookupAttributes("The value of the ReadOnly lookup attribute must be true or false.")
+    return key, value
+
+
+def _condition(account_id: str, key: str, value: str):
+    if key == "ReadOnly":
+        return events.c.read_only == (value == "true")
+    if key in ("ResourceName", "ResourceType"):
+        column, other = ((events.c.resource_name, event_resources.c.resource_name) if key == "ResourceName"
+                         else (events.c.resource_type, event_resources.c.resource_type))
+        more = select(event_resources.c.seq).where(event_resources.c.account_id == account_id, other == value)
+        return or_(column == value, events.c.seq.in_(more))
+    return _COLUMNS[key] == value
+
+
+def _extra_resources(tx: Connection, seqs: list[int]) -> dict[int, list]:
+    if not seqs:
+        return {}
+    found: dict[int, list] = {}
+    for row in tx.execute(select(event_resources.c.seq, event_resources.c.resource_type, event_resources.c.resource_name)
+                          .where(event_resources.c.seq.in_(seqs)).order_by(event_resources.c.seq,
+                                                                           event_resources.c.position)):
+        found.setdefault(row.seq, []).append({"ResourceType": row.resource_type, "ResourceName": row.resource_name})
+    return found
+
+
+def _event(row, extra: list) -> dict:
+    resources = ([{"ResourceType": row.resource_type, "ResourceName": row.resource_name}]
+                 if row.resource_name else []) + extra
+    event = {"EventId": row.event_id, "EventName": row.event_name, "ReadOnly": "true" if row.read_only else "false",
+             "EventTime": datetime.fromtimestamp(row.event_ms / 1000, timezone.utc),
+             "EventSource": row.event_source, "Resources": resources, "CloudTrailEvent": row.record}
+    if row.access_key_id:
+        event["AccessKeyId"] = row.access_key_id
+    if row.username:
+        event["Username"] = row.username
+    return event
+
+
+def _time(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.fromtimestamp(float(value), timezone.utc)
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def _binding(account_id: str, attribute, start, end) -> str:
+    text = json.dumps([account_id, attribute, str(start), str(end)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _make_token(event_ms: int, seq: int, binding: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([event_ms, seq, binding]).encode()).decode()
+
+
+def _token(token: str, binding: str) -> tuple[int, int]:
+    try:
+        event_ms, seq, bound = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if bound != binding or not isinstance(event_ms, int) or not isinstance(seq, int):
+            raise ValueError
+        return event_ms, seq
+    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidNextToken("Invalid NextToken. The token must come from a previous response of LookupEvents "
+                               "with the same parameters.") from None
