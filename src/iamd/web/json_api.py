@@ -180,6 +180,9 @@ def _plain(result):
 
 def _error(error: AwsError, request_id: str, rest: bool) -> tuple[int, bytes, dict]:
     code = _JSON_CODES.get(error.code, error.code)
+    status = error.status
+    if not rest and code == "AccessDeniedException":
+        status = 400  # CloudTrail's JSON protocol answers a refusal with 400 (Access Analyzer's model: 403)
     headers = {"x-amzn-RequestId": request_id}
     if rest:
         headers["x-amzn-ErrorType"] = code
@@ -190,4 +193,4 @@ def _error(error: AwsError, request_id: str, rest: bool) -> tuple[int, bytes, di
             body.update(resourceId=error.resource_id, resourceType=error.resource_type)
     else:
         body = {"__type": code, "message": error.message or ""}
-    return error.status, json.dumps(body).encode(), headers
+    return status, json.dumps(body).encode(), headers
