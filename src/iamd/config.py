@@ -27,6 +27,7 @@ class Settings:
     self_signed: bool = False  # serve HTTPS with a certificate made at first start, for local use
     audit: bool = True  # an event per call (CloudTrail's record), read by LookupEvents and policy generation
     audit_retention_days: int = 90  # events older than this are pruned in the background; 0 keeps them all
+    audit_prune_seconds: int = 3600  # how often the background prune runs
     # The root user's console password, hashed into the first account at first start (never logged).
     root_password: str = field(default="", repr=False)
 

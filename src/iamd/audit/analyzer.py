@@ -58,7 +58,8 @@ def start_policy_generation(tx: Connection, call: Call, params: dict) -> dict:
         raise JsonValidation("policyGenerationDetails.principalArn is required.", "fieldValidationFailed",
                              ("policyGenerationDetails.principalArn",))
     trail = params.get("cloudTrailDetails") or {}
-    end = _time(trail.get("endTime")) or call.now
+    # Not the call's time (whole seconds): the calls of this very second count.
+    end = _time(trail.get("endTime")) or datetime.now(timezone.utc)
     start = _time(trail.get("startTime")) or end - DEFAULT_WINDOW
     if start > end:
         raise JsonValidation("The start time must be before the end time.", "other", ("cloudTrailDetails.startTime",))

@@ -75,17 +75,19 @@ def generate(principal_arn: str, records, current_policies=()) -> Generated:
     # Actions that touched the same resources share a statement.
     by_resources: dict[tuple, list[str]] = defaultdict(list)
     contexts: dict[tuple, list[dict]] = defaultdict(list)
+    # iam:PassRole keeps a statement of its own, where its condition (iam:PassedToService) fits.
     for action in sorted(uses):
-        resources = _collapse(sorted(uses[action]), out.notes)
-        by_resources[resources].append(action)
+        key = (_collapse(sorted(uses[action]), out.notes), action == "iam:PassRole")
+        by_resources[key].append(action)
         for calls_of_resource in uses[action].values():
-            contexts[resources].extend(calls_of_resource)
-    for number, (resources, actions) in enumerate(sorted(by_resources.items(), key=lambda item: item[1]), 1):
+            contexts[key].extend(calls_of_resource)
+    for number, (key, actions) in enumerate(sorted(by_resources.items(), key=lambda item: item[1]), 1):
+        resources = key[0]
         sid = f"Generated{number}"
         statement = {"Sid": sid, "Effect": "Allow", "Action": actions if len(actions) > 1 else actions[0],
                      "Resource": list(resources) if len(resources) > 1 else resources[0]}
         out.policy["Statement"].append(statement)
-        same = _same_values(contexts[resources])
+        same = _same_values(contexts[key])
         if same:
             out.suggested_conditions[sid] = same
     out.unused = _unused(current_policies, used_statements)

@@ -27,9 +27,10 @@ _RESOURCE = insert(event_resources)
 class AuditTrail:
     """The server's recorder of events; ``enabled`` False (IAMD_AUDIT=false) records nothing."""
 
-    def __init__(self, enabled: bool = True, retention_days: int = 90):
+    def __init__(self, enabled: bool = True, retention_days: int = 90, prune_seconds: int = 3600):
         self.enabled = enabled
         self.retention_days = retention_days
+        self.prune_seconds = max(1, prune_seconds)
         self._sql: dict[str, str] = {}
 
     def write(self, tx: Connection, event: Event) -> None:

@@ -12,6 +12,7 @@ from iamd.service.last_used import LastUsedRecorder
 
 def new_environment(box: SecretBox, settings=None) -> Environment:
     audit = AuditTrail(enabled=getattr(settings, "audit", True),
-                       retention_days=getattr(settings, "audit_retention_days", 90))
+                       retention_days=getattr(settings, "audit_retention_days", 90),
+                       prune_seconds=getattr(settings, "audit_prune_seconds", 3600))
     return Environment(secrets=box, last_used=LastUsedRecorder(), authorizer=Authorizer(),
                        sessions=box.derived(SESSION_TOKENS), audit=audit)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime, timezone
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, Route
 
+from iamd.audit.retention import prune
 from iamd.service.context import Environment
 from iamd.store.database import Store
 from iamd.web.api import QueryApi
@@ -41,12 +43,24 @@ def create_app(store: Store, env: Environment) -> Starlette:
             except Exception:  # keep flushing; the next round retries what is still pending
                 log.exception("flushing access key use failed")
 
+    async def prune_forever() -> None:
+        """The operator's retention (IAMD_AUDIT_RETENTION_DAYS), applied in the background in small batches."""
+        audit = env.audit
+        while audit is not None and audit.retention_days > 0:
+            try:
+                await run_in_threadpool(prune, store, audit.retention_days, datetime.now(timezone.utc))
+            except Exception:  # the next round retries
+                log.exception("pruning old events failed")
+            await asyncio.sleep(audit.prune_seconds)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         task = asyncio.create_task(flush_forever())
+        pruning = asyncio.create_task(prune_forever())
         try:
             yield
         finally:
+            pruning.cancel()
             task.cancel()
             flush_last_used()
             store.dispose()
