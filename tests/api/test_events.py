@@ -186,3 +186,50 @@ def test_a_role_session_is_recorded_as_assumed_role(server, iam, new_user, uniqu
     assert identity["principalId"].startswith(created["Role"]["RoleId"] + ":")
     # LookupEvents' user name of a role session is the session's name.
     assert any(e["EventName"] == "ListRoles" for e in lookup(server, "Username", session_name))
+
+
+def test_export_writes_one_cloudtrail_record_a_line(server, iam, unique, tmp_path):
+    name = unique("exp")
+    created = iam.create_user(UserName=name)
+    out = tmp_path / "events.jsonl"
+    done = server.cli("events", "export", "--account-id", ACCOUNT_ID, "--output", str(out),
+                      "--since", (datetime.now(timezone.utc) - timedelta(minutes=10)).isoformat())
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert records and all(r["eventVersion"] == "1.09" for r in records)
+    mine = [r for r in records if r["requestID"] == created["ResponseMetadata"]["RequestId"]]
+    assert [r["eventName"] for r in mine] == ["CreateUser"]
+    times = [r["eventTime"] for r in records]
+    assert times == sorted(times)  # oldest first
+    wrapped = server.cli("events", "export", "--records", "--since", "2100-01-01")
+    assert json.loads(wrapped.stdout) == {"Records": []}
+
+
+def test_retention_prunes_old_events_in_the_background(tmp_path):
+    """A server with a 1-day retention deletes an event of last week on its own, and keeps today's."""
+    import sqlite3
+    import time
+    import uuid
+
+    from tests.api.server import standard_server
+
+    running = standard_server(tmp_path)
+    running.env_extra.update(IAMD_AUDIT_RETENTION_DAYS="1", IAMD_AUDIT_PRUNE_SECONDS="1")
+    running.start()
+    try:
+        client(running, "iam").create_user(UserName="kept")
+        database = sqlite3.connect(tmp_path / "iamd.db")
+        old_ms = int((time.time() - 7 * 86400) * 1000)
+        with database:
+            database.execute("INSERT INTO events (event_id, account_id, event_ms, event_source, event_name, read_only, "
+                             "record) VALUES (?, ?, ?, 'iam.amazonaws.com', 'ListUsers', 1, '{}')",
+                             (str(uuid.uuid4()), ACCOUNT_ID, old_ms))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if database.execute("SELECT count(*) FROM events WHERE event_ms = ?", (old_ms,)).fetchone()[0] == 0:
+                break
+            time.sleep(0.2)
+        assert database.execute("SELECT count(*) FROM events WHERE event_ms = ?", (old_ms,)).fetchone()[0] == 0
+        assert database.execute("SELECT count(*) FROM events WHERE event_name = 'CreateUser'").fetchone()[0] == 1
+    finally:
+        running.stop()
