@@ -13,7 +13,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from iamd.audit.errors import (
     InvalidEventCategory,
@@ -22,6 +22,7 @@ from iamd.audit.errors import (
     InvalidNextToken,
     InvalidTimeRange,
 )
+from iamd.audit.record import time_of_id
 from iamd.service.context import Call
 from iamd.store.schema import event_resources, events
 
@@ -29,7 +30,7 @@ KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "Resourc
 DEFAULT_WINDOW = timedelta(days=90)
 PAGE = 50
 
-_COLUMNS = {"EventId": events.c.event_id, "EventName": events.c.event_name, "Username": events.c.username,
+_COLUMNS = {"EventName": events.c.event_name, "Username": events.c.username,
             "EventSource": events.c.event_source, "AccessKeyId": events.c.access_key_id}
 _SELECT = select(events.c.seq, events.c.event_id, events.c.event_name, events.c.read_only, events.c.access_key_id,
                  events.c.event_ms, events.c.event_source, events.c.username, events.c.resource_type,
@@ -55,15 +56,28 @@ def lookup_events(tx: Connection, call: Call, params: dict) -> dict:
     binding = _binding(call.account_id, attribute, params.get("StartTime"), params.get("EndTime"))
     after = _token(params.get("NextToken"), binding) if params.get("NextToken") else None
 
-    query = _SELECT.where(events.c.account_id == call.account_id,
-                          events.c.event_ms >= _ms(start), events.c.event_ms <= _ms(end))
-    if attribute is not None:
-        query = query.where(_condition(call.account_id, *attribute))
-    if after is not None:
-        # Written out (not a row comparison) so that both databases range-scan the index on event_ms.
-        query = query.where(events.c.event_ms <= after[0],
-                            or_(events.c.event_ms < after[0], events.c.seq < after[1]))
-    rows = tx.execute(query.order_by(events.c.event_ms.desc(), events.c.seq.desc()).limit(limit + 1)).all()
+    window = (events.c.account_id == call.account_id, events.c.event_ms >= _ms(start), events.c.event_ms <= _ms(end))
+    queries = [_SELECT.where(*window)]
+    if attribute is not None and attribute[0] in ("ResourceName", "ResourceType"):
+        # An event's first resource is in its row, the others in event_resources: two index scans, merged.
+        key, value = attribute
+        own, other = ((events.c.resource_name, event_resources.c.resource_name) if key == "ResourceName"
+                      else (events.c.resource_type, event_resources.c.resource_type))
+        queries = [queries[0].where(own == value),
+                   _SELECT.join(event_resources, event_resources.c.seq == events.c.seq)
+                   .where(*window, event_resources.c.account_id == call.account_id, other == value)]
+    elif attribute is not None:
+        queries = [queries[0].where(_condition(*attribute))]
+    rows: list = []
+    for query in queries:
+        if after is not None:
+            # Written out (not a row comparison) so that both databases range-scan the index on event_ms.
+            query = query.where(events.c.event_ms <= after[0],
+                                or_(events.c.event_ms < after[0], events.c.seq < after[1]))
+        rows += tx.execute(query.order_by(events.c.event_ms.desc(), events.c.seq.desc()).limit(limit + 1)).all()
+    if len(queries) > 1:
+        unique = {row.seq: row for row in rows}
+        rows = sorted(unique.values(), key=lambda row: (row.event_ms, row.seq), reverse=True)[:limit + 1]
     more = len(rows) > limit
     rows = rows[:limit]
     extra = _extra_resources(tx, [row.seq for row in rows])
@@ -90,14 +104,11 @@ def _attribute(attributes) -> tuple[str, str] | None:
     return key, value
 
 
-def _condition(account_id: str, key: str, value: str):
+def _condition(key: str, value: str):
+    if key == "EventId":  # the id carries its time: the time index finds it
+        return and_(events.c.event_ms == (time_of_id(value) or -1), events.c.event_id == value)
     if key == "ReadOnly":
         return events.c.read_only == (value == "true")
-    if key in ("ResourceName", "ResourceType"):
-        column, other = ((events.c.resource_name, event_resources.c.resource_name) if key == "ResourceName"
-                         else (events.c.resource_type, event_resources.c.resource_type))
-        more = select(event_resources.c.seq).where(event_resources.c.account_id == account_id, other == value)
-        return or_(column == value, events.c.seq.in_(more))
     return _COLUMNS[key] == value
 
 
