@@ -3,7 +3,7 @@ authorized by the same engine, as cloudtrail:LookupEvents and access-analyzer:St
 
 from __future__ import annotations
 
-from iamd.audit import analyzer, lookup
+from iamd.audit import advisor, analyzer, lookup
 from iamd.service.declare import Operation, any_resource
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
@@ -18,3 +18,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                   writes=False, changes_access=False),
     )
 }
+
+# The console's Access Advisor reads the event history: authorized, and recorded, as cloudtrail:LookupEvents.
+ACCESS_ADVISOR = Operation("cloudtrail", "LookupEvents", advisor.access_advisor, any_resource, writes=False,
+                           changes_access=False)

@@ -412,8 +412,8 @@ console_signin_failures = Table(
 # ``principal_key`` is who the call counts for in policy generation: the user's ARN, or the role's ARN
 # for every session of the role. The first resource of an event is kept in the row (most IAM calls name
 # one); the others go to event_resources. Every index costs each request's commit a page (~6 µs on
-# SQLite), so there are five: EventId needs none (the id is time-ordered: its time finds it in
-# ix_events_account_time), and policy generation, an occasional job, filters principal_key on a time range.
+# SQLite), so there are six: EventId needs none (the id is time-ordered: its time finds it in
+# ix_events_account_time); principal_key serves policy generation and the console's Access Advisor.
 events = Table(
     "events",
     metadata,
@@ -435,6 +435,7 @@ events = Table(
     Index("ix_events_account_username", "account_id", "username", "event_ms"),
     Index("ix_events_account_name", "account_id", "event_name", "event_ms"),
     Index("ix_events_account_resource", "account_id", "resource_name", "event_ms"),
+    Index("ix_events_account_principal", "account_id", "principal_key", "event_ms"),
     Index("ix_events_access_key", "access_key_id", "event_ms"),
 )
 

@@ -30,6 +30,7 @@ from iamd.protocol.model import operation_model
 from iamd.security import ids
 from iamd.service.context import Call, Environment
 from iamd.service.dispatch import execute, signed_in_principal
+from iamd.audit.operations import OPERATIONS as AUDIT_OPERATIONS
 from iamd.service.operations import OPERATIONS
 from iamd.web import audit_hooks
 from iamd.web.console.sessions import COOKIE, IDLE_SECONDS, Session, SessionStore, Throttle
@@ -83,13 +84,18 @@ class Api:
         self.failures: list = []  # records of refused calls, written after the transaction
 
     def run(self, name: str, params: dict | None = None, service: str = "iam") -> dict:
-        operation = OPERATIONS.get((service, name))
+        operation = OPERATIONS.get((service, name)) or AUDIT_OPERATIONS.get((service, name))
         if operation is None:
             raise NotAvailable(f"iamd does not implement the {service.upper()} operation {name} yet.")
+        return self.run_operation(operation, params)
+
+    def run_operation(self, operation, params: dict | None = None) -> dict:
+        service, name = operation.service, operation.name
         params = {key: value for key, value in (params or {}).items() if value is not None}
         read_only = service == "sts" or not operation.writes
         try:
-            check_constraints(operation_model(service, name), params)
+            if service in ("iam", "sts"):  # the others check their input themselves
+                check_constraints(operation_model(service, name), params)
             result = execute(self.tx, self.call, operation, params) or {}
         except AwsError as error:
             self.failures.append(audit_hooks.failed_event(self.call, service, name, read_only, params, error,
@@ -99,10 +105,16 @@ class Api:
                               console=True)
         return result
 
-    def try_run(self, name: str, params: dict | None = None) -> tuple[dict | None, AwsError | None]:
+    def try_run(self, name: str, params: dict | None = None, service: str = "iam") -> tuple[dict | None, AwsError | None]:
         """(result, None), or (None, the error) for a section of a page that may be refused alone."""
         try:
-            return self.run(name, params), None
+            return self.run(name, params, service), None
+        except AwsError as error:
+            return None, error
+
+    def try_operation(self, operation, params: dict) -> tuple[dict | None, AwsError | None]:
+        try:
+            return self.run_operation(operation, params), None
         except AwsError as error:
             return None, error
 

@@ -36,6 +36,7 @@ def upgrade() -> None:
     op.create_index('ix_events_account_username', 'events', ['account_id', 'username', 'event_ms'])
     op.create_index('ix_events_account_name', 'events', ['account_id', 'event_name', 'event_ms'])
     op.create_index('ix_events_account_resource', 'events', ['account_id', 'resource_name', 'event_ms'])
+    op.create_index('ix_events_account_principal', 'events', ['account_id', 'principal_key', 'event_ms'])
     op.create_index('ix_events_access_key', 'events', ['access_key_id', 'event_ms'])
     op.create_table('event_resources',
     sa.Column('seq', sa.Integer(), nullable=False),
