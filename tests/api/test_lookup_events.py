@@ -137,3 +137,44 @@ def test_the_aws_cli_looks_up_by_user_name(server, iam, new_user):
     assert names == ["ListUsers"]  # the lookup itself is recorded after it has read
     assert all(e["Username"] == name for e in out["Events"])
     assert json.loads(out["Events"][-1]["CloudTrailEvent"])["userIdentity"]["userName"] == name
+
+
+@pytest.mark.parametrize("target, body", [
+    ("LookupEvents", b"{not json"),
+    ("LookupEvents", b'["a list"]'),
+    ("LookupEvents", b'{"LookupAttributes": "Username"}'),
+    ("LookupEvents", b'{"LookupAttributes": ["x"]}'),
+    ("LookupEvents", b'{"MaxResults": "ten"}'),
+    ("LookupEvents", b'{"StartTime": "yesterday"}'),
+    ("LookupEvents", b'{"NextToken": 5}'),
+    ("CreateTrail", b"{}"),
+])
+def test_malformed_json_requests_get_4xx(server, target, body):
+    """Raw requests botocore would never send: an AWS error, never a 5xx."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    import urllib.request
+
+    from tests.api.server import ROOT_KEY_ID, ROOT_SECRET
+
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": f"com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.{target}"})
+    SigV4Auth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "cloudtrail", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    raw = urllib.request.Request(prepared.url, data=body, headers=dict(prepared.headers), method="POST")
+    try:
+        urllib.request.urlopen(raw, timeout=10)
+        status, answer = 200, {}
+    except urllib.error.HTTPError as error:
+        status, answer = error.code, json.loads(error.read())
+    assert 400 <= status < 500, (status, answer)
+    assert answer["__type"] in ("SerializationException", "ValidationException", "UnknownOperationException")
+
+
+def test_access_analyzer_rejects_malformed_input(server):
+    analyzer = client(server, "accessanalyzer")
+    with pytest.raises(ClientError) as failed:
+        analyzer.list_policy_generations(maxResults=5000)
+    assert error_of(failed)[0::2] == ("ValidationException", 400)

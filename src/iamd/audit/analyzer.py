@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Connection, insert, select
 
-from iamd.audit.errors import JsonValidation, ResourceNotFound
+from iamd.audit.errors import JsonValidation, ResourceNotFound, Serialization
 from iamd.audit.generate import Generated, generate, principal_records
 from iamd.service.context import Call
 from iamd.service.principal_policies import CompiledManagedPolicies, load_user_policies
@@ -53,11 +53,19 @@ def generate_for(tx: Connection, account_id: str, principal_arn: str, start: dat
 
 def start_policy_generation(tx: Connection, call: Call, params: dict) -> dict:
     details = params.get("policyGenerationDetails") or {}
+    trail = params.get("cloudTrailDetails") or {}
+    if not isinstance(details, dict) or not isinstance(trail, dict):
+        raise Serialization("Unexpected value type for policyGenerationDetails or cloudTrailDetails.")
+    trails = trail.get("trails") or []
+    if not isinstance(trails, list) or not all(isinstance(t, dict) for t in trails):
+        raise Serialization("Unexpected value type for cloudTrailDetails.trails.")
+    for name in ("startTime", "endTime"):
+        if trail.get(name) is not None and (not isinstance(trail[name], (int, float)) or isinstance(trail[name], bool)):
+            raise Serialization(f"Unexpected value type for cloudTrailDetails.{name}.")
     principal_arn = details.get("principalArn")
     if not isinstance(principal_arn, str):
         raise JsonValidation("policyGenerationDetails.principalArn is required.", "fieldValidationFailed",
                              ("policyGenerationDetails.principalArn",))
-    trail = params.get("cloudTrailDetails") or {}
     # Not the call's time (whole seconds): the calls of this very second count.
     end = _time(trail.get("endTime")) or datetime.now(timezone.utc)
     start = _time(trail.get("startTime")) or end - DEFAULT_WINDOW
@@ -97,6 +105,8 @@ def get_generated_policy(tx: Connection, call: Call, params: dict) -> dict:
 
 def list_policy_generations(tx: Connection, call: Call, params: dict) -> dict:
     limit = params.get("maxResults") or 100
+    if not 1 <= limit <= 1000:
+        raise JsonValidation("maxResults must be between 1 and 1000.", "fieldValidationFailed", ("maxResults",))
     offset = _offset(params.get("nextToken"))
     query = select(policy_generations).where(policy_generations.c.account_id == call.account_id)
     if params.get("principalArn"):

@@ -43,3 +43,9 @@ class ResourceNotFound(AwsError):
         super().__init__(message)
         self.resource_id = resource_id
         self.resource_type = resource_type
+
+
+class Serialization(AwsError):
+    """A JSON member of the wrong type, as AWS's JSON services name it."""
+
+    code, status = "SerializationException", 400

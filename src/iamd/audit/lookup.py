@@ -21,6 +21,7 @@ from iamd.audit.errors import (
     InvalidMaxResults,
     InvalidNextToken,
     InvalidTimeRange,
+    Serialization,
 )
 from iamd.audit.record import time_of_id
 from iamd.service.context import Call
@@ -37,7 +38,22 @@ _SELECT = select(events.c.seq, events.c.event_id, events.c.event_name, events.c.
                  events.c.resource_name, events.c.record)
 
 
+_TYPES = {"LookupAttributes": list, "StartTime": (int, float, datetime), "EndTime": (int, float, datetime),
+          "EventCategory": str, "MaxResults": int, "NextToken": str}
+
+
+def _check_types(params: dict) -> None:
+    for name, kind in _TYPES.items():
+        value = params.get(name)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise Serialization(f"Unexpected value type for {name}.")
+    for item in params.get("LookupAttributes") or ():
+        if not isinstance(item, dict):
+            raise Serialization("Unexpected value type for LookupAttributes member.")
+
+
 def lookup_events(tx: Connection, call: Call, params: dict) -> dict:
+    _check_types(params)
     attribute = _attribute(params.get("LookupAttributes"))
     category = params.get("EventCategory")
     if category is not None and category != "insight":
