@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from botocore.auth import SigV4Auth
@@ -31,13 +31,22 @@ from botocore.credentials import Credentials
 from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).parent))
-import loadgen  # noqa: E402
-from bench_api import ACCOUNT, HOST, KEY, SECRET, free_port, fresh_database_url, signed_pool, wait_for  # noqa: E402
+import loadgen
+from bench_api import (
+    ACCOUNT,
+    HOST,
+    KEY,
+    SECRET,
+    free_port,
+    fresh_database_url,
+    signed_pool,
+    wait_for,
+)
 
-from iamd.cli.bootstrap import open_state  # noqa: E402
-from iamd.config import Settings  # noqa: E402
-from iamd.security import ids  # noqa: E402
-from iamd.store.schema import users  # noqa: E402
+from iamd.cli.bootstrap import open_state
+from iamd.config import Settings
+from iamd.security import ids
+from iamd.store.schema import users
 
 USERS = 1000
 
@@ -46,7 +55,7 @@ def prepare(data_dir: Path, database_url: str) -> None:
     settings = Settings(data_dir=str(data_dir), database_url=database_url, account_id=ACCOUNT, root_access_key_id=KEY,
                         root_secret_access_key=SECRET)
     state = open_state(settings)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     with state.store.transaction() as tx:
         tx.execute(insert(users), [dict(id=ids.unique_id("user"), account_id=ACCOUNT, name=f"user{i:06d}",
                                         name_key=f"user{i:06d}", path="/", created_at=now) for i in range(USERS)])

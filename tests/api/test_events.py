@@ -9,12 +9,12 @@ userIdentity element" (AWS CloudTrail User Guide) for the record; "LookupEvents"
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import ACCOUNT_ID, aws_json, client, error_of
+from tests.api.conftest import ACCOUNT_ID, client, error_of
 
 
 def doc(*statements) -> str:
@@ -60,8 +60,8 @@ def test_a_call_is_recorded_in_cloudtrails_shape(server, iam, unique):
     assert event["managementEvent"] is True and event["eventCategory"] == "Management"
     assert event["recipientAccountId"] == ACCOUNT_ID
     assert "errorCode" not in event and "tlsDetails" not in event  # plain HTTP here
-    when = datetime.strptime(event["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    assert abs((datetime.now(timezone.utc) - when).total_seconds()) < 60
+    when = datetime.strptime(event["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs((datetime.now(UTC) - when).total_seconds()) < 60
     assert event["iamdAuthorization"]["decidedBy"] == "root user"
 
 
@@ -193,7 +193,7 @@ def test_export_writes_one_cloudtrail_record_a_line(server, iam, unique, tmp_pat
     created = iam.create_user(UserName=name)
     out = tmp_path / "events.jsonl"
     done = server.cli("events", "export", "--account-id", ACCOUNT_ID, "--output", str(out),
-                      "--since", (datetime.now(timezone.utc) - timedelta(minutes=10)).isoformat())
+                      "--since", (datetime.now(UTC) - timedelta(minutes=10)).isoformat())
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert records and all(r["eventVersion"] == "1.09" for r in records)

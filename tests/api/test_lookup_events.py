@@ -8,12 +8,12 @@ time range is given, a NextToken to be passed back with the same parameters.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import ACCOUNT_ID, aws_json, client, error_of
+from tests.api.conftest import aws_json, client, error_of
 from tests.api.test_events import doc, lookup, record
 
 
@@ -37,7 +37,7 @@ def test_each_lookup_attribute_finds_its_events(server, iam, new_user, unique):
     for key, value in (("EventId", event_id), ("AccessKeyId", key_id), ("ResourceName", name),
                        ("EventName", "GetUser"), ("ReadOnly", "true"), ("EventSource", "iam.amazonaws.com"),
                        ("ResourceType", "AWS::IAM::User")):
-        found = lookup(server, key, value, StartTime=datetime.now(timezone.utc) - timedelta(minutes=5))
+        found = lookup(server, key, value, StartTime=datetime.now(UTC) - timedelta(minutes=5))
         assert event_id in [e["EventId"] for e in found], key
     assert event_id not in [e["EventId"] for e in lookup(server, "ReadOnly", "false")]
     assert event_id not in [e["EventId"] for e in lookup(server, "EventName", "ListUsers")]
@@ -52,7 +52,7 @@ def test_a_second_resource_is_found_too(server, iam, unique):
     [event] = [e for e in lookup(server, "ResourceName", name) if e["EventName"] == "AttachUserPolicy"]
     assert event["Resources"] == [{"ResourceType": "AWS::IAM::User", "ResourceName": name},
                                   {"ResourceType": "AWS::IAM::Policy", "ResourceName": policy_arn}]
-    by_policy = lookup(server, "ResourceName", policy_arn, StartTime=datetime.now(timezone.utc) - timedelta(minutes=5))
+    by_policy = lookup(server, "ResourceName", policy_arn, StartTime=datetime.now(UTC) - timedelta(minutes=5))
     assert event["EventId"] in [e["EventId"] for e in by_policy]
 
 
@@ -73,10 +73,10 @@ def test_newest_first_pages_and_time_range(server, iam, trail, unique):
     assert times == sorted(times, reverse=True)
     assert len({e["EventId"] for e in events}) == 5
     # A window that ended before the user existed finds nothing; one in the future nothing either.
-    past = datetime.now(timezone.utc) - timedelta(days=2)
+    past = datetime.now(UTC) - timedelta(days=2)
     assert trail.lookup_events(LookupAttributes=attribute, StartTime=past - timedelta(days=1), EndTime=past)["Events"] == []
     # The default window is 90 days: an explicit StartTime 91 days back still finds them all.
-    old = trail.lookup_events(LookupAttributes=attribute, StartTime=datetime.now(timezone.utc) - timedelta(days=91))
+    old = trail.lookup_events(LookupAttributes=attribute, StartTime=datetime.now(UTC) - timedelta(days=91))
     assert len(old["Events"]) == 5
 
 
@@ -85,7 +85,7 @@ def test_newest_first_pages_and_time_range(server, iam, trail, unique):
                            {"AttributeKey": "EventName", "AttributeValue": "b"}]}, "InvalidLookupAttributesException", 400),
     ({"LookupAttributes": [{"AttributeKey": "Colour", "AttributeValue": "a"}]}, "InvalidLookupAttributesException", 400),
     ({"LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "maybe"}]}, "InvalidLookupAttributesException", 400),
-    ({"StartTime": datetime(2026, 2, 1, tzinfo=timezone.utc), "EndTime": datetime(2026, 1, 1, tzinfo=timezone.utc)},
+    ({"StartTime": datetime(2026, 2, 1, tzinfo=UTC), "EndTime": datetime(2026, 1, 1, tzinfo=UTC)},
      "InvalidTimeRangeException", 400),
     ({"MaxResults": 51}, "InvalidMaxResultsException", 400),
     ({"NextToken": "bm90IGEgdG9rZW4="}, "InvalidNextTokenException", 400),
@@ -116,7 +116,7 @@ def test_lookup_is_authorized_as_cloudtrail_lookup_events(server, iam, new_user)
         theirs.lookup_events(MaxResults=1)
     code, message, status = error_of(refused)
     assert (code, status) == ("AccessDeniedException", 400)
-    assert f"is not authorized to perform: cloudtrail:LookupEvents" in message
+    assert "is not authorized to perform: cloudtrail:LookupEvents" in message
     iam.put_user_policy(UserName=name, PolicyName="trail", PolicyDocument=doc(
         {"Effect": "Allow", "Action": "cloudtrail:LookupEvents", "Resource": "*"}))
     assert theirs.lookup_events(MaxResults=1)["Events"]
@@ -151,10 +151,11 @@ def test_the_aws_cli_looks_up_by_user_name(server, iam, new_user):
 ])
 def test_malformed_json_requests_get_4xx(server, target, body):
     """Raw requests botocore would never send: an AWS error, never a 5xx."""
+    import urllib.request
+
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
-    import urllib.request
 
     from tests.api.server import ROOT_KEY_ID, ROOT_SECRET
 

@@ -5,7 +5,7 @@ shows when each service was last accessed; the records let iamd show every actio
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, case, func, select
 
@@ -17,7 +17,7 @@ DEFAULT_DAYS = 90
 
 def access_advisor(tx: Connection, call: Call, params: dict) -> dict:
     days = int(params.get("Days") or DEFAULT_DAYS)
-    since = int((datetime.now(timezone.utc) - timedelta(days=days)).timestamp() * 1000)
+    since = int((datetime.now(UTC) - timedelta(days=days)).timestamp() * 1000)
     query = (select(events.c.event_source, events.c.event_name, func.max(events.c.event_ms).label("last"),
                     func.count().label("calls"),
                     func.sum(case((events.c.error_code == "AccessDenied", 1), else_=0)).label("denied"))
@@ -27,7 +27,7 @@ def access_advisor(tx: Connection, call: Call, params: dict) -> dict:
     services: dict[str, dict] = {}
     for row in tx.execute(query):
         prefix = row.event_source.split(".", 1)[0]
-        last = datetime.fromtimestamp(row.last / 1000, timezone.utc)
+        last = datetime.fromtimestamp(row.last / 1000, UTC)
         service = services.setdefault(prefix, {"Service": prefix, "LastAccessed": last, "Actions": []})
         service["LastAccessed"] = max(service["LastAccessed"], last)
         service["Actions"].append({"Action": f"{prefix}:{row.event_name}", "LastAccessed": last,

@@ -13,7 +13,7 @@ import base64
 import json
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, insert, select
 
@@ -67,7 +67,7 @@ def start_policy_generation(tx: Connection, call: Call, params: dict) -> dict:
         raise JsonValidation("policyGenerationDetails.principalArn is required.", "fieldValidationFailed",
                              ("policyGenerationDetails.principalArn",))
     # Not the call's time (whole seconds): the calls of this very second count.
-    end = _time(trail.get("endTime")) or datetime.now(timezone.utc)
+    end = _time(trail.get("endTime")) or datetime.now(UTC)
     start = _time(trail.get("startTime")) or end - DEFAULT_WINDOW
     if start > end:
         raise JsonValidation("The start time must be before the end time.", "other", ("cloudTrailDetails.startTime",))
@@ -136,5 +136,5 @@ def _time(value) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromtimestamp(float(value), timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), UTC)

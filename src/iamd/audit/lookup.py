@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, and_, or_, select
 
@@ -59,7 +59,7 @@ def lookup_events(tx: Connection, call: Call, params: dict) -> dict:
     if category is not None and category != "insight":
         raise InvalidEventCategory(f"Event category {category} is not valid. Valid value: insight.")
     # Not the call's time (whole seconds): an event of this very second must be found.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     end = _time(params.get("EndTime")) or now
     start = _time(params.get("StartTime")) or (end - DEFAULT_WINDOW)
     if start > end:
@@ -159,7 +159,7 @@ def _event(row, extra: list) -> dict:
     resources = ([{"ResourceType": row.resource_type, "ResourceName": row.resource_name}]
                  if row.resource_name else []) + extra
     event = {"EventId": row.event_id, "EventName": row.event_name, "ReadOnly": "true" if row.read_only else "false",
-             "EventTime": datetime.fromtimestamp(row.event_ms / 1000, timezone.utc),
+             "EventTime": datetime.fromtimestamp(row.event_ms / 1000, UTC),
              "EventSource": row.event_source, "Resources": resources, "CloudTrailEvent": row.record}
     if row.access_key_id:
         event["AccessKeyId"] = row.access_key_id
@@ -172,8 +172,8 @@ def _time(value) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.fromtimestamp(float(value), timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), UTC)
 
 
 def _ms(value: datetime) -> int:

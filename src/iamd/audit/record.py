@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from iamd.audit.redact import cloudtrail_value
 from iamd.security import ids
@@ -78,7 +78,7 @@ def user_identity(call: Call, console: bool) -> dict:
                       "accessKeyId": principal.access_key_id}
     if kind == "user":
         identity["userName"] = principal.name
-    attributes = {"creationDate": _iso(datetime.fromtimestamp(session["iat"], timezone.utc)) if "iat" in session
+    attributes = {"creationDate": _iso(datetime.fromtimestamp(session["iat"], UTC)) if "iat" in session
                   else None,
                   "mfaAuthenticated": call.session_context.get("aws:MultiFactorAuthPresent", "false")}
     if kind == "assumed-role":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -43,15 +43,15 @@ def add_parser(subcommands) -> None:
 
 def parse_date(text: str) -> datetime:
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text)  # Python 3.11 reads a trailing Z
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 date: {text}") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def run_export(args: argparse.Namespace) -> int:
     state = open_state(settings_from(args), create_first_account=False)
-    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
+    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
     try:
         written = 0
         if args.records:
@@ -93,6 +93,6 @@ def _records(store, args):
 
 def run_prune(args: argparse.Namespace) -> int:
     state = open_state(settings_from(args), create_first_account=False)
-    deleted = prune(state.store, args.older_than_days, datetime.now(timezone.utc))
+    deleted = prune(state.store, args.older_than_days, datetime.now(UTC))
     print(f"iamd: {deleted} events deleted")
     return 0

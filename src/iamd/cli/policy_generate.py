@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from iamd.audit.analyzer import generate_for
 from iamd.cli.bootstrap import open_state
@@ -30,7 +30,7 @@ def add_parser(commands) -> None:
 
 def run_generate(args: argparse.Namespace) -> int:
     state = open_state(settings_from(args), create_first_account=False)
-    until = args.until or datetime.now(timezone.utc) + timedelta(seconds=1)
+    until = args.until or datetime.now(UTC) + timedelta(seconds=1)
     since = args.since or until - timedelta(days=90)
     account_id = args.principal.split(":")[4] if args.principal.count(":") >= 5 else ""
     try:

@@ -3,7 +3,7 @@ names), handed to audit/ so that api.py and the console need one call each."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from starlette.requests import Request
 
@@ -22,7 +22,7 @@ def transport(request: Request, console: bool = False) -> Transport:
     return Transport(host=request.headers.get("host", ""), console=console)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _error_shapes(service: str) -> frozenset:
     return frozenset(shape.name for shape in service_model(service).error_shapes)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -118,7 +118,7 @@ class JsonApi:
         signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
                                        raw_query, headers, body, parse_form(raw_query),
                                        services=("cloudtrail", "access-analyzer"))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         sigv4.check_freshness(signed, now)
         service, name, params = self._route(request, body, rest)
         operation = OPERATIONS.get((service, name))

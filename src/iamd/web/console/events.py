@@ -6,7 +6,7 @@ the user and role pages show."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -25,7 +25,7 @@ def _date(text: str, end: bool) -> datetime | None:
         return None
     if len(text) == 10 and end:  # a day given: the whole day
         value = value.replace(hour=23, minute=59, second=59)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def event_history(ctx: Ctx) -> Response:
