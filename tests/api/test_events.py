@@ -233,3 +233,28 @@ def test_retention_prunes_old_events_in_the_background(tmp_path):
         assert database.execute("SELECT count(*) FROM events WHERE event_name = 'CreateUser'").fetchone()[0] == 1
     finally:
         running.stop()
+
+
+def test_https_calls_carry_tls_details(tmp_path):
+    """Record contents: tlsDetails over HTTPS, with the Host header the client sent."""
+    import boto3
+    from botocore.config import Config
+
+    from tests.api.server import ROOT_KEY_ID, ROOT_SECRET, standard_server
+
+    running = standard_server(tmp_path)
+    running.env_extra["IAMD_SELF_SIGNED"] = "1"
+    running.start()
+    try:
+        endpoint = f"https://127.0.0.1:{running.port}"
+        options = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=ROOT_KEY_ID,
+                       aws_secret_access_key=ROOT_SECRET, verify=False, config=Config(retries={"max_attempts": 1}))
+        response = boto3.client("iam", **options).list_users()
+        events = boto3.client("cloudtrail", **options).lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ListUsers"}])["Events"]
+        [event] = [json.loads(e["CloudTrailEvent"]) for e in events]
+        assert event["requestID"] == response["ResponseMetadata"]["RequestId"]
+        assert event["tlsDetails"] == {"clientProvidedHostHeader": f"127.0.0.1:{running.port}"}
+        assert event["iamdAuthorization"]["decidedBy"] == "root user"
+    finally:
+        running.stop()
