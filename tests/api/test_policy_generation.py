@@ -158,3 +158,16 @@ def test_an_unknown_job_and_a_refused_caller(server, new_user):
     code, message, status = error_of(refused)
     assert (code, status) == ("AccessDeniedException", 403)
     assert "access-analyzer:ListPolicyGenerations" in message
+
+
+def test_a_client_token_makes_a_retry_return_the_same_job(server, new_user):
+    """StartPolicyGeneration's clientToken: retries with the same token return the original job."""
+    name, _, _ = new_user()
+    analyzer = client(server, "accessanalyzer")
+    details = {"principalArn": f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"}
+    first = analyzer.start_policy_generation(policyGenerationDetails=details, clientToken=f"tok-{name}")["jobId"]
+    again = analyzer.start_policy_generation(policyGenerationDetails=details, clientToken=f"tok-{name}")["jobId"]
+    other = analyzer.start_policy_generation(policyGenerationDetails=details)["jobId"]  # the SDK makes a token
+    assert first == again != other
+    listed = analyzer.list_policy_generations(principalArn=details["principalArn"])["policyGenerations"]
+    assert sorted(g["jobId"] for g in listed) == sorted([first, other])

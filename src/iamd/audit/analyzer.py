@@ -62,6 +62,15 @@ def start_policy_generation(tx: Connection, call: Call, params: dict) -> dict:
     for name in ("startTime", "endTime"):
         if trail.get(name) is not None and (not isinstance(trail[name], (int, float)) or isinstance(trail[name], bool)):
             raise Serialization(f"Unexpected value type for cloudTrailDetails.{name}.")
+    token = params.get("clientToken")
+    if token is not None and (not isinstance(token, str) or len(token) > 64):
+        raise JsonValidation("clientToken must be a string of at most 64 characters.", "fieldValidationFailed",
+                             ("clientToken",))
+    if token:  # a retry of a request that succeeded: its job, and nothing more
+        known = tx.scalar(select(policy_generations.c.job_id).where(policy_generations.c.account_id == call.account_id,
+                                                                    policy_generations.c.client_token == token))
+        if known is not None:
+            return {"jobId": known}
     principal_arn = details.get("principalArn")
     if not isinstance(principal_arn, str):
         raise JsonValidation("policyGenerationDetails.principalArn is required.", "fieldValidationFailed",
@@ -76,7 +85,8 @@ def start_policy_generation(tx: Connection, call: Call, params: dict) -> dict:
     result = {**generated.as_json(), "trails": trail.get("trails") or []}
     tx.execute(insert(policy_generations).values(
         job_id=job_id, account_id=call.account_id, principal_arn=principal_arn, status="SUCCEEDED",
-        started_on=call.now, completed_on=call.now, start_time=start, end_time=end, result=json.dumps(result)))
+        started_on=call.now, completed_on=call.now, start_time=start, end_time=end, result=json.dumps(result),
+        client_token=token))
     return {"jobId": job_id}
 
 

@@ -465,4 +465,6 @@ policy_generations = Table(
     Column("start_time", UtcDateTime, nullable=False),
     Column("end_time", UtcDateTime, nullable=False),
     Column("result", Text),  # JSON: the generated policy and its notes
+    Column("client_token", String(64)),  # StartPolicyGeneration's idempotency token
+    Index("ix_policy_generations_token", "account_id", "client_token"),
 )

@@ -59,9 +59,11 @@ def upgrade() -> None:
     sa.Column('start_time', sa.DateTime(), nullable=False),
     sa.Column('end_time', sa.DateTime(), nullable=False),
     sa.Column('result', sa.Text(), nullable=True),
+    sa.Column('client_token', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('job_id', name=op.f('pk_policy_generations'))
     )
     op.create_index(op.f('ix_policy_generations_account_id'), 'policy_generations', ['account_id'])
+    op.create_index('ix_policy_generations_token', 'policy_generations', ['account_id', 'client_token'])
 
 
 def downgrade() -> None:
