@@ -33,7 +33,18 @@ def test_event_history_and_access_advisor(page, console_server, shoot):
     with pytest.raises(ClientError):
         theirs.list_users()  # refused: counted as such
 
+    sign_in(page, console_server, root=False, user="nobody-by-this-name", password="typed-by-mistake")
+    page.wait_for_selector("text=Your authentication information is incorrect")
     sign_in(page, console_server, root=True, password=ROOT_PASSWORD)
+    page.wait_for_url("**/console/home")
+    # "AWS Management Console sign-in events": ConsoleLogin, Success or Failure; an unknown name hidden.
+    logins = [json.loads(e["CloudTrailEvent"]) for e in _client(console_server, "cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ConsoleLogin"}])["Events"]]
+    assert [(r["responseElements"]["ConsoleLogin"], r["userIdentity"].get("userName", r["userIdentity"]["type"]))
+            for r in logins[:2]] == [("Success", "Root"), ("Failure", "HIDDEN_DUE_TO_SECURITY_REASONS")]
+    assert logins[0]["eventSource"] == "signin.amazonaws.com" and logins[0]["eventType"] == "AwsConsoleSignIn"
+    assert logins[1]["errorMessage"] == "Failed authentication"
+    assert "typed-by-mistake" not in json.dumps(logins) and "nobody-by-this-name" not in json.dumps(logins)
     page.goto(url(console_server, "/events?key=Username&value=auditee"))
     rows = page.locator("#events-table tbody tr")
     assert rows.count() == 3
