@@ -183,6 +183,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--postgresql", metavar="URL", default="")
     parser.add_argument("--skip-cpu", action="store_true")
+    parser.add_argument("--cpu-only", action="store_true")
     args = parser.parse_args()
     print("command:", " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv]))
     backend = "PostgreSQL" if args.postgresql else "SQLite"
@@ -205,6 +206,8 @@ def main() -> None:
             print(f"{backend}: GetUser server CPU, audit on:  {statistics.median(on):.0f} µs/req "
                   f"(rounds {', '.join(f'{v:.0f}' for v in on)})")
             print(f"{backend}: audit adds {100 * (statistics.median(on) / statistics.median(off) - 1):+.1f} %")
+        if args.cpu_only:
+            return
         before = storage_bytes(database_url, data_dir)
         seconds = seed_events(database_url, data_dir, args.events)
         after = storage_bytes(database_url, data_dir)
