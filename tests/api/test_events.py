@@ -258,3 +258,17 @@ def test_https_calls_carry_tls_details(tmp_path):
         assert event["iamdAuthorization"]["decidedBy"] == "root user"
     finally:
         running.stop()
+
+
+def test_an_operator_can_turn_recording_off(tmp_path):
+    """IAMD_AUDIT=false: calls are served and nothing is recorded."""
+    from tests.api.server import standard_server
+
+    running = standard_server(tmp_path)
+    running.env_extra["IAMD_AUDIT"] = "false"
+    running.start()
+    try:
+        client(running, "iam").create_user(UserName="unrecorded")
+        assert client(running, "cloudtrail").lookup_events()["Events"] == []
+    finally:
+        running.stop()
