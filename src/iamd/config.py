@@ -36,6 +36,9 @@ class Settings:
     timeout_keep_alive: int = 5
     # Seconds a connection may go without a request in flight, or a request body without a byte.
     read_timeout: int = 10
+    audit: bool = True  # an event per call (CloudTrail's record), read by LookupEvents and policy generation
+    audit_retention_days: int = 90  # events older than this are pruned in the background; 0 keeps them all
+    audit_prune_seconds: int = 3600  # how often the background prune runs
     # The root user's console password, hashed into the first account at first start (never logged).
     root_password: str = field(default="", repr=False)
 
@@ -67,6 +70,8 @@ class Settings:
             raise SystemExit("give both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither")
         if self.log_format not in ("text", "json"):
             raise SystemExit("IAMD_LOG_FORMAT must be text or json")
+        if self.audit_retention_days < 0:
+            raise SystemExit("IAMD_AUDIT_RETENTION_DAYS must be 0 (keep every event) or more")
         if self.workers < 0:
             raise SystemExit("IAMD_WORKERS must be 0 (one per CPU) or more")
         if bool(self.tls_cert) != bool(self.tls_key):

@@ -127,7 +127,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register ``policy`` (with ``check`` and ``simulate``) on an argparse subparsers object."""
     parser = subparsers.add_parser("policy", help="check and simulate IAM policies offline")
-    commands = parser.add_subparsers(dest="policy_command", metavar="{check,simulate}")
+    commands = parser.add_subparsers(dest="policy_command", metavar="{check,simulate,generate}")
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
     check = commands.add_parser("check", help="report every problem in a policy document")
@@ -154,4 +154,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     simulate.add_argument("--principal-arn", default="", help="the caller's ARN (for Principal)")
     simulate.add_argument("--principal-account", default="", help="the caller's account id")
     simulate.set_defaults(func=run_simulate)
+
+    try:  # generation reads the store's audit trail: absent where only the engine is installed
+        from iamd.cli import policy_generate
+    except ImportError:
+        pass
+    else:
+        policy_generate.add_parser(commands)
     return parser

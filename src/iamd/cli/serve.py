@@ -23,7 +23,7 @@ from iamd.config import Settings, env_name
 from iamd.security.self_signed import ensure_certificate
 from iamd.web.app import create_app
 from iamd.web.limits import timed_protocol
-from iamd.web.worker import environment_for
+from iamd.service.runtime import new_environment
 
 # Used at first start only; worker processes never need them, so they are not passed on.
 _FIRST_START_ONLY = ("root_access_key_id", "root_secret_access_key", "root_password")
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False,
                    timeout_keep_alive=settings.timeout_keep_alive, **tls)
     if workers == 1:
-        app = create_app(state.store, environment_for(settings, state.box), read_timeout=settings.read_timeout)
+        app = create_app(state.store, new_environment(state.box, settings), read_timeout=settings.read_timeout)
         uvicorn.run(app, http=timed_protocol(settings.read_timeout), **options)
         return 0
     state.store.dispose()  # each worker opens its own connections

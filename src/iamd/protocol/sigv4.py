@@ -62,6 +62,7 @@ def parse_signature(
     headers: dict[str, str],
     body: bytes,
     query: dict[str, str],
+    services: tuple[str, ...] | None = None,
 ) -> SignedRequest:
     """Read the signature's claims and build the canonical request. ``headers`` has lower-case names."""
     authorization = headers.get("authorization")
@@ -87,6 +88,8 @@ def parse_signature(
         raise SignatureDoesNotMatch(
             f"Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'. "
         )
+    if services is not None and service not in services:  # a caller that serves only these (JSON APIs)
+        raise SignatureDoesNotMatch(f"Credential should be scoped to correct service: '{service}'. ")
     signed_at, amz_date = _signing_date(raw_date)
     if scope_date != amz_date[:8]:
         raise SignatureDoesNotMatch(

@@ -90,13 +90,15 @@ class Authorizer:
         request = Request(action=operation.action, resource=resource, context=context,
                           principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
         decision = evaluate(request, loaded.policy_set)
+        if call.trail is not None:  # for the audit record: what was asked, of what, with which context
+            call.trail.update(resource=resource, context=context)
         if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
             telemetry.DECISIONS.labels("denied").inc()
-            raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, decision))
+            raise _denied(denial_message(call.principal.arn, operation.action, resource, decision), decision)
         refused = scope_refusal(call, request)
         if refused is not None:
             telemetry.DECISIONS.labels("denied").inc()
-            raise AccessDenied(denial_message(call.principal.arn, operation.action, resource, refused))
+            raise _denied(denial_message(call.principal.arn, operation.action, resource, refused), refused)
         for extra in operation.additional:
             self._check_additional(call, params, loaded, extra)
         telemetry.DECISIONS.labels("allowed").inc()
@@ -110,9 +112,11 @@ class Authorizer:
         request = Request(action=extra.action, resource=resource, context=context,
                           principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
         decision = evaluate(request, loaded.policy_set)
+        if call.trail is not None:
+            call.trail.setdefault("additional", []).append((extra.action, resource, context))
         if not decision.allowed:
             telemetry.DECISIONS.labels("denied").inc()
-            raise AccessDenied(denial_message(call.principal.arn, extra.action, resource, decision))
+            raise _denied(denial_message(call.principal.arn, extra.action, resource, decision), decision)
 
     def policies_of(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
         principal = call.principal
@@ -169,6 +173,12 @@ class Authorizer:
         session_tags = {key.lower() for key in (session.get("tags") or {})}
         role_tags = tuple((k, v) for k, v in loaded.tags if k.lower() not in session_tags)
         return principal_policies.PrincipalPolicies(policy_set, role_tags, loaded.exists)
+
+
+def _denied(message: str, decision: Decision) -> AccessDenied:
+    error = AccessDenied(message)
+    error.decision = decision  # the audit record names the statement that denied
+    return error
 
 
 def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, decision: Decision) -> bool:

@@ -39,6 +39,7 @@ class Environment:
     signing_keys: SecretBox | None = None  # seals iamd's own token signing keys (outbound federation)
     issuer_base: str = ""  # the public URL under which iamd serves its OIDC issuers (outbound federation)
     key_rotation_seconds: int = 7 * 86_400  # how long one signing key signs before the next one takes over
+    audit: "object" = None  # audit.writer.AuditTrail; None records nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,8 @@ class Call:
     session_context: dict = field(default_factory=dict)
     session: dict | None = None  # the claims of the caller's temporary credentials, if it used some
     base_url: str = ""  # how the caller reached this server (https://host:port), for its SAML endpoint
+    # What the call's audit record needs from inside (the authorization decision); None: not recorded.
+    trail: dict | None = None
 
     @property
     def account_id(self) -> str:

@@ -18,7 +18,9 @@ from iamd.store.schema import accounts, users
 
 def execute(tx: Connection, call: Call, operation: Operation, params: dict) -> dict | None:
     """Authorize, run, and when the call may change what principals can do, bump the account's counter."""
-    call.env.authorizer.check(tx, call, operation, params)
+    decision = call.env.authorizer.check(tx, call, operation, params)
+    if call.trail is not None:
+        call.trail["decision"] = decision
     result = operation.handler(tx, call, params)
     if operation.changes_access:
         record_change(tx, call.account_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from iamd.audit.writer import AuditTrail
+from iamd.config import Settings
 from iamd.federation.keys import KeySource
 from iamd.security.secrets import SecretBox
 from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS
@@ -12,9 +14,12 @@ from iamd.service.last_used import LastUsedRecorder
 SIGNING_KEYS = "iamd oidc signing keys v1"
 
 
-def new_environment(box: SecretBox, *, oidc_jwks_dir: str = "", issuer_base: str = "",
-                    key_rotation_seconds: int = 7 * 86_400) -> Environment:
+def new_environment(box: SecretBox, settings: Settings | None = None) -> Environment:
+    """Everything a server process keeps between requests; defaults where ``settings`` is None (tools)."""
+    settings = settings or Settings()
+    audit = AuditTrail(enabled=settings.audit, retention_days=settings.audit_retention_days,
+                       prune_seconds=settings.audit_prune_seconds)
     return Environment(secrets=box, last_used=LastUsedRecorder(), authorizer=Authorizer(),
-                       sessions=box.derived(SESSION_TOKENS), oidc_keys=KeySource(oidc_jwks_dir),
-                       signing_keys=box.derived(SIGNING_KEYS), issuer_base=issuer_base.rstrip("/"),
-                       key_rotation_seconds=key_rotation_seconds)
+                       sessions=box.derived(SESSION_TOKENS), oidc_keys=KeySource(settings.oidc_jwks_dir),
+                       signing_keys=box.derived(SIGNING_KEYS), issuer_base=settings.effective_public_url,
+                       key_rotation_seconds=settings.oidc_key_rotation_seconds, audit=audit)

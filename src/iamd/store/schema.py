@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -442,4 +443,66 @@ saml_assertions_seen = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+# The audit trail (audit/): one row per call, the CloudTrail record in ``record`` (compact JSON), and the
+# columns LookupEvents filters on beside it. Times are epoch milliseconds: small, and ordered in the index.
+# ``principal_key`` is who the call counts for in policy generation: the user's ARN, or the role's ARN
+# for every session of the role. The first resource of an event is kept in the row (most IAM calls name
+# one); the others go to event_resources. Every index costs each request's commit a page (~6 µs on
+# SQLite), so there are six: EventId needs none (the id is time-ordered: its time finds it in
+# ix_events_account_time); principal_key serves policy generation and the console's Access Advisor.
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("account_id", String(12), nullable=False),
+    Column("event_ms", BigInteger, nullable=False),
+    Column("event_source", String(64), nullable=False),
+    Column("event_name", String(128), nullable=False),
+    Column("username", String(256)),
+    Column("access_key_id", String(128)),
+    Column("read_only", Boolean, nullable=False),
+    Column("principal_key", String(2048)),
+    Column("error_code", String(128)),
+    Column("resource_type", String(64)),
+    Column("resource_name", String(2048)),
+    Column("record", Text, nullable=False),
+    Index("ix_events_account_time", "account_id", "event_ms"),
+    Index("ix_events_account_username", "account_id", "username", "event_ms"),
+    Index("ix_events_account_name", "account_id", "event_name", "event_ms"),
+    Index("ix_events_account_resource", "account_id", "resource_name", "event_ms"),
+    Index("ix_events_account_principal", "account_id", "principal_key", "event_ms"),
+    Index("ix_events_access_key", "access_key_id", "event_ms"),
+)
+
+event_resources = Table(
+    "event_resources",
+    metadata,
+    Column("seq", Integer, primary_key=True),  # the event's seq
+    Column("position", Integer, primary_key=True),
+    Column("account_id", String(12), nullable=False),
+    Column("event_ms", BigInteger, nullable=False),
+    Column("resource_type", String(64), nullable=False),
+    Column("resource_name", String(2048), nullable=False),
+    Index("ix_event_resources_name", "account_id", "resource_name", "event_ms"),
+    Index("ix_event_resources_type", "account_id", "resource_type", "event_ms"),
+)
+
+# Access Analyzer's policy generation jobs (audit/analyzer.py): generated at start, kept for reading.
+policy_generations = Table(
+    "policy_generations",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=False, index=True),
+    Column("principal_arn", String(2048), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_on", UtcDateTime, nullable=False),
+    Column("completed_on", UtcDateTime),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("end_time", UtcDateTime, nullable=False),
+    Column("result", Text),  # JSON: the generated policy and its notes
+    Column("client_token", String(64)),  # StartPolicyGeneration's idempotency token
+    Index("ix_policy_generations_token", "account_id", "client_token"),
 )

@@ -31,6 +31,7 @@ from iamd.service.dispatch import execute
 from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import ATTEMPTS, Store, lost_race
+from iamd.web import audit_hooks
 from iamd.web.limits import MAX_BODY
 
 log = logging.getLogger("iamd.api")
@@ -68,10 +69,12 @@ class QueryApi:
             status = 200
         except AwsError as error:
             status, result = error.status, encode_error(seen["service"], error, request_id)
+            self._record_failure(request, seen, error)
         except Exception:  # a bug: log it, never its request's content, and answer without details
             log.exception("request %s failed", request_id)
             error = ServiceFailure("An internal error occurred.")
             status, result = error.status, encode_error(seen["service"], error, request_id)
+            self._record_failure(request, seen, error)
         elapsed = telemetry.timer() - started
         telemetry.REQUESTS.labels(seen["service"], seen["operation"], str(status)).inc()
         telemetry.LATENCY.labels(seen["service"]).observe(elapsed)
@@ -79,6 +82,16 @@ class QueryApi:
             ACCESS.info("%s %s %d %.1f ms", seen["service"], seen["operation"], status, elapsed * 1000)
         telemetry.DATABASE.observe(database[0])
         return status, result, request_id
+
+    def _record_failure(self, request: Request, seen: dict, error: AwsError) -> None:
+        call = seen.get("call")
+        if call is None:  # refused before the caller was known, or no such operation: no call happened
+            return
+        operation = OPERATIONS.get((seen["service"], seen["operation"]))
+        event = audit_hooks.failed_event(call, seen["service"], seen["operation"], _read_only(seen["service"], operation),
+                                         seen.get("params"), error, request)
+        if event is not None:
+            self.env.audit.write_apart(self.store, event)
 
     def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
         if len(body) > MAX_BODY:
@@ -123,7 +136,10 @@ class QueryApi:
     def _run(self, request, signed, form, headers, now, request_id, service, operation_model, operation,
              resolution_error):
         """Authenticate, authorize and run the operation in one transaction; the handler's result."""
-        with self.store.transaction(write=operation.writes if operation else False) as tx:
+        writes = operation.writes if operation else False
+        # SQLite: a read transaction that then records its event would have to upgrade its lock halfway.
+        audited = audit_hooks.enabled(self.env)
+        with self.store.transaction(write=writes or (audited and self.store.is_sqlite)) as tx:
             if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
                 owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
             else:
@@ -132,18 +148,24 @@ class QueryApi:
             self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now, signed.service, signed.region)
             if resolution_error is not None:
                 raise resolution_error
-            if operation is None:
-                raise NotImplementedOperation(
-                    f"iamd does not implement the {service.upper()} operation {operation_model.name} yet."
-                )
-            params = decode_params(operation_model, form)
             call = Call(
                 principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
                 source_ip=request.client.host if request.client else "", user_agent=headers.get("user-agent", ""),
                 region=signed.region, service=service, secure_transport=request.url.scheme == "https",
                 auth_epoch=owner.auth_epoch, tx=tx, session=owner.session, session_context=owner.session_context,
+                trail={} if audited else None,
             )
-            return execute(tx, call, operation, params)
+            seen["call"] = call  # from here on the call happened: it is recorded, whatever its outcome
+            if operation is None:
+                raise NotImplementedOperation(
+                    f"iamd does not implement the {service.upper()} operation {operation_model.name} yet."
+                )
+            params = decode_params(operation_model, form)
+            seen["params"] = params
+            result = execute(tx, call, operation, params)
+            audit_hooks.succeeded(tx, call, service, operation_model.name, _read_only(service, operation), params,
+                                  result, request)
+            return result
 
     def _anonymous(self, request: Request, form: dict, headers: dict, now: datetime, request_id: str,
                    operation_model, operation) -> bytes:
@@ -164,3 +186,8 @@ class QueryApi:
             )
             result = execute(tx, call, operation, params)
         return encode_result(operation.service, operation_model, result, request_id)
+
+
+def _read_only(service: str, operation) -> bool:
+    """CloudTrail marks every STS call read-only (it changes nothing in the account), IAM's by what they do."""
+    return service == "sts" or (operation is not None and not operation.writes)

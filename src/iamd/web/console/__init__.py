@@ -5,7 +5,7 @@ principal (``base.Api``), so the console shows and does exactly what the same ca
 Routes are split by page area: signin, dashboard (and account settings, credential report), users,
 wizard (Add user), groups, policies, inline (a user's, group's or role's inline policies), role_wizard
 (Create role; before roles, whose /roles/{name} would otherwise take /roles/create), roles, mfa (and the
-signed-in user's own security credentials), saml_signin (sign-in through a SAML IdP).
+signed-in user's own security credentials), saml_signin (sign-in through a SAML IdP), events (Event history).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from iamd.service.context import Environment
 from iamd.store.database import Store
-from iamd.web.console import (dashboard, groups, inline, mfa, policies, role_wizard, roles, saml_signin, signin,
+from iamd.web.console import (dashboard, events, groups, inline, mfa, policies, role_wizard, roles, saml_signin, signin,
                               users, wizard)
 from iamd.web.console.base import HERE, Console
 
@@ -23,7 +23,8 @@ from iamd.web.console.base import HERE, Console
 def create_console(store: Store, env: Environment) -> Router:
     console = Console(store, env)
     routes = [Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static")]
-    for area in (signin, saml_signin, dashboard, wizard, users, groups, policies, inline, role_wizard, roles, mfa):
+    for area in (signin, saml_signin, dashboard, wizard, users, groups, policies, inline, role_wizard, roles, mfa,
+                 events):
         routes.extend(area.routes(console))
     router = Router(routes=routes)
     router.console = console  # for tests and tools that reach in

@@ -31,7 +31,9 @@ from iamd.security import ids
 from iamd.service.authenticate import principal_for_session
 from iamd.service.context import Call, Environment
 from iamd.service.dispatch import execute, signed_in_principal
+from iamd.audit.operations import OPERATIONS as AUDIT_OPERATIONS
 from iamd.service.operations import OPERATIONS
+from iamd.web import audit_hooks
 from iamd.web.console.sessions import COOKIE, IDLE_SECONDS, Session, SessionStore, Throttle
 
 if TYPE_CHECKING:  # the web layer reaches the store through service/ only
@@ -76,22 +78,44 @@ def _when(value) -> str:
 class Api:
     """Operations by name in one transaction, as the signed-in principal."""
 
-    def __init__(self, tx, call: Call):
+    def __init__(self, tx, call: Call, request: Request | None = None):
         self.tx = tx
         self.call = call
+        self.request = request
+        self.failures: list = []  # records of refused calls, written after the transaction
 
     def run(self, name: str, params: dict | None = None, service: str = "iam") -> dict:
-        operation = OPERATIONS.get((service, name))
+        operation = OPERATIONS.get((service, name)) or AUDIT_OPERATIONS.get((service, name))
         if operation is None:
             raise NotAvailable(f"iamd does not implement the {service.upper()} operation {name} yet.")
-        params = {key: value for key, value in (params or {}).items() if value is not None}
-        check_constraints(operation_model(service, name), params)
-        return execute(self.tx, self.call, operation, params) or {}
+        return self.run_operation(operation, params)
 
-    def try_run(self, name: str, params: dict | None = None) -> tuple[dict | None, AwsError | None]:
+    def run_operation(self, operation, params: dict | None = None) -> dict:
+        service, name = operation.service, operation.name
+        params = {key: value for key, value in (params or {}).items() if value is not None}
+        read_only = service == "sts" or not operation.writes
+        try:
+            if service in ("iam", "sts"):  # the others check their input themselves
+                check_constraints(operation_model(service, name), params)
+            result = execute(self.tx, self.call, operation, params) or {}
+        except AwsError as error:
+            self.failures.append(audit_hooks.failed_event(self.call, service, name, read_only, params, error,
+                                                          self.request, console=True))
+            raise
+        audit_hooks.succeeded(self.tx, self.call, service, name, read_only, params, result, self.request,
+                              console=True)
+        return result
+
+    def try_run(self, name: str, params: dict | None = None, service: str = "iam") -> tuple[dict | None, AwsError | None]:
         """(result, None), or (None, the error) for a section of a page that may be refused alone."""
         try:
-            return self.run(name, params), None
+            return self.run(name, params, service), None
+        except AwsError as error:
+            return None, error
+
+    def try_operation(self, operation, params: dict) -> tuple[dict | None, AwsError | None]:
+        try:
+            return self.run_operation(operation, params), None
         except AwsError as error:
             return None, error
 
@@ -134,7 +158,7 @@ class Ctx:
     def base_url(self) -> str:
         return str(self.request.base_url).rstrip("/")
 
-    def call(self, tx) -> Call:
+    def call(self, tx, audited: bool = False) -> Call:
         session = self.session
         now = datetime.now(timezone.utc).replace(microsecond=0)
         if session.data.get("role_session"):
@@ -148,7 +172,7 @@ class Ctx:
                     source_ip=self.request.client.host if self.request.client else "",
                     user_agent=self.request.headers.get("user-agent", ""), service="iam",
                     secure_transport=self.request.url.scheme == "https", auth_epoch=epoch, tx=tx,
-                    session_context=context)
+                    session_context=context, trail={} if audited else None)
 
     def _role_session_call(self, tx, now: datetime) -> Call:
         """A console session signed in through SAML (web/console/saml_signin.py) is the role session
@@ -163,8 +187,18 @@ class Ctx:
 
     @contextmanager
     def api(self, write: bool = False):
-        with self.console.store.transaction(write=write) as tx:
-            yield Api(tx, self.call(tx))
+        env, store = self.console.env, self.console.store
+        audited = audit_hooks.enabled(env)
+        api = None
+        try:
+            # SQLite: a read transaction that then records its events would have to upgrade its lock.
+            with store.transaction(write=write or (audited and store.is_sqlite)) as tx:
+                api = Api(tx, self.call(tx, audited), self.request)
+                yield api
+        finally:
+            for event in (api.failures if api is not None else ()):
+                if event is not None:
+                    env.audit.write_apart(store, event)
 
     def flash(self, message: str, kind: str = "success") -> None:
         self.session.data.setdefault("flashes", []).append((kind, message))

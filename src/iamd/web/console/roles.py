@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.errors import AwsError
+from iamd.web.console.events import access_advisor
 from iamd.web.console.base import Console, Ctx, available, field_errors, page
 from iamd.web.console.picker import policy_kind, search_policies
 from iamd.web.console.policies import editor_errors, problems_of
@@ -87,12 +88,14 @@ def role_detail(ctx: Ctx, errors: dict | None = None, status: int = 200) -> Resp
         inline, inline_error = api.try_run("ListRolePolicies", {"RoleName": name})
         tags, tags_error = api.try_run("ListRoleTags", {"RoleName": name})
         profiles, profiles_error = api.try_run("ListInstanceProfilesForRole", {"RoleName": name})
+        advisor, advisor_error = access_advisor(api, role["Arn"])
     trust = pretty_document(role.get("AssumeRolePolicyDocument", ""))
     return ctx.render("role.html", nav="roles", role=role, trust=trust,
                       attached=(attached or {}).get("AttachedPolicies", []), attached_error=attached_error,
                       inline=(inline or {}).get("PolicyNames", []), inline_error=inline_error,
                       tags=(tags or {}).get("Tags", []), tags_error=tags_error,
                       profiles=(profiles or {}).get("InstanceProfiles", []), profiles_error=profiles_error,
+                      advisor=advisor, advisor_error=advisor_error,
                       service_linked=is_service_linked(role), service=linked_service(role), durations=DURATIONS,
                       policy_kind=policy_kind, form_errors=errors or {}, status=status)
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from iamd.audit.signin import console_login
 from iamd.errors import AccessDenied, AwsError, PasswordPolicyViolation
 from iamd.security import password_rules
 from iamd.service.dispatch import signed_in_principal
@@ -88,6 +89,9 @@ def signin_form(ctx: Ctx) -> Response:
             if ok:
                 auth.record_password_use(tx, user_id, datetime.now(timezone.utc).replace(microsecond=0))
         if not ok:  # already counted by reserve()
+            if account is not None:
+                _record_login(ctx, tx, account.id, None if not root and user_id is None else user_id, root,
+                              success=False, mfa_used=False)
             return ctx.render("signin.html", status=401, form_error=INCORRECT, **values)
         ctx.console.throttle.succeeded(key, tx)
         session = ctx.console.sessions.renew(session, tx)
@@ -99,7 +103,27 @@ def signin_form(ctx: Ctx) -> Response:
         session.stage = "mfa" if session.mfa_serial else "password"
         if session.stage == "password" and not _needs_new_password(ctx, tx):
             session.stage = "ready"
+        if session.stage != "mfa":  # with MFA, the sign-in succeeds or fails at the code
+            _record_login(ctx, tx, account.id, user_id, root, success=True, mfa_used=False)
     return _next_step(ctx)
+
+
+def _record_login(ctx: Ctx, tx, account_id: str, user_id: str | None, root: bool, success: bool,
+                  mfa_used: bool) -> None:
+    """The ConsoleLogin event, in the sign-in's transaction; a user name that matched no user: hidden."""
+    audit = ctx.console.env.audit
+    if audit is None or not audit.enabled:
+        return
+    principal = None
+    if root or user_id is not None:
+        try:
+            principal = signed_in_principal(tx, account_id, None if root else user_id)[0]
+        except AwsError:
+            principal = None
+    request = ctx.request
+    audit.write(tx, console_login(account_id, principal, success, mfa_used,
+                                  request.client.host if request.client else "",
+                                  request.headers.get("user-agent", ""), ctx.base_url() + "/console/home"))
 
 
 def _needs_new_password(ctx: Ctx, tx) -> bool:
@@ -141,6 +165,8 @@ def _mfa_step(ctx: Ctx) -> Response:
             "code": [f"Too many failed attempts. Try again in {wait} seconds."]})
     with ctx.console.store.transaction(write=True) as tx:
         ok = code.isdigit() and len(code) == 6 and auth.verify_mfa(tx, ctx.call(tx), session.mfa_serial, code)
+        _record_login(ctx, tx, session.account_id, session.user_id, session.user_id is None, success=ok,
+                      mfa_used=True)
         if not ok:  # already counted by reserve()
             return ctx.render("signin_mfa.html", status=401, errors={
                 "code": ["Your authentication information is incorrect. Please try again."]})

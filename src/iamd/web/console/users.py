@@ -6,6 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.errors import AwsError, NoSuchEntity
+from iamd.web.console.events import access_advisor
 from iamd.web.console.base import Api, Console, Ctx, available, field_errors, page
 from iamd.web.console.picker import policy_kind, search_policies
 
@@ -49,6 +50,7 @@ def load_user(api: Api, name: str) -> dict:
     for key in view["keys"] or []:
         used, _ = api.try_run("GetAccessKeyLastUsed", {"AccessKeyId": key["AccessKeyId"]})
         key["LastUsed"] = (used or {}).get("AccessKeyLastUsed", {})
+    view["advisor"], view["advisor_error"] = access_advisor(api, user["Arn"])
     return view
 
 

@@ -1,0 +1,224 @@
+"""One call → one CloudTrail record, as "CloudTrail record contents" (AWS CloudTrail User Guide) lists
+its fields, eventVersion 1.09, and "CloudTrail userIdentity element" its caller.
+
+Beside AWS's fields, ``iamdAuthorization`` says what decided: the policies and statements that allowed
+or denied the call (CloudTrail's readers ignore fields they do not know).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from iamd.audit.redact import cloudtrail_value
+from iamd.security import ids
+from iamd.service.context import Call
+
+EVENT_VERSION = "1.09"
+SOURCES = {"iam": "iam.amazonaws.com", "sts": "sts.amazonaws.com", "cloudtrail": "cloudtrail.amazonaws.com",
+           "access-analyzer": "access-analyzer.amazonaws.com"}
+# Calls whose answer CloudTrail keeps although they change nothing: the credentials STS hands out.
+_RESPONSE_KEPT = frozenset({"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetSessionToken",
+                            "GetFederationToken", "AssumeRoot"})
+# Request members that name a resource, and the type CloudTrail's Event history gives it.
+_RESOURCE_MEMBERS = (
+    ("UserName", "AWS::IAM::User"), ("RoleName", "AWS::IAM::Role"), ("GroupName", "AWS::IAM::Group"),
+    ("PolicyArn", "AWS::IAM::Policy"), ("PolicyName", "AWS::IAM::Policy"), ("AccessKeyId", "AWS::IAM::AccessKey"),
+    ("InstanceProfileName", "AWS::IAM::InstanceProfile"), ("RoleArn", "AWS::IAM::Role"),
+    ("SerialNumber", "AWS::IAM::MFADevice"), ("SAMLProviderArn", "AWS::IAM::SAMLProvider"),
+    ("OpenIDConnectProviderArn", "AWS::IAM::OIDCProvider"), ("ServerCertificateName", "AWS::IAM::ServerCertificate"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a call ended, for its record."""
+
+    result: dict | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    decision: object = None  # policy.Decision, None when no policy was evaluated
+    decided_by: str = ""  # why no policy was evaluated: "root", "no permission required", "trust policy"
+
+
+@dataclass(frozen=True, slots=True)
+class Transport:
+    host: str = ""
+    tls_version: str = ""
+    cipher_suite: str = ""
+    console: bool = False
+
+
+@dataclass(slots=True)
+class Event:
+    """The record and the columns the store filters on."""
+
+    record: dict
+    event_id: str
+    account_id: str
+    event_ms: int
+    event_source: str
+    event_name: str
+    username: str | None
+    access_key_id: str | None
+    read_only: bool
+    principal_key: str | None
+    error_code: str | None
+    resources: list = field(default_factory=list)  # [(type, name)]
+
+
+def user_identity(call: Call, console: bool) -> dict:
+    principal, session = call.principal, call.session or {}
+    kind = principal.kind
+    identity: dict = {"type": {"root": "Root", "user": "IAMUser", "assumed-role": "AssumedRole",
+                               "federated-user": "FederatedUser"}.get(kind, kind),
+                      "principalId": principal.id, "arn": principal.arn, "accountId": principal.account_id,
+                      "accessKeyId": principal.access_key_id}
+    if kind == "user":
+        identity["userName"] = principal.name
+    attributes = {"creationDate": _iso(datetime.fromtimestamp(session["iat"], UTC)) if "iat" in session
+                  else None,
+                  "mfaAuthenticated": call.session_context.get("aws:MultiFactorAuthPresent", "false")}
+    if kind == "assumed-role":
+        role_arn = ids.entity_arn(principal.account_id, "role", principal.path, session.get("rn", ""))
+        identity["sessionContext"] = {
+            "sessionIssuer": {"type": "Role", "principalId": session.get("rid", ""), "arn": role_arn,
+                              "accountId": principal.account_id, "userName": session.get("rn", "")},
+            "attributes": attributes}
+        if session.get("si"):
+            identity["sessionContext"]["sourceIdentity"] = session["si"]
+    elif kind == "federated-user":
+        identity["sessionContext"] = {"sessionIssuer": {"type": "IAMUser" if session.get("uid") else "Root",
+                                                        "accountId": principal.account_id},
+                                      "attributes": attributes}
+    elif session or console:
+        identity["sessionContext"] = {"attributes": attributes}
+    if not attributes["creationDate"]:
+        attributes.pop("creationDate")
+    return identity
+
+
+def username_of(call: Call) -> str:
+    """The user name LookupEvents shows and filters on: the user's name, the session's name, "root"."""
+    principal = call.principal
+    return "root" if principal.is_root else principal.name
+
+
+def principal_key(call: Call) -> str:
+    """Who the call counts for in policy generation: a role's sessions all count for the role."""
+    principal, session = call.principal, call.session or {}
+    if principal.kind == "assumed-role":
+        return ids.entity_arn(principal.account_id, "role", principal.path, session.get("rn", ""))
+    if principal.kind == "federated-user" and session.get("uid"):
+        return f"user-id:{session['uid']}"
+    return principal.arn
+
+
+def resources_of(params: dict | None) -> list[tuple[str, str]]:
+    found = []
+    for member, kind in _RESOURCE_MEMBERS:
+        value = (params or {}).get(member)
+        if isinstance(value, str) and value:
+            found.append((kind, value))
+    return found
+
+
+# Context keys kept in the record: policy generation suggests a condition when every call had one value.
+SUGGESTIBLE_KEYS = ("aws:SourceIp", "aws:RequestedRegion", "aws:SecureTransport", "aws:MultiFactorAuthPresent",
+                    "iam:PassedToService", "iam:AssociatedResourceArn")
+
+
+def authorization(outcome: Outcome, trail: dict | None) -> dict:
+    trail = trail or {}
+    decision = outcome.decision
+    if decision is None:
+        out = {"decision": "implicitDeny" if outcome.error_code == "AccessDenied" else "allowed",
+               "decidedBy": outcome.decided_by or "the operation"}
+    else:
+        out = {"decision": decision.decision,
+               "matchedStatements": [{"policyId": m.policy_id, "policyType": m.policy_type, "sid": m.sid,
+                                      "effect": m.effect, "part": m.part, "start": list(m.start)}
+                                     for m in decision.matched]}
+    if "resource" in trail:
+        out["resource"] = trail["resource"]
+        out["context"] = _suggestible(trail.get("context"))
+    if trail.get("additional"):
+        out["additional"] = [{"action": action, "resource": resource, "context": _suggestible(context)}
+                             for action, resource, context in trail["additional"]]
+    return out
+
+
+def _suggestible(context) -> dict:
+    found = {}
+    for key in SUGGESTIBLE_KEYS:
+        value = (context or {}).get(key)
+        if isinstance(value, str):
+            found[key] = value
+    return found
+
+
+def build(call: Call, service: str, name: str, read_only: bool, params: dict | None, outcome: Outcome,
+          transport: Transport) -> Event:
+    now = time.time()
+    event_ms = int(now * 1000)
+    event_id = time_ordered_id(event_ms)
+    source = SOURCES.get(service, f"{service}.amazonaws.com")
+    record: dict = {
+        "eventVersion": EVENT_VERSION,
+        "userIdentity": user_identity(call, transport.console),
+        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": call.region,
+        "sourceIPAddress": call.source_ip,
+        "userAgent": call.user_agent,
+    }
+    if outcome.error_code:
+        record["errorCode"] = outcome.error_code
+        record["errorMessage"] = outcome.error_message or ""
+    record["requestParameters"] = cloudtrail_value(params) if params else None
+    kept = outcome.error_code is None and (not read_only or name in _RESPONSE_KEPT)
+    record["responseElements"] = cloudtrail_value(outcome.result) if kept and outcome.result else None
+    record.update({
+        "requestID": call.request_id, "eventID": event_id, "readOnly": read_only, "eventType": "AwsApiCall",
+        "managementEvent": True, "recipientAccountId": call.account_id, "eventCategory": "Management",
+    })
+    if call.secure_transport:
+        tls = {"clientProvidedHostHeader": transport.host}
+        if transport.tls_version:
+            tls = {"tlsVersion": transport.tls_version, "cipherSuite": transport.cipher_suite, **tls}
+        record["tlsDetails"] = tls
+    if transport.console:
+        record["sessionCredentialFromConsole"] = "true"
+    record["iamdAuthorization"] = authorization(outcome, call.trail)
+    return Event(record=record, event_id=event_id, account_id=call.account_id,
+                 event_ms=event_ms, event_source=source, event_name=name,
+                 username=username_of(call), access_key_id=call.principal.access_key_id or None,
+                 read_only=read_only, principal_key=principal_key(call), error_code=outcome.error_code,
+                 resources=resources_of(params))
+
+
+def time_ordered_id(event_ms: int) -> str:
+    """A UUID whose first 48 bits are the event's time in milliseconds (RFC 9562's version 7): an
+    EventId lookup finds its event through the time index, and the id needs no index of its own."""
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (event_ms << 80) | (0x7 << 76) | (((rand >> 62) & 0xFFF) << 64) | (0b10 << 62) | (rand & ((1 << 62) - 1))
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def time_of_id(event_id: str) -> int | None:
+    """The milliseconds a time-ordered event id carries; None for any other string."""
+    text = event_id.replace("-", "")
+    if len(text) != 32 or text[12] != "7":
+        return None
+    try:
+        return int(text[:12], 16)
+    except ValueError:
+        return None
+
+
+def _iso(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

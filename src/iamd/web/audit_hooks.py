@@ -1,0 +1,63 @@
+"""The web layer's side of the audit trail: what only the request knows (host header, protocol error
+names), handed to audit/ so that api.py and the console need one call each."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from starlette.requests import Request
+
+from iamd.audit.record import Outcome, Transport, build
+from iamd.errors import AwsError
+from iamd.protocol.model import service_model
+from iamd.service.authorize import AUTHORIZED_BY_HANDLER, NEVER_DENIED
+from iamd.service.context import Call
+
+
+def enabled(env) -> bool:
+    return env.audit is not None and env.audit.enabled
+
+
+def transport(request: Request, console: bool = False) -> Transport:
+    return Transport(host=request.headers.get("host", ""), console=console)
+
+
+@cache
+def _error_shapes(service: str) -> frozenset:
+    return frozenset(shape.name for shape in service_model(service).error_shapes)
+
+
+def error_code(service: str, error: AwsError) -> str:
+    """CloudTrail names IAM's modelled errors by their shape: NoSuchEntity → NoSuchEntityException."""
+    if service in ("iam", "sts") and f"{error.code}Exception" in _error_shapes(service):
+        return f"{error.code}Exception"
+    return error.code
+
+
+def _decided_by(call: Call, action: str) -> str:
+    if call.principal.is_root:
+        return "root user"
+    if action in NEVER_DENIED:
+        return "no permission required"
+    if action in AUTHORIZED_BY_HANDLER:
+        return "the role's trust policy, weighed by the operation"
+    return ""
+
+
+def succeeded(tx, call: Call, service: str, name: str, read_only: bool, params: dict | None, result: dict | None,
+              request: Request, console: bool = False) -> None:
+    if call.trail is None:
+        return
+    outcome = Outcome(result=result, decision=call.trail.get("decision"), decided_by=_decided_by(call, f"{service}:{name}"))
+    call.env.audit.write(tx, build(call, service, name, read_only, params, outcome, transport(request, console)))
+
+
+def failed_event(call: Call, service: str, name: str, read_only: bool, params: dict | None, error: AwsError,
+                 request: Request, console: bool = False):
+    """The record of a refused or failed call (None when the call is not recorded)."""
+    if call.trail is None:
+        return None
+    outcome = Outcome(error_code=error_code(service, error), error_message=error.message,
+                      decision=getattr(error, "decision", None) or call.trail.get("decision"),
+                      decided_by=_decided_by(call, f"{service}:{name}"))
+    return build(call, service, name, read_only, params, outcome, transport(request, console))
