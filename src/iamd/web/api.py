@@ -126,7 +126,7 @@ class QueryApi:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 result = self._run(request, signed, form, headers, now, request_id, service, operation_model,
-                                   operation, resolution_error)
+                                   operation, resolution_error, seen)
                 break
             except Exception as error:  # lost a race with another transaction (lost_race): run it again
                 if attempt == ATTEMPTS or not lost_race(error):
@@ -134,7 +134,7 @@ class QueryApi:
         return encode_result(service, operation_model, result, request_id)
 
     def _run(self, request, signed, form, headers, now, request_id, service, operation_model, operation,
-             resolution_error):
+             resolution_error, seen: dict):
         """Authenticate, authorize and run the operation in one transaction; the handler's result."""
         writes = operation.writes if operation else False
         # SQLite: a read transaction that then records its event would have to upgrade its lock halfway.
