@@ -14,12 +14,14 @@ import bisect
 import json.decoder
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 __all__ = ["JsonError", "Node", "Text", "parse"]
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
-_scanstring = json.decoder.scanstring
+# json's C string scanner (pure-Python fallback); typeshed does not declare it, hence getattr.
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = getattr(json.decoder, "scanstring")
 
 
 def _no_constant(name: str) -> object:
@@ -43,7 +45,7 @@ class Node:
     """One JSON value.
 
     kind is "object", "array", "string", "number", "bool", "null", or "raw" for a value read whole
-    (below ``parse``'s ``raw_below`` depth: ``value`` is then what json.loads gives). For an object, ``items`` is the
+    (below ``parse``'s ``raw_below`` depth: ``value`` is then what json.loads gives). For an object, ``members`` is the
     list of (key, key_offset, value node) in document order, duplicates kept; for an array, ``items`` is
     the list of element nodes. ``value`` holds the scalar (for numbers: the literal text, so ``1.0``
     stays ``1.0``). ``start`` is the offset of the first character, ``end`` the offset just past the last.
@@ -53,19 +55,20 @@ class Node:
     start: int
     end: int = 0
     value: object = None
-    items: list = field(default_factory=list)
+    items: list[Node] = field(default_factory=list)
+    members: list[tuple[str, int, Node]] = field(default_factory=list)
 
-    def get(self, key: str) -> "Node | None":
+    def get(self, key: str) -> Node | None:
         """The value of the last member named ``key`` of an object node (as json.loads keeps it)."""
         found = None
-        for name, _offset, value in self.items:
+        for name, _offset, value in self.members:
             if name == key:
                 found = value
         return found
 
     def key_offset(self, key: str) -> int:
         found = self.start
-        for name, offset, _value in self.items:
+        for name, offset, _value in self.members:
             if name == key:
                 found = offset
         return found
@@ -73,7 +76,7 @@ class Node:
     def plain(self) -> object:
         """The value as json.loads would return it (numbers as int or float)."""
         if self.kind == "object":
-            return {name: value.plain() for name, _offset, value in self.items}
+            return {name: value.plain() for name, _offset, value in self.members}
         if self.kind == "array":
             return [item.plain() for item in self.items]
         if self.kind == "raw":
@@ -82,6 +85,16 @@ class Node:
             text = str(self.value)
             return float(text) if any(c in text for c in ".eE") else int(text)
         return self.value
+
+    def text(self) -> str | None:
+        """The decoded text of a string node; None for any other kind."""
+        return self.value if self.kind == "string" and isinstance(self.value, str) else None
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    match = _WS.match(text, pos)
+    assert match is not None  # the pattern matches the empty string too
+    return match.end()
 
 
 class Text:
@@ -104,9 +117,9 @@ def parse(text: str, raw_below: int = 10**6) -> Node:
     """
     if not isinstance(text, str):
         raise JsonError("not text", 0)
-    pos = _WS.match(text, 0).end()
+    pos = _skip_ws(text, 0)
     node, pos = _value(text, pos, 0, raw_below)
-    pos = _WS.match(text, pos).end()
+    pos = _skip_ws(text, pos)
     if pos != len(text):
         raise JsonError("extra data", pos)
     return node
@@ -148,7 +161,7 @@ def _string(text: str, pos: int) -> tuple[str, int]:
 
 def _object(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]:
     node = Node("object", pos)
-    pos = _WS.match(text, pos + 1).end()
+    pos = _skip_ws(text, pos + 1)
     if text[pos : pos + 1] == "}":
         node.end = pos + 1
         return node, pos + 1
@@ -157,36 +170,36 @@ def _object(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]
             raise JsonError("expecting a property name in double quotes", pos)
         key_offset = pos
         key, pos = _string(text, pos)
-        pos = _WS.match(text, pos).end()
+        pos = _skip_ws(text, pos)
         if text[pos : pos + 1] != ":":
             raise JsonError("expecting ':'", pos)
-        pos = _WS.match(text, pos + 1).end()
+        pos = _skip_ws(text, pos + 1)
         value, pos = _value(text, pos, depth + 1, raw_below)
-        node.items.append((key, key_offset, value))
-        pos = _WS.match(text, pos).end()
+        node.members.append((key, key_offset, value))
+        pos = _skip_ws(text, pos)
         char = text[pos : pos + 1]
         if char == "}":
             node.end = pos + 1
             return node, pos + 1
         if char != ",":
             raise JsonError("expecting ',' or '}'", pos)
-        pos = _WS.match(text, pos + 1).end()
+        pos = _skip_ws(text, pos + 1)
 
 
 def _array(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]:
     node = Node("array", pos)
-    pos = _WS.match(text, pos + 1).end()
+    pos = _skip_ws(text, pos + 1)
     if text[pos : pos + 1] == "]":
         node.end = pos + 1
         return node, pos + 1
     while True:
         value, pos = _value(text, pos, depth + 1, raw_below)
         node.items.append(value)
-        pos = _WS.match(text, pos).end()
+        pos = _skip_ws(text, pos)
         char = text[pos : pos + 1]
         if char == "]":
             node.end = pos + 1
             return node, pos + 1
         if char != ",":
             raise JsonError("expecting ',' or ']'", pos)
-        pos = _WS.match(text, pos + 1).end()
+        pos = _skip_ws(text, pos + 1)
