@@ -45,10 +45,12 @@ class Node:
     """One JSON value.
 
     kind is "object", "array", "string", "number", "bool", "null", or "raw" for a value read whole
-    (below ``parse``'s ``raw_below`` depth: ``value`` is then what json.loads gives). For an object, ``members`` is the
-    list of (key, key_offset, value node) in document order, duplicates kept; for an array, ``items`` is
-    the list of element nodes. ``value`` holds the scalar (for numbers: the literal text, so ``1.0``
-    stays ``1.0``). ``start`` is the offset of the first character, ``end`` the offset just past the last.
+    (below ``parse``'s ``raw_below`` depth: ``value`` is then what json.loads gives). For an object,
+    ``members`` is the list of (key, key_offset, value node) in document order, duplicates kept; for an
+    array, ``items`` is the list of element nodes (two lists, so that each has one element type).
+    ``value`` holds the scalar (for numbers: the literal text, so ``1.0`` stays ``1.0``); ``text()``
+    gives it as ``str`` for a string node. ``start`` is the offset of the first character, ``end`` the
+    offset just past the last.
     """
 
     kind: str

@@ -161,7 +161,9 @@ def _scalar_rules(shape: Shape) -> list[Rule]:
     return rules
 
 
-_SCALAR_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "blob": (bytes, bytearray), "integer": (int,), "long": (int,)}
+_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "blob": (bytes, bytearray), "integer": (int,), "long": (int,),
+}
 
 
 def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
