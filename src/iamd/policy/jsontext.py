@@ -13,12 +13,16 @@ from __future__ import annotations
 import bisect
 import json.decoder
 import re
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Callable, cast
 
 __all__ = ["JsonError", "Node", "Text", "parse"]
 
 _WS = re.compile(r"[ \t\n\r]*")
+# _WS matches the empty string too, so its match is never None: the cast says so, where a helper
+# that checked would cost a function call per token.
+_ws_match = cast(Callable[[str, int], "re.Match[str]"], _WS.match)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 # json's C string scanner (pure-Python fallback); typeshed does not declare it, hence getattr.
 _scanstring: Callable[[str, int, bool], tuple[str, int]] = getattr(json.decoder, "scanstring")
@@ -57,8 +61,9 @@ class Node:
     start: int
     end: int = 0
     value: object = None
-    items: list[Node] = field(default_factory=list)
-    members: list[tuple[str, int, Node]] = field(default_factory=list)
+    # () unless a container: a scalar node (most of them) allocates no list
+    items: Sequence[Node] = ()
+    members: Sequence[tuple[str, int, Node]] = ()
 
     def get(self, key: str) -> Node | None:
         """The value of the last member named ``key`` of an object node (as json.loads keeps it)."""
@@ -93,12 +98,6 @@ class Node:
         return self.value if self.kind == "string" and isinstance(self.value, str) else None
 
 
-def _skip_ws(text: str, pos: int) -> int:
-    match = _WS.match(text, pos)
-    assert match is not None  # the pattern matches the empty string too
-    return match.end()
-
-
 class Text:
     """Maps offsets of a text to 1-based (line, column)."""
 
@@ -119,9 +118,9 @@ def parse(text: str, raw_below: int = 10**6) -> Node:
     """
     if not isinstance(text, str):
         raise JsonError("not text", 0)
-    pos = _skip_ws(text, 0)
+    pos = _ws_match(text, 0).end()
     node, pos = _value(text, pos, 0, raw_below)
-    pos = _skip_ws(text, pos)
+    pos = _ws_match(text, pos).end()
     if pos != len(text):
         raise JsonError("extra data", pos)
     return node
@@ -162,8 +161,9 @@ def _string(text: str, pos: int) -> tuple[str, int]:
 
 
 def _object(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]:
-    node = Node("object", pos)
-    pos = _skip_ws(text, pos + 1)
+    members: list[tuple[str, int, Node]] = []
+    node = Node("object", pos, members=members)
+    pos = _ws_match(text, pos + 1).end()
     if text[pos : pos + 1] == "}":
         node.end = pos + 1
         return node, pos + 1
@@ -172,36 +172,37 @@ def _object(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]
             raise JsonError("expecting a property name in double quotes", pos)
         key_offset = pos
         key, pos = _string(text, pos)
-        pos = _skip_ws(text, pos)
+        pos = _ws_match(text, pos).end()
         if text[pos : pos + 1] != ":":
             raise JsonError("expecting ':'", pos)
-        pos = _skip_ws(text, pos + 1)
+        pos = _ws_match(text, pos + 1).end()
         value, pos = _value(text, pos, depth + 1, raw_below)
-        node.members.append((key, key_offset, value))
-        pos = _skip_ws(text, pos)
+        members.append((key, key_offset, value))
+        pos = _ws_match(text, pos).end()
         char = text[pos : pos + 1]
         if char == "}":
             node.end = pos + 1
             return node, pos + 1
         if char != ",":
             raise JsonError("expecting ',' or '}'", pos)
-        pos = _skip_ws(text, pos + 1)
+        pos = _ws_match(text, pos + 1).end()
 
 
 def _array(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]:
-    node = Node("array", pos)
-    pos = _skip_ws(text, pos + 1)
+    items: list[Node] = []
+    node = Node("array", pos, items=items)
+    pos = _ws_match(text, pos + 1).end()
     if text[pos : pos + 1] == "]":
         node.end = pos + 1
         return node, pos + 1
     while True:
         value, pos = _value(text, pos, depth + 1, raw_below)
-        node.items.append(value)
-        pos = _skip_ws(text, pos)
+        items.append(value)
+        pos = _ws_match(text, pos).end()
         char = text[pos : pos + 1]
         if char == "]":
             node.end = pos + 1
             return node, pos + 1
         if char != ",":
             raise JsonError("expecting ',' or ']'", pos)
-        pos = _skip_ws(text, pos + 1)
+        pos = _ws_match(text, pos + 1).end()
