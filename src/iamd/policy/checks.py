@@ -107,13 +107,13 @@ class Problem:
 
 class _Found:
     def __init__(self) -> None:
-        self.items: list = []
+        self.items: list[tuple[int, int, int, str]] = []  # (phase, order found, offset, message)
 
     def add(self, phase: int, offset: int, message: str) -> None:
         self.items.append((phase, len(self.items), offset, message))
 
 
-def check_policy(text: str, kind: str = "identity") -> list:
+def check_policy(text: str, kind: str = "identity") -> list[Problem]:
     """Every problem in ``text`` as a policy of ``kind``: "identity" (inline, session, simulator
     input), "managed" (an identity policy that must say Version 2012-10-17), "trust" or "resource"."""
     if kind not in KINDS:
@@ -134,7 +134,7 @@ def check_policy(text: str, kind: str = "identity") -> list:
 
 
 def _check_top(root: Node, kind: str, found: _Found) -> None:
-    for key, offset, _value in root.items:
+    for key, offset, _value in root.members:
         if key not in TOP_KEYS:
             found.add(SYNTAX, offset, Messages.SYNTAX)
     version = root.get("Version")
@@ -164,15 +164,13 @@ def _check_top(root: Node, kind: str, found: _Found) -> None:
     else:
         found.add(SYNTAX, statement.start, Messages.SYNTAX)
         return
-    seen_sids: set = set()
+    seen_sids: set[str] = set()
     for node in statements:
         _check_statement(node, kind, found, seen_sids)
 
 
-def _strings_node(node: Node | None) -> list | None:
+def _strings_node(node: Node) -> list[Node] | None:
     """The string nodes of a string-or-list-of-strings element, or None when the type is wrong."""
-    if node is None:
-        return []
     if node.kind == "string":
         return [node]
     if node.kind == "array" and all(item.kind == "string" for item in node.items):
@@ -180,46 +178,50 @@ def _strings_node(node: Node | None) -> list | None:
     return None
 
 
-def _check_statement(node: Node, kind: str, found: _Found, seen_sids: set) -> None:
-    for key, offset, _value in node.items:
+def _check_statement(node: Node, kind: str, found: _Found, seen_sids: set[str]) -> None:
+    for key, offset, _value in node.members:
         if key not in STATEMENT_KEYS:
             found.add(SYNTAX, offset, Messages.SYNTAX)
-    present = {key for key, _o, _v in node.items}
+    present = {key for key, _o, _v in node.members}
     for first, second in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
         if first in present and second in present:
             found.add(SYNTAX, node.key_offset(second), Messages.SYNTAX)
 
     sid = node.get("Sid")
     if sid is not None:
-        if sid.kind != "string":
+        sid_text = sid.text()
+        if sid_text is None:
             found.add(SYNTAX, sid.start, Messages.SYNTAX)
-        elif sid.value:
-            if sid.value in seen_sids:
+        elif sid_text:
+            if sid_text in seen_sids:
                 found.add(SIDS, sid.start, Messages.DUPLICATE_SID)
-            seen_sids.add(sid.value)
-            if kind in IDENTITY_KINDS and not _SID.match(sid.value):
+            seen_sids.add(sid_text)
+            if kind in IDENTITY_KINDS and not _SID.match(sid_text):
                 found.add(SIDS, sid.start, Messages.SID_CHARS)
 
     effect = node.get("Effect")
-    if effect is None or effect.kind != "string" or effect.value.lower() not in ("allow", "deny"):
+    effect_text = effect.text() if effect is not None else None
+    if effect is None or effect_text is None or effect_text.lower() not in ("allow", "deny"):
         found.add(SYNTAX, effect.start if effect is not None else node.start, Messages.SYNTAX)
-    elif effect.value not in ("Allow", "Deny"):
+    elif effect_text not in ("Allow", "Deny"):
         found.add(LEGACY, effect.start, Messages.LEGACY)
 
     _check_principal(node, kind, present, found)
 
     action_key = "NotAction" if "NotAction" in present and "Action" not in present else "Action"
-    actions = _strings_node(node.get(action_key))
-    if actions is None:
-        found.add(SYNTAX, node.get(action_key).start, Messages.SYNTAX)
+    action_node = node.get(action_key)
+    actions = _strings_node(action_node) if action_node is not None else []
+    if actions is None and action_node is not None:  # present, of the wrong type
+        found.add(SYNTAX, action_node.start, Messages.SYNTAX)
     elif not actions:
         offset = node.key_offset(action_key) if action_key in present else node.start
         found.add(ACTIONS, offset, Messages.NO_ACTIONS)
 
     resource_key = "NotResource" if "NotResource" in present and "Resource" not in present else "Resource"
-    resources = _strings_node(node.get(resource_key))
-    if resources is None:
-        found.add(SYNTAX, node.get(resource_key).start, Messages.SYNTAX)
+    resource_node = node.get(resource_key)
+    resources = _strings_node(resource_node) if resource_node is not None else []
+    if resources is None and resource_node is not None:  # present, of the wrong type
+        found.add(SYNTAX, resource_node.start, Messages.SYNTAX)
     elif kind == "trust":
         if resource_key in present:
             found.add(PRINCIPAL, node.key_offset(resource_key), Messages.PROHIBITED.format(field=resource_key))
@@ -238,7 +240,7 @@ def _check_statement(node: Node, kind: str, found: _Found, seen_sids: set) -> No
         _check_action(action, kind, action_key, found)
 
 
-def _check_principal(node: Node, kind: str, present: set, found: _Found) -> None:
+def _check_principal(node: Node, kind: str, present: set[str], found: _Found) -> None:
     key = "NotPrincipal" if "NotPrincipal" in present and "Principal" not in present else "Principal"
     principal = node.get(key)
     if principal is not None and not _principal_shape(principal):
@@ -253,9 +255,9 @@ def _check_principal(node: Node, kind: str, present: set, found: _Found) -> None
 def _principal_shape(node: Node) -> bool:
     if node.kind == "string":
         return node.value == "*"
-    if node.kind != "object" or not node.items:
+    if node.kind != "object" or not node.members:
         return False
-    return all(name in PRINCIPAL_TYPES and _strings_node(value) is not None for name, _o, value in node.items)
+    return all(name in PRINCIPAL_TYPES and _strings_node(value) is not None for name, _o, value in node.members)
 
 
 def _scalar(node: Node) -> bool:
@@ -266,18 +268,18 @@ def _check_condition(condition: Node, found: _Found) -> None:
     if condition.kind != "object":
         found.add(SYNTAX, condition.start, Messages.SYNTAX)
         return
-    for name, offset, body in condition.items:
+    for name, offset, body in condition.members:
         if body.kind != "object":
             found.add(SYNTAX, body.start, Messages.SYNTAX)
             continue
-        if not body.items:
+        if not body.members:
             continue  # AWS accepts an empty body, even under an unknown operator
         resolved = resolve_operator(name)
         if resolved is None:
             found.add(SYNTAX, offset, Messages.SYNTAX)
             continue
         operator = resolved[0]
-        for _key, _key_offset, value in body.items:
+        for _key, _key_offset, value in body.members:
             values = value.items if value.kind == "array" else [value]
             if not all(_scalar(v) for v in values):
                 found.add(SYNTAX, value.start, Messages.SYNTAX)
@@ -290,7 +292,7 @@ def _check_condition(condition: Node, found: _Found) -> None:
 
 
 def _check_resource(node: Node, found: _Found) -> None:
-    value = node.value
+    value = str(node.value)  # a string node (_strings_node)
     if value == "*":
         return
     plain = _VARIABLE.sub("X", value)
@@ -304,7 +306,7 @@ def _check_resource(node: Node, found: _Found) -> None:
         found.add(RESOURCE_FORMAT, node.start, message)
 
 
-def _resource_message(value: str, fields: list) -> str | None:
+def _resource_message(value: str, fields: list[str]) -> str | None:
     if len(fields) < 2:
         return Messages.ARN_FORMAT.format(resource=value)
     partition = fields[1]
@@ -329,7 +331,7 @@ def _resource_message(value: str, fields: list) -> str | None:
 
 
 def _check_action(node: Node, kind: str, key: str, found: _Found) -> None:
-    value = node.value
+    value = str(node.value)  # a string node (_strings_node)
     if value == "*":
         pass
     elif ":" not in value:

@@ -34,12 +34,12 @@ import base64
 import binascii
 import ipaddress
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, TypeVar, cast
 
 from .dates import is_valid_date, parse_date
-from .values import MultiValue
+from .values import Context, MultiValue
 from .variables import Template, parse_template
-from .wildcard import compile_arn, compile_like, compile_segments
+from .wildcard import Segments, compile_arn, compile_like, compile_segments
 
 __all__ = ["Operator", "OPERATORS", "Condition", "resolve_operator", "compile_condition", "UNPREPARED"]
 
@@ -54,11 +54,31 @@ class Operator:
     prepare: Callable[[str], object]  # policy value text -> prepared value (raise ValueError if bad)
     test: Callable[[object, str], bool]  # prepared policy value, request value -> positive match
     variables: bool = False  # policy variables allowed in values
-    from_segments: Callable[[tuple], object] | None = None  # prepare a value rendered from variables
+    from_segments: Callable[[Segments], object] | None = None  # prepare a value rendered from variables
     valid: Callable[[str], bool] | None = None  # checks.py: False -> "The policy failed legacy parsing"
 
 
-def _text(segments: tuple) -> str:
+P = TypeVar("P")  # an operator's prepared policy value
+
+
+def _operator(
+    name: str,
+    family: str,
+    negated: bool,
+    prepare: Callable[[str], P],
+    test: Callable[[P, str], bool],
+    variables: bool = False,
+    from_segments: Callable[[Segments], P] | None = None,
+    valid: Callable[[str], bool] | None = None,
+) -> Operator:
+    """An Operator whose prepare, from_segments and test are checked to agree on the prepared type.
+    The registry holds operators of every type, so Operator stores ``test`` for ``object``."""
+    # Sound: test is only ever given what this operator's prepare or from_segments returned.
+    erased = cast(Callable[[object, str], bool], test)
+    return Operator(name, family, negated, prepare, erased, variables, from_segments, valid)
+
+
+def _text(segments: Segments) -> str:
     return "".join(text for text, _p in segments)
 
 
@@ -69,20 +89,20 @@ def _number(text: str) -> float:
     return value
 
 
-def _num_test(compare: Callable[[float, float], bool]) -> Callable[[object, str], bool]:
-    def test(policy: object, request: str) -> bool:
+def _num_test(compare: Callable[[float, float], bool]) -> Callable[[float, str], bool]:
+    def test(policy: float, request: str) -> bool:
         try:
-            return compare(_number(request), policy)  # type: ignore[arg-type]
+            return compare(_number(request), policy)
         except ValueError:
             return False
 
     return test
 
 
-def _date_test(compare: Callable[[float, float], bool]) -> Callable[[object, str], bool]:
-    def test(policy: object, request: str) -> bool:
+def _date_test(compare: Callable[[float, float], bool]) -> Callable[[float, str], bool]:
+    def test(policy: float, request: str) -> bool:
         try:
-            return compare(parse_date(request), policy)  # type: ignore[arg-type]
+            return compare(parse_date(request), policy)
         except ValueError:
             return False
 
@@ -93,42 +113,50 @@ def _b64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
-def _binary_test(policy: object, request: str) -> bool:
+def _binary_test(policy: bytes, request: str) -> bool:
     try:
         return _b64(request) == policy
     except (binascii.Error, ValueError, UnicodeEncodeError):
         return False
 
 
-def _ip_test(policy: object, request: str) -> bool:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _ip_test(policy: Network, request: str) -> bool:
     try:
         address = ipaddress.ip_address(request.strip())
     except ValueError:
         try:
-            address = ipaddress.ip_network(request.strip(), strict=False)
+            network = ipaddress.ip_network(request.strip(), strict=False)
         except ValueError:
             return False
-        return address.version == policy.version and address.subnet_of(policy)  # type: ignore[union-attr]
-    return address.version == policy.version and address in policy  # type: ignore[union-attr]
+        # subnet_of needs two networks of one version: the version test, spelled for the checker
+        if isinstance(network, ipaddress.IPv4Network) and isinstance(policy, ipaddress.IPv4Network):
+            return network.subnet_of(policy)
+        if isinstance(network, ipaddress.IPv6Network) and isinstance(policy, ipaddress.IPv6Network):
+            return network.subnet_of(policy)
+        return False
+    return address.version == policy.version and address in policy
 
 
-def _ip_prepare(text: str) -> object:
+def _ip_prepare(text: str) -> Network:
     return ipaddress.ip_network(text.strip(), strict=False)
 
 
 def _build() -> dict[str, Operator]:
     ops: list[Operator] = []
     for negated, name in ((False, "StringEquals"), (True, "StringNotEquals")):
-        ops.append(Operator(name, "String", negated, str, str.__eq__, True, _text))
+        ops.append(_operator(name, "String", negated, str, str.__eq__, True, _text))
     for negated, name in ((False, "StringEqualsIgnoreCase"), (True, "StringNotEqualsIgnoreCase")):
         ops.append(
-            Operator(
+            _operator(
                 name, "String", negated, str.lower, lambda p, v: p == v.lower(), True, lambda s: _text(s).lower()
             )
         )
     for negated, name in ((False, "StringLike"), (True, "StringNotLike")):
-        ops.append(Operator(name, "String", negated, compile_like, lambda p, v: p.match(v), True, compile_segments))
-    numeric = {
+        ops.append(_operator(name, "String", negated, compile_like, lambda p, v: p.match(v), True, compile_segments))
+    numeric: dict[str, tuple[bool, Callable[[float, float], bool]]] = {
         "NumericEquals": (False, lambda r, p: r == p),
         "NumericNotEquals": (True, lambda r, p: r == p),
         "NumericLessThan": (False, lambda r, p: r < p),
@@ -137,17 +165,17 @@ def _build() -> dict[str, Operator]:
         "NumericGreaterThanEquals": (False, lambda r, p: r >= p),
     }
     for name, (negated, compare) in numeric.items():
-        ops.append(Operator(name, "Numeric", negated, _number, _num_test(compare)))
+        ops.append(_operator(name, "Numeric", negated, _number, _num_test(compare)))
     for suffix, (negated, compare) in {k[len("Numeric") :]: v for k, v in numeric.items()}.items():
-        ops.append(Operator("Date" + suffix, "Date", negated, parse_date, _date_test(compare), valid=is_valid_date))
-    ops.append(Operator("Bool", "Bool", False, str.lower, lambda p, v: p == v.lower()))
-    ops.append(Operator("BinaryEquals", "Binary", False, _b64, _binary_test))
-    ops.append(Operator("IpAddress", "IpAddress", False, _ip_prepare, _ip_test))
-    ops.append(Operator("NotIpAddress", "IpAddress", True, _ip_prepare, _ip_test))
+        ops.append(_operator("Date" + suffix, "Date", negated, parse_date, _date_test(compare), valid=is_valid_date))
+    ops.append(_operator("Bool", "Bool", False, str.lower, lambda p, v: p == v.lower()))
+    ops.append(_operator("BinaryEquals", "Binary", False, _b64, _binary_test))
+    ops.append(_operator("IpAddress", "IpAddress", False, _ip_prepare, _ip_test))
+    ops.append(_operator("NotIpAddress", "IpAddress", True, _ip_prepare, _ip_test))
     arn_segments = lambda segments: compile_segments(segments, arn=True)  # noqa: E731
     for negated, name in ((False, "ArnEquals"), (False, "ArnLike"), (True, "ArnNotEquals"), (True, "ArnNotLike")):
-        ops.append(Operator(name, "Arn", negated, compile_arn, lambda p, v: p.match(v), True, arn_segments))
-    ops.append(Operator("Null", "Null", False, str.lower, lambda p, v: False))
+        ops.append(_operator(name, "Arn", negated, compile_arn, lambda p, v: p.match(v), True, arn_segments))
+    ops.append(_operator("Null", "Null", False, str.lower, lambda p, v: False))
     return {op.name.lower(): op for op in ops}
 
 
@@ -186,7 +214,7 @@ class Condition:
 
     __slots__ = ("operator_name", "op", "qualifier", "if_exists", "key", "key_lower", "values", "prepared", "static")
 
-    def __init__(self, operator_name: str, key: str, values: tuple, allow_variables: bool) -> None:
+    def __init__(self, operator_name: str, key: str, values: tuple[str, ...], allow_variables: bool) -> None:
         resolved = resolve_operator(operator_name)
         if resolved is None:
             raise ValueError(f"unknown condition operator {operator_name!r}")
@@ -195,7 +223,7 @@ class Condition:
         self.key = key
         self.key_lower = key.lower()
         self.values = values
-        prepared: list = []
+        prepared: list[object] = []
         for value in values:
             template = parse_template(value) if (allow_variables and self.op.variables) else None
             if template is not None:
@@ -208,24 +236,26 @@ class Condition:
         self.static = not any(isinstance(p, Template) for p in prepared)
         self.prepared = tuple(p for p in prepared if p is not UNPREPARED) if self.static else tuple(prepared)
 
-    def variable_keys(self) -> tuple:
+    def variable_keys(self) -> tuple[str, ...]:
         return tuple(k for p in self.prepared if isinstance(p, Template) for k in p.keys)
 
-    def _policy_values(self, context: Mapping[str, tuple]) -> tuple:
+    def _policy_values(self, context: Context) -> tuple[object, ...]:
         if self.static:
             return self.prepared
-        out = []
+        out: list[object] = []
         for prepared in self.prepared:
             if isinstance(prepared, Template):
                 segments = prepared.render(context)
                 if segments is None:
                     continue
-                prepared = self.op.from_segments(segments)  # type: ignore[misc]
+                # an operator that allows variables has from_segments (each one in _build does)
+                assert self.op.from_segments is not None
+                prepared = self.op.from_segments(segments)
             if prepared is not UNPREPARED:
                 out.append(prepared)
         return tuple(out)
 
-    def holds(self, context: Mapping[str, tuple]) -> bool:
+    def holds(self, context: Context) -> bool:
         """Whether this test holds for a request context (lower-case key -> tuple of values)."""
         request = context.get(self.key_lower)
         if request is not None and not request:
@@ -263,6 +293,6 @@ class Condition:
         return f"Condition({self.operator_name!r}, {self.key!r}, {self.values!r})"
 
 
-def compile_condition(operator_name: str, key: str, values: tuple, allow_variables: bool = True) -> Condition:
+def compile_condition(operator_name: str, key: str, values: tuple[str, ...], allow_variables: bool = True) -> Condition:
     """Compile one test; ValueError for an unknown operator."""
     return Condition(operator_name, key, values, allow_variables)

@@ -21,6 +21,10 @@ digits, a month 13 (``234-13``), words. The grammar here:
 from __future__ import annotations
 
 import re
+from typing import Mapping
+
+# A match's groupdict(): a group that did not take part is None.
+Groups = Mapping[str, str | None]
 
 __all__ = ["parse_date", "is_valid_date"]
 
@@ -62,10 +66,17 @@ def _month_days(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-def _date_days(form: str, groups: dict) -> int:
+def _required(groups: Groups, name: str) -> int:
+    """A group its form's pattern cannot match without (so never None there), as a number."""
+    value = groups[name]
+    assert value is not None
+    return int(value)
+
+
+def _date_days(form: str, groups: Groups) -> int:
     if form == "time":
         return 0
-    year = int(groups["y"])
+    year = _required(groups, "y")
     if not _MIN_YEAR <= year <= _MAX_YEAR:
         raise ValueError("year out of range")
     if form == "std":
@@ -75,11 +86,11 @@ def _date_days(form: str, groups: dict) -> int:
             raise ValueError("no such day")
         return _days_from_civil(year, month, day)
     if form == "ord":
-        doy = int(groups["doy"])
+        doy = _required(groups, "doy")
         if not 1 <= doy <= (366 if _is_leap(year) else 365):
             raise ValueError("no such day of year")
         return _days_from_civil(year, 1, 1) + doy - 1
-    week, weekday = int(groups["w"]), int(groups["wd"] or 1)
+    week, weekday = _required(groups, "w"), int(groups["wd"] or 1)
     jan4 = _days_from_civil(year, 1, 4)
     monday = jan4 - (jan4 + 3) % 7
     last_week = 53 if (_days_from_civil(year + 1, 1, 4) - monday) // 7 > 52 else 52
@@ -92,23 +103,23 @@ def _fraction(text: str | None) -> float:
     return float("0." + text[1:]) if text else 0.0
 
 
-def _time_seconds(groups: dict) -> float:
+def _time_seconds(groups: Groups) -> float:
     if groups.get("h") is None:
         return 0.0
-    hour = int(groups["h"])
+    hour = _required(groups, "h")
     minute = int(groups["mi"] or 0)
     second = int(groups["s"] or 0)
     if hour > 23 or minute > 59 or second > 59:
         raise ValueError("no such time")
-    seconds = hour * 3600 + minute * 60 + second
+    seconds: float = hour * 3600 + minute * 60 + second
     seconds += _fraction(groups["fh"]) * 3600 + _fraction(groups["fm"]) * 60 + _fraction(groups["fs"])
     return seconds
 
 
-def _offset_seconds(groups: dict) -> int:
+def _offset_seconds(groups: Groups) -> int:
     if not groups.get("os"):
         return 0
-    hours, minutes = int(groups["oh"]), int(groups["om"] or 0)
+    hours, minutes = _required(groups, "oh"), int(groups["om"] or 0)
     if hours > 23 or minutes > 59:
         raise ValueError("no such offset")
     sign = -1 if groups["os"] == "-" else 1

@@ -17,10 +17,11 @@ action, which statements name it, so a warm decision only looks at statements fo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Sequence
 
 from .conditions import Condition
 from .jsontext import JsonError, Node, Text, parse
+from .values import Context
 from .variables import Template, parse_template
 from .wildcard import ANY, Matcher, compile_action, compile_arn, compile_segments, has_wildcard
 
@@ -43,11 +44,11 @@ class Principals:
     """
 
     anyone: bool
-    arns: frozenset
-    accounts: frozenset
+    arns: frozenset[str]
+    accounts: frozenset[str]
     raw: object
 
-    def match(self, principal_arn: str, account: str, aliases: tuple = ()) -> str | None:
+    def match(self, principal_arn: str, account: str, aliases: Sequence[str] = ()) -> str | None:
         """How a caller matches a Principal: "direct", "alias", "account" or None."""
         if self.anyone or (principal_arn and principal_arn in self.arns):
             return "direct"
@@ -83,8 +84,8 @@ def compile_principals(value: object) -> Principals:
     if not isinstance(value, dict):
         raise PolicyError("Principal must be \"*\" or an object")
     anyone = False
-    arns: set = set()
-    accounts: set = set()
+    arns: set[str] = set()
+    accounts: set[str] = set()
     for kind, entries in value.items():
         if kind not in ("AWS", "Service", "Federated", "CanonicalUser"):
             raise PolicyError(f"unknown principal type {kind!r}")
@@ -99,7 +100,7 @@ def compile_principals(value: object) -> Principals:
     return Principals(anyone, frozenset(arns), frozenset(accounts), value)
 
 
-def _strings(value: object, element: str) -> tuple:
+def _strings(value: object, element: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -121,29 +122,31 @@ class Statement:
 
     sid: str
     effect: str
-    actions: tuple
+    actions: tuple[str, ...]
     not_action: bool
-    resources: tuple
+    resources: tuple[str, ...]
     not_resource: bool
     principals: Principals | None
     not_principal: bool
-    conditions: tuple
+    conditions: tuple[Condition, ...]
     index: int = 0
-    start: tuple = (0, 0)
-    end: tuple = (0, 0)
+    start: tuple[int, int] = (0, 0)
+    end: tuple[int, int] = (0, 0)
     variables: bool = True  # policy variables in Resource (version 2012-10-17)
     # compiled forms, derived in __post_init__
-    services: frozenset | None = field(init=False, repr=False)
-    context_keys: tuple = field(init=False, repr=False)
-    _keys_lower: tuple = field(init=False, repr=False)
-    _exact_actions: frozenset = field(init=False, repr=False)
-    _action_matchers: tuple = field(init=False, repr=False)
+    services: frozenset[str] | None = field(init=False, repr=False)
+    context_keys: tuple[str, ...] = field(init=False, repr=False)
+    _keys_lower: tuple[tuple[str, str], ...] = field(init=False, repr=False)  # (lower-cased, as written)
+    _exact_actions: frozenset[str] = field(init=False, repr=False)
+    _action_matchers: tuple[Matcher, ...] = field(init=False, repr=False)
     _resource_any: bool = field(init=False, repr=False)
-    _resource_matchers: tuple = field(init=False, repr=False)
+    _resource_matchers: tuple[Matcher | Template, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
-        exact, matchers, services = set(), [], set()
+        exact: set[str] = set()
+        matchers: list[Matcher] = []
+        services: set[str] = set()
         for pattern in self.actions:
             matcher = compile_action(pattern)
             if matcher is ANY or has_wildcard(pattern):
@@ -176,7 +179,7 @@ class Statement:
         hit = action_lower in self._exact_actions or any(m.match(action_lower) for m in self._action_matchers)
         return hit != self.not_action
 
-    def matches_resource(self, resource: str, context: Mapping[str, tuple]) -> bool:
+    def matches_resource(self, resource: str, context: Context) -> bool:
         if not self.resources:
             return True
         if self._resource_any:
@@ -193,7 +196,7 @@ class Statement:
                 break
         return hit != self.not_resource
 
-    def conditions_hold(self, context: Mapping[str, tuple]) -> bool:
+    def conditions_hold(self, context: Context) -> bool:
         for condition in self.conditions:
             if not condition.holds(context):
                 return False
@@ -213,8 +216,8 @@ class MatchedStatement:
     policy_type: str
     sid: str
     effect: str
-    start: tuple
-    end: tuple
+    start: tuple[int, int]
+    end: tuple[int, int]
     part: str  # "identity", "resource", "boundary" or "session"
 
 
@@ -222,18 +225,18 @@ class MatchedStatement:
 class Policy:
     """A compiled policy. Immutable; hashes by identity, so it can key a cache."""
 
-    statements: tuple
+    statements: tuple[Statement, ...]
     version: str = "2012-10-17"
     policy_id: str = ""
     policy_type: str = "IAM Policy"
     id: str = ""
-    _by_service: dict = field(init=False, repr=False)
-    _wild: tuple = field(init=False, repr=False)
-    _memo: dict = field(init=False, repr=False)
-    _matched: dict = field(init=False, repr=False)
+    _by_service: dict[str, tuple[Statement, ...]] = field(init=False, repr=False)
+    _wild: tuple[Statement, ...] = field(init=False, repr=False)
+    _memo: dict[str, tuple[Statement, ...]] = field(init=False, repr=False)
+    _matched: dict[tuple[Statement, str], MatchedStatement] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        by_service: dict = {}
+        by_service: dict[str, list[Statement]] = {}
         wild = []
         for statement in self.statements:
             if statement.services is None:
@@ -256,13 +259,13 @@ class Policy:
             self._matched[key] = found
         return found
 
-    def candidates(self, action_lower: str) -> tuple:
+    def candidates(self, action_lower: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction covers ``action_lower``, in document order."""
         found = self._memo.get(action_lower)
         if found is not None:
             return found
         service = action_lower.split(":", 1)[0]
-        pool = self._by_service.get(service, ())
+        pool: Sequence[Statement] = self._by_service.get(service, ())
         if self._wild:
             pool = sorted(set(pool) | set(self._wild), key=lambda s: s.index)
         found = tuple(s for s in pool if s.matches_action(action_lower))
@@ -286,7 +289,7 @@ def _statement(node: Node, index: int, text: Text, variables: bool) -> Statement
     actions = _strings(data.get("NotAction" if not_action else "Action", []), "Action")
     not_resource = "NotResource" in data
     resource_key = "NotResource" if not_resource else "Resource"
-    resources: tuple = _strings(data[resource_key], "Resource") if resource_key in data else ()
+    resources: tuple[str, ...] = _strings(data[resource_key], "Resource") if resource_key in data else ()
     not_principal = "NotPrincipal" in data
     principal_value = data.get("NotPrincipal" if not_principal else "Principal")
     principals = compile_principals(principal_value) if principal_value is not None else None

@@ -57,7 +57,7 @@ action and resource matched that the request context does not carry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, TypedDict
 
 from .document import MEMO_LIMIT, MatchedStatement, Policy, Statement, parse_policy
 from .values import normalise_context
@@ -65,6 +65,9 @@ from .values import normalise_context
 __all__ = ["Request", "PolicySet", "MatchedStatement", "Decision", "authorize", "context_keys"]
 
 ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY = "allowed", "explicitDeny", "implicitDeny"
+
+# A statement whose actions cover the request's, and how the simulator reports it.
+Candidate = tuple[Statement, MatchedStatement]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,14 +82,14 @@ class Request:
 
     action: str
     resource: str
-    context: Mapping = field(default_factory=dict)
+    context: Mapping[str, object] = field(default_factory=dict)
     principal_arn: str = ""
     principal_account: str = ""
-    principal_aliases: tuple = ()
+    principal_aliases: tuple[str, ...] = ()
     # False when only the decision matters (enforcement): the scan of a part stops at its first
     # applying Allow once every Deny has been seen; matched statements and missing keys are partial.
     explain: bool = True
-    _context: dict = field(init=False, repr=False)
+    _context: dict[str, tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_context", normalise_context(self.context))
@@ -97,21 +100,23 @@ class PolicySet:
     """The policies that bear on one caller. ``boundary``/``session`` None = not in force (as
     opposed to an empty tuple: a boundary that allows nothing). Cache one per principal."""
 
-    identity: tuple = ()
-    boundary: tuple | None = None
-    session: tuple | None = None
-    resource: tuple = ()
+    identity: tuple[Policy, ...] = ()
+    boundary: tuple[Policy, ...] | None = None
+    session: tuple[Policy, ...] | None = None
+    resource: tuple[Policy, ...] = ()
     resource_alone_grants: bool = False
     # The resource part is a role's trust policy (row 5): it must name the caller, even in its account.
     trust: bool = False
-    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _memo: dict[tuple[str, str], tuple[Candidate, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
-    def candidates(self, part: str, action_lower: str) -> tuple:
+    def candidates(self, part: str, action_lower: str) -> tuple[Candidate, ...]:
         """((statement, MatchedStatement), ...) of one part whose actions cover the action, memoised."""
         key = (part, action_lower)
         found = self._memo.get(key)
         if found is None:
-            policies = getattr(self, part) or ()
+            policies: tuple[Policy, ...] = getattr(self, part) or ()
             found = tuple(
                 (s, p.matched_statement(s, part)) for p in policies for s in p.candidates(action_lower)
             )
@@ -129,8 +134,8 @@ class Decision:
     allowed: bool
     decision: str  # "allowed" | "explicitDeny" | "implicitDeny"
     denied_by: str | None  # "identity" | "resource" | "boundary" | "session" | None
-    matched: tuple = ()
-    missing_context_values: tuple = ()
+    matched: tuple[MatchedStatement, ...] = ()
+    missing_context_values: tuple[str, ...] = ()
     identity_allowed: bool = False
     boundary_allowed: bool | None = None  # None: no boundary in force
     session_allowed: bool | None = None  # None: no session policy in force
@@ -151,13 +156,22 @@ class _Scan:
     __slots__ = ("allows", "denies", "kinds", "direct")
 
     def __init__(self) -> None:
-        self.allows: list = []
-        self.denies: list = []
-        self.kinds: set = set()
-        self.direct: list = []
+        self.allows: list[MatchedStatement] = []
+        self.denies: list[MatchedStatement] = []
+        self.kinds: set[str] = set()  # how resource-based Allows named the caller (Principals.match)
+        self.direct: list[MatchedStatement] = []
 
 
-def _scan(policy_set: PolicySet, part: str, request: Request, action: str, missing: set) -> _Scan:
+class _Flags(TypedDict):
+    """Decision's per-part answers, the same in every row."""
+
+    identity_allowed: bool
+    boundary_allowed: bool | None
+    session_allowed: bool | None
+    resource_allowed: bool | None
+
+
+def _scan(policy_set: PolicySet, part: str, request: Request, action: str, missing: set[str]) -> _Scan:
     scan = _Scan()
     context = request._context
     resource = request.resource
@@ -171,6 +185,7 @@ def _scan(policy_set: PolicySet, part: str, request: Request, action: str, missi
         for lowered, key in statement._keys_lower:
             if lowered not in context:
                 missing.add(key)
+        kind = None  # how a resource-based statement names the caller; None in other parts
         if principal:
             kind = _principal_kind(statement, request)
             if kind is None:
@@ -179,7 +194,7 @@ def _scan(policy_set: PolicySet, part: str, request: Request, action: str, missi
             continue
         if statement.effect == "Allow":
             scan.allows.append(matched)
-            if principal:
+            if kind is not None:
                 scan.kinds.add(kind)
                 if kind == "direct":
                     scan.direct.append(matched)
@@ -200,7 +215,7 @@ def _principal_kind(statement: Statement, request: Request) -> str | None:
 def authorize(request: Request, policy_set: PolicySet) -> Decision:
     """Decide ``request`` against ``policy_set`` (see the truth table in this module's docstring)."""
     action = request.action.lower()
-    missing: set = set()
+    missing: set[str] = set()
     parts = [("identity", _scan(policy_set, "identity", request, action, missing))]
     if policy_set.resource:
         parts.append(("resource", _scan(policy_set, "resource", request, action, missing)))
@@ -219,7 +234,7 @@ def authorize(request: Request, policy_set: PolicySet) -> Decision:
     b_ok = None if boundary is None else bool(boundary.allows)
     s_ok = None if session is None else bool(session.allows)
     r_ok = None if resource is None else bool(resource.allows)
-    flags = dict(identity_allowed=i_ok, boundary_allowed=b_ok, session_allowed=s_ok, resource_allowed=r_ok)
+    flags = _Flags(identity_allowed=i_ok, boundary_allowed=b_ok, session_allowed=s_ok, resource_allowed=r_ok)
 
     denies = [(name, scan.denies) for name, scan in parts if scan.denies]
     if denies:  # row 1
@@ -276,10 +291,10 @@ def authorize(request: Request, policy_set: PolicySet) -> Decision:
     return Decision(False, IMPLICIT_DENY, denied_by, (), missing_values, row=row, **flags)
 
 
-def context_keys(policies: Iterable[Policy | str]) -> list:
+def context_keys(policies: Iterable[Policy | str]) -> list[str]:
     """The condition keys and variable keys used by ``policies`` (compiled or text), sorted
     case-insensitively, each once (first spelling kept), as GetContextKeysFor*Policy lists them."""
-    seen: dict = {}
+    seen: dict[str, str] = {}
     for policy in policies:
         if isinstance(policy, str):
             policy = parse_policy(policy)

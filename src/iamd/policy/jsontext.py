@@ -13,13 +13,19 @@ from __future__ import annotations
 import bisect
 import json.decoder
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Callable, cast
 
 __all__ = ["JsonError", "Node", "Text", "parse"]
 
 _WS = re.compile(r"[ \t\n\r]*")
+# _WS matches the empty string too, so its match is never None: the cast says so, where a helper
+# that checked would cost a function call per token.
+_ws_match = cast(Callable[[str, int], "re.Match[str]"], _WS.match)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
-_scanstring = json.decoder.scanstring
+# json's C string scanner (pure-Python fallback); typeshed does not declare it, hence getattr.
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = getattr(json.decoder, "scanstring")
 
 
 def _no_constant(name: str) -> object:
@@ -43,29 +49,33 @@ class Node:
     """One JSON value.
 
     kind is "object", "array", "string", "number", "bool", "null", or "raw" for a value read whole
-    (below ``parse``'s ``raw_below`` depth: ``value`` is then what json.loads gives). For an object, ``items`` is the
-    list of (key, key_offset, value node) in document order, duplicates kept; for an array, ``items`` is
-    the list of element nodes. ``value`` holds the scalar (for numbers: the literal text, so ``1.0``
-    stays ``1.0``). ``start`` is the offset of the first character, ``end`` the offset just past the last.
+    (below ``parse``'s ``raw_below`` depth: ``value`` is then what json.loads gives). For an object,
+    ``members`` is the list of (key, key_offset, value node) in document order, duplicates kept; for an
+    array, ``items`` is the list of element nodes (two lists, so that each has one element type).
+    ``value`` holds the scalar (for numbers: the literal text, so ``1.0`` stays ``1.0``); ``text()``
+    gives it as ``str`` for a string node. ``start`` is the offset of the first character, ``end`` the
+    offset just past the last.
     """
 
     kind: str
     start: int
     end: int = 0
     value: object = None
-    items: list = field(default_factory=list)
+    # () unless a container: a scalar node (most of them) allocates no list
+    items: Sequence[Node] = ()
+    members: Sequence[tuple[str, int, Node]] = ()
 
-    def get(self, key: str) -> "Node | None":
+    def get(self, key: str) -> Node | None:
         """The value of the last member named ``key`` of an object node (as json.loads keeps it)."""
         found = None
-        for name, _offset, value in self.items:
+        for name, _offset, value in self.members:
             if name == key:
                 found = value
         return found
 
     def key_offset(self, key: str) -> int:
         found = self.start
-        for name, offset, _value in self.items:
+        for name, offset, _value in self.members:
             if name == key:
                 found = offset
         return found
@@ -73,7 +83,7 @@ class Node:
     def plain(self) -> object:
         """The value as json.loads would return it (numbers as int or float)."""
         if self.kind == "object":
-            return {name: value.plain() for name, _offset, value in self.items}
+            return {name: value.plain() for name, _offset, value in self.members}
         if self.kind == "array":
             return [item.plain() for item in self.items]
         if self.kind == "raw":
@@ -82,6 +92,10 @@ class Node:
             text = str(self.value)
             return float(text) if any(c in text for c in ".eE") else int(text)
         return self.value
+
+    def text(self) -> str | None:
+        """The decoded text of a string node; None for any other kind."""
+        return self.value if self.kind == "string" and isinstance(self.value, str) else None
 
 
 class Text:
@@ -104,9 +118,9 @@ def parse(text: str, raw_below: int = 10**6) -> Node:
     """
     if not isinstance(text, str):
         raise JsonError("not text", 0)
-    pos = _WS.match(text, 0).end()
+    pos = _ws_match(text, 0).end()
     node, pos = _value(text, pos, 0, raw_below)
-    pos = _WS.match(text, pos).end()
+    pos = _ws_match(text, pos).end()
     if pos != len(text):
         raise JsonError("extra data", pos)
     return node
@@ -147,8 +161,9 @@ def _string(text: str, pos: int) -> tuple[str, int]:
 
 
 def _object(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]:
-    node = Node("object", pos)
-    pos = _WS.match(text, pos + 1).end()
+    members: list[tuple[str, int, Node]] = []
+    node = Node("object", pos, members=members)
+    pos = _ws_match(text, pos + 1).end()
     if text[pos : pos + 1] == "}":
         node.end = pos + 1
         return node, pos + 1
@@ -157,36 +172,37 @@ def _object(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]
             raise JsonError("expecting a property name in double quotes", pos)
         key_offset = pos
         key, pos = _string(text, pos)
-        pos = _WS.match(text, pos).end()
+        pos = _ws_match(text, pos).end()
         if text[pos : pos + 1] != ":":
             raise JsonError("expecting ':'", pos)
-        pos = _WS.match(text, pos + 1).end()
+        pos = _ws_match(text, pos + 1).end()
         value, pos = _value(text, pos, depth + 1, raw_below)
-        node.items.append((key, key_offset, value))
-        pos = _WS.match(text, pos).end()
+        members.append((key, key_offset, value))
+        pos = _ws_match(text, pos).end()
         char = text[pos : pos + 1]
         if char == "}":
             node.end = pos + 1
             return node, pos + 1
         if char != ",":
             raise JsonError("expecting ',' or '}'", pos)
-        pos = _WS.match(text, pos + 1).end()
+        pos = _ws_match(text, pos + 1).end()
 
 
 def _array(text: str, pos: int, depth: int, raw_below: int) -> tuple[Node, int]:
-    node = Node("array", pos)
-    pos = _WS.match(text, pos + 1).end()
+    items: list[Node] = []
+    node = Node("array", pos, items=items)
+    pos = _ws_match(text, pos + 1).end()
     if text[pos : pos + 1] == "]":
         node.end = pos + 1
         return node, pos + 1
     while True:
         value, pos = _value(text, pos, depth + 1, raw_below)
-        node.items.append(value)
-        pos = _WS.match(text, pos).end()
+        items.append(value)
+        pos = _ws_match(text, pos).end()
         char = text[pos : pos + 1]
         if char == "]":
             node.end = pos + 1
             return node, pos + 1
         if char != ",":
             raise JsonError("expecting ',' or ']'", pos)
-        pos = _WS.match(text, pos + 1).end()
+        pos = _ws_match(text, pos + 1).end()

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from typing import Mapping
 
-__all__ = ["MultiValue", "normalise_context"]
+__all__ = ["MultiValue", "Context", "normalise_context"]
 
 
-class MultiValue(tuple):
+class MultiValue(tuple[str, ...]):
     """The values of a multivalued key: only ForAllValues:/ForAnyValue: operators compare them."""
 
     __slots__ = ()
+
+
+# A normalised request context: lower-cased key -> its values (a MultiValue when multivalued).
+Context = Mapping[str, tuple[str, ...]]
 
 
 def _text(value: object) -> str:
@@ -27,14 +31,14 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def normalise_context(context: Mapping) -> dict:
+def normalise_context(context: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
     """Keys lower-cased; a list or tuple becomes a MultiValue, anything else a 1-tuple of text.
     Two spellings of one key merge, and the merge holds several values, so it is multivalued."""
-    out: dict = {}
+    out: dict[str, tuple[str, ...]] = {}
     for key, value in context.items():
         lowered = key.lower()
         if isinstance(value, (list, tuple)):
-            values: tuple = MultiValue(_text(v) for v in value)
+            values: tuple[str, ...] = MultiValue(_text(v) for v in value)
         else:
             values = (_text(value),)
         if lowered in out:

@@ -18,11 +18,13 @@ operators; see conditions.py for the operator side.
 
 from __future__ import annotations
 
-from typing import Mapping
-
-from .values import MultiValue
+from .values import Context, MultiValue
+from .wildcard import Segments
 
 __all__ = ["Template", "parse_template", "variable_keys"]
+
+# (kind, a, b): see Template.
+Piece = tuple[str, str, str | None]
 
 _SPECIAL = {"*": "*", "?": "?", "$": "$"}
 
@@ -37,14 +39,14 @@ class Template:
 
     __slots__ = ("text", "pieces", "keys")
 
-    def __init__(self, text: str, pieces: tuple, keys: tuple) -> None:
+    def __init__(self, text: str, pieces: tuple[Piece, ...], keys: tuple[str, ...]) -> None:
         self.text = text
         self.pieces = pieces
         self.keys = keys
 
-    def render(self, context: Mapping[str, tuple]) -> tuple | None:
+    def render(self, context: Context) -> Segments | None:
         """Segments ``((text, is_pattern), ...)`` with variables substituted, or None if unresolved."""
-        out = []
+        out: list[tuple[str, bool]] = []
         for kind, first, default in self.pieces:
             if kind == "text":
                 out.append((first, True))
@@ -60,7 +62,7 @@ class Template:
                     return None
         return tuple(out)
 
-    def render_text(self, context: Mapping[str, tuple]) -> str | None:
+    def render_text(self, context: Context) -> str | None:
         segments = self.render(context)
         if segments is None:
             return None
@@ -87,7 +89,7 @@ def _parse_default(text: str, pos: int) -> tuple[str, int] | None:
     return None
 
 
-def _parse_variable(text: str, start: int) -> tuple[tuple, str | None, int] | None:
+def _parse_variable(text: str, start: int) -> tuple[Piece, str | None, int] | None:
     """Parse a variable whose ``${`` is at ``start``: (piece, key_as_written, end) or None."""
     pos = start + 2
     if text[pos : pos + 2] in ("*}", "?}", "$}"):
@@ -124,9 +126,9 @@ def parse_template(text: str) -> Template | None:
     """The template for ``text``, or None when it holds no variable (the common case)."""
     if "${" not in text:
         return None
-    pieces: list = []
-    keys: list = []
-    literal: list = []
+    pieces: list[Piece] = []
+    keys: list[str] = []
+    literal: list[str] = []
     pos = 0
     found = False
     while pos < len(text):
@@ -155,7 +157,7 @@ def parse_template(text: str) -> Template | None:
     return Template(text, tuple(pieces), tuple(keys))
 
 
-def variable_keys(text: str) -> tuple:
+def variable_keys(text: str) -> tuple[str, ...]:
     """The context keys named by variables in ``text``, as written."""
     template = parse_template(text)
     return template.keys if template is not None else ()

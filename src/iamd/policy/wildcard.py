@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Callable
+from typing import Callable, Iterable
 
 __all__ = [
     "Matcher",
@@ -29,7 +29,11 @@ __all__ = [
     "compile_arn",
     "compile_like",
     "has_wildcard",
+    "Segments",
 ]
+
+# Rendered text as (text, is_pattern) pieces: wildcards count only where is_pattern is True.
+Segments = tuple[tuple[str, bool], ...]
 
 
 def has_wildcard(text: str) -> bool:
@@ -56,7 +60,7 @@ NOTHING = Matcher("", lambda _text: False)
 _WILD_SPLIT = re.compile(r"([*?])")
 
 
-def segments_regex(segments, arn: bool = False) -> str:
+def segments_regex(segments: Iterable[tuple[str, bool]], arn: bool = False) -> str:
     """Regex source for a sequence of (text, is_pattern) segments.
 
     In a pattern segment ``*`` and ``?`` are wildcards; other segments (policy-variable values,
@@ -93,7 +97,11 @@ def arn_regex(pattern: str) -> str:
 
 def _regex_matcher(pattern: str, source: str, flags: int = 0) -> Matcher:
     compiled = re.compile(source + r"\Z", flags | re.DOTALL)
-    return Matcher(pattern, lambda text, _m=compiled.match: _m(text) is not None)
+
+    def match(text: str, _m: Callable[[str], re.Match[str] | None] = compiled.match) -> bool:
+        return _m(text) is not None
+
+    return Matcher(pattern, match)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -128,7 +136,7 @@ def compile_like(pattern: str) -> Matcher:
 
 
 @functools.lru_cache(maxsize=4096)
-def compile_segments(segments: tuple, arn: bool = False, ignore_case: bool = False) -> Matcher:
+def compile_segments(segments: Segments, arn: bool = False, ignore_case: bool = False) -> Matcher:
     """A matcher for rendered segments (policy variables substituted); cached, as values repeat."""
     if all(not is_pattern for _text, is_pattern in segments) or not any(
         has_wildcard(text) for text, is_pattern in segments if is_pattern

@@ -22,7 +22,7 @@ Patterns are Java regexes: ``\\w`` and ``\\d`` are ASCII, ``\\p{L}`` needs the `
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sized
 from typing import Any
 
 import regex
@@ -44,7 +44,11 @@ PATTERN_MESSAGES: dict[tuple[str, str], str] = {
                                         "contain only alphanumeric characters and/or / characters.",
 }
 
-Checker = Callable[[Any, str, list], None]
+# (value, path, violations found so far): appends the value's violations.
+Checker = Callable[[object, str, list[str]], None]
+# (True when the value violates it, constraint text). A rule only sees values of its shape's type
+# (_SCALAR_TYPES, or a list or dict), which the model decides at run time: hence Any.
+Rule = tuple[Callable[[Any], bool], str]
 
 
 def java_pattern(pattern: str) -> regex.Pattern:
@@ -75,7 +79,7 @@ def lower_first(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def render(value: Any) -> str:
+def render(value: object) -> str:
     """A value as AWS echoes it (STS): Java's toString forms."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -88,7 +92,7 @@ def render(value: Any) -> str:
     return str(value)
 
 
-def message(echo: bool, value: Any, path: str, constraint: str) -> str:
+def message(echo: bool, value: object, path: str, constraint: str) -> str:
     if value is None:
         return f"Value null at '{path}' failed to satisfy constraint: {constraint}"
     if echo:
@@ -104,36 +108,62 @@ def raise_violations(violations: list[str]) -> None:
 
 
 # -- scalar rules: (predicate that is True on violation, constraint text) -----------------------------
+# Each predicate is made by a function of its bound, so the bound is fixed when the rule is made.
 
-def _scalar_rules(shape: Shape) -> list[tuple[Callable[[Any], bool], str]]:
+def _longer_than(hi: int) -> Callable[[Sized], bool]:
+    return lambda v: len(v) > hi
+
+
+def _shorter_than(lo: int) -> Callable[[Sized], bool]:
+    return lambda v: len(v) < lo
+
+
+def _above(hi: int) -> Callable[[int], bool]:
+    return lambda v: v > hi
+
+
+def _below(lo: int) -> Callable[[int], bool]:
+    return lambda v: v < lo
+
+
+def _not_matching(pattern: str) -> Callable[[str], bool]:
+    fullmatch = java_pattern(pattern).fullmatch
+    return lambda v: fullmatch(v) is None
+
+
+def _not_in(allowed: frozenset[str]) -> Callable[[str], bool]:
+    return lambda v: v not in allowed
+
+
+def _scalar_rules(shape: Shape) -> list[Rule]:
     meta = shape.metadata
-    rules: list[tuple[Callable[[Any], bool], str]] = []
+    rules: list[Rule] = []
     kind = shape.type_name
     if kind in ("string", "blob"):
         if "max" in meta:
             hi = meta["max"]
-            rules.append((lambda v, hi=hi: len(v) > hi, f"Member must have length less than or equal to {hi}"))
+            rules.append((_longer_than(hi), f"Member must have length less than or equal to {hi}"))
         if "min" in meta:
             lo = meta["min"]
-            rules.append((lambda v, lo=lo: len(v) < lo, f"Member must have length greater than or equal to {lo}"))
+            rules.append((_shorter_than(lo), f"Member must have length greater than or equal to {lo}"))
         if kind == "string" and "pattern" in meta:
-            rx = java_pattern(meta["pattern"])
-            rules.append((lambda v, m=rx.fullmatch: m(v) is None,
+            rules.append((_not_matching(meta["pattern"]),
                           f"Member must satisfy regular expression pattern: {meta['pattern']}"))
         if kind == "string" and getattr(shape, "enum", None):
-            allowed = frozenset(shape.enum)
-            rules.append((lambda v, a=allowed: v not in a, "Member must satisfy enum value set"))
+            rules.append((_not_in(frozenset(shape.enum)), "Member must satisfy enum value set"))
     elif kind in ("integer", "long"):
         if "max" in meta:
             hi = meta["max"]
-            rules.append((lambda v, hi=hi: v > hi, f"Member must have value less than or equal to {hi}"))
+            rules.append((_above(hi), f"Member must have value less than or equal to {hi}"))
         if "min" in meta:
             lo = meta["min"]
-            rules.append((lambda v, lo=lo: v < lo, f"Member must have value greater than or equal to {lo}"))
+            rules.append((_below(lo), f"Member must have value greater than or equal to {lo}"))
     return rules
 
 
-_SCALAR_TYPES = {"string": (str,), "blob": (bytes, bytearray), "integer": (int,), "long": (int,)}
+_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "blob": (bytes, bytearray), "integer": (int,), "long": (int,),
+}
 
 
 def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
@@ -144,7 +174,7 @@ def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
     # A sensitive member (a SAML assertion, a web identity token) is never echoed back.
     echo = echo and not shape.metadata.get("sensitive")
 
-    def check(value: Any, path: str, out: list) -> None:
+    def check(value: object, path: str, out: list[str]) -> None:
         if isinstance(value, types):
             for violated, text in rules:
                 if violated(value):
@@ -152,14 +182,15 @@ def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
     return check
 
 
-def _length_rules(shape: Shape) -> list[tuple[Callable[[Any], bool], str]]:
-    meta, rules = shape.metadata, []
+def _length_rules(shape: Shape) -> list[Rule]:
+    meta = shape.metadata
+    rules: list[Rule] = []
     if "max" in meta:
         hi = meta["max"]
-        rules.append((lambda v, hi=hi: len(v) > hi, f"Member must have length less than or equal to {hi}"))
+        rules.append((_longer_than(hi), f"Member must have length less than or equal to {hi}"))
     if "min" in meta:
         lo = meta["min"]
-        rules.append((lambda v, lo=lo: len(v) < lo, f"Member must have length greater than or equal to {lo}"))
+        rules.append((_shorter_than(lo), f"Member must have length greater than or equal to {lo}"))
     return rules
 
 
@@ -170,7 +201,7 @@ def _is_scalar(shape: Shape) -> bool:
 def _compile_list(shape: Shape, echo: bool, required: bool, depth: int) -> Checker | None:
     own = _length_rules(shape)
     member = shape.member
-    composite: tuple[list, str] | None = None
+    composite: tuple[list[Rule], str] | None = None
     element: Checker | None = None
     if _is_scalar(member):
         rules = _scalar_rules(member)
@@ -182,7 +213,7 @@ def _compile_list(shape: Shape, echo: bool, required: bool, depth: int) -> Check
     if not own and composite is None and element is None:
         return None
 
-    def check(value: Any, path: str, out: list) -> None:
+    def check(value: object, path: str, out: list[str]) -> None:
         if not isinstance(value, list):
             return
         for violated, text in own:
@@ -209,7 +240,7 @@ def _compile_map(shape: Shape, echo: bool, depth: int) -> Checker | None:
     if not own and not key_rules and value_check is None:
         return None
 
-    def check(value: Any, path: str, out: list) -> None:
+    def check(value: object, path: str, out: list[str]) -> None:
         if not isinstance(value, dict):
             return
         for violated, text in own:
@@ -236,7 +267,7 @@ def _compile_structure(shape: Shape, echo: bool, depth: int, order: tuple[str, .
         return None
     null_text = "Member must not be null"
 
-    def check(value: Any, path: str, out: list) -> None:
+    def check(value: object, path: str, out: list[str]) -> None:
         if not isinstance(value, dict):
             return
         for name, lower, req, sub in plan:
@@ -281,7 +312,7 @@ def plan_for(operation: OperationModel) -> Checker | None:
     return checker
 
 
-def violations(operation: OperationModel, params: dict) -> list[str]:
+def violations(operation: OperationModel, params: Mapping[str, object]) -> list[str]:
     """Every constraint violation of ``params``, as AWS words each one."""
     checker = plan_for(operation)
     out: list[str] = []
@@ -290,7 +321,7 @@ def violations(operation: OperationModel, params: dict) -> list[str]:
     return out
 
 
-def check_constraints(operation: OperationModel, params: dict) -> None:
+def check_constraints(operation: OperationModel, params: Mapping[str, object]) -> None:
     """Raise one ``ValidationError`` naming every violation, or return None."""
     found = violations(operation, params)
     for (operation_name, member), wording in PATTERN_MESSAGES.items():

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Final, TypeAlias
 from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel, Shape
@@ -33,12 +34,28 @@ MAX_FORM_FIELDS = 10_000
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _INT = re.compile(r"[+-]?[0-9]{1,20}")
 _INT_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
-_ABSENT = object()
+
+
+class _Absent(enum.Enum):
+    """No value: a decoder's answer for a member left out (None cannot say it: it is no form value)."""
+
+    TOKEN = 0
+
+
+_ABSENT: Final = _Absent.TOKEN  # an enum member, so that ``is _ABSENT`` narrows for the checker
 # No IAM name, id or ARN holds U+0000 and PostgreSQL text cannot: refused here, alike on every store.
 _NO_NUL = "Member must not contain the character U+0000"
-_LEAF = None   # trie key under which a node's own value is kept
+_LEAF: Final = None   # trie key under which a node's own value is kept
 
-Decoder = Callable[[Any, str, list], Any]
+# The form as a trie of its dotted keys: each segment leads to a node, a node's own value is under
+# _LEAF; a key that never got children is its plain value.
+TrieNode: TypeAlias = "str | Trie"
+Trie: TypeAlias = "dict[str | None, TrieNode]"
+# (trie node, path, problems found so far) -> the decoded value, or _ABSENT.
+Decoder = Callable[[TrieNode, str, list[str]], object]
+# Decoded params, as a boto3 caller passes them. Each value's type follows the operation's input
+# shape, which botocore's model decides at run time (as botocore types params): hence Any.
+Params = dict[str, Any]
 
 
 def parse_form(body: bytes | str) -> dict[str, str]:
@@ -68,16 +85,18 @@ def parse_form(body: bytes | str) -> dict[str, str]:
 
 # -- scalar decoders: str -> value, or a problem --------------------------------------------------
 
-def _leaf(node: Any) -> Any:
-    if type(node) is dict:
-        return node.get(_LEAF, _ABSENT)
-    return node
+def _leaf(node: TrieNode) -> str | _Absent:
+    if isinstance(node, str):
+        return node
+    value = node.get(_LEAF, _ABSENT)
+    # Only text is stored under _LEAF (_insert, decode_form); the test narrows the type.
+    return value if isinstance(value, str) else _ABSENT
 
 
 def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
     kind = shape.type_name
     if kind == "string":
-        def dec(node, path, problems):
+        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
             value = _leaf(node)
             if value is not _ABSENT and "\x00" in value:
                 problems.append(message(echo, value, path, _NO_NUL))
@@ -87,7 +106,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
         lo, hi = _INT_RANGE[kind]
         text = "Member must be an integer" if kind == "integer" else "Member must be a long"
 
-        def dec(node, path, problems):
+        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -98,7 +117,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
             problems.append(message(echo, raw, path, text))
             return _ABSENT
     elif kind == "boolean":
-        def dec(node, path, problems):
+        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -110,7 +129,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
             problems.append(message(echo, raw, path, "Member must be a boolean (true or false)"))
             return _ABSENT
     elif kind == "timestamp":
-        def dec(node, path, problems):
+        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -120,7 +139,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
                 return _ABSENT
             return value
     elif kind == "blob":
-        def dec(node, path, problems):
+        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -130,7 +149,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
                 problems.append(message(echo, raw, path, "Member must be base64-encoded"))
                 return _ABSENT
     elif kind in ("float", "double"):
-        def dec(node, path, problems):
+        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -162,7 +181,7 @@ def parse_timestamp(raw: str) -> datetime | None:
 
 # -- containers --------------------------------------------------------------------------------------
 
-def _indexed(children: Any) -> list[tuple[int, Any]]:
+def _indexed(children: TrieNode | None) -> list[tuple[int, TrieNode]]:
     if type(children) is not dict:
         return []
     out = [(int(k), v) for k, v in children.items() if k is not _LEAF and k.isdigit()]
@@ -176,10 +195,10 @@ def _list_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
     member_name = shape.member.serialization.get("name", "member")
     element = _decoder(shape.member, echo, depth + 1)
 
-    def dec(node, path, problems):
+    def dec(node: TrieNode, path: str, problems: list[str]) -> object:
         if type(node) is not dict:
             return []
-        out = []
+        out: list[object] = []
         for i, sub in _indexed(node.get(member_name)):
             value = element(sub, f"{path}.{i}.member", problems)
             if value is not _ABSENT:
@@ -196,10 +215,10 @@ def _map_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
     key_dec = _decoder(shape.key, echo, depth + 1)
     value_dec = _decoder(shape.value, echo, depth + 1)
 
-    def dec(node, path, problems):
+    def dec(node: TrieNode, path: str, problems: list[str]) -> object:
         if type(node) is not dict:
             return {}
-        out = {}
+        out: dict[object, object] = {}
         for i, entry in _indexed(node.get("entry")):
             if type(entry) is not dict or key_name not in entry:
                 continue
@@ -222,12 +241,12 @@ def _structure_members(shape: Shape, echo: bool, depth: int) -> dict[str, tuple[
 def _structure_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
     members = _structure_members(shape, echo, depth)
 
-    def dec(node, path, problems):
+    def dec(node: TrieNode, path: str, problems: list[str]) -> object:
         if type(node) is not dict:
             return _ABSENT
-        out = {}
+        out: dict[str, object] = {}
         for wire, sub in node.items():
-            entry = members.get(wire)
+            entry = members.get(wire) if wire is not _LEAF else None  # a structure's own text is no member
             if entry is not None:
                 name, lower, member_dec = entry
                 value = member_dec(sub, f"{path}.{lower}", problems)
@@ -269,7 +288,7 @@ def _plan(operation: OperationModel) -> dict[str, tuple[str, str, Decoder]] | No
     return plan
 
 
-def _insert(trie: dict, segments: list[str], value: str) -> None:
+def _insert(trie: Trie, segments: list[str], value: str) -> None:
     node = trie
     for seg in segments:
         child = node.get(seg)
@@ -280,12 +299,12 @@ def _insert(trie: dict, segments: list[str], value: str) -> None:
     node[_LEAF] = value
 
 
-def decode_form(operation: OperationModel, form: Mapping[str, str]) -> dict:
+def decode_form(operation: OperationModel, form: Mapping[str, str]) -> Params:
     """Form → params, types converted, constraints NOT checked (ValidationError on bad types)."""
     plan = _plan(operation)
     if not plan:
         return {}
-    trees: dict[str, Any] = {}
+    trees: dict[str, TrieNode] = {}
     for key, value in form.items():
         head, dot, rest = key.partition(".")
         if head not in plan:
@@ -302,18 +321,18 @@ def decode_form(operation: OperationModel, form: Mapping[str, str]) -> dict:
                 current = {} if current is None else {_LEAF: current}
                 trees[head] = current
             _insert(current, rest.split("."), value)
-    params: dict[str, Any] = {}
+    params: Params = {}
     problems: list[str] = []
     for head, node in trees.items():
         name, lower, dec = plan[head]
-        value = dec(node, lower, problems)
-        if value is not _ABSENT:
-            params[name] = value
+        decoded = dec(node, lower, problems)
+        if decoded is not _ABSENT:
+            params[name] = decoded
     raise_violations(problems)
     return params
 
 
-def decode_params(operation: OperationModel, form: Mapping[str, str]) -> dict:
+def decode_params(operation: OperationModel, form: Mapping[str, str]) -> Params:
     """Form → params exactly as a boto3 caller passed them, then every constraint checked."""
     params = decode_form(operation, form)
     check_constraints(operation, params)

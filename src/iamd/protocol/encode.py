@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -22,7 +22,7 @@ from urllib.parse import quote
 from botocore.model import OperationModel, Shape
 
 from iamd.errors import AwsError
-from iamd.protocol.omissions import omission_tree
+from iamd.protocol.omissions import OmissionTree, omission_tree
 
 NAMESPACES = {
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
@@ -30,7 +30,9 @@ NAMESPACES = {
 }
 POLICY_DOCUMENT_SHAPES = frozenset({"policyDocumentType"})
 
-Encoder = Callable[[Any, list], None]
+# (value, out): appends the value's XML to out. The value's type follows the output shape, which
+# botocore's model decides at run time: hence Any here, and precise types on each encoder.
+Encoder = Callable[[Any, list[str]], None]
 
 
 # What XML 1.0 cannot carry, even as a character reference: C0 controls other than tab, LF and CR,
@@ -55,7 +57,7 @@ def escape(text: str) -> str:
     return text
 
 
-def format_timestamp(value: Any) -> str:
+def format_timestamp(value: object) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is not None and value.tzinfo is not timezone.utc:
             value = value.astimezone(timezone.utc)
@@ -67,21 +69,21 @@ def format_timestamp(value: Any) -> str:
     return escape(str(value))
 
 
-def _enc_string(value: Any, out: list) -> None:
+def _enc_string(value: object, out: list[str]) -> None:
     out.append(escape(value if isinstance(value, str) else str(value)))
 
 
-def _enc_policy(value: Any, out: list) -> None:
+def _enc_policy(value: object, out: list[str]) -> None:
     if not isinstance(value, str):
         value = json.dumps(value)
     out.append(quote(value, safe=""))
 
 
-def _enc_integer(value: Any, out: list) -> None:
+def _enc_integer(value: object, out: list[str]) -> None:
     out.append(str(value) if type(value) is int else escape(str(value)))
 
 
-def _enc_boolean(value: Any, out: list) -> None:
+def _enc_boolean(value: object, out: list[str]) -> None:
     if value is True:
         out.append("true")
     elif value is False:
@@ -90,17 +92,17 @@ def _enc_boolean(value: Any, out: list) -> None:
         out.append(escape(str(value).lower()))
 
 
-def _enc_timestamp(value: Any, out: list) -> None:
+def _enc_timestamp(value: object, out: list[str]) -> None:
     out.append(format_timestamp(value))
 
 
-def _enc_blob(value: Any, out: list) -> None:
+def _enc_blob(value: str | bytes, out: list[str]) -> None:
     if isinstance(value, str):
         value = value.encode("utf-8")
     out.append(base64.b64encode(value).decode("ascii"))
 
 
-def _enc_float(value: Any, out: list) -> None:
+def _enc_float(value: object, out: list[str]) -> None:
     out.append(repr(float(value)) if isinstance(value, (int, float)) else escape(str(value)))
 
 
@@ -110,7 +112,7 @@ _SCALARS: dict[str, Encoder] = {
 }
 
 
-def _compile(shape: Shape, omit: dict, depth: int) -> Encoder:
+def _compile(shape: Shape, omit: OmissionTree, depth: int) -> Encoder:
     if depth > 32:
         raise NotImplementedError(f"output shape {shape.name} nests too deep")
     kind = shape.type_name
@@ -125,7 +127,7 @@ def _compile(shape: Shape, omit: dict, depth: int) -> Encoder:
     return _SCALARS[kind]
 
 
-def _compile_structure(shape: Shape, omit: dict, depth: int) -> Encoder:
+def _compile_structure(shape: Shape, omit: OmissionTree, depth: int) -> Encoder:
     members = []
     for name, member in shape.members.items():
         sub_omit = omit.get(name)
@@ -134,7 +136,7 @@ def _compile_structure(shape: Shape, omit: dict, depth: int) -> Encoder:
         tag = member.serialization.get("name", name)
         members.append((name, f"<{tag}>", f"</{tag}>", _compile(member, sub_omit or {}, depth + 1)))
 
-    def enc(value: Any, out: list) -> None:
+    def enc(value: Mapping[str, object], out: list[str]) -> None:
         get = value.get
         for name, open_tag, close_tag, member_enc in members:
             item = get(name)
@@ -145,14 +147,14 @@ def _compile_structure(shape: Shape, omit: dict, depth: int) -> Encoder:
     return enc
 
 
-def _compile_list(shape: Shape, omit: dict, depth: int) -> Encoder:
+def _compile_list(shape: Shape, omit: OmissionTree, depth: int) -> Encoder:
     if shape.serialization.get("flattened"):
         raise NotImplementedError("flattened lists (not used by IAM or STS)")
     tag = shape.member.serialization.get("name", "member")
     open_tag, close_tag = f"<{tag}>", f"</{tag}>"
     element = _compile(shape.member, omit, depth + 1)
 
-    def enc(value: Any, out: list) -> None:
+    def enc(value: Iterable[object], out: list[str]) -> None:
         for item in value:
             if item is not None:
                 out.append(open_tag)
@@ -161,7 +163,7 @@ def _compile_list(shape: Shape, omit: dict, depth: int) -> Encoder:
     return enc
 
 
-def _compile_map(shape: Shape, omit: dict, depth: int) -> Encoder:
+def _compile_map(shape: Shape, omit: OmissionTree, depth: int) -> Encoder:
     if shape.serialization.get("flattened"):
         raise NotImplementedError("flattened maps (not used by IAM or STS)")
     key_tag = shape.key.serialization.get("name", "key")
@@ -171,7 +173,7 @@ def _compile_map(shape: Shape, omit: dict, depth: int) -> Encoder:
     key_enc = _compile(shape.key, {}, depth + 1)
     value_enc = _compile(shape.value, omit, depth + 1)
 
-    def enc(value: Any, out: list) -> None:
+    def enc(value: Mapping[object, object], out: list[str]) -> None:
         for key, item in value.items():
             if item is not None:
                 out.append(key_open)
@@ -205,7 +207,9 @@ def _plan(service: str, operation: OperationModel) -> tuple[str, str, Encoder | 
     return plan
 
 
-def encode_result(service: str, operation: OperationModel, result: dict | None, request_id: str) -> bytes:
+def encode_result(
+    service: str, operation: OperationModel, result: Mapping[str, object] | None, request_id: str
+) -> bytes:
     """The XML body of a successful response."""
     head, result_close, encoder, tail = _plan(service, operation)
     out = [head]

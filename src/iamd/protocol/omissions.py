@@ -9,6 +9,11 @@ by dots from the operation's output shape; list elements and map values are tran
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
+# A member name -> the omissions below it; {} at a leaf: the member itself is left out.
+OmissionTree: TypeAlias = "dict[str, OmissionTree]"
+
 _NESTED_ROLE = ("Roles.MaxSessionDuration", "Roles.RoleLastUsed")
 
 OMITTED: dict[str, tuple[str, ...]] = {
@@ -25,9 +30,9 @@ OMITTED: dict[str, tuple[str, ...]] = {
 }
 
 
-def omission_tree(operation_name: str) -> dict:
+def omission_tree(operation_name: str) -> OmissionTree:
     """The operation's omitted paths as a nested dict: {"Role": {"Description": {}}}; a leaf is {}."""
-    tree: dict = {}
+    tree: OmissionTree = {}
     for path in OMITTED.get(operation_name, ()):
         node = tree
         for part in path.split("."):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -178,7 +179,7 @@ def _header_fields(authorization: str, headers: dict[str, str]) -> tuple[dict[st
     raw_date = headers.get("x-amz-date") or headers.get("date")
     if not raw_date:
         problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
-    if problems:
+    if problems or not raw_date:  # no date is one of the problems
         raise IncompleteSignature(" ".join(problems) + f" Authorization={authorization}")
     return fields, raw_date
 
@@ -229,7 +230,16 @@ def _format(moment: datetime) -> str:
     return moment.strftime(_AMZ_DATE)
 
 
-def _canonical_request(method, raw_path, raw_query, headers, body, signed_headers, *, presigned) -> str:
+def _canonical_request(
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    signed_headers: tuple[str, ...],
+    *,
+    presigned: bool,
+) -> str:
     missing = [name for name in signed_headers if name not in headers]
     if missing:
         raise SignatureDoesNotMatch(
