@@ -15,8 +15,6 @@ import logging
 from datetime import datetime, timezone
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
 
 from iamd import telemetry
 from iamd.logs import ACCESS
@@ -36,6 +34,7 @@ log = logging.getLogger("iamd.api")
 
 MAX_BODY = 1024 * 1024
 _FORM_TYPE = "application/x-www-form-urlencoded"
+_CONTENT_TYPE = (b"content-type", b"text/xml; charset=utf-8")
 
 
 class QueryApi:
@@ -47,22 +46,35 @@ class QueryApi:
         self.threaded = threaded
         self.clock = clock or (lambda: datetime.now(timezone.utc))
 
-    async def endpoint(self, request: Request) -> Response:
-        body = await request.body()
+    async def __call__(self, scope, receive, send) -> None:
+        """An ASGI app of its own: Starlette's Request, Response and routing cost more than the
+        few lines they would save here (web/app.py sends GET and POST on / straight here)."""
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left before its request was complete: nobody to answer
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if self.threaded:
-            status, content, request_id = await run_in_threadpool(self.handle, request, body)
+            status, content, request_id = await run_in_threadpool(self.handle, scope, body)
         else:
-            status, content, request_id = self.handle(request, body)
-        return Response(content, status_code=status, media_type="text/xml",
-                        headers={"x-amzn-RequestId": request_id})
+            status, content, request_id = self.handle(scope, body)
+        # The headers Starlette's Response wrote, in its order.
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"x-amzn-requestid", request_id.encode()),
+                                (b"content-length", str(len(content)).encode()), _CONTENT_TYPE]})
+        await send({"type": "http.response.body", "body": content})
 
-    def handle(self, request: Request, body: bytes) -> tuple[int, bytes, str]:
+    def handle(self, scope: dict, body: bytes) -> tuple[int, bytes, str]:
         request_id = ids.request_id()
         started = telemetry.timer()
         database = telemetry.start_request(request_id)
         seen = {"service": "iam", "operation": "unknown"}
         try:
-            result = self._handle(request, body, request_id, seen)
+            result = self._handle(scope, body, request_id, seen)
             status = 200
         except AwsError as error:
             status, result = error.status, encode_error(seen["service"], error, request_id)
@@ -78,20 +90,21 @@ class QueryApi:
         telemetry.DATABASE.observe(database[0])
         return status, result, request_id
 
-    def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
+    def _handle(self, scope: dict, body: bytes, request_id: str, seen: dict) -> bytes:
         if len(body) > MAX_BODY:
             raise ValidationError("Request body is too large.")
-        raw_query = request.scope.get("query_string", b"").decode("latin-1")
-        query = parse_form(raw_query)
+        method = scope["method"]
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        query = parse_form(raw_query) if raw_query else {}
         form = dict(query)
-        content_type = request.headers.get("content-type", "")
-        if request.method == "POST" and (content_type.startswith(_FORM_TYPE) or not content_type):
+        # Repeated headers: the last wins, as it did with a dict built from Starlette's header list.
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        content_type = headers.get("content-type", "")
+        if method == "POST" and (content_type.startswith(_FORM_TYPE) or not content_type):
             form.update(parse_form(body))
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1")
-                   for name, value in request.scope["headers"]}
         now = self.clock()
 
-        signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
+        signed = sigv4.parse_signature(method, scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
                                        raw_query, headers, body, query)
         sigv4.check_freshness(signed, now)
         try:
@@ -120,8 +133,8 @@ class QueryApi:
             params = decode_params(operation_model, form)
             call = Call(
                 principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
-                source_ip=request.client.host if request.client else "", user_agent=headers.get("user-agent", ""),
-                region=signed.region, service=service, secure_transport=request.url.scheme == "https",
+                source_ip=scope["client"][0] if scope.get("client") else "", user_agent=headers.get("user-agent", ""),
+                region=signed.region, service=service, secure_transport=scope.get("scheme") == "https",
                 auth_epoch=owner.auth_epoch, tx=tx, session=owner.session, session_context=owner.session_context,
             )
             result = execute(tx, call, operation, params)
