@@ -14,7 +14,6 @@ from starlette.routing import Mount, Route
 from iamd.service.context import Environment
 from iamd.store.database import Store
 from iamd.web.api import QueryApi
-from iamd.web.console import create_console
 from iamd.web.coverage import check_operations
 from iamd.web.operations_routes import operations_routes
 
@@ -38,6 +37,21 @@ class ApiFirst:
 
 
 _API_METHODS = frozenset({"GET", "HEAD", "POST"})
+
+
+class LazyConsole:
+    """The web console, built at its first request: its templates and imports are not on the way to
+    a server's first answer, and an API-only server never pays for them."""
+
+    def __init__(self, store: Store, env: Environment):
+        self.store, self.env, self.app = store, env, None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.app is None:
+            from iamd.web.console import create_console
+
+            self.app = create_console(self.store, self.env)
+        await self.app(scope, receive, send)
 
 
 def create_app(store: Store, env: Environment) -> ApiFirst:
@@ -69,5 +83,5 @@ def create_app(store: Store, env: Environment) -> ApiFirst:
 
     # The route on / answers only what ApiFirst does not take: other methods (405, as before).
     routes = [Route("/", api, methods=["GET", "POST"]), *operations_routes(store),
-              Mount("/console", app=create_console(store, env))]
+              Mount("/console", app=LazyConsole(store, env))]
     return ApiFirst(api, Starlette(routes=routes, lifespan=lifespan))
