@@ -112,21 +112,21 @@ def parse_signature(
 
 def check_freshness(signed: SignedRequest, now: datetime) -> None:
     """A request dated more than 15 minutes off, or a presigned URL past its expiry, is refused."""
-    stamp = _format(now)
     if signed.expires is not None:
         if now > signed.signed_at + timedelta(seconds=signed.expires):
             raise SignatureDoesNotMatch(f"Signature expired: {signed.amz_date} is now earlier than "
                                         f"{_format(now - timedelta(seconds=signed.expires))} "
-                                        f"({stamp} - {signed.expires} sec.)")
+                                        f"({_format(now)} - {signed.expires} sec.)")
         return
     if signed.signed_at < now - MAX_SKEW:
         raise SignatureDoesNotMatch(
-            f"Signature expired: {signed.amz_date} is now earlier than {_format(now - MAX_SKEW)} ({stamp} - 15 min.)"
+            f"Signature expired: {signed.amz_date} is now earlier than {_format(now - MAX_SKEW)} "
+            f"({_format(now)} - 15 min.)"
         )
     if signed.signed_at > now + MAX_SKEW:
         raise SignatureDoesNotMatch(
             f"Signature not yet current: {signed.amz_date} is still later than {_format(now + MAX_SKEW)} "
-            f"({stamp} + 15 min.)"
+            f"({_format(now)} + 15 min.)"
         )
 
 
@@ -135,7 +135,7 @@ def verify_signature(signed: SignedRequest, secret_access_key: str) -> None:
         (ALGORITHM, signed.amz_date, signed.scope, hashlib.sha256(signed.canonical_request.encode()).hexdigest())
     )
     key = _signing_key(secret_access_key, signed.scope_date, signed.region, signed.service)
-    expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()  # one-shot: in C
     if not hmac.compare_digest(expected.encode(), signed.signature.encode("utf-8", "replace")):
         raise SignatureDoesNotMatch(
             "The request signature we calculated does not match the signature you provided. "

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from starlette.concurrency import run_in_threadpool
+import anyio
+import anyio.to_thread
 
 from iamd import telemetry
 from iamd.logs import ACCESS
@@ -24,17 +25,20 @@ from iamd.protocol.decode import decode_params, parse_form
 from iamd.protocol.encode import encode_error, encode_result
 from iamd.protocol.model import resolve_operation
 from iamd.security import ids
-from iamd.service.authenticate import principal_for_key, principal_for_session
+from iamd.service.authenticate import key_reads, principal_for_key, principal_for_session
 from iamd.service.dispatch import execute
 from iamd.service.context import Call, Environment
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import Store
+from iamd.store.fastpath import read_ahead
 
 log = logging.getLogger("iamd.api")
 
 MAX_BODY = 1024 * 1024
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _CONTENT_TYPE = (b"content-type", b"text/xml; charset=utf-8")
+# Threaded (PostgreSQL): requests at once in threads, one pooled connection each (store.database's pool_size).
+DATABASE_THREADS = 16
 
 
 class QueryApi:
@@ -45,6 +49,7 @@ class QueryApi:
         # round trips would stall the loop, so its requests go to the thread pool.
         self.threaded = threaded
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, at the first request
 
     async def __call__(self, scope, receive, send) -> None:
         """An ASGI app of its own: Starlette's Request, Response and routing cost more than the
@@ -59,7 +64,10 @@ class QueryApi:
                 break
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if self.threaded:
-            status, content, request_id = await run_in_threadpool(self.handle, scope, body)
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
+            status, content, request_id = await anyio.to_thread.run_sync(self.handle, scope, body,
+                                                                         limiter=self._limiter)
         else:
             status, content, request_id = self.handle(scope, body)
         # The headers Starlette's Response wrote, in its order.
@@ -83,11 +91,9 @@ class QueryApi:
             error = ServiceFailure("An internal error occurred.")
             status, result = error.status, encode_error(seen["service"], error, request_id)
         elapsed = telemetry.timer() - started
-        telemetry.REQUESTS.labels(seen["service"], seen["operation"], str(status)).inc()
-        telemetry.LATENCY.labels(seen["service"]).observe(elapsed)
+        telemetry.request_answered(seen["service"], seen["operation"], status, elapsed, database[0])
         if ACCESS.isEnabledFor(logging.INFO):
             ACCESS.info("%s %s %d %.1f ms", seen["service"], seen["operation"], status, elapsed * 1000)
-        telemetry.DATABASE.observe(database[0])
         return status, result, request_id
 
     def _handle(self, scope: dict, body: bytes, request_id: str, seen: dict) -> bytes:
@@ -117,8 +123,10 @@ class QueryApi:
         if operation_model is not None:
             seen["operation"] = operation_model.name
 
-        with self.store.transaction(write=operation.writes if operation else False) as tx:
-            if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
+        temporary = signed.security_token is not None or signed.access_key_id.startswith("ASIA")
+        reads = [] if temporary or self.store.is_sqlite else _reads_ahead(signed.access_key_id, operation, form)
+        with self.store.transaction(write=operation.writes if operation else False) as tx, read_ahead(tx, reads):
+            if temporary:
                 owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
             else:
                 owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
@@ -139,3 +147,12 @@ class QueryApi:
             )
             result = execute(tx, call, operation, params)
         return encode_result(service, operation_model, result, request_id)
+
+
+def _reads_ahead(key_id: str, operation, form: dict) -> list:
+    """The reads to send in the first round trip (PostgreSQL): the caller's key, and those a reading
+    operation declares, in the account the key likely belongs to."""
+    account_id, reads = key_reads(key_id)
+    if operation is not None and operation.reads is not None and not operation.writes and account_id:
+        reads += operation.reads(account_id, form)
+    return reads
