@@ -116,10 +116,18 @@ def prepare(target: Target, creates: int) -> None:
         "AssumeRole": signed(assume, "sts", key["AccessKeyId"], key["SecretAccessKey"]),
         "CreateUser": signed([{**IAM, "Action": "CreateUser", "UserName": f"new{i:07d}"} for i in range(creates)]),
     }
-    # Mixed: mostly reads, as a service asking about its callers does; writes with names of their own.
-    mixed = (signed(get_user[:60]) + signed(list_users * 10) + signed(caller * 20, "sts")
-             + signed(assume[:10], "sts", key["AccessKeyId"], key["SecretAccessKey"])
-             + signed([{**IAM, "Action": "CreateUser", "UserName": f"mix{i:07d}"} for i in range(creates)]))
+    # Mixed: mostly reads, as a service asking about its callers does, interleaved (per 20 requests: 12
+    # GetUser, 4 GetCallerIdentity, 2 ListUsers, 1 AssumeRole, 1 CreateUser of a name of its own), so
+    # that every slice of the pool (one per round) is the same mix.
+    kinds = {"GetUser": target.pools["GetUser"], "GetCallerIdentity": target.pools["GetCallerIdentity"],
+             "ListUsers": target.pools["ListUsers"], "AssumeRole": target.pools["AssumeRole"]}
+    pattern = ["GetUser"] * 12 + ["GetCallerIdentity"] * 4 + ["ListUsers"] * 2 + ["AssumeRole", "CreateUser"]
+    creates_mixed = iter(signed([{**IAM, "Action": "CreateUser", "UserName": f"mix{i:07d}"}
+                                 for i in range(creates // len(pattern) + 1)]))
+    mixed = []
+    for i in range(creates):
+        kind = pattern[i % len(pattern)]
+        mixed.append(next(creates_mixed) if kind == "CreateUser" else kinds[kind][i % len(kinds[kind])])
     target.pools["mixed"] = mixed
 
 
@@ -178,14 +186,17 @@ def report(targets, operations, figures) -> None:
         rows = figures.get((name, operation))
         return statistics.median(row[field] for row in rows) if rows else None
 
-    print(f"\n{'operation':18s} {'server':26s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'CPU µs/req':>11s}")
+    print(f"\n{'operation':18s} {'server':26s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'CPU µs/req':>11s} "
+          f"{'errors':>7s}")
     for operation in operations:
         for target in targets:
             rps = median(target.name, operation, "rps")
             if rps is None:
                 continue
+            errors = sum(row["errors"] for row in figures[(target.name, operation)])
             print(f"{operation:18s} {target.name:26s} {rps:8.0f} {median(target.name, operation, 'p50'):8.2f} "
-                  f"{median(target.name, operation, 'p99'):8.2f} {median(target.name, operation, 'cpu_us'):11.0f}")
+                  f"{median(target.name, operation, 'p99'):8.2f} {median(target.name, operation, 'cpu_us'):11.0f} "
+                  f"{errors:7d}")
     print("\nratios (same run): iamd req/s over moto's, and over the bare ceiling")
     bare = median(targets[0].name, "GetUser", "rps")
     for operation in operations:

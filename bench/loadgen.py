@@ -49,15 +49,19 @@ def plain_get(host: str, port: int) -> bytes:
     return f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """The status, and whether the server closes the connection after this response."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
-    length = 0
+    length, closes = 0, False
     for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
+        lower = line.lower()
+        if lower.startswith(b"content-length:"):
             length = int(line.split(b":", 1)[1])
+        elif lower.startswith(b"connection:") and b"close" in lower:
+            closes = True
     await reader.readexactly(length)
-    return status
+    return status, closes
 
 
 async def _worker(host, port, pool, index, deadline, count_limit, latencies, errors, counter):
@@ -68,8 +72,12 @@ async def _worker(host, port, pool, index, deadline, count_limit, latencies, err
             counter[0] += 1
             payload = pool[position % len(pool)]
             started = time.perf_counter()
+            if writer.is_closing():  # the server said Connection: close (moto's does, every time)
+                reader, writer = await asyncio.open_connection(host, port)
             writer.write(payload)
-            status = await _read_response(reader)
+            status, closes = await _read_response(reader)
+            if closes:
+                writer.close()
             latencies.append(time.perf_counter() - started)
             if status != 200:
                 errors[0] += 1

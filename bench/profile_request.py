@@ -12,8 +12,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from starlette.requests import Request
-
 sys.path.insert(0, str(Path(__file__).parent))
 import loadgen  # noqa: E402
 
@@ -25,13 +23,14 @@ from iamd.web.api import QueryApi  # noqa: E402
 KEY, SECRET = "AKIABENCHMARKROOT001", "b" * 40
 
 
-def as_request(raw: bytes) -> tuple[Request, bytes]:
+def as_request(raw: bytes) -> tuple[dict, bytes]:
+    """A signed HTTP request as the ASGI scope and body QueryApi.handle takes."""
     head, body = raw.split(b"\r\n\r\n", 1)
     headers = [tuple(line.split(b": ", 1)) for line in head.split(b"\r\n")[1:]]
     scope = {"type": "http", "method": "POST", "path": "/", "raw_path": b"/", "query_string": b"",
              "headers": [(name.lower(), value) for name, value in headers], "client": ("127.0.0.1", 1),
              "scheme": "http", "server": ("127.0.0.1", 1)}
-    return Request(scope), body
+    return scope, body
 
 
 def main() -> None:

@@ -27,6 +27,24 @@ CACHE = Counter("iamd_cache_lookups", "Cache lookups on the authorization path, 
 DATABASE = Histogram("iamd_database_seconds", "Time a request spent in database statements",
                      buckets=_LATENCY_BUCKETS)
 
+# Labelled children by label values: ``labels()`` validates and locks on every call, a dict does not.
+_request_counters: dict[tuple[str, str, int], object] = {}
+_latencies: dict[str, object] = {}
+
+
+def request_answered(service: str, operation: str, status: int, seconds: float, database_seconds: float) -> None:
+    """Count one answered API request: its service, operation and status, its latency and database time."""
+    counter = _request_counters.get((service, operation, status))
+    if counter is None:
+        counter = _request_counters[(service, operation, status)] = REQUESTS.labels(service, operation, str(status))
+    latency = _latencies.get(service)
+    if latency is None:
+        latency = _latencies[service] = LATENCY.labels(service)
+    counter.inc()
+    latency.observe(seconds)
+    DATABASE.observe(database_seconds)
+
+
 # The database time of the request being served; web/ reads it once per request.
 _database_time: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("database_time", default=None)
 # Its request id, for log lines written while it is served.

@@ -20,10 +20,9 @@ from iamd import logs
 from iamd.cli.bootstrap import open_state
 from iamd.cli.settings_flags import add_settings_flags, settings_from
 from iamd.config import Settings, env_name
-from iamd.security.self_signed import ensure_certificate
+from iamd.service.runtime import new_environment
 from iamd.web.app import create_app
 from iamd.web.limits import timed_protocol
-from iamd.service.runtime import new_environment
 
 # Used at first start only; worker processes never need them, so they are not passed on.
 _FIRST_START_ONLY = ("root_access_key_id", "root_secret_access_key", "root_password")
@@ -49,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"iamd: self-signed certificate {tls['ssl_certfile']}: give it to clients "
               f"(aws --ca-bundle, boto3 verify=, AWS_CA_BUNDLE)")
     _print_first_start(settings, state, endpoint)
-    options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False,
+    # ws="none": no WebSocket endpoint, so uvicorn need not import a WebSocket library at start.
+    options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False, ws="none",
                    timeout_keep_alive=settings.timeout_keep_alive, **tls)
     if workers == 1:
         app = create_app(state.store, new_environment(state.box, settings), read_timeout=settings.read_timeout)
@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _tls_files(settings: Settings) -> dict:
     if settings.self_signed:
+        from iamd.security.self_signed import ensure_certificate  # cryptography's x509: only for TLS
+
         cert, key = ensure_certificate(settings.data_path)
         return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     if settings.tls_cert:

@@ -61,9 +61,9 @@ def format_timestamp(value: object) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is not None and value.tzinfo is not timezone.utc:
             value = value.astimezone(timezone.utc)
-        # By hand: strftime costs several times this, once per timestamp of a 100-item page.
-        return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T"
-                f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z")
+        # isoformat is one C call (strftime, or formatting six fields, costs several times it), once
+        # per timestamp of a 100-item page; its first 19 characters are YYYY-MM-DDTHH:MM:SS.
+        return value.isoformat(timespec="seconds")[:19] + "Z"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return escape(str(value))

@@ -22,6 +22,7 @@ from iamd.service import principal_policies, resource_tags
 from iamd.service.context import Call
 from iamd.service.declare import Operation
 from iamd.service.request_context import request_context
+from iamd.store.fastpath import HotStatement
 from iamd.store.schema import accounts
 
 # AWS requires no permission for these: every authenticated caller may make them.
@@ -194,9 +195,10 @@ def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, 
     return policy is not None and policy.allow_users_to_change_password
 
 
-_BUMP = update(accounts).where(accounts.c.id == bindparam("account_id")).values(auth_epoch=accounts.c.auth_epoch + 1)
+_BUMP = HotStatement(update(accounts).where(accounts.c.id == bindparam("account_id"))
+                     .values(auth_epoch=accounts.c.auth_epoch + 1))
 
 
 def record_change(tx: Connection, account_id: str) -> None:
     """A change that may alter what principals may do: every cached policy set of the account is stale."""
-    tx.execute(_BUMP, {"account_id": account_id})
+    _BUMP.execute(tx, {"account_id": account_id})

@@ -8,7 +8,9 @@
 ``resource`` computes the ARN the operation acts on, for authorization, from the call and params.
 ``writes=False`` lets the store open a read transaction. ``additional`` names the actions AWS evaluates
 besides the operation's own (iam:PassRole for AddRoleToInstanceProfile), each on its own resource
-and with the condition keys AWS sets for it.
+and with the condition keys AWS sets for it. ``reads`` (reading operations only) names the hot
+queries the handler will make, from the account id and the request's top-level parameters as sent,
+so that on PostgreSQL they go in the same round trip as the caller's key (``store.fastpath.read_ahead``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Operation:
     # prepare(tx, env, params) → a slow step (network) or None: its reads run in a read transaction of
     # their own, the step then runs with no transaction open, before the request's transaction.
     prepare: Callable | None = None
+    reads: Callable[[str, dict], list] | None = None  # (account id, params as sent) → [(HotQuery, params)]
 
     @property
     def action(self) -> str:
@@ -65,9 +68,10 @@ def account_root(call: Call, params: dict) -> str:
 
 
 def iam(name: str, handler: Handler, resource: Callable[[Call, dict], str], writes: bool = True,
-        changes_access: bool | None = None, additional: tuple[Additional, ...] = ()) -> Operation:
+        changes_access: bool | None = None, additional: tuple[Additional, ...] = (),
+        reads: Callable[[str, dict], list] | None = None) -> Operation:
     return Operation("iam", name, handler, resource, writes, writes if changes_access is None else changes_access,
-                     additional)
+                     additional, reads)
 
 
 def sts(name: str, handler: Handler, writes: bool = False) -> Operation:

@@ -20,12 +20,9 @@ import threading
 from datetime import datetime
 
 from sqlalchemy import Connection, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from iamd.service.context import Principal
 from iamd.store.schema import access_keys, principal_last_used
-
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def principal_of(principal: Principal, session: dict | None) -> tuple[str, str] | None:
@@ -80,7 +77,7 @@ class LastUsedRecorder:
             rows = [{"principal_id": principal_id, "service": service, "account_id": account_id,
                      "principal_kind": kind, "last_used_at": when, "region": region}
                     for (principal_id, service), (account_id, kind, when, region) in sorted(principals.items())]
-            statement = _INSERTS[tx.dialect.name](principal_last_used)
+            statement = _upsert_dialect(tx.dialect.name).insert(principal_last_used)
             statement = statement.on_conflict_do_update(
                 index_elements=[principal_last_used.c.principal_id, principal_last_used.c.service],
                 set_={"last_used_at": statement.excluded.last_used_at, "region": statement.excluded.region},
@@ -90,3 +87,15 @@ class LastUsedRecorder:
 
     def __bool__(self) -> bool:
         return bool(self._pending) or bool(self._principals)
+
+
+def _upsert_dialect(name: str):
+    """The dialect module whose insert() has on_conflict_do_update; imported at the first flush, off
+    the way to a server's first answer (PostgreSQL's dialect alone costs 50 ms to import)."""
+    if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite

@@ -62,6 +62,11 @@ def list_by_path(tx, table, account_id: str, params: dict) -> tuple[list, dict]:
 
     ``table`` has account_id, path and name_key columns; the marker is the last name_key given.
     """
+    query, values, max_items = _page_read(table, account_id, params)
+    return page(query.all(tx, values), max_items, lambda row: row.name_key)
+
+
+def _page_read(table, account_id: str, params: dict) -> tuple[HotQuery, dict, int]:
     max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
     after = decode_marker(params.get("Marker"))
     prefix = params.get("PathPrefix") or None
@@ -69,5 +74,19 @@ def list_by_path(tx, table, account_id: str, params: dict) -> tuple[list, dict]:
     if prefix is not None:
         escaped = prefix.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2).replace("%", "!%").replace("_", "!_")
         values["path_pattern"] = escaped + "%"
-    rows = _page_query(table, prefix is not None, after is not None).all(tx, values)
-    return page(rows, max_items, lambda row: row.name_key)
+    return _page_query(table, prefix is not None, after is not None), values, max_items
+
+
+def page_reads(table):
+    """An operation's ``reads`` (service.declare) for a list_by_path page, from the params as sent;
+    none when they are not what the operation will accept (it then refuses them anyway)."""
+    def reads(account_id: str, sent: dict) -> list:
+        params = dict(sent)
+        try:
+            if "MaxItems" in params:
+                params["MaxItems"] = int(params["MaxItems"])
+            query, values, _ = _page_read(table, account_id, params)
+        except (ValueError, ValidationError):
+            return []
+        return [(query, values)]
+    return reads

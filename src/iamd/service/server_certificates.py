@@ -8,9 +8,9 @@ certificate. At most 20 per account.
 
 from __future__ import annotations
 
-from cryptography import x509
+from typing import TYPE_CHECKING
+
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +21,9 @@ from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import list_by_path
 from iamd.store.schema import server_certificates as certificates
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 MAX_PER_ACCOUNT = quotas.SERVER_CERTIFICATES.limit
 
@@ -59,11 +62,17 @@ def metadata(row) -> dict:
 
 
 def _public_der(key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def check_material(body: str, private_key: str, chain: str | None) -> x509.Certificate:
     """The parsed certificate, once body, key and chain are well-formed and the key fits the certificate."""
+    # Imported here: cryptography's x509 costs a server's start more than this rare operation.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     try:
         certificate = x509.load_pem_x509_certificate(body.strip().encode("latin-1"))
     except (ValueError, TypeError):

@@ -10,8 +10,8 @@ from iamd.security import ids
 from iamd.service import boundaries, quotas, resources, tags as tagging
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
-from iamd.service.pagination import list_by_path
-from iamd.store.fastpath import HotQuery
+from iamd.service.pagination import list_by_path, page_reads
+from iamd.store.fastpath import HotQuery, HotStatement
 from iamd.store.schema import (
     access_keys,
     group_members,
@@ -23,6 +23,7 @@ from iamd.store.schema import (
     service_specific_credentials,
     signing_certificates,
     ssh_public_keys,
+    tags,
     users,
 )
 
@@ -34,6 +35,19 @@ def not_found(name: str) -> NoSuchEntity:
 # Built once: statement construction costs more than SQLite's lookup on this hot path.
 _FIND_USER = HotQuery(select(users).where(users.c.account_id == bindparam("account_id"),
                                           users.c.name_key == bindparam("key")))
+
+
+# A user's tags by the user's name, not its id: so GetUser knows all its reads before its first one
+# (on PostgreSQL they then share one round trip with the caller's key: see _get_user_reads).
+_USER_TAGS = HotQuery(select(tags.c.key, tags.c.value)
+                      .select_from(tags.join(users, users.c.id == tags.c.resource_id))
+                      .where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key"))
+                      .order_by(tags.c.position))
+
+
+_INSERT_USER = HotStatement(insert(users).values({name: bindparam(name) for name in (
+    "id", "account_id", "name", "name_key", "path", "created_at", "permissions_boundary")}))
+_USER_BY_ID = HotQuery(select(users).where(users.c.id == bindparam("id")))
 
 
 def find_user(tx: Connection, account_id: str, name: str):
@@ -81,15 +95,13 @@ def create_user(tx: Connection, call: Call, params: dict) -> dict:
     quotas.check_account(tx, quotas.USERS, call.account_id, users)
     user_id = ids.unique_id("user")
     try:
-        tx.execute(insert(users).values(
-            id=user_id, account_id=call.account_id, name=name, name_key=name.lower(), path=path,
-            created_at=call.now, permissions_boundary=boundary,
-        ))
+        _INSERT_USER.execute(tx, dict(id=user_id, account_id=call.account_id, name=name, name_key=name.lower(),
+                                      path=path, created_at=call.now, permissions_boundary=boundary))
     except IntegrityError:
         raise EntityAlreadyExists(f"User with name {name} already exists.") from None
     if new_tags:
         tagging.put_tags(tx, user_id, new_tags)
-    row = tx.execute(select(users).where(users.c.id == user_id)).one()
+    row = _USER_BY_ID.first(tx, {"id": user_id})
     return {"User": describe(row, new_tags)}
 
 
@@ -102,7 +114,17 @@ def get_user(tx: Connection, call: Call, params: dict) -> dict:
             raise ValidationError("Must specify userName when calling with non-User credentials")
         name = call.principal.name
     row = find_user(tx, call.account_id, name)
-    return {"User": describe(row, tagging.list_tags(tx, row.id))}
+    found = {"account_id": call.account_id, "key": name.lower()}
+    return {"User": describe(row, [{"Key": key, "Value": value} for key, value in _USER_TAGS.all(tx, found)])}
+
+
+def _get_user_reads(account_id: str, params: dict) -> list:
+    """GetUser's reads when it names the user: the user and its tags."""
+    name = params.get("UserName")
+    if not name:
+        return []
+    found = {"account_id": account_id, "key": name.lower()}
+    return [(_FIND_USER, found), (_USER_TAGS, found)]
 
 
 def root_user(tx: Connection, call: Call) -> dict:
@@ -197,8 +219,8 @@ _TAGS = tagging.TagHandlers(lambda tx, call, params: find_user(tx, call.account_
 
 OPERATIONS = (
     iam("CreateUser", create_user, resource_arn),
-    iam("GetUser", get_user, resource_arn, writes=False),
-    iam("ListUsers", list_users, any_resource, writes=False),
+    iam("GetUser", get_user, resource_arn, writes=False, reads=_get_user_reads),
+    iam("ListUsers", list_users, any_resource, writes=False, reads=page_reads(users)),
     iam("UpdateUser", update_user, resource_arn),
     iam("DeleteUser", delete_user, resource_arn),
     iam("TagUser", _TAGS.tag, resource_arn),

@@ -11,9 +11,12 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 
+import anyio
+import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,11 +29,12 @@ from iamd.protocol.decode import decode_params, parse_form
 from iamd.protocol.encode import encode_error, encode_result
 from iamd.protocol.model import SERVICES, resolve_operation, service_for_version
 from iamd.security import ids
-from iamd.service.authenticate import principal_for_key, principal_for_session
+from iamd.service.authenticate import key_reads, principal_for_key, principal_for_session
 from iamd.service.dispatch import execute
 from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import ATTEMPTS, Store, lost_race
+from iamd.store.fastpath import read_ahead
 from iamd.web import audit_hooks
 from iamd.web.limits import MAX_BODY
 
@@ -38,6 +42,10 @@ log = logging.getLogger("iamd.api")
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _MAY_FETCH = b"AssumeRoleWithWebIdentity"
+_CONTENT_TYPE = (b"content-type", b"text/xml; charset=utf-8")
+_CLOSE = [(b"connection", b"close"), (b"content-type", b"text/plain; charset=utf-8")]
+# Threaded (PostgreSQL): requests at once in threads, one pooled connection each (store.database's pool_size).
+DATABASE_THREADS = 16
 
 
 class QueryApi:
@@ -48,6 +56,47 @@ class QueryApi:
         # round trips would stall the loop, so its requests go to the thread pool.
         self.threaded = threaded
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.read_timeout = 10.0  # web/app.py sets the configured one
+        self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, at the first request
+
+    async def __call__(self, scope, receive, send) -> None:
+        """An ASGI app of its own, which web/app.py sends the Query API's requests to straight: Starlette's
+        routing, middleware and Response cost more than the lines they would save. The limits that
+        web/limits.py's middleware applies elsewhere hold here too: a body over MAX_BODY is refused from
+        its Content-Length before a byte is read (413), one that stops arriving is answered 408."""
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY:
+                return await _refuse(send, 413, b"Request body is too large.")
+        chunks, size = [], 0
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout)
+            except asyncio.TimeoutError:
+                return await _refuse(send, 408, b"The request body stopped arriving.")
+            if message["type"] == "http.disconnect":
+                return  # the client left before its request was complete: nobody to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                return await _refuse(send, 413, b"Request body is too large.")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        request = Request(scope)  # lazy: only what the handlers read of it is ever parsed
+        # AssumeRoleWithWebIdentity may fetch an issuer's keys over the network: never in the event loop.
+        if self.threaded or _MAY_FETCH in body or _MAY_FETCH in scope.get("query_string", b""):
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
+            status, content, request_id = await anyio.to_thread.run_sync(self.handle, request, body,
+                                                                         limiter=self._limiter)
+        else:
+            status, content, request_id = self.handle(request, body)
+        # The headers Starlette's Response wrote, in its order.
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"x-amzn-requestid", request_id.encode()),
+                                (b"content-length", str(len(content)).encode()), _CONTENT_TYPE]})
+        await send({"type": "http.response.body", "body": content})
 
     async def endpoint(self, request: Request) -> Response:
         body = await request.body()
@@ -76,11 +125,9 @@ class QueryApi:
             status, result = error.status, encode_error(seen["service"], error, request_id)
             self._record_failure(request, seen, error)
         elapsed = telemetry.timer() - started
-        telemetry.REQUESTS.labels(seen["service"], seen["operation"], str(status)).inc()
-        telemetry.LATENCY.labels(seen["service"]).observe(elapsed)
+        telemetry.request_answered(seen["service"], seen["operation"], status, elapsed, database[0])
         if ACCESS.isEnabledFor(logging.INFO):
             ACCESS.info("%s %s %d %.1f ms", seen["service"], seen["operation"], status, elapsed * 1000)
-        telemetry.DATABASE.observe(database[0])
         return status, result, request_id
 
     def _record_failure(self, request: Request, seen: dict, error: AwsError) -> None:
@@ -139,8 +186,10 @@ class QueryApi:
         writes = operation.writes if operation else False
         # SQLite: a read transaction that then records its event would have to upgrade its lock halfway.
         audited = audit_hooks.enabled(self.env)
-        with self.store.transaction(write=writes or (audited and self.store.is_sqlite)) as tx:
-            if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
+        temporary = signed.security_token is not None or signed.access_key_id.startswith("ASIA")
+        reads = [] if temporary or self.store.is_sqlite else _reads_ahead(signed.access_key_id, operation, form)
+        with self.store.transaction(write=writes or (audited and self.store.is_sqlite)) as tx, read_ahead(tx, reads):
+            if temporary:
                 owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
             else:
                 owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
@@ -191,3 +240,19 @@ class QueryApi:
 def _read_only(service: str, operation) -> bool:
     """CloudTrail marks every STS call read-only (it changes nothing in the account), IAM's by what they do."""
     return service == "sts" or (operation is not None and not operation.writes)
+
+
+def _reads_ahead(key_id: str, operation, form: dict) -> list:
+    """The reads to send in the first round trip (PostgreSQL): the caller's key, and those a reading
+    operation declares, in the account the key likely belongs to."""
+    account_id, reads = key_reads(key_id)
+    if operation is not None and operation.reads is not None and not operation.writes and account_id:
+        reads += operation.reads(account_id, form)
+    return reads
+
+
+async def _refuse(send, status: int, text: bytes) -> None:
+    """Answer before the body is read, and close: the rest of it is never read."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": _CLOSE + [(b"content-length", str(len(text)).encode())]})
+    await send({"type": "http.response.body", "body": text})

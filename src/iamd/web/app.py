@@ -1,5 +1,6 @@
-"""The ASGI application: the Query API on ``/``, the web console under ``/console``, and the background
-flush of access-key use."""
+"""The ASGI application: the Query API on ``/`` (and CloudTrail's and Access Analyzer's JSON APIs), the web
+console under ``/console``, health and metrics, the OIDC issuer; the background flush of access-key use
+and pruning of old events."""
 
 from __future__ import annotations
 
@@ -17,21 +18,62 @@ from iamd.audit.retention import prune
 from iamd.service.context import Environment
 from iamd.store.database import Store
 from iamd.web.api import QueryApi
-from iamd.web.console import create_console, saml_signin
-from iamd.web.json_api import JsonApi, is_json_request
 from iamd.web.coverage import check_operations
+from iamd.web.json_api import JsonApi, is_json_request
+from iamd.web.limits import Limits
 from iamd.web.oidc_issuer import routes as oidc_issuer_routes
 from iamd.web.operations_routes import operations_routes
-from iamd.web.limits import Limits
 
 log = logging.getLogger("iamd")
 
 FLUSH_SECONDS = 1.0
+_API_METHODS = frozenset({"GET", "HEAD", "POST"})
 
 
-def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> Starlette:
+class ApiFirst:
+    """The Query API's requests (GET, HEAD and POST on /, without X-Amz-Target) go straight to it;
+    everything else, and the lifespan, through Starlette's middleware and routing, which would cost a
+    third of a GetUser. The Query API applies the same body limits itself (web/api.py)."""
+
+    def __init__(self, api: QueryApi, app: Starlette):
+        self.api, self.app = api, app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if (scope["type"] == "http" and scope["path"] == "/" and scope["method"] in _API_METHODS
+                and not any(name == b"x-amz-target" for name, _ in scope["headers"])):
+            await self.api(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+class LazyConsole:
+    """The web console, built at its first request: its templates and imports are not on the way to
+    a server's first answer, and an API-only server never pays for them."""
+
+    def __init__(self, store: Store, env: Environment):
+        self.store, self.env, self.app = store, env, None
+
+    def built(self):
+        if self.app is None:
+            from iamd.web.console import create_console  # deferred: see the class's docstring
+
+            self.app = create_console(self.store, self.env)
+        return self.app
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.built()(scope, receive, send)
+
+    async def saml(self, request):
+        """/saml: where an IdP posts its SAMLResponse, as to https://signin.aws.amazon.com/saml."""
+        from iamd.web.console import saml_signin  # built with the console
+
+        return await saml_signin.idp_endpoint(self.built().console)(request)
+
+
+def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> ApiFirst:
     check_operations()
     api = QueryApi(store, env, threaded=not store.is_sqlite)
+    api.read_timeout = read_timeout
 
     def flush_last_used() -> None:
         if env.last_used:
@@ -73,13 +115,13 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> St
     async def root(request):  # the Query API, or CloudTrail's JSON protocol (X-Amz-Target)
         return await (json_api.endpoint(request) if is_json_request(request) else api.endpoint(request))
 
-    console = create_console(store, env)
-    # /saml: where an IdP posts its SAMLResponse, as to https://signin.aws.amazon.com/saml.
+    console = LazyConsole(store, env)
     routes = [Route("/", root, methods=["GET", "POST"]), *operations_routes(store),
               *oidc_issuer_routes(store, env),
               Route("/policy/generation", json_api.endpoint, methods=["GET", "PUT"]),
               Route("/policy/generation/{job_id}", json_api.endpoint, methods=["GET"]),
-              Route("/saml", saml_signin.idp_endpoint(console.console), methods=["POST"]),
+              Route("/saml", console.saml, methods=["POST"]),
               Mount("/console", app=console)]
     # Inside Starlette's error handling, so that the 408 and 413 raised while reading a body are answered.
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Limits, read_timeout=read_timeout)])
+    return ApiFirst(api, Starlette(routes=routes, lifespan=lifespan,
+                                   middleware=[Middleware(Limits, read_timeout=read_timeout)]))
