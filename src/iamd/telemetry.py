@@ -28,8 +28,8 @@ DATABASE = Histogram("iamd_database_seconds", "Time a request spent in database 
                      buckets=_LATENCY_BUCKETS)
 
 # Labelled children by label values: ``labels()`` validates and locks on every call, a dict does not.
-_request_counters: dict[tuple[str, str, int], object] = {}
-_latencies: dict[str, object] = {}
+_request_counters: dict[tuple[str, str, int], Counter] = {}
+_latencies: dict[str, Histogram] = {}
 
 
 def request_answered(service: str, operation: str, status: int, seconds: float, database_seconds: float) -> None:

@@ -70,8 +70,9 @@ def account_root(call: Call, params: dict) -> str:
 def iam(name: str, handler: Handler, resource: Callable[[Call, dict], str], writes: bool = True,
         changes_access: bool | None = None, additional: tuple[Additional, ...] = (),
         reads: Callable[[str, dict], list] | None = None) -> Operation:
-    return Operation("iam", name, handler, resource, writes, writes if changes_access is None else changes_access,
-                     additional, reads)
+    return Operation("iam", name, handler, resource, writes=writes,
+                     changes_access=writes if changes_access is None else changes_access,
+                     additional=additional, reads=reads)
 
 
 def sts(name: str, handler: Handler, writes: bool = False) -> Operation:

@@ -6,17 +6,16 @@ with the settings the parent put in the environment.
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
 
 from iamd import logs
 from iamd.config import from_environment
 from iamd.security.secrets import SecretBox, load_master_key
 from iamd.service.runtime import new_environment
 from iamd.store.database import Store
-from iamd.web.app import create_app
+from iamd.web.app import ApiFirst, create_app
 
 
-def create_worker_app() -> Starlette:
+def create_worker_app() -> ApiFirst:
     settings = from_environment()
     logs.configure(settings.log_level, settings.log_format, settings.access_log)
     box = SecretBox(load_master_key(settings.data_path, settings.master_key or None))
