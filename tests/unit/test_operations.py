@@ -34,3 +34,14 @@ def test_installed_botocore_is_the_pinned_one():
 def test_docs_coverage_is_current():
     path = Path(__file__).parents[2] / "docs" / "coverage.md"
     assert path.read_text() == coverage_markdown() + "\n", "run `make coverage-doc` and commit docs/coverage.md"
+
+
+def test_only_the_operations_aws_serves_unsigned_are_anonymous():
+    """AWS STS serves AssumeRoleWithWebIdentity and AssumeRoleWithSAML without a signature (API reference:
+    "you do not need to use AWS security credentials"); every other operation must be signed. A merge
+    once put a positional argument into ``anonymous``: this catches any such slip."""
+    from iamd.protocol.model import service_model
+
+    unsigned = {(service, name) for (service, name), operation in OPERATIONS.items()
+                if operation.anonymous or service_model(service).operation_model(name).auth_type == "none"}
+    assert unsigned == {("sts", "AssumeRoleWithWebIdentity"), ("sts", "AssumeRoleWithSAML")}
