@@ -15,7 +15,6 @@ from botocore.exceptions import ClientError
 from iamd.security import ids
 from iamd.security.secrets import SecretBox, load_master_key
 from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS, seal_claims
-
 from tests.api.conftest import ACCOUNT_ID, client, error_of
 from tests.api.server import ROOT_KEY_ID, ROOT_SECRET
 

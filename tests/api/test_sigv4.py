@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 

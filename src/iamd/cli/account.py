@@ -12,8 +12,8 @@ import sys
 from datetime import datetime, timezone
 
 from iamd.cli.bootstrap import open_state, set_root_password
-from iamd.errors import NoSuchEntity
 from iamd.cli.settings_flags import add_settings_flags, settings_from
+from iamd.errors import NoSuchEntity
 from iamd.service import accounts
 
 _STORE_FLAGS = ("data_dir", "database_url", "master_key")

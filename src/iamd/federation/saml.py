@@ -25,8 +25,7 @@ from xml.etree.ElementTree import ParseError
 import defusedxml.ElementTree as SafeET
 from cryptography import x509
 from lxml import etree
-from signxml import InvalidInput as SignxmlInvalidInput
-from signxml import XMLVerifier
+from signxml import InvalidInput as SignxmlInvalidInput, XMLVerifier
 from signxml.exceptions import InvalidSignature as SignxmlInvalidSignature
 
 from iamd.errors import ExpiredTokenException, IDPRejectedClaim, InvalidIdentityToken

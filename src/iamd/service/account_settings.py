@@ -14,8 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from iamd.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.security import ids
-from iamd.service import boundaries, instance_profiles as instance_profile_area, roles as role_area
-from iamd.service import oidc_providers, saml_providers
+from iamd.service import (
+    boundaries,
+    instance_profiles as instance_profile_area,
+    oidc_providers,
+    roles as role_area,
+    saml_providers,
+)
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker

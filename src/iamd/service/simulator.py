@@ -23,8 +23,14 @@ from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
 from iamd.service.simulator_results import IDENTITY_TYPE, RESOURCE_TYPE, Simulation, evaluate
-from iamd.store.schema import group_members, groups as groups_table, inline_policies, managed_policies
-from iamd.store.schema import policy_attachments, policy_versions
+from iamd.store.schema import (
+    group_members,
+    groups as groups_table,
+    inline_policies,
+    managed_policies,
+    policy_attachments,
+    policy_versions,
+)
 
 _KINDS = ("user", "group", "role")
 

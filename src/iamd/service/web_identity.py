@@ -29,10 +29,8 @@ from iamd.errors import (
     InvalidIdentityToken,
     ValidationError,
 )
-from iamd.federation import claims as token_claims
-from iamd.federation import tokens
-from iamd.policy import PolicySet, Request, parse_policy
-from iamd.policy import authorize as evaluate
+from iamd.federation import claims as token_claims, tokens
+from iamd.policy import PolicySet, Request, authorize as evaluate, parse_policy
 from iamd.service import oidc_providers, policy_documents, policy_lookup, role_sessions, roles
 from iamd.service.context import Call
 from iamd.service.declare import Operation

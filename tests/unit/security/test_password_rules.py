@@ -4,8 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from iamd.security import password_rules as rules
-from iamd.security import passwords
+from iamd.security import password_rules as rules, passwords
 from iamd.security.password_rules import PasswordPolicy
 
 FULL = PasswordPolicy(minimum_password_length=10, require_symbols=True, require_numbers=True,

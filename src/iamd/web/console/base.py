@@ -14,9 +14,9 @@ import logging
 import re
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jinja2 import Environment as Jinja, FileSystemLoader, select_autoescape
