@@ -37,7 +37,7 @@ def test_create_and_get(iam, unique):
     assert got["ClientIDList"] == ["app-1", "app-2"]
     assert got["ThumbprintList"] == [THUMB]
     assert got["Tags"] == tags
-    assert abs(got["CreateDate"] - datetime.datetime.now(datetime.timezone.utc)) < datetime.timedelta(minutes=5)
+    assert abs(got["CreateDate"] - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(minutes=5)
 
 
 def test_create_without_lists_returns_only_the_arn_and_get_shows_empty_lists(iam, unique):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -85,7 +85,7 @@ def test_policy_or_duration_is_required(server, session):
 
 def test_duration_shortens_but_never_extends(server, session):
     _, sts = clients(server, session[1])
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     response = sts.get_scoped_credentials(DurationSeconds=900)
     expiration = response["Credentials"]["Expiration"]
     assert before + timedelta(seconds=899) <= expiration <= before + timedelta(seconds=902)
