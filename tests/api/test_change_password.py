@@ -116,7 +116,7 @@ def test_reuse_prevention_remembers_the_last_three(account, user):
     me.change_password(OldPassword="Second-Pass-1!", NewPassword="Third-Pass-2!")
     # Remembered now: Third (current), Second, START.
     for old in (START, "Second-Pass-1!", "Third-Pass-2!"):
-        _expect(lambda: me.change_password(OldPassword="Third-Pass-2!", NewPassword=old), reused)
+        _expect(lambda old=old: me.change_password(OldPassword="Third-Pass-2!", NewPassword=old), reused)
     # An administrator's UpdateLoginProfile is held to the same history.
     _expect(lambda: account.update_login_profile(UserName=name, Password="Second-Pass-1!"), reused)
     me.change_password(OldPassword="Third-Pass-2!", NewPassword="Fourth-Pass-3!")

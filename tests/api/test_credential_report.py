@@ -101,7 +101,7 @@ def test_columns_match_the_users_real_state(server, account, unique):
     assert rows[0] == AWS_COLUMNS
     assert all(len(row) == len(AWS_COLUMNS) for row in rows)
     assert [row[0] for row in rows[1:]] == ["<root_account>", alice["UserName"], bob["UserName"], carol["UserName"]]
-    by_user = {row[0]: dict(zip(AWS_COLUMNS, row)) for row in rows[1:]}
+    by_user = {row[0]: dict(zip(AWS_COLUMNS, row, strict=True)) for row in rows[1:]}
 
     root = by_user["<root_account>"]
     assert root["arn"] == f"arn:aws:iam::{account_id}:root"
@@ -175,6 +175,7 @@ def test_signing_certificates_fill_the_cert_columns(account, unique):
     second = iam.upload_signing_certificate(UserName=name, CertificateBody=certificate(1))["Certificate"]
     iam.update_signing_certificate(UserName=name, CertificateId=second["CertificateId"], Status="Inactive")
     iam.generate_credential_report()
-    row = {r[0]: dict(zip(AWS_COLUMNS, r)) for r in _rows(iam.get_credential_report()["Content"])[1:]}[name]
+    rows = _rows(iam.get_credential_report()["Content"])[1:]
+    row = {r[0]: dict(zip(AWS_COLUMNS, r, strict=True)) for r in rows}[name]
     assert [row[c] for c in AWS_COLUMNS[18:]] == ["true", iso(first["UploadDate"]), "false", iso(second["UploadDate"])]
     assert iam.get_account_summary()["SummaryMap"]["AccountSigningCertificatesPresent"] == 0

@@ -91,7 +91,7 @@ def load_entity(tx: Connection, account_id: str, arn: str) -> Entity:
         for policy_name, document in tx.execute(_INLINE, {"id": holder_id}):
             identity.append(_compiled(document, f"{holder_kind}_{holder_name}_{policy_name}"))
     arns: list = []
-    for holder_kind, holder_id, _ in holders:
+    for _, holder_id, _ in holders:
         for policy_arn in tx.scalars(_ATTACHED, {"id": holder_id}):
             if policy_arn not in arns:
                 arns.append(policy_arn)
