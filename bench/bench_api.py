@@ -89,7 +89,8 @@ def seeded_server(data_dir: Path, user_count: int) -> tuple[subprocess.Popen, in
 
 
 def measure(name: str, process: subprocess.Popen, port: int, pool: list[bytes], args, count_limit=None) -> dict:
-    loadgen.run(HOST, port, pool[: min(len(pool), 200)], args.connections, 0.5, count_limit=200 if count_limit else None)
+    warm_up = pool[: min(len(pool), 200)]
+    loadgen.run(HOST, port, warm_up, args.connections, 0.5, count_limit=200 if count_limit else None)
     before = loadgen.cpu_seconds(process.pid)
     result = loadgen.run(HOST, port, pool[200:] if count_limit else pool, args.connections, args.seconds,
                          count_limit=(count_limit - 200) if count_limit else None)

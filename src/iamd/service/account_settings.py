@@ -123,7 +123,8 @@ def get_account_summary(tx: Connection, call: Call, params: dict) -> dict:
         AccountMFAEnabled=0,  # the root user has no MFA device in iamd
         AccountPasswordPresent=1 if tx.scalar(select(accounts.c.root_password_hash)
                                               .where(accounts.c.id == account)) else 0,
-        GlobalEndpointTokenVersion=tx.scalar(select(accounts.c.global_endpoint_token_version).where(accounts.c.id == account)) or 1,
+        GlobalEndpointTokenVersion=tx.scalar(select(accounts.c.global_endpoint_token_version)
+                                             .where(accounts.c.id == account)) or 1,
         AccountSigningCertificatesPresent=1 if _count(tx, signing_certificates,
                                                       signing_certificates.c.account_id == account,
                                                       signing_certificates.c.user_id.is_(None)) else 0,

@@ -91,7 +91,8 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     source_identity = token_claims.source_identity(claims)
 
     role = roles.find_role_by_arn(tx, role_arn)
-    if role is None or not _trusted(call, role, provider, claims, audiences, client_id, params, new_tags, source_identity):
+    if role is None or not _trusted(call, role, provider, claims, audiences, client_id, params, new_tags,
+                                    source_identity):
         raise AccessDenied(DENIED)
     seconds = params.get("DurationSeconds", 3600)
     if seconds > role.max_session_duration:
@@ -107,8 +108,8 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     return result
 
 
-def _trusted(call: Call, role, provider, claims: dict, audiences: list[str], client_id: str, params: dict, new_tags: dict,
-             source_identity: str | None) -> bool:
+def _trusted(call: Call, role, provider, claims: dict, audiences: list[str], client_id: str, params: dict,
+             new_tags: dict, source_identity: str | None) -> bool:
     """Whether the trust policy allows the federated principal each action the request needs."""
     trust = parse_policy(role.assume_role_policy, policy_id="TrustPolicy", policy_type="Trust Policy")
     context = {
