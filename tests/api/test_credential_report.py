@@ -54,7 +54,8 @@ def test_not_present_until_generated_then_started_then_complete(account):
     code, message, status = error_of(excinfo)
     assert (code, status) == ("ReportNotPresent", 410) and not message  # AWS sends no Message element
     first = iam.generate_credential_report()
-    assert (first["State"], first["Description"]) == ("STARTED", "No report exists. Starting a new report generation task")
+    assert (first["State"], first["Description"]) == (
+        "STARTED", "No report exists. Starting a new report generation task")
     second = iam.generate_credential_report()
     assert second["State"] == "COMPLETE"
     report = iam.get_credential_report()

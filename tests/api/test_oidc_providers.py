@@ -129,7 +129,8 @@ def test_update_thumbprints(iam, unique):
     iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn, ThumbprintList=["b" * 40, "c" * 40])
     assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ThumbprintList"] == ["b" * 40, "c" * 40]
     assert _error(iam.update_open_id_connect_provider_thumbprint, OpenIDConnectProviderArn=arn,
-                  ThumbprintList=[THUMB] * 6) == ("InvalidInput", "Thumbprint list must contain fewer than 5 entries.", 400)
+                  ThumbprintList=[THUMB] * 6) == (
+        "InvalidInput", "Thumbprint list must contain fewer than 5 entries.", 400)
 
 
 def test_tags(iam, unique):

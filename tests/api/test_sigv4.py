@@ -184,7 +184,8 @@ def test_unsigned_payload_is_not_honoured(server, tamper):
                          headers={"Content-Type": FORM, "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
     SigV4Auth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "iam", "us-east-1").add_auth(request)
     assert "x-amz-content-sha256" in request.headers["Authorization"]
-    body = urlencode({"Action": "CreateUser", "Version": "2010-05-08", "UserName": "smuggled"}) if tamper else request.data
+    smuggled = urlencode({"Action": "CreateUser", "Version": "2010-05-08", "UserName": "smuggled"})
+    body = smuggled if tamper else request.data
     prepared = request.prepare()
     headers = {k: v for k, v in prepared.headers.items() if k.lower() != "content-length"}
     status, code, message = error(httpx.post(prepared.url, headers=headers, content=body))
@@ -236,7 +237,8 @@ def test_expired_presigned_url(server):
 
 def test_unknown_action_and_unbuilt_operation(server):
     assert error(send(signed(server, {"Action": "MakeCoffee", "Version": "2010-05-08"})))[:2] == (400, "InvalidAction")
-    status, code, message = error(send(signed(server, {"Action": "AcceptDelegationRequest", "Version": "2010-05-08", "DelegationRequestId": "abcdefghijklmnop"})))
+    unbuilt = {"Action": "AcceptDelegationRequest", "Version": "2010-05-08", "DelegationRequestId": "abcdefghijklmnop"}
+    status, code, message = error(send(signed(server, unbuilt)))
     assert code == "NotImplemented" and "AcceptDelegationRequest" in message and status == 501
 
 
