@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -72,7 +72,7 @@ def seeded_server(data_dir: Path, user_count: int) -> tuple[subprocess.Popen, in
     settings = Settings(data_dir=str(data_dir), database_url=database_url, account_id=ACCOUNT, root_access_key_id=KEY,
                         root_secret_access_key=SECRET)
     state = open_state(settings)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     rows = [dict(id=ids.unique_id("user"), account_id=ACCOUNT, name=f"user{i:06d}", name_key=f"user{i:06d}",
                  path="/", created_at=now) for i in range(user_count)]
     with state.store.transaction() as tx:
@@ -89,7 +89,8 @@ def seeded_server(data_dir: Path, user_count: int) -> tuple[subprocess.Popen, in
 
 
 def measure(name: str, process: subprocess.Popen, port: int, pool: list[bytes], args, count_limit=None) -> dict:
-    loadgen.run(HOST, port, pool[: min(len(pool), 200)], args.connections, 0.5, count_limit=200 if count_limit else None)
+    warm_up = pool[: min(len(pool), 200)]
+    loadgen.run(HOST, port, warm_up, args.connections, 0.5, count_limit=200 if count_limit else None)
     before = loadgen.cpu_seconds(process.pid)
     result = loadgen.run(HOST, port, pool[200:] if count_limit else pool, args.connections, args.seconds,
                          count_limit=(count_limit - 200) if count_limit else None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,13 +30,13 @@ EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def new_key_and_certificate(common_name: str):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
                    .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
                    .not_valid_after(now + timedelta(days=365)).sign(key, hashes.SHA256()))
@@ -77,7 +77,7 @@ class IdentityProvider:
                   not_before: datetime | None = None, attributes: dict | None = None, issuer: str | None = None,
                   session_not_on_or_after: datetime | None = None, assertion_id: str | None = None):
         """An unsigned <saml:Assertion> (lxml element) with AWS's attributes."""
-        issued = issued or datetime.now(timezone.utc)
+        issued = issued or datetime.now(UTC)
         assertion_id = assertion_id or "_" + uuid.uuid4().hex
         a = etree.Element(f"{{{SAML}}}Assertion", nsmap={"saml": SAML},
                           ID=assertion_id, Version="2.0", IssueInstant=_stamp(issued))
@@ -131,7 +131,7 @@ class IdentityProvider:
             _drop_placeholder(assertion)
         response = etree.Element(f"{{{SAMLP}}}Response", nsmap={"samlp": SAMLP, "saml": SAML},
                                  ID="_" + uuid.uuid4().hex, Version="2.0", Destination=destination,
-                                 IssueInstant=_stamp(datetime.now(timezone.utc)))
+                                 IssueInstant=_stamp(datetime.now(UTC)))
         etree.SubElement(response, f"{{{SAML}}}Issuer").text = self.entity_id
         if sign in ("response", "both"):
             etree.SubElement(response, f"{{{DS}}}Signature", nsmap={"ds": DS}, Id="placeholder")

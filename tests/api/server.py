@@ -68,7 +68,7 @@ class Server:
         env.update(self.env_extra)
         return env
 
-    def start(self, timeout: float = 30.0) -> "Server":
+    def start(self, timeout: float = 30.0) -> Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.output = self.data_dir / f"server-{self.port}.log"
         log = open(self.output, "ab")

@@ -49,7 +49,8 @@ def test_other_principals_are_denied_iam_until_policies_exist(server, new_user):
     assert error_of(excinfo) == (
         "AccessDenied",
         f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: iam:CreateUser on resource: "
-        f"arn:aws:iam::{ACCOUNT_ID}:user/someone-else because no identity-based policy allows the iam:CreateUser action",
+        f"arn:aws:iam::{ACCOUNT_ID}:user/someone-else "
+        "because no identity-based policy allows the iam:CreateUser action",
         403)
 
 

@@ -245,7 +245,8 @@ def test_authorization_details_through_the_aws_cli(server, account, unique):
 def test_roles_in_authorization_details_and_summary(server, new_account):
     created = new_account()
     iam_b = client(server, "iam", created["aws_access_key_id"], created["aws_secret_access_key"])
-    trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+    trust = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+             '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}')
     iam_b.create_role(RoleName="app", AssumeRolePolicyDocument=trust, Tags=[{"Key": "tier", "Value": "web"}])
     iam_b.put_role_policy(RoleName="app", PolicyName="inline", PolicyDocument=trust.replace(
         '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"', '"Action":"s3:*","Resource":"*"'))

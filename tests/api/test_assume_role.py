@@ -56,7 +56,8 @@ def test_cross_account_with_external_id(server, iam, new_user, account_b, unique
         {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}))
     name, key_id, secret = new_user()
     sts_a = client(server, "sts", key_id, secret)
-    refused = f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: sts:AssumeRole on resource: {role['Arn']}"
+    refused = (f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: sts:AssumeRole "
+               f"on resource: {role['Arn']}")
     # A's own policy does not allow sts:AssumeRole yet: refused even with the external id.
     with pytest.raises(ClientError) as excinfo:
         sts_a.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", ExternalId="s3cret-42")

@@ -52,7 +52,8 @@ def personas(server, request):
     def user(name: str) -> dict:
         root.create_user(UserName=name)
         key = root.create_access_key(UserName=name)["AccessKey"]
-        return {service: client(server, service, key["AccessKeyId"], key["SecretAccessKey"]) for service in ("iam", "sts")}
+        return {service: client(server, service, key["AccessKeyId"], key["SecretAccessKey"])
+                for service in ("iam", "sts")}
 
     def allow_only(name: str, *actions: str) -> None:
         root.put_user_policy(UserName=name, PolicyName="only", PolicyDocument=json.dumps({

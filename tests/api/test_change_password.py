@@ -1,7 +1,7 @@
 """ChangePassword: a user changes their own password, against every rule of the password policy and
 against reuse (PasswordReusePrevention), clearing PasswordResetRequired; expiry as the console sees it."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -116,7 +116,7 @@ def test_reuse_prevention_remembers_the_last_three(account, user):
     me.change_password(OldPassword="Second-Pass-1!", NewPassword="Third-Pass-2!")
     # Remembered now: Third (current), Second, START.
     for old in (START, "Second-Pass-1!", "Third-Pass-2!"):
-        _expect(lambda: me.change_password(OldPassword="Third-Pass-2!", NewPassword=old), reused)
+        _expect(lambda old=old: me.change_password(OldPassword="Third-Pass-2!", NewPassword=old), reused)
     # An administrator's UpdateLoginProfile is held to the same history.
     _expect(lambda: account.update_login_profile(UserName=name, Password="Second-Pass-1!"), reused)
     me.change_password(OldPassword="Third-Pass-2!", NewPassword="Fourth-Pass-3!")
@@ -154,7 +154,7 @@ def test_password_expiry_for_the_console(server, account, user):
     assert account.get_login_profile(UserName=name)["LoginProfile"]["UserName"] == name  # unaffected
     url = server.database_url or f"sqlite:///{Path(server.data_dir) / 'iamd.db'}"
     engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         with engine.connect() as conn:
             user_id, account_id = conn.execute(sqlalchemy.text(

@@ -5,7 +5,7 @@ import base64
 import csv
 import io
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -27,7 +27,7 @@ NO_CERTS = ["false", "N/A", "false", "N/A"]
 
 
 def iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return when.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def near(text: str, when: datetime, slack: float = 120) -> bool:
@@ -54,12 +54,13 @@ def test_not_present_until_generated_then_started_then_complete(account):
     code, message, status = error_of(excinfo)
     assert (code, status) == ("ReportNotPresent", 410) and not message  # AWS sends no Message element
     first = iam.generate_credential_report()
-    assert (first["State"], first["Description"]) == ("STARTED", "No report exists. Starting a new report generation task")
+    assert (first["State"], first["Description"]) == (
+        "STARTED", "No report exists. Starting a new report generation task")
     second = iam.generate_credential_report()
     assert second["State"] == "COMPLETE"
     report = iam.get_credential_report()
     assert report["ReportFormat"] == "text/csv"
-    assert near(iso(report["GeneratedTime"]), datetime.now(timezone.utc))
+    assert near(iso(report["GeneratedTime"]), datetime.now(UTC))
     assert _rows(report["Content"])[0] == AWS_COLUMNS
 
 
@@ -80,7 +81,7 @@ def test_columns_match_the_users_real_state(server, account, unique):
     iam.enable_mfa_device(UserName=alice["UserName"], SerialNumber=device["SerialNumber"],
                           AuthenticationCode1=otp.generate_otp(step - 1), AuthenticationCode2=otp.generate_otp(step))
     sts = client(server, "sts", key1["AccessKeyId"], key1["SecretAccessKey"], region="eu-west-1")
-    used_at = datetime.now(timezone.utc)
+    used_at = datetime.now(UTC)
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -101,15 +102,15 @@ def test_columns_match_the_users_real_state(server, account, unique):
     assert rows[0] == AWS_COLUMNS
     assert all(len(row) == len(AWS_COLUMNS) for row in rows)
     assert [row[0] for row in rows[1:]] == ["<root_account>", alice["UserName"], bob["UserName"], carol["UserName"]]
-    by_user = {row[0]: dict(zip(AWS_COLUMNS, row)) for row in rows[1:]}
+    by_user = {row[0]: dict(zip(AWS_COLUMNS, row, strict=True)) for row in rows[1:]}
 
     root = by_user["<root_account>"]
     assert root["arn"] == f"arn:aws:iam::{account_id}:root"
-    assert near(root["user_creation_time"], datetime.now(timezone.utc), slack=600)
+    assert near(root["user_creation_time"], datetime.now(UTC), slack=600)
     assert [root[c] for c in AWS_COLUMNS[3:8]] == ["not_supported", "no_information", "not_supported",
                                                    "not_supported", "false"]
     assert root["access_key_1_active"] == "true" and root["access_key_1_last_rotated"] != "N/A"
-    assert near(root["access_key_1_last_used_date"], datetime.now(timezone.utc))  # the root made all of this
+    assert near(root["access_key_1_last_used_date"], datetime.now(UTC))  # the root made all of this
     assert (root["access_key_1_last_used_region"], root["access_key_1_last_used_service"]) == ("us-east-1", "iam")
     assert [root[c] for c in AWS_COLUMNS[13:18]] == NO_KEY
     assert [root[c] for c in AWS_COLUMNS[18:]] == NO_CERTS
@@ -175,6 +176,7 @@ def test_signing_certificates_fill_the_cert_columns(account, unique):
     second = iam.upload_signing_certificate(UserName=name, CertificateBody=certificate(1))["Certificate"]
     iam.update_signing_certificate(UserName=name, CertificateId=second["CertificateId"], Status="Inactive")
     iam.generate_credential_report()
-    row = {r[0]: dict(zip(AWS_COLUMNS, r)) for r in _rows(iam.get_credential_report()["Content"])[1:]}[name]
+    rows = _rows(iam.get_credential_report()["Content"])[1:]
+    row = {r[0]: dict(zip(AWS_COLUMNS, r, strict=True)) for r in rows}[name]
     assert [row[c] for c in AWS_COLUMNS[18:]] == ["true", iso(first["UploadDate"]), "false", iso(second["UploadDate"])]
     assert iam.get_account_summary()["SummaryMap"]["AccountSigningCertificatesPresent"] == 0

@@ -171,7 +171,8 @@ def test_inline_policies_need_no_version(server, iam, holder, version, new_user)
     such documents for managed policies only (aws-recorded-errors.md, CreatePolicy rows 2 and 3)."""
     kind, name, param, put, get, remove, listing = holder
     head = f'"Version":"{version}",' if version else ""
-    sent = '{' + head + '"Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/${aws:username}"}]}'
+    sent = ('{' + head + '"Statement":[{"Effect":"Allow","Action":"iam:GetUser",'
+            '"Resource":"arn:aws:iam::*:user/${aws:username}"}]}')
     put(**{param: name}, PolicyName="old", PolicyDocument=sent)
     assert get(**{param: name}, PolicyName="old")["PolicyDocument"] == json.loads(sent)
     # Enforced with the 2008-10-17 rules: the variable is not substituted, so the user may not read itself.

@@ -139,8 +139,9 @@ def test_policy_enforced_rule_by_rule(fresh_iam, unique):
     fresh_iam.create_login_profile(UserName=name, Password=GOOD)
     for setting, bad, message in RULES:
         fresh_iam.update_account_password_policy(**setting)
-        for call in (lambda: fresh_iam.update_login_profile(UserName=name, Password=bad),
-                     lambda: fresh_iam.create_login_profile(UserName=unique_user(fresh_iam, unique), Password=bad)):
+        for call in (lambda bad=bad: fresh_iam.update_login_profile(UserName=name, Password=bad),
+                     lambda bad=bad: fresh_iam.create_login_profile(UserName=unique_user(fresh_iam, unique),
+                                                                    Password=bad)):
             with pytest.raises(ClientError) as excinfo:
                 call()
             assert error_of(excinfo) == ("PasswordPolicyViolation", message, 400)

@@ -184,7 +184,8 @@ def test_delete_policy_outside_the_account(iam):
 
 def test_a_deleted_name_can_be_taken_again(iam, unique):
     name = unique("again")
-    arn = iam.create_policy(PolicyName=name, PolicyDocument=DOCUMENT, Tags=[{"Key": "k", "Value": "v"}])["Policy"]["Arn"]
+    created = iam.create_policy(PolicyName=name, PolicyDocument=DOCUMENT, Tags=[{"Key": "k", "Value": "v"}])
+    arn = created["Policy"]["Arn"]
     iam.delete_policy(PolicyArn=arn)
     again = iam.create_policy(PolicyName=name, PolicyDocument=OTHER_DOCUMENT)["Policy"]
     assert iam.get_policy(PolicyArn=again["Arn"])["Policy"]["Tags"] == []
@@ -198,7 +199,8 @@ def test_versions_limit_and_ids_never_reused(iam, new_policy):
     assert created["VersionId"] == "v2" and created["IsDefaultVersion"] is False
     assert "Document" not in created
     for expected in ("v3", "v4", "v5"):
-        assert iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOCUMENT)["PolicyVersion"]["VersionId"] == expected
+        version = iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOCUMENT)["PolicyVersion"]
+        assert version["VersionId"] == expected
     assert fails(iam.create_policy_version, PolicyArn=arn, PolicyDocument=DOCUMENT) == (
         "LimitExceeded", "A managed policy can have up to 5 versions. Before you create a new version, you must "
         "delete an existing version.", 409)

@@ -37,7 +37,7 @@ def test_create_and_get(iam, unique):
     assert got["ClientIDList"] == ["app-1", "app-2"]
     assert got["ThumbprintList"] == [THUMB]
     assert got["Tags"] == tags
-    assert abs(got["CreateDate"] - datetime.datetime.now(datetime.timezone.utc)) < datetime.timedelta(minutes=5)
+    assert abs(got["CreateDate"] - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(minutes=5)
 
 
 def test_create_without_lists_returns_only_the_arn_and_get_shows_empty_lists(iam, unique):
@@ -129,7 +129,8 @@ def test_update_thumbprints(iam, unique):
     iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn, ThumbprintList=["b" * 40, "c" * 40])
     assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)["ThumbprintList"] == ["b" * 40, "c" * 40]
     assert _error(iam.update_open_id_connect_provider_thumbprint, OpenIDConnectProviderArn=arn,
-                  ThumbprintList=[THUMB] * 6) == ("InvalidInput", "Thumbprint list must contain fewer than 5 entries.", 400)
+                  ThumbprintList=[THUMB] * 6) == (
+        "InvalidInput", "Thumbprint list must contain fewer than 5 entries.", 400)
 
 
 def test_tags(iam, unique):

@@ -134,7 +134,8 @@ def test_enable_disable_info(servers, ca):
             iam.disable_outbound_web_identity_federation()
         assert error_of(excinfo)[0::2] == ("FeatureDisabled", 404)
         # Issued before: still verifiable from the JWKS.
-        assert verify_with_pyjwt(issuer, token, ca, "https://svc.example.org")["sub"] == f"arn:aws:iam::{ACCOUNT_ID}:root"
+        claims = verify_with_pyjwt(issuer, token, ca, "https://svc.example.org")
+        assert claims["sub"] == f"arn:aws:iam::{ACCOUNT_ID}:root"
     finally:
         assert iam.enable_outbound_web_identity_federation()["IssuerIdentifier"] == issuer
 
@@ -209,8 +210,9 @@ def test_token_accepted_by_another_iamd(servers, ca, issuer_url, assumer):
     too, and so is the one signed with the old key."""
     iam_a = a_client(servers, ca, "iam")
     name = f"src-{int(time.time() * 1000) % 10**8}"
-    role_a = iam_a.create_role(RoleName=name, AssumeRolePolicyDocument=doc(
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"}))["Role"]
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                 "Action": "sts:AssumeRole"})
+    role_a = iam_a.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]
     iam_a.put_role_policy(RoleName=name, PolicyName="vend", PolicyDocument=doc(
         {"Effect": "Allow", "Action": "sts:GetWebIdentityToken", "Resource": "*"}))
     creds = assumer.assume_role(RoleArn=role_a["Arn"], RoleSessionName="worker")["Credentials"]

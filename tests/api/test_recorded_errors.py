@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from botocore.exceptions import ClientError
@@ -359,7 +359,8 @@ def _(c):
 @row("CreateUser", "User name already taken")
 def _(c):
     user = c.user()
-    return c.iam.create_user, dict(UserName=user), ("EntityAlreadyExists", f"User with name {user} already exists.", 409)
+    return c.iam.create_user, dict(UserName=user), (
+        "EntityAlreadyExists", f"User with name {user} already exists.", 409)
 
 
 @row("CreateVirtualMFADevice", "Device name already exists at the same path")
@@ -406,7 +407,8 @@ def _(c):
 @row("DeleteInstanceProfile", "Instance profile does not exist")
 def _(c):
     g = ghost(c)
-    return c.iam.delete_instance_profile, dict(InstanceProfileName=g), not_found(f"Instance Profile {g} cannot be found.")
+    return c.iam.delete_instance_profile, dict(InstanceProfileName=g), not_found(
+        f"Instance Profile {g} cannot be found.")
 
 
 @row("DeleteInstanceProfile", "A role is still in the profile")
@@ -532,7 +534,8 @@ def _(c):
         f"The Server Certificate with name {g} cannot be found.")
 
 
-CREDENTIAL_ID_PATTERN = one_error("serviceSpecificCredentialId", r"Member must satisfy regular expression pattern: [\w]+")
+CREDENTIAL_ID_PATTERN = one_error("serviceSpecificCredentialId",
+                                  r"Member must satisfy regular expression pattern: [\w]+")
 UNKNOWN_CREDENTIAL = "ACCA" + "B" * 17
 
 
@@ -577,7 +580,8 @@ for _op in ("delete", "update"):
     def _cert_no_user(c, op=_op, extra=_extra):
         g = ghost(c)
         return getattr(c.iam, f"{op}_signing_certificate"), dict(
-            UserName=g, CertificateId=UNKNOWN_CERTIFICATE, **extra), not_found(f"The user with name {g} cannot be found.")
+            UserName=g, CertificateId=UNKNOWN_CERTIFICATE, **extra), not_found(
+            f"The user with name {g} cannot be found.")
 
     def _cert_unknown(c, op=_op, extra=_extra):
         return getattr(c.iam, f"{op}_signing_certificate"), dict(
@@ -1055,5 +1059,6 @@ def test_a_version_that_is_not_the_services_answers_invalid_action(server, versi
     version <Version>" (AWS's answer to a Query API call with a Version it does not serve, as shown in
     aws/aws-cli issue #37). 2011-06-15 is STS's version: IAM's ListUsers is not in it."""
     status, code, message = xml_error(send(signed(server, {"Action": "ListUsers", "Version": version})))
-    assert (status, code, message) == (400, "InvalidAction", f"Could not find operation ListUsers for version {version}")
+    assert (status, code, message) == (
+        400, "InvalidAction", f"Could not find operation ListUsers for version {version}")
     assert send(signed(server, {"Action": "ListUsers", "Version": "2010-05-08"})).status_code == 200

@@ -100,7 +100,8 @@ def test_update_assume_role_policy(iam, new_role):
 def test_trust_and_inline_role_policies_need_no_version(iam, unique, new_role, head):
     """IAM User Guide, "IAM JSON policy elements: Version": 2008-10-17, or no Version, is the earlier
     policy language; AWS refuses it for managed policies only (aws-recorded-errors.md, CreatePolicy)."""
-    trust = "{" + head + '"Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}'
+    trust = ("{" + head + '"Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},'
+             '"Action":"sts:AssumeRole"}}')
     name = unique("old")
     iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
     assert iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"] == json.loads(trust)
@@ -255,7 +256,8 @@ def test_inline_role_policies(iam, new_role):
 def test_inline_role_policies_share_10240_characters(iam, new_role):
     name = new_role()
     def document(size: int) -> str:
-        head = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::'
+        head = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket",'
+                '"Resource":"arn:aws:s3:::')
         tail = '"}]}'
         return head + "b" * (size - len(head) - len(tail)) + tail
     iam.put_role_policy(RoleName=name, PolicyName="one", PolicyDocument=document(5120))
@@ -270,8 +272,9 @@ def test_attached_role_policies(iam, new_role):
     iam.attach_role_policy(RoleName=name, PolicyArn=READ_ONLY)  # twice changes nothing
     iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/job-function/ViewOnlyAccess")
     listed = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    view_only = "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
     assert listed == [{"PolicyName": "ReadOnlyAccess", "PolicyArn": READ_ONLY},
-                      {"PolicyName": "ViewOnlyAccess", "PolicyArn": "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"}]
+                      {"PolicyName": "ViewOnlyAccess", "PolicyArn": view_only}]
     filtered = iam.list_attached_role_policies(RoleName=name, PathPrefix="/job-function/")["AttachedPolicies"]
     assert [p["PolicyName"] for p in filtered] == ["ViewOnlyAccess"]
     entities = iam.list_entities_for_policy(PolicyArn=READ_ONLY, EntityFilter="Role")["PolicyRoles"]

@@ -14,7 +14,7 @@ import base64
 import copy
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import botocore
@@ -104,7 +104,7 @@ def federation(server, iam, unique, idp):
 
 
 def seconds_left(result) -> float:
-    return (result["Credentials"]["Expiration"] - datetime.now(timezone.utc)).total_seconds()
+    return (result["Credentials"]["Expiration"] - datetime.now(UTC)).total_seconds()
 
 
 # ------------------------------------------------------------------------------------------ success
@@ -270,15 +270,15 @@ def test_the_destination_when_present_must_be_the_endpoint(federation):
 def test_an_expired_response_is_refused_after_the_clock_skew(federation):
     """An assertion past its NotOnOrAfter: ExpiredTokenException "Response has expired" (as AWS answers
     it). Two minutes late is within the clock skew iamd tolerates (five minutes)."""
-    past = datetime.now(timezone.utc) - timedelta(minutes=20)
+    past = datetime.now(UTC) - timedelta(minutes=20)
     assert federation.refused(federation.response(issued=past, lifetime=timedelta(minutes=5))) == (
         "ExpiredTokenException", "Response has expired", 400)
-    late = datetime.now(timezone.utc) - timedelta(minutes=7)
+    late = datetime.now(UTC) - timedelta(minutes=7)
     assert federation.assume(federation.response(issued=late, lifetime=timedelta(minutes=5)))["Subject"]
 
 
 def test_a_response_not_yet_valid_is_refused(federation):
-    future = datetime.now(timezone.utc) + timedelta(minutes=10)
+    future = datetime.now(UTC) + timedelta(minutes=10)
     assert federation.refused(federation.response(not_before=future)) == (
         "InvalidIdentityToken", "Response is not yet valid", 400)
 
@@ -458,10 +458,10 @@ def test_session_duration_and_session_not_on_or_after_only_shorten_an_api_sessio
     assert 1700 < seconds_left(short) <= 1800
     longer = federation.assume(federation.response(attributes={SESSION_DURATION: "43200"}))
     assert 3500 < seconds_left(longer) <= 3600
-    ends = datetime.now(timezone.utc) + timedelta(minutes=20)
+    ends = datetime.now(UTC) + timedelta(minutes=20)
     capped = federation.assume(federation.response(session_not_on_or_after=ends))
     assert 1100 < seconds_left(capped) <= 1200
-    over = datetime.now(timezone.utc) - timedelta(minutes=1)
+    over = datetime.now(UTC) - timedelta(minutes=1)
     assert federation.refused(federation.response(session_not_on_or_after=over)) == (
         "ExpiredTokenException", "Response has expired", 400)
     code, _, status = federation.refused(federation.response(attributes={SESSION_DURATION: "60"}))

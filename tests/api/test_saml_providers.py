@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from tests.api.conftest import ACCOUNT_ID, aws_json, client, error_of, run_aws
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 CERTIFICATE = "MIIC" + "A" * 1200
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -85,7 +85,7 @@ def test_policy_or_duration_is_required(server, session):
 
 def test_duration_shortens_but_never_extends(server, session):
     _, sts = clients(server, session[1])
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     response = sts.get_scoped_credentials(DurationSeconds=900)
     expiration = response["Credentials"]["Expiration"]
     assert before + timedelta(seconds=899) <= expiration <= before + timedelta(seconds=902)
@@ -175,7 +175,8 @@ def test_scoped_credentials_assume_a_role_only_if_the_scope_allows(server, iam, 
     name, key_id, secret = new_user()
     role = unique("role")
     iam.create_role(RoleName=role, AssumeRolePolicyDocument=doc(
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"}, "Action": "sts:AssumeRole"}))
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"},
+         "Action": "sts:AssumeRole"}))
     iam.put_user_policy(UserName=name, PolicyName="user", PolicyDocument=doc(
         allow("sts:GetScopedCredentials", "sts:AssumeRole")))
     credentials = client(server, "sts", key_id, secret).get_session_token()["Credentials"]
@@ -186,4 +187,5 @@ def test_scoped_credentials_assume_a_role_only_if_the_scope_allows(server, iam, 
         narrow.assume_role(RoleArn=role_arn, RoleSessionName="scoped")
     assert error_of(raised)[0] == "AccessDenied"
     wide = clients(server, sts.get_scoped_credentials(Policy=doc(allow("sts:AssumeRole")))["Credentials"])[1]
-    assert wide.assume_role(RoleArn=role_arn, RoleSessionName="scoped")["AssumedRoleUser"]["Arn"].endswith(f"/{role}/scoped")
+    assumed = wide.assume_role(RoleArn=role_arn, RoleSessionName="scoped")["AssumedRoleUser"]
+    assert assumed["Arn"].endswith(f"/{role}/scoped")

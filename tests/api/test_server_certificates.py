@@ -13,7 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.api.conftest import ACCOUNT_ID, aws_json, client, error_of
 
-NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 EXPIRES = NOW + datetime.timedelta(days=90)
 
 

@@ -95,7 +95,8 @@ def test_flags_override_the_environment(tmp_path):
 
 
 def test_admin_commands_create_and_list_accounts(tmp_path):
-    server = Server(tmp_path, env_extra={"IAMD_ACCOUNT_ID": "111122223333", "IAMD_ROOT_ACCESS_KEY_ID": "AKIAADMINTESTKEY0001",
+    server = Server(tmp_path, env_extra={"IAMD_ACCOUNT_ID": "111122223333",
+                                          "IAMD_ROOT_ACCESS_KEY_ID": "AKIAADMINTESTKEY0001",
                                           "IAMD_ROOT_SECRET_ACCESS_KEY": "a" * 40}).start()
     try:
         created = server.cli("account", "create", "--id", "444455556666")

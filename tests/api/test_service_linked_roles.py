@@ -170,7 +170,8 @@ def test_service_linked_roles_through_the_aws_cli(server):
 
 def test_a_service_linked_role_is_not_changed_by_hand(iam):
     tail = suffix()
-    name = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix=tail)["Role"]["RoleName"]
+    created = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix=tail)
+    name = created["Role"]["RoleName"]
     protected = ("UnmodifiableEntity", f"Cannot perform the operation on the protected role '{name}' - this role is "
                  "only modifiable by AWS", 400)
     document = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -15,7 +15,6 @@ from botocore.exceptions import ClientError
 from iamd.security import ids
 from iamd.security.secrets import SecretBox, load_master_key
 from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS, seal_claims
-
 from tests.api.conftest import ACCOUNT_ID, client, error_of
 from tests.api.server import ROOT_KEY_ID, ROOT_SECRET
 
@@ -32,7 +31,7 @@ def test_session_credentials_act_as_the_user(server, iam, new_user):
     credentials = client(server, "sts", key_id, secret).get_session_token(DurationSeconds=900)["Credentials"]
     assert re.fullmatch(r"ASIA[A-Z2-7]{16}", credentials["AccessKeyId"])
     assert len(credentials["SecretAccessKey"]) == 40
-    remaining = (credentials["Expiration"] - datetime.now(timezone.utc)).total_seconds()
+    remaining = (credentials["Expiration"] - datetime.now(UTC)).total_seconds()
     assert 800 < remaining <= 900
     identity = session_client(server, credentials, "sts").get_caller_identity()
     assert identity["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"
@@ -96,7 +95,7 @@ def test_duration_limits(server, sts):
                                  "failed to satisfy constraint: Member must have value greater than or equal to 900",
                                  400)
     root_session = sts.get_session_token(DurationSeconds=7200)["Credentials"]
-    remaining = (root_session["Expiration"] - datetime.now(timezone.utc)).total_seconds()
+    remaining = (root_session["Expiration"] - datetime.now(UTC)).total_seconds()
     assert remaining <= 3600, "the root user's sessions last at most an hour"
 
 

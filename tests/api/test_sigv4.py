@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import botocore.auth
@@ -114,7 +113,7 @@ def test_unknown_key(server):
 
 @pytest.mark.parametrize("minutes, prefix", [(-20, "Signature expired: "), (20, "Signature not yet current: ")])
 def test_request_dated_too_far_off(server, minutes, prefix):
-    when = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=minutes)
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
     status, code, message = error(send(signed(server, LIST, when=when)))
     assert (status, code) == (403, "SignatureDoesNotMatch")
     stamp = when.strftime("%Y%m%dT%H%M%SZ")
@@ -123,7 +122,7 @@ def test_request_dated_too_far_off(server, minutes, prefix):
 
 
 def test_a_request_ten_minutes_old_is_accepted(server):
-    when = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=10)
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
     assert send(signed(server, LIST, when=when)).status_code == 200
 
 
@@ -185,7 +184,8 @@ def test_unsigned_payload_is_not_honoured(server, tamper):
                          headers={"Content-Type": FORM, "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
     SigV4Auth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "iam", "us-east-1").add_auth(request)
     assert "x-amz-content-sha256" in request.headers["Authorization"]
-    body = urlencode({"Action": "CreateUser", "Version": "2010-05-08", "UserName": "smuggled"}) if tamper else request.data
+    smuggled = urlencode({"Action": "CreateUser", "Version": "2010-05-08", "UserName": "smuggled"})
+    body = smuggled if tamper else request.data
     prepared = request.prepare()
     headers = {k: v for k, v in prepared.headers.items() if k.lower() != "content-length"}
     status, code, message = error(httpx.post(prepared.url, headers=headers, content=body))
@@ -205,7 +205,7 @@ def test_presigned_url_dated_in_the_future(server, minutes, accepted):
     """A presigned URL is held to the same 15-minute clock skew as a signed header ("Signature not yet
     current"); its X-Amz-Expires counts from X-Amz-Date (IAM User Guide, "Elements of an AWS API
     request signature"), so one dated ahead must not live for its expiry plus the offset."""
-    when = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=minutes)
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
     request = AWSRequest(method="GET", url=f"{server.endpoint}/?{urlencode(LIST)}")
     with signing_time(when):
         SigV4QueryAuth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "iam", "us-east-1", expires=3600).add_auth(request)
@@ -228,7 +228,7 @@ def test_presigned_url(server):
 
 def test_expired_presigned_url(server):
     request = AWSRequest(method="GET", url=f"{server.endpoint}/?{urlencode(LIST)}")
-    with signing_time(datetime.now(timezone.utc) - timedelta(minutes=5)):
+    with signing_time(datetime.now(UTC) - timedelta(minutes=5)):
         SigV4QueryAuth(Credentials(ROOT_KEY_ID, ROOT_SECRET), "iam", "us-east-1", expires=60).add_auth(request)
     status, code, message = error(httpx.get(request.prepare().url))
     assert (status, code) == (403, "SignatureDoesNotMatch")
@@ -237,7 +237,8 @@ def test_expired_presigned_url(server):
 
 def test_unknown_action_and_unbuilt_operation(server):
     assert error(send(signed(server, {"Action": "MakeCoffee", "Version": "2010-05-08"})))[:2] == (400, "InvalidAction")
-    status, code, message = error(send(signed(server, {"Action": "AcceptDelegationRequest", "Version": "2010-05-08", "DelegationRequestId": "abcdefghijklmnop"})))
+    unbuilt = {"Action": "AcceptDelegationRequest", "Version": "2010-05-08", "DelegationRequestId": "abcdefghijklmnop"}
+    status, code, message = error(send(signed(server, unbuilt)))
     assert code == "NotImplemented" and "AcceptDelegationRequest" in message and status == 501
 
 

@@ -139,7 +139,8 @@ def test_boundary_turns_an_allow_into_an_implicit_deny(iam, principal, unique):
     # The user's own boundary counts too.
     boundary = iam.create_policy(PolicyName=unique("bound"), PolicyDocument=doc(allow("iam:List*")))["Policy"]["Arn"]
     iam.put_user_permissions_boundary(UserName=principal["name"], PermissionsBoundary=boundary)
-    results = by_action(iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=["iam:GetUser", "iam:ListUsers"]))
+    results = by_action(iam.simulate_principal_policy(PolicySourceArn=arn,
+                                                      ActionNames=["iam:GetUser", "iam:ListUsers"]))
     assert results["iam:GetUser"]["EvalDecision"] == "implicitDeny"
     assert results["iam:GetUser"]["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": False}
     assert results["iam:ListUsers"]["EvalDecision"] == "allowed"
@@ -256,8 +257,9 @@ def test_context_keys(iam, principal):
                        Condition={"StringEquals": {"aws:RequestedRegion": "us-east-1"}}))
     keys = iam.get_context_keys_for_custom_policy(PolicyInputList=[policy])["ContextKeyNames"]
     assert keys == ["aws:RequestedRegion", "aws:SourceIp", "aws:username"]
+    without_mfa = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
     iam.put_user_policy(UserName=principal["name"], PolicyName="mfa",
-                        PolicyDocument=doc(deny("*", Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})))
+                        PolicyDocument=doc(deny("*", Condition=without_mfa)))
     keys = iam.get_context_keys_for_principal_policy(
         PolicySourceArn=user_arn(principal["name"]), PolicyInputList=[policy])["ContextKeyNames"]
     assert keys == ["aws:MultiFactorAuthPresent", "aws:RequestedRegion", "aws:SourceIp", "aws:username"]
@@ -373,7 +375,8 @@ def test_list_context_entries_need_a_set_operator(iam, operator, key_type, decis
 def test_numeric_list_entry_needs_a_set_operator(iam):
     policy = doc(allow("iam:TagUser", Condition={"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}),
                  allow("iam:GetUser", Condition={"ForAnyValue:NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}))
-    entries = [{"ContextKeyName": "aws:MultiFactorAuthAge", "ContextKeyValues": ["10"], "ContextKeyType": "numericList"}]
+    entries = [{"ContextKeyName": "aws:MultiFactorAuthAge", "ContextKeyValues": ["10"],
+                "ContextKeyType": "numericList"}]
     results = by_action(iam.simulate_custom_policy(PolicyInputList=[policy], ActionNames=["iam:TagUser", "iam:GetUser"],
                                                    ContextEntries=entries))
     assert results["iam:TagUser"]["EvalDecision"] == "implicitDeny"

@@ -12,7 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from tests.api.conftest import aws_json, client, error_of
 
-INVALID = ("InvalidPublicKey", "The request was rejected because the public key is malformed or otherwise invalid.", 400)
+INVALID = ("InvalidPublicKey",
+           "The request was rejected because the public key is malformed or otherwise invalid.", 400)
 UNRECOGNIZED = ("UnrecognizedPublicKeyEncoding",
                 "The request was rejected because the public key encoding format is unsupported or unrecognized.", 400)
 

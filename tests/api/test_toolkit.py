@@ -104,7 +104,8 @@ def test_the_guide_walkthrough_end_to_end_then_a_call_with_the_printed_key(serve
     assert out(server, "iam-userlistkeys", **as_user) == [key_id, "Active", "IsTruncated: false"]
     assert out(server, "iam-accountaliaslist", **as_user) == [alias]
     # The all-access policy lets iam_user do what only the root user could before.
-    assert out(server, "iam-usercreate", "-u", "made_by_iam_user", "-v", **as_user)[0].endswith(":user/made_by_iam_user")
+    made = out(server, "iam-usercreate", "-u", "made_by_iam_user", "-v", **as_user)
+    assert made[0].endswith(":user/made_by_iam_user")
 
 
 def test_usercreate_with_groups_and_a_key_prints_key_then_arn_and_id(server, iam, unique):

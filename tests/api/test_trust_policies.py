@@ -139,7 +139,8 @@ def test_a_trust_naming_the_role_of_the_calling_session(server, iam, new_user, u
     name, key_id, secret = new_user()
     first = iam.create_role(RoleName=unique("first"), AssumeRolePolicyDocument=doc(
         allow({"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"})))["Role"]
-    named = iam.create_role(RoleName=unique("named"), AssumeRolePolicyDocument=doc(allow({"AWS": first["Arn"]})))["Role"]
+    named = iam.create_role(RoleName=unique("named"),
+                            AssumeRolePolicyDocument=doc(allow({"AWS": first["Arn"]})))["Role"]
     by_account = iam.create_role(RoleName=unique("acct"), AssumeRolePolicyDocument=doc(allow({"AWS": ROOT})))["Role"]
     credentials = client(server, "sts", key_id, secret).assume_role(RoleArn=first["Arn"], RoleSessionName="one")
     session = client(server, "sts", *(credentials["Credentials"][k] for k in

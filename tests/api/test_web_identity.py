@@ -235,7 +235,10 @@ def test_unsigned_jwt_is_refused(server, issuer, role):
     now = int(time.time())
     body = {"iss": issuer.url, "sub": "system:serviceaccount:default:app", "aud": "sts.amazonaws.com",
             "iat": now, "exp": now + 600}
-    encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+
+    def encode(part: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+
     token = f"{encode({'alg': 'none', 'typ': 'JWT'})}.{encode(body)}."
     assert refused(server, role()["Arn"], token)[0] == "InvalidIdentityToken"
 

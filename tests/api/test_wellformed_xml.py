@@ -17,8 +17,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from iamd.protocol.model import operation_model
 from iamd.service.operations import OPERATIONS
@@ -134,7 +133,7 @@ def test_an_access_key_id_with_nul_is_unknown(server):
     InvalidClientTokenId, as for any unknown key, without asking the store."""
     import datetime
 
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     query = _form({"Action": "ListUsers", "Version": VERSIONS["iam"], "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
                    "X-Amz-Credential": f"AKIA\x00EXAMPLEEXAMPLE/{stamp[:8]}/us-east-1/iam/aws4_request",
                    "X-Amz-Date": stamp, "X-Amz-SignedHeaders": "host", "X-Amz-Signature": "0" * 64,

@@ -79,7 +79,8 @@ def step_policy_editor_points_at_the_line(page, console_server, context, shoot):
     page.fill("#PolicyName", "NoVersion")
     page.click("button.primary")
     assert "Policy document must be version 2012-10-17 or greater." in page.inner_text("[data-testid=policy-problems]")
-    broken = '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Allow", "Action": "iam:ListUsers"}\n  ]\n}'
+    broken = ('{\n  "Version": "2012-10-17",\n  "Statement": [\n'
+              '    {"Effect": "Allow", "Action": "iam:ListUsers"}\n  ]\n}')
     page.fill("#PolicyDocument", broken)
     page.fill("#PolicyName", "SelfService")
     page.click("button.primary")

@@ -70,7 +70,8 @@ def test_simulate_context_and_missing_values(tmp_path, capsys):
                                        "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]},
                                                      "StringEquals": {"aws:username": "bob"}}}])
     base = ["policy", "simulate", "--policy", path, "--action", "ec2:CreateTags", "--resource", "*"]
-    assert run(base + ["--context", "aws:TagKeys=a", "--context", "aws:TagKeys=b", "--context", "aws:username=bob"]) == 0
+    contexts = ["--context", "aws:TagKeys=a", "--context", "aws:TagKeys=b", "--context", "aws:username=bob"]
+    assert run(base + contexts) == 0
     capsys.readouterr()
     assert run(base + ["--context", "aws:TagKeys=a", "--context", "aws:TagKeys=c"]) == 1
     assert "missing context values: aws:username" in capsys.readouterr().out

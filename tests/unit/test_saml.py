@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import etree
@@ -31,7 +31,7 @@ def metadata(idp):
 
 
 def now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def verify(xml: bytes, metadata, at=None) -> saml.Assertion:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from iamd.cli.bootstrap import open_state, set_root_password
-from iamd.errors import NoSuchEntity
 from iamd.cli.settings_flags import add_settings_flags, settings_from
+from iamd.errors import NoSuchEntity
 from iamd.service import accounts
 
 _STORE_FLAGS = ("data_dir", "database_url", "master_key")
@@ -39,7 +39,7 @@ def add_parser(subcommands) -> None:
 def run_create(args: argparse.Namespace) -> int:
     state = open_state(settings_from(args), create_first_account=False)
     with state.store.transaction(write=True) as tx:
-        created = accounts.create_account(tx, state.box, datetime.now(timezone.utc).replace(microsecond=0),
+        created = accounts.create_account(tx, state.box, datetime.now(UTC).replace(microsecond=0),
                                           account_id=args.new_account_id)
     print(f"account_id            = {created.account_id}")
     print(f"aws_access_key_id     = {created.root_access_key_id}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import Connection, select, update
@@ -35,7 +35,7 @@ def open_state(settings: Settings, create_first_account: bool = True) -> State:
         with store.transaction(write=True) as tx:
             if not accounts.list_accounts(tx):
                 new_account = accounts.create_account(
-                    tx, box, datetime.now(timezone.utc).replace(microsecond=0),
+                    tx, box, datetime.now(UTC).replace(microsecond=0),
                     account_id=settings.account_id or None,
                     root_access_key_id=settings.root_access_key_id or None,
                     root_secret_access_key=settings.root_secret_access_key or None,

@@ -7,7 +7,6 @@ from dataclasses import fields
 
 from iamd.config import Settings, env_name, from_environment
 
-
 # The console root password is read from the environment only: a command line shows in `ps` to every
 # user of the machine. (The key flags exist because the configuration contract names them; their help
 # says to prefer the environment.)

@@ -19,14 +19,13 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree as SafeET
 from cryptography import x509
 from lxml import etree
-from signxml import InvalidInput as SignxmlInvalidInput
-from signxml import XMLVerifier
+from signxml import InvalidInput as SignxmlInvalidInput, XMLVerifier
 from signxml.exceptions import InvalidSignature as SignxmlInvalidSignature
 
 from iamd.errors import ExpiredTokenException, IDPRejectedClaim, InvalidIdentityToken
@@ -197,7 +196,7 @@ def _time(text: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise InvalidIdentityToken(_INVALID) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _text(element) -> str:

@@ -21,10 +21,11 @@ import lzma
 import os
 import threading
 import zlib
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 __all__ = [
     "ARN_PREFIX",
@@ -87,7 +88,7 @@ def _date(value: str) -> datetime:
     return datetime(
         int(value[0:4]), int(value[5:7]), int(value[8:10]),
         int(value[11:13]), int(value[14:16]), int(value[17:19]),
-        tzinfo=timezone.utc,
+        tzinfo=UTC,
     )
 
 

@@ -18,9 +18,9 @@ reuse check.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
 
 from iamd.security import passwords
 
@@ -221,7 +221,7 @@ class PasswordPolicy:
     }
 
     @classmethod
-    def from_params(cls, params: dict) -> "PasswordPolicy":
+    def from_params(cls, params: dict) -> PasswordPolicy:
         """From UpdateAccountPasswordPolicy's parameters (or the stored JSON, which has the same names)."""
         return cls(**{attr: params[name] for name, attr in cls.FIELDS.items() if params.get(name) is not None})
 

@@ -28,7 +28,7 @@ class SecretBox:
         self._key = master_key
         self._aead = AESGCM(master_key)
 
-    def derived(self, purpose: str) -> "SecretBox":
+    def derived(self, purpose: str) -> SecretBox:
         """A box under a key of its own for one purpose (HKDF from the master key), so that a
         ciphertext made for one purpose never opens as another."""
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(self._key)

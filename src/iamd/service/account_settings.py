@@ -14,8 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from iamd.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.security import ids
-from iamd.service import boundaries, instance_profiles as instance_profile_area, roles as role_area
-from iamd.service import oidc_providers, saml_providers
+from iamd.service import (
+    boundaries,
+    instance_profiles as instance_profile_area,
+    oidc_providers,
+    roles as role_area,
+    saml_providers,
+)
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
@@ -118,7 +123,8 @@ def get_account_summary(tx: Connection, call: Call, params: dict) -> dict:
         AccountMFAEnabled=0,  # the root user has no MFA device in iamd
         AccountPasswordPresent=1 if tx.scalar(select(accounts.c.root_password_hash)
                                               .where(accounts.c.id == account)) else 0,
-        GlobalEndpointTokenVersion=tx.scalar(select(accounts.c.global_endpoint_token_version).where(accounts.c.id == account)) or 1,
+        GlobalEndpointTokenVersion=tx.scalar(select(accounts.c.global_endpoint_token_version)
+                                             .where(accounts.c.id == account)) or 1,
         AccountSigningCertificatesPresent=1 if _count(tx, signing_certificates,
                                                       signing_certificates.c.account_id == account,
                                                       signing_certificates.c.user_id.is_(None)) else 0,

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from iamd.errors import (AccessDenied, ExpiredTokenException, InvalidIdentityToken, ValidationError)
+from iamd.errors import AccessDenied, ExpiredTokenException, InvalidIdentityToken, ValidationError
 from iamd.federation import saml, saml_keys
 from iamd.service import policy_documents, policy_lookup, role_sessions, roles, saml_replay, trust
 from iamd.service.assume_role import _session_tags

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
@@ -56,8 +56,8 @@ def iso(when: datetime | None, missing: str = NA) -> str:
     if when is None:
         return missing
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def _flag(value: bool) -> str:

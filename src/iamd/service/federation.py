@@ -7,8 +7,8 @@ from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, NoSuchEntity, ValidationError
 from iamd.service import policy_documents, policy_lookup, sts
-from iamd.service.role_sessions import packed_size
 from iamd.service.context import Call
+from iamd.service.role_sessions import packed_size
 
 ROOT_MAX_SECONDS = 3_600
 

@@ -17,8 +17,7 @@ from iamd.service import quotas, resources, users
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, list_by_path, page
-from iamd.store.schema import group_members, groups, inline_policies, policy_attachments
-from iamd.store.schema import users as users_table
+from iamd.store.schema import group_members, groups, inline_policies, policy_attachments, users as users_table
 
 MAX_GROUPS_PER_USER = quotas.GROUPS_PER_USER.limit
 

@@ -74,7 +74,7 @@ def _job_not_found(job_id: str) -> NoSuchEntity:
 # ------------------------------------------------------------------------------ what policies allow
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _service_actions(namespace: str) -> tuple[str, ...]:
     return tuple(f"{namespace}:{name}".lower() for name in reference.all_actions(namespace))
 

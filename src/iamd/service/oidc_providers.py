@@ -194,7 +194,8 @@ def update_thumbprint(tx: Connection, call: Call, params: dict) -> None:
     return None
 
 
-_TAGS = tagging.TagHandlers(lambda tx, call, params: find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"]))
+_TAGS = tagging.TagHandlers(
+    lambda tx, call, params: find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"]))
 
 
 OPERATIONS = (

@@ -150,8 +150,9 @@ def get_web_identity_token(tx: Connection, call: Call, params: dict) -> dict:
         raise OutboundFederationDisabled(DISABLED)
     algorithm = params["SigningAlgorithm"]
     if algorithm not in signing.ALGORITHMS:
+        allowed = ", ".join(signing.ALGORITHMS)
         raise ValidationError(f"1 validation error detected: Value '{algorithm}' at 'signingAlgorithm' failed to "
-                              f"satisfy constraint: Member must satisfy enum value set: [{', '.join(signing.ALGORITHMS)}]")
+                              f"satisfy constraint: Member must satisfy enum value set: [{allowed}]")
     audiences = params["Audience"]
     subject_mode = params.get("SubjectMode", "AWSIdentity")
     if "Scope" in params and (subject_mode != "OriginIdentity" or len(audiences) != 1):

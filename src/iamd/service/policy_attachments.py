@@ -133,7 +133,8 @@ def attach(tx: Connection, call: Call, kind: str, entity, arn: str) -> None:
     if not policy_lookup.is_aws_managed(arn) and not lock_row(tx, managed_policies, arn, column="arn"):
         raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")  # deleted meanwhile
     entity_id = entity.id
-    current = set(tx.scalars(select(policy_attachments.c.policy_arn).where(policy_attachments.c.entity_id == entity_id)))
+    current = set(tx.scalars(select(policy_attachments.c.policy_arn)
+                             .where(policy_attachments.c.entity_id == entity_id)))
     if arn in current:
         return  # attaching twice changes nothing
     if len(current) >= MAX_ATTACHED:

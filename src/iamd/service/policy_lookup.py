@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Connection, select
-from sqlalchemy import exists as sql_exists
+from sqlalchemy import Connection, exists as sql_exists, select
 
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.store.schema import managed_policies

@@ -17,7 +17,15 @@ from sqlalchemy import Connection, bindparam, select
 from iamd.policy import Policy, PolicySet, context_keys, parse_policy
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.service import policy_lookup
-from iamd.store.schema import group_members, inline_policies, managed_policies, policy_attachments, policy_versions, tags, users
+from iamd.store.schema import (
+    group_members,
+    inline_policies,
+    managed_policies,
+    policy_attachments,
+    policy_versions,
+    tags,
+    users,
+)
 
 
 @dataclass(frozen=True)

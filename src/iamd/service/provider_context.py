@@ -65,7 +65,8 @@ def at_creation(params: dict) -> tuple[dict | None, str | None]:
 def updated(current_provider: dict | None, current_instance: str | None, params: dict) -> dict:
     """What an Update operation changes: ``context_provider`` or ``instance``, None to remove."""
     provider, remove_provider = params.get("ContextProvider"), params.get("RemoveContextProvider") is True
-    instance, remove_instance = params.get("IdentityCenterInstanceArn"), params.get("RemoveIdentityCenterInstance") is True
+    instance = params.get("IdentityCenterInstanceArn")
+    remove_instance = params.get("RemoveIdentityCenterInstance") is True
     if provider is not None and remove_provider:
         raise InvalidInput("Specify either ContextProvider or RemoveContextProvider, but not both.")
     if instance is not None and remove_instance:

@@ -18,8 +18,17 @@ from sqlalchemy import bindparam, select
 
 from iamd.reference import actions as reference
 from iamd.store.fastpath import HotQuery
-from iamd.store.schema import (instance_profiles, managed_policies, mfa_devices, oidc_providers, roles,
-                               saml_providers, server_certificates, tags, users)
+from iamd.store.schema import (
+    instance_profiles,
+    managed_policies,
+    mfa_devices,
+    oidc_providers,
+    roles,
+    saml_providers,
+    server_certificates,
+    tags,
+    users,
+)
 
 _ARN = re.compile(r"^arn:aws:iam::(\d{12}):([a-z-]+)/(.+)$")
 

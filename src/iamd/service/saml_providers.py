@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -53,8 +53,8 @@ def _years_later(moment: datetime, years: int) -> datetime:
 def _timestamp(text: str) -> datetime:
     moment = datetime.fromisoformat(text.strip())
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def metadata_valid_until(document: str, now: datetime) -> datetime:

@@ -12,7 +12,7 @@ The session's issue time is kept too: a policy that revokes sessions issued befo
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
@@ -54,7 +54,7 @@ def get_scoped_credentials(tx: Connection, call: Call, params: dict) -> dict:
     token = _sealed(call, key_id, {**claims, "s": secret}, params.get("MinimumSessionTokenSize") or 0)
     result = {
         "Credentials": {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token,
-                        "Expiration": datetime.fromtimestamp(expires, timezone.utc)},
+                        "Expiration": datetime.fromtimestamp(expires, UTC)},
         "SessionInfo": {"ScopedSessionId": call.principal.id, "Arn": call.principal.arn},
         "SessionTokenSize": len(token),
         "ScopedPoliciesCount": len(layers),

@@ -43,7 +43,8 @@ def _sources(tx: Connection, call: Call, entity_id: str, entity_type: str, entit
                                      .order_by(inline_policies.c.name)):
         found.append(_Source({"PolicyName": name, "PolicyType": "INLINE", "EntityType": entity_type,
                               "EntityName": entity_name}, parse_policy(document, policy_id=name)))
-    arns = sorted(tx.scalars(select(policy_attachments.c.policy_arn).where(policy_attachments.c.entity_id == entity_id)))
+    arns = sorted(tx.scalars(select(policy_attachments.c.policy_arn)
+                             .where(policy_attachments.c.entity_id == entity_id)))
     for arn in arns:
         for policy in managed(tx, call.account_id, [arn], call.env.authorizer.compiled):
             found.append(_Source({"PolicyName": arn.rsplit("/", 1)[-1], "PolicyType": "MANAGED", "PolicyArn": arn},

@@ -20,8 +20,7 @@ from iamd.service import quotas, users
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
-from iamd.store.schema import service_specific_credentials as credentials
-from iamd.store.schema import users as users_table
+from iamd.store.schema import service_specific_credentials as credentials, users as users_table
 
 # Services with user name and password credentials, and those with long-term API keys.
 PASSWORD_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com"})

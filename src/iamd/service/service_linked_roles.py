@@ -22,8 +22,7 @@ import uuid
 from sqlalchemy import Connection, delete, insert, select
 
 from iamd.errors import InvalidInput, NoSuchEntity
-from iamd.reference import managed_policies as aws_catalogue
-from iamd.reference import service_linked_roles as slr_table
+from iamd.reference import managed_policies as aws_catalogue, service_linked_roles as slr_table
 from iamd.security import ids
 from iamd.service import roles as role_area
 from iamd.service.context import Call

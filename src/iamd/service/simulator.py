@@ -23,8 +23,14 @@ from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
 from iamd.service.simulator_results import IDENTITY_TYPE, RESOURCE_TYPE, Simulation, evaluate
-from iamd.store.schema import group_members, groups as groups_table, inline_policies, managed_policies
-from iamd.store.schema import policy_attachments, policy_versions
+from iamd.store.schema import (
+    group_members,
+    groups as groups_table,
+    inline_policies,
+    managed_policies,
+    policy_attachments,
+    policy_versions,
+)
 
 _KINDS = ("user", "group", "role")
 
@@ -85,7 +91,7 @@ def load_entity(tx: Connection, account_id: str, arn: str) -> Entity:
         for policy_name, document in tx.execute(_INLINE, {"id": holder_id}):
             identity.append(_compiled(document, f"{holder_kind}_{holder_name}_{policy_name}"))
     arns: list = []
-    for holder_kind, holder_id, _ in holders:
+    for _, holder_id, _ in holders:
         for policy_arn in tx.scalars(_ATTACHED, {"id": holder_id}):
             if policy_arn not in arns:
                 arns.append(policy_arn)

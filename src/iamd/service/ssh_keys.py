@@ -34,7 +34,8 @@ MAX_KEYS_PER_USER = quotas.SSH_KEYS.limit
 MIN_KEY_BITS = 2048
 
 INVALID_KEY = "The request was rejected because the public key is malformed or otherwise invalid."
-UNRECOGNIZED_ENCODING = "The request was rejected because the public key encoding format is unsupported or unrecognized."
+UNRECOGNIZED_ENCODING = ("The request was rejected because the public key encoding format is unsupported or "
+                         "unrecognized.")
 DUPLICATE_KEY = "The request was rejected because the SSH public key is already associated with the specified IAM user."
 
 
@@ -99,7 +100,8 @@ def upload_ssh_public_key(tx: Connection, call: Call, params: dict) -> dict:
     key = parse_key(body)
     digest = fingerprint(key)
     quotas.hold_user(tx, user)  # the duplicate check and the count see every concurrent upload
-    owned = tx.execute(select(ssh_public_keys.c.fingerprint).where(ssh_public_keys.c.user_id == user.id)).scalars().all()
+    query = select(ssh_public_keys.c.fingerprint).where(ssh_public_keys.c.user_id == user.id)
+    owned = tx.execute(query).scalars().all()
     if digest in owned:
         raise DuplicateSSHPublicKey(DUPLICATE_KEY)
     if len(owned) >= MAX_KEYS_PER_USER:

@@ -176,7 +176,7 @@ _DELETE_BLOCKERS = (
 def delete_user(tx: Connection, call: Call, params: dict) -> None:
     row = find_user(tx, call.account_id, params["UserName"])
     quotas.hold_user(tx, row)  # nothing is added to the user between the checks and the delete
-    for table, column, message in _DELETE_BLOCKERS:
+    for _table, column, message in _DELETE_BLOCKERS:
         if tx.scalar(select(exists().where(column == row.id))):
             raise DeleteConflict(f"Cannot delete entity, {message}")
     tagging.drop_all(tx, row.id)

@@ -29,10 +29,8 @@ from iamd.errors import (
     InvalidIdentityToken,
     ValidationError,
 )
-from iamd.federation import claims as token_claims
-from iamd.federation import tokens
-from iamd.policy import PolicySet, Request, parse_policy
-from iamd.policy import authorize as evaluate
+from iamd.federation import claims as token_claims, tokens
+from iamd.policy import PolicySet, Request, authorize as evaluate, parse_policy
 from iamd.service import oidc_providers, policy_documents, policy_lookup, role_sessions, roles
 from iamd.service.context import Call
 from iamd.service.declare import Operation
@@ -93,7 +91,8 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     source_identity = token_claims.source_identity(claims)
 
     role = roles.find_role_by_arn(tx, role_arn)
-    if role is None or not _trusted(call, role, provider, claims, audiences, client_id, params, new_tags, source_identity):
+    if role is None or not _trusted(call, role, provider, claims, audiences, client_id, params, new_tags,
+                                    source_identity):
         raise AccessDenied(DENIED)
     seconds = params.get("DurationSeconds", 3600)
     if seconds > role.max_session_duration:
@@ -109,8 +108,8 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     return result
 
 
-def _trusted(call: Call, role, provider, claims: dict, audiences: list[str], client_id: str, params: dict, new_tags: dict,
-             source_identity: str | None) -> bool:
+def _trusted(call: Call, role, provider, claims: dict, audiences: list[str], client_id: str, params: dict,
+             new_tags: dict, source_identity: str | None) -> bool:
     """Whether the trust policy allows the federated principal each action the request needs."""
     trust = parse_policy(role.assume_role_policy, policy_id="TrustPolicy", policy_type="Trust Policy")
     context = {

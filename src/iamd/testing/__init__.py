@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REGION = "us-east-1"
@@ -46,7 +46,7 @@ class LocalIamd:
         return f"http://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, data_dir: Path, template: Path | None = None, timeout: float = 30.0) -> "LocalIamd":
+    def start(cls, data_dir: Path, template: Path | None = None, timeout: float = 30.0) -> LocalIamd:
         """Start iamd in ``data_dir``; from a copy of ``template`` (a data directory made by an earlier
         start) when given, which skips creating the schema."""
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -102,7 +102,7 @@ class LocalIamd:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> "LocalIamd":
+    def __enter__(self) -> LocalIamd:
         return self
 
     def __exit__(self, *_exc) -> None:
@@ -130,7 +130,7 @@ class LocalIamd:
         try:
             with store.transaction(write=True) as tx:
                 made = accounts.create_account(tx, SecretBox(load_master_key(self.data_dir, None)),
-                                               datetime.now(timezone.utc).replace(microsecond=0))
+                                               datetime.now(UTC).replace(microsecond=0))
         finally:
             store.dispose()
         return Account(made.account_id, made.root_access_key_id, made.root_secret_access_key)

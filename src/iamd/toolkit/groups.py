@@ -32,7 +32,8 @@ def _del_flags(p):
     group_arg(p)
     p.add_argument("-r", dest="recursive", action="store_true",
                    help="also remove the group's users and delete its policies")
-    p.add_argument("-p", dest="pretend", action="store_true", help="with -r: list what would be deleted, delete nothing")
+    p.add_argument("-p", dest="pretend", action="store_true",
+                   help="with -r: list what would be deleted, delete nothing")
 
 
 def _del(iam, args):

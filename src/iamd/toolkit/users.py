@@ -42,7 +42,8 @@ def _del_flags(p):
     user_arg(p, help="the name of the user to delete")
     p.add_argument("-r", dest="recursive", action="store_true",
                    help="also remove the user from its groups and delete its keys, certificates and policies")
-    p.add_argument("-p", dest="pretend", action="store_true", help="with -r: list what would be deleted, delete nothing")
+    p.add_argument("-p", dest="pretend", action="store_true",
+                   help="with -r: list what would be deleted, delete nothing")
 
 
 def _del(iam, args):

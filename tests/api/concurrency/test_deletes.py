@@ -22,8 +22,8 @@ def test_delete_user_racing_create_access_key(server, iam, unique):
     for _ in range(ROUNDS):
         user = unique("gone")
         iam.create_user(UserName=user)
-        delete, *creates = burst(server, [lambda c: c.delete_user(UserName=user)]
-                                 + [lambda c: c.create_access_key(UserName=user)] * 3)
+        delete, *creates = burst(server, [lambda c, user=user: c.delete_user(UserName=user)]
+                                 + [lambda c, user=user: c.create_access_key(UserName=user)] * 3)
         assert no_server_error([delete, *creates]), [delete, *creates]
         made = creates.count(("ok",))
         if delete == ("ok",):
@@ -40,8 +40,8 @@ def test_delete_policy_racing_attach(server, iam, unique):
     iam.create_user(UserName=user)
     for _ in range(ROUNDS):
         arn = iam.create_policy(PolicyName=unique("doomed"), PolicyDocument=document)["Policy"]["Arn"]
-        delete, *attaches = burst(server, [lambda c: c.delete_policy(PolicyArn=arn)]
-                                  + [lambda c: c.attach_user_policy(UserName=user, PolicyArn=arn)] * 3)
+        delete, *attaches = burst(server, [lambda c, arn=arn: c.delete_policy(PolicyArn=arn)]
+                                  + [lambda c, arn=arn: c.attach_user_policy(UserName=user, PolicyArn=arn)] * 3)
         assert no_server_error([delete, *attaches]), [delete, *attaches]
         attached = [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]]
         if delete == ("ok",):

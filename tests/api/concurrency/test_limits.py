@@ -53,7 +53,7 @@ def closed_within(sock: socket.socket, seconds: float) -> bool:
     try:
         read_all(sock, seconds)
         return True
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return False
     except ConnectionResetError:
         return True

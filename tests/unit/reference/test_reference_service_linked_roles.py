@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from iamd.reference import managed_policies as catalogue
-from iamd.reference import service_linked_roles as table
+from iamd.reference import managed_policies as catalogue, service_linked_roles as table
 
 REPO = Path(__file__).resolve().parents[3]
 

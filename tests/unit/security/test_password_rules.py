@@ -1,11 +1,10 @@
 """security.password_rules: one rule per password-policy field, every failure reported, in order."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from iamd.security import password_rules as rules
-from iamd.security import passwords
+from iamd.security import password_rules as rules, passwords
 from iamd.security.password_rules import PasswordPolicy
 
 FULL = PasswordPolicy(minimum_password_length=10, require_symbols=True, require_numbers=True,
@@ -105,7 +104,7 @@ def test_reuse_prevention_checks_the_newest_hashes_only():
 
 def test_max_password_age():
     rule = rules.MaxPasswordAge(30)
-    changed = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    changed = datetime(2025, 1, 1, tzinfo=UTC)
     assert rule.expires_at(changed) == changed + timedelta(days=30)
     assert not rule.is_expired(changed, changed + timedelta(days=29))
     assert rule.is_expired(changed, changed + timedelta(days=30))

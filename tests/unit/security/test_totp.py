@@ -2,7 +2,7 @@
 
 import base64
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
@@ -37,7 +37,7 @@ def test_seed_is_64_base32_characters_and_random():
 
 
 def _at(step: int) -> datetime:
-    return datetime.fromtimestamp(step * 30 + 7, tz=timezone.utc)
+    return datetime.fromtimestamp(step * 30 + 7, tz=UTC)
 
 
 def test_match_step_window_and_replay_mark():
@@ -56,7 +56,7 @@ def test_match_step_window_and_replay_mark():
 
 @pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", None, "12 456"])
 def test_malformed_codes_never_match(code):
-    assert totp.match_step(totp.new_seed(), code, datetime.now(timezone.utc)) is None
+    assert totp.match_step(totp.new_seed(), code, datetime.now(UTC)) is None
 
 
 def test_match_pair_wants_consecutive_codes():

@@ -14,9 +14,9 @@ import logging
 import re
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from jinja2 import Environment as Jinja, FileSystemLoader, select_autoescape
@@ -71,7 +71,7 @@ def _when(value) -> str:
     if value is None or value == "":
         return "-"
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return str(value)
 
 
@@ -160,7 +160,7 @@ class Ctx:
 
     def call(self, tx, audited: bool = False) -> Call:
         session = self.session
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         if session.data.get("role_session"):
             return self._role_session_call(tx, now)
         principal, epoch = signed_in_principal(tx, session.account_id, session.user_id)

@@ -100,7 +100,9 @@ def _read_details(ctx: Ctx, state: dict) -> None:
     state["name"] = ctx.field("RoleName")
     state["description"] = ctx.field("Description")
     state["max_session"] = session_duration(ctx, 3600)
-    state["tags"] = [{"Key": k, "Value": v} for k, v in zip(ctx.fields("TagKey"), ctx.fields("TagValue")) if k]
+    # strict=False: a hand-made form with more keys than values loses the extras, as before, rather than a 500
+    pairs = zip(ctx.fields("TagKey"), ctx.fields("TagValue"), strict=False)
+    state["tags"] = [{"Key": k, "Value": v} for k, v in pairs if k]
 
 
 def wizard(ctx: Ctx) -> Response:

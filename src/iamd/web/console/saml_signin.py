@@ -14,7 +14,7 @@ spent yet.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -31,7 +31,7 @@ PENDING = "saml_response"
 
 def _call(ctx: Ctx, tx) -> Call:
     request = ctx.request
-    return Call(principal=ANONYMOUS, now=datetime.now(timezone.utc).replace(microsecond=0),
+    return Call(principal=ANONYMOUS, now=datetime.now(UTC).replace(microsecond=0),
                 request_id=ids.request_id(), env=ctx.console.env,
                 source_ip=request.client.host if request.client else "",
                 user_agent=request.headers.get("user-agent", ""), service="sts",

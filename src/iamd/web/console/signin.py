@@ -11,7 +11,7 @@ A failed sign-in says only AWS's "Your authentication information is incorrect",
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from starlette.responses import RedirectResponse, Response
@@ -87,7 +87,7 @@ def signin_form(ctx: Ctx) -> Response:
             user_id, user_name = auth.find_user_id(tx, account.id, values["username"]) if account else (None, "")
             ok = auth.check_user_password(tx, user_id if account else None, password)
             if ok:
-                auth.record_password_use(tx, user_id, datetime.now(timezone.utc).replace(microsecond=0))
+                auth.record_password_use(tx, user_id, datetime.now(UTC).replace(microsecond=0))
         if not ok:  # already counted by reserve()
             if account is not None:
                 _record_login(ctx, tx, account.id, None if not root and user_id is None else user_id, root,

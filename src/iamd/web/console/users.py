@@ -63,7 +63,9 @@ def user_detail(ctx: Ctx, errors: dict | None = None, status: int = 200, new_key
 
 
 def _tags_from(ctx: Ctx) -> list[dict]:
-    return [{"Key": key, "Value": value} for key, value in zip(ctx.fields("TagKey"), ctx.fields("TagValue")) if key]
+    # strict=False: a hand-made form with more keys than values loses the extras, as before, rather than a 500
+    pairs = zip(ctx.fields("TagKey"), ctx.fields("TagValue"), strict=False)
+    return [{"Key": key, "Value": value} for key, value in pairs if key]
 
 
 # action → (operation, params from the form, field for its errors, message on success)

@@ -111,7 +111,9 @@ def _read_permissions(ctx: Ctx, state: dict) -> None:
 
 
 def _read_tags(ctx: Ctx, state: dict) -> None:
-    state["tags"] = [{"Key": k, "Value": v} for k, v in zip(ctx.fields("TagKey"), ctx.fields("TagValue")) if k]
+    # strict=False: a hand-made form with more keys than values loses the extras, as before, rather than a 500
+    pairs = zip(ctx.fields("TagKey"), ctx.fields("TagValue"), strict=False)
+    state["tags"] = [{"Key": k, "Value": v} for k, v in pairs if k]
 
 
 def wizard(ctx: Ctx) -> Response:
