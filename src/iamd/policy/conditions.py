@@ -33,8 +33,9 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping, TypeVar, cast
+from typing import TypeVar, cast
 
 from .dates import is_valid_date, parse_date
 from .values import Context, MultiValue

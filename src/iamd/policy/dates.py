@@ -21,7 +21,7 @@ digits, a month 13 (``234-13``), words. The grammar here:
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 # A match's groupdict(): a group that did not take part is None.
 Groups = Mapping[str, str | None]

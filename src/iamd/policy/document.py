@@ -16,8 +16,8 @@ action, which statements name it, so a warm decision only looks at statements fo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from .conditions import Condition
 from .jsontext import JsonError, Node, Text, parse

@@ -56,8 +56,9 @@ action and resource matched that the request context does not carry.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, TypedDict
+from typing import TypedDict
 
 from .document import MEMO_LIMIT, MatchedStatement, Policy, Statement, parse_policy
 from .values import normalise_context

@@ -13,9 +13,9 @@ from __future__ import annotations
 import bisect
 import json.decoder
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, cast
+from typing import cast
 
 __all__ = ["JsonError", "Node", "Text", "parse"]
 
@@ -25,7 +25,7 @@ _WS = re.compile(r"[ \t\n\r]*")
 _ws_match = cast(Callable[[str, int], "re.Match[str]"], _WS.match)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 # json's C string scanner (pure-Python fallback); typeshed does not declare it, hence getattr.
-_scanstring: Callable[[str, int, bool], tuple[str, int]] = getattr(json.decoder, "scanstring")
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring
 
 
 def _no_constant(name: str) -> object:

@@ -10,7 +10,7 @@ tuple, single-valued by giving a scalar.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 __all__ = ["MultiValue", "Context", "normalise_context"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 __all__ = [
     "Matcher",

@@ -17,7 +17,7 @@ import binascii
 import enum
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
 from urllib.parse import parse_qsl
 
@@ -25,7 +25,11 @@ from botocore.model import OperationModel, Shape
 
 from iamd import errors
 from iamd.protocol.constraints import (
-    ECHOING_SERVICES, check_constraints, lower_first, message, raise_violations,
+    ECHOING_SERVICES,
+    check_constraints,
+    lower_first,
+    message,
+    raise_violations,
 )
 
 MAX_FORM_BYTES = 4 * 1024 * 1024   # larger bodies are refused before parsing
@@ -168,15 +172,15 @@ def parse_timestamp(raw: str) -> datetime | None:
     text = raw.strip()
     try:
         if text and (text[0].isdigit() or text[0] in "+-") and ("-" not in text[1:] and ":" not in text):
-            return datetime.fromtimestamp(float(text), timezone.utc)
+            return datetime.fromtimestamp(float(text), UTC)
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         value = datetime.fromisoformat(text)
     except (ValueError, OverflowError, OSError):
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 # -- containers --------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -59,13 +59,13 @@ def escape(text: str) -> str:
 
 def format_timestamp(value: object) -> str:
     if isinstance(value, datetime):
-        if value.tzinfo is not None and value.tzinfo is not timezone.utc:
-            value = value.astimezone(timezone.utc)
+        if value.tzinfo is not None and value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
         # isoformat is one C call (strftime, or formatting six fields, costs several times it), once
         # per timestamp of a 100-item page; its first 19 characters are YYYY-MM-DDTHH:MM:SS.
         return value.isoformat(timespec="seconds")[:19] + "Z"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return escape(str(value))
 
 
@@ -229,4 +229,4 @@ def encode_error(service: str, error: AwsError, request_id: str) -> bytes:
         f'<ErrorResponse xmlns="{NAMESPACES[service]}"><Error><Type>{kind}</Type>'
         f"<Code>{escape(error.code)}</Code>{message}</Error>"
         f"<RequestId>{escape(request_id)}</RequestId></ErrorResponse>"
-    ).encode("utf-8")
+    ).encode()

@@ -11,7 +11,7 @@ a missing Version reads ``NO_VERSION_SPECIFIED`` in that message, as AWS writes 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import botocore.loaders
 import botocore.model
@@ -27,7 +27,7 @@ def _loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 
 
-@lru_cache(maxsize=None)
+@cache
 def service_model(name: str) -> botocore.model.ServiceModel:
     """The botocore model of ``"iam"`` or ``"sts"``, loaded once."""
     if name not in SERVICES:
@@ -35,7 +35,7 @@ def service_model(name: str) -> botocore.model.ServiceModel:
     return botocore.model.ServiceModel(_loader().load_service_model(name, "service-2"), name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _operations(service: str) -> dict[str, botocore.model.OperationModel]:
     model = service_model(service)
     return {name: model.operation_model(name) for name in model.operation_names}

@@ -32,14 +32,14 @@ class Environment:
     """The server's long-lived parts that handlers need."""
 
     secrets: SecretBox
-    last_used: "object"  # service.last_used.LastUsedRecorder
-    authorizer: "object"  # service.authorize.Authorizer
+    last_used: object  # service.last_used.LastUsedRecorder
+    authorizer: object  # service.authorize.Authorizer
     sessions: SecretBox | None = None  # seals session tokens: security.session_tokens
-    oidc_keys: "object" = None  # federation.keys.KeySource: web identity issuers' verification keys
+    oidc_keys: object = None  # federation.keys.KeySource: web identity issuers' verification keys
     signing_keys: SecretBox | None = None  # seals iamd's own token signing keys (outbound federation)
     issuer_base: str = ""  # the public URL under which iamd serves its OIDC issuers (outbound federation)
     key_rotation_seconds: int = 7 * 86_400  # how long one signing key signs before the next one takes over
-    audit: "object" = None  # audit.writer.AuditTrail; None records nothing
+    audit: object = None  # audit.writer.AuditTrail; None records nothing
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from iamd import telemetry
-from sqlalchemy.exc import DBAPIError
 
 # PostgreSQL's SQLSTATEs for a transaction that lost a race and may simply run again: a deadlock, a
 # serialization failure, a unique violation no handler expected (the retry finds the winner's row), a
@@ -47,7 +47,7 @@ class Store:
         self._keep_idle = self.is_sqlite and engine.url.database not in (None, "", ":memory:")
 
     @classmethod
-    def open(cls, url: str) -> "Store":
+    def open(cls, url: str) -> Store:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":

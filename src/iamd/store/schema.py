@@ -7,7 +7,7 @@ Timestamps are stored as naive UTC and read back as aware UTC (``UtcDateTime``).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -33,11 +33,11 @@ class UtcDateTime(TypeDecorator):
 
     def process_bind_param(self, value: datetime | None, dialect):
         if value is not None and value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value
 
     def process_result_value(self, value: datetime | None, dialect):
-        return value.replace(tzinfo=timezone.utc) if value is not None else None
+        return value.replace(tzinfo=UTC) if value is not None else None
 
     def result_processor(self, dialect, coltype):
         if dialect.name == "sqlite":
@@ -48,7 +48,7 @@ class UtcDateTime(TypeDecorator):
 
 
 def _sqlite_utc(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc) if value is not None else None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value is not None else None
 
 
 metadata = MetaData(

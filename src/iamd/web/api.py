@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import anyio
 import anyio.to_thread
@@ -22,16 +22,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from iamd import telemetry
-from iamd.logs import ACCESS
 from iamd.errors import AwsError, NotImplementedOperation, ServiceFailure, ValidationError
+from iamd.logs import ACCESS
 from iamd.protocol import sigv4
 from iamd.protocol.decode import decode_params, parse_form
 from iamd.protocol.encode import encode_error, encode_result
 from iamd.protocol.model import SERVICES, resolve_operation, service_for_version
 from iamd.security import ids
 from iamd.service.authenticate import key_reads, principal_for_key, principal_for_session
-from iamd.service.dispatch import execute
 from iamd.service.context import ANONYMOUS, Call, Environment
+from iamd.service.dispatch import execute
 from iamd.service.operations import OPERATIONS
 from iamd.store.database import ATTEMPTS, Store, lost_race
 from iamd.store.fastpath import read_ahead
@@ -55,7 +55,7 @@ class QueryApi:
         # SQLite answers in microseconds: handling in the event loop beats a thread hop. PostgreSQL's
         # round trips would stall the loop, so its requests go to the thread pool.
         self.threaded = threaded
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.read_timeout = 10.0  # web/app.py sets the configured one
         self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, at the first request
 
@@ -71,7 +71,7 @@ class QueryApi:
         while True:
             try:
                 message = await asyncio.wait_for(receive(), self.read_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return await _refuse(send, 408, b"The request body stopped arriving.")
             if message["type"] == "http.disconnect":
                 return  # the client left before its request was complete: nobody to answer

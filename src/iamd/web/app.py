@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -93,7 +93,7 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> Ap
         audit = env.audit
         while audit is not None and audit.retention_days > 0:
             try:
-                await run_in_threadpool(prune, store, audit.retention_days, datetime.now(timezone.utc))
+                await run_in_threadpool(prune, store, audit.retention_days, datetime.now(UTC))
             except Exception:  # the next round retries
                 log.exception("pruning old events failed")
             await asyncio.sleep(audit.prune_seconds)

@@ -45,7 +45,7 @@ class Limits:
             nonlocal received
             try:
                 message = await asyncio.wait_for(receive(), self.read_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise HTTPException(408, "The request body stopped arriving.", headers=_CLOSE_HEADER) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))

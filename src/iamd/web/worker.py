@@ -6,7 +6,6 @@ with the settings the parent put in the environment.
 
 from __future__ import annotations
 
-
 from iamd import logs
 from iamd.config import from_environment
 from iamd.security.secrets import SecretBox, load_master_key

@@ -2,7 +2,7 @@
 
 import pytest
 
-from iamd.policy import check_policy, parse_policy, PolicyError
+from iamd.policy import PolicyError, check_policy, parse_policy
 from iamd.policy.conditions import OPERATORS, Condition, resolve_operator
 from iamd.policy.dates import is_valid_date, parse_date
 from iamd.policy.values import MultiValue, normalise_context

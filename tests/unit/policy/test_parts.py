@@ -2,7 +2,7 @@
 
 import pytest
 
-from iamd.policy import check_policy, context_keys, parse_policy, PolicyError
+from iamd.policy import PolicyError, check_policy, context_keys, parse_policy
 from iamd.policy.jsontext import JsonError, Text, parse
 from iamd.policy.variables import parse_template
 from iamd.policy.wildcard import compile_action, compile_arn, compile_like

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from iamd.protocol.constraints import java_pattern
 
@@ -78,7 +78,7 @@ def value_for(shape, variant: int = 0, depth: int = 0, empty: bool = False):
     if kind == "boolean":
         return variant % 2 == 0
     if kind == "timestamp":
-        return datetime(2024, 1, 2, 3, 4, 5 + variant, tzinfo=timezone.utc)
+        return datetime(2024, 1, 2, 3, 4, 5 + variant, tzinfo=UTC)
     if kind == "blob":
         return b"\x00\xffbinary" + bytes([variant])
     if kind in ("float", "double"):

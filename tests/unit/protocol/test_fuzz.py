@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from iamd import errors
 from iamd.protocol import decode, model
@@ -56,7 +55,7 @@ def test_escaped_text_is_always_xml(text):
 
     from iamd.protocol.encode import escape
 
-    parsed = ET.fromstring(f"<a>{escape(text)}</a>".encode("utf-8")).text or ""
+    parsed = ET.fromstring(f"<a>{escape(text)}</a>".encode()).text or ""
     expected = "".join(c if c in "\t\n\r" or 0x20 <= ord(c) <= 0xD7FF or 0xE000 <= ord(c) <= 0xFFFD
                        or ord(c) >= 0x10000 else "\ufffd" for c in text)
     assert parsed == expected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import botocore.model
 import pytest
@@ -12,7 +12,7 @@ from botocore.awsrequest import AWSRequest
 from iamd import errors
 from iamd.protocol import decode, encode, model
 
-UTC = timezone.utc
+UTC = UTC
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 

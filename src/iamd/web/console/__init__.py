@@ -15,8 +15,20 @@ from starlette.staticfiles import StaticFiles
 
 from iamd.service.context import Environment
 from iamd.store.database import Store
-from iamd.web.console import (dashboard, events, groups, inline, mfa, policies, role_wizard, roles, saml_signin, signin,
-                              users, wizard)
+from iamd.web.console import (
+    dashboard,
+    events,
+    groups,
+    inline,
+    mfa,
+    policies,
+    role_wizard,
+    roles,
+    saml_signin,
+    signin,
+    users,
+    wizard,
+)
 from iamd.web.console.base import HERE, Console
 
 

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from iamd.audit.operations import OPERATIONS as AUDIT_OPERATIONS
 from iamd.errors import AccessDenied, AwsError, ValidationError
 from iamd.protocol.constraints import check_constraints
 from iamd.protocol.model import operation_model
@@ -31,7 +32,6 @@ from iamd.security import ids
 from iamd.service.authenticate import principal_for_session
 from iamd.service.context import Call, Environment
 from iamd.service.dispatch import execute, signed_in_principal
-from iamd.audit.operations import OPERATIONS as AUDIT_OPERATIONS
 from iamd.service.operations import OPERATIONS
 from iamd.web import audit_hooks
 from iamd.web.console.sessions import COOKIE, IDLE_SECONDS, Session, SessionStore, Throttle

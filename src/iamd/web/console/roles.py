@@ -17,8 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.errors import AwsError
-from iamd.web.console.events import access_advisor
 from iamd.web.console.base import Console, Ctx, available, field_errors, page
+from iamd.web.console.events import access_advisor
 from iamd.web.console.picker import policy_kind, search_policies
 from iamd.web.console.policies import editor_errors, problems_of
 

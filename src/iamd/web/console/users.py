@@ -6,8 +6,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.errors import AwsError, NoSuchEntity
-from iamd.web.console.events import access_advisor
 from iamd.web.console.base import Api, Console, Ctx, available, field_errors, page
+from iamd.web.console.events import access_advisor
 from iamd.web.console.picker import policy_kind, search_policies
 
 
