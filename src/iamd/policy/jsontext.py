@@ -24,8 +24,9 @@ _WS = re.compile(r"[ \t\n\r]*")
 # that checked would cost a function call per token.
 _ws_match = cast(Callable[[str, int], "re.Match[str]"], _WS.match)
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
-# json's C string scanner (pure-Python fallback); typeshed does not declare it, hence getattr.
-_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring
+# json's C string scanner (pure-Python fallback); typeshed does not declare it, hence getattr
+# (which B009's rewrite to plain attribute access would turn into a mypy error).
+_scanstring: Callable[[str, int, bool], tuple[str, int]] = getattr(json.decoder, "scanstring")  # noqa: B009
 
 
 def _no_constant(name: str) -> object:
