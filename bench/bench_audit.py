@@ -91,14 +91,16 @@ def seed_events(database_url: str, data_dir: Path, count: int) -> float:
                                                  "arn": f"arn:aws:iam::{ACCOUNT}:user/USER", "accountId": ACCOUNT,
                                                  "accessKeyId": "AKIAEXAMPLE000000000", "userName": "USER"},
         "eventTime": "TIME", "eventSource": "iam.amazonaws.com", "eventName": "GetUser", "awsRegion": "us-east-1",
-        "sourceIPAddress": "10.0.0.1", "userAgent": "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64 command/iam.get-user",
+        "sourceIPAddress": "10.0.0.1",
+        "userAgent": "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64 command/iam.get-user",
         "requestParameters": {"userName": "TARGET"}, "responseElements": None, "requestID": "RID", "eventID": "EID",
         "readOnly": True, "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": ACCOUNT,
         "eventCategory": "Management",
         "iamdAuthorization": {"decision": "allowed", "matchedStatements": [
-            {"policyId": "ReadOnlyAccess", "policyType": "IAM Policy", "sid": "", "effect": "Allow", "part": "identity",
-             "start": [1, 38]}], "resource": f"arn:aws:iam::{ACCOUNT}:user/TARGET",
-            "context": {"aws:SourceIp": "10.0.0.1", "aws:RequestedRegion": "us-east-1", "aws:SecureTransport": "true"}}},
+            {"policyId": "ReadOnlyAccess", "policyType": "IAM Policy", "sid": "", "effect": "Allow",
+             "part": "identity", "start": [1, 38]}], "resource": f"arn:aws:iam::{ACCOUNT}:user/TARGET",
+            "context": {"aws:SourceIp": "10.0.0.1", "aws:RequestedRegion": "us-east-1",
+                        "aws:SecureTransport": "true"}}},
         separators=(",", ":"))
     start_ms = int(time.time() * 1000) - count * 10  # 100 events a second, ending now
     started = time.perf_counter()
@@ -133,7 +135,8 @@ def storage_bytes(database_url: str, data_dir: Path) -> int:
         if store.is_sqlite:
             size = tx.scalar(text("PRAGMA page_count")) * tx.scalar(text("PRAGMA page_size"))
         else:
-            size = tx.scalar(text("SELECT pg_total_relation_size('events') + pg_total_relation_size('event_resources')"))
+            size = tx.scalar(text("SELECT pg_total_relation_size('events')"
+                                  " + pg_total_relation_size('event_resources')"))
     store.dispose()
     return size
 

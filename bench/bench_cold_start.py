@@ -66,7 +66,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as data_dir:
             figures["fresh"].append(start_once(data_dir, database_url))
             figures["restart"].append(start_once(data_dir, database_url))
-    print(f"\n{'start':10s} {'first /health':>22s} {'first GetCallerIdentity':>26s}   (median, min-max of {args.repeat})")
+    print(f"\n{'start':10s} {'first /health':>22s} {'first GetCallerIdentity':>26s}"
+          f"   (median, min-max of {args.repeat})")
     for kind, rows in figures.items():
         health = [row[0] for row in rows]
         api = [row[1] for row in rows]

@@ -50,7 +50,8 @@ def test_a_call_is_recorded_in_cloudtrails_shape(server, iam, unique):
     assert event["awsRegion"] == "us-east-1"
     assert event["sourceIPAddress"] == "127.0.0.1"
     assert event["userAgent"].startswith("Boto3/")
-    assert event["userIdentity"] == {"type": "Root", "principalId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:root",
+    assert event["userIdentity"] == {"type": "Root", "principalId": ACCOUNT_ID,
+                                     "arn": f"arn:aws:iam::{ACCOUNT_ID}:root",
                                      "accountId": ACCOUNT_ID, "accessKeyId": "AKIAIOSFODNN7EXAMPLE"}
     assert event["requestParameters"] == {"userName": name, "tags": [{"key": "team", "value": "blue"}]}
     user = event["responseElements"]["user"]
@@ -172,7 +173,8 @@ def test_a_role_session_is_recorded_as_assumed_role(server, iam, new_user, uniqu
     iam.put_role_policy(RoleName=role, PolicyName="list", PolicyDocument=doc(
         {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}))
     session_name = unique("who")
-    creds = client(server, "sts", key_id, secret).assume_role(RoleArn=created["Role"]["Arn"], RoleSessionName=session_name)["Credentials"]
+    sts = client(server, "sts", key_id, secret)
+    creds = sts.assume_role(RoleArn=created["Role"]["Arn"], RoleSessionName=session_name)["Credentials"]
     response = client(server, "iam", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]).list_roles()
     event = by_request(server, response["ResponseMetadata"]["RequestId"], "ListRoles")
     identity = event["userIdentity"]

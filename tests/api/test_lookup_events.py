@@ -74,7 +74,8 @@ def test_newest_first_pages_and_time_range(server, iam, trail, unique):
     assert len({e["EventId"] for e in events}) == 5
     # A window that ended before the user existed finds nothing; one in the future nothing either.
     past = datetime.now(UTC) - timedelta(days=2)
-    assert trail.lookup_events(LookupAttributes=attribute, StartTime=past - timedelta(days=1), EndTime=past)["Events"] == []
+    before = trail.lookup_events(LookupAttributes=attribute, StartTime=past - timedelta(days=1), EndTime=past)
+    assert before["Events"] == []
     # The default window is 90 days: an explicit StartTime 91 days back still finds them all.
     old = trail.lookup_events(LookupAttributes=attribute, StartTime=datetime.now(UTC) - timedelta(days=91))
     assert len(old["Events"]) == 5
@@ -82,9 +83,12 @@ def test_newest_first_pages_and_time_range(server, iam, trail, unique):
 
 @pytest.mark.parametrize("args, code, status", [
     ({"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "a"},
-                           {"AttributeKey": "EventName", "AttributeValue": "b"}]}, "InvalidLookupAttributesException", 400),
-    ({"LookupAttributes": [{"AttributeKey": "Colour", "AttributeValue": "a"}]}, "InvalidLookupAttributesException", 400),
-    ({"LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "maybe"}]}, "InvalidLookupAttributesException", 400),
+                           {"AttributeKey": "EventName", "AttributeValue": "b"}]},
+     "InvalidLookupAttributesException", 400),
+    ({"LookupAttributes": [{"AttributeKey": "Colour", "AttributeValue": "a"}]},
+     "InvalidLookupAttributesException", 400),
+    ({"LookupAttributes": [{"AttributeKey": "ReadOnly", "AttributeValue": "maybe"}]},
+     "InvalidLookupAttributesException", 400),
     ({"StartTime": datetime(2026, 2, 1, tzinfo=UTC), "EndTime": datetime(2026, 1, 1, tzinfo=UTC)},
      "InvalidTimeRangeException", 400),
     ({"MaxResults": 51}, "InvalidMaxResultsException", 400),

@@ -111,8 +111,9 @@ def test_generation_for_a_role_counts_its_sessions(server, iam, new_user, unique
     iam.put_user_policy(UserName=caller, PolicyName="assume", PolicyDocument=doc(
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}))
     role = unique("gen")
-    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=doc(
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    trust = doc(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"})
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     iam.put_role_policy(RoleName=role, PolicyName="wide", PolicyDocument=doc(
         {"Effect": "Allow", "Action": "iam:List*", "Resource": "*"}))
     sts = client(server, "sts", key_id, secret)

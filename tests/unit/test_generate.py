@@ -76,4 +76,5 @@ def test_statements_that_decided_nothing_are_unused():
     lists = next(s for s in policy.statements if s.sid == "Lists")
     used = [{"policyId": "ops", "sid": "Lists", "effect": "Allow", "start": list(lists.start)}]
     out = generate("p", [record("iam:ListUsers", "*", matched=used)], [policy])
-    assert [(u["policyId"], u["sid"]) for u in out.unused] == [("ops", "Deletes")]  # Deny statements are not permissions
+    # Deny statements are not permissions
+    assert [(u["policyId"], u["sid"]) for u in out.unused] == [("ops", "Deletes")]

@@ -148,9 +148,9 @@ def _extra_resources(tx: Connection, seqs: list[int]) -> dict[int, list]:
     if not seqs:
         return {}
     found: dict[int, list] = {}
-    for row in tx.execute(select(event_resources.c.seq, event_resources.c.resource_type, event_resources.c.resource_name)
-                          .where(event_resources.c.seq.in_(seqs)).order_by(event_resources.c.seq,
-                                                                           event_resources.c.position)):
+    query = (select(event_resources.c.seq, event_resources.c.resource_type, event_resources.c.resource_name)
+             .where(event_resources.c.seq.in_(seqs)).order_by(event_resources.c.seq, event_resources.c.position))
+    for row in tx.execute(query):
         found.setdefault(row.seq, []).append({"ResourceType": row.resource_type, "ResourceName": row.resource_name})
     return found
 

@@ -43,14 +43,14 @@ class AuditTrail:
                   event.username, event.access_key_id, event.read_only, event.principal_key, event.error_code,
                   first[0], first[1], text)
         if len(event.resources) > 1:  # the others need the row's seq: the ordinary (slower) way
-            seq = tx.execute(_INSERT_RETURNING, dict(zip(_COLUMNS, values))).scalar_one()
+            seq = tx.execute(_INSERT_RETURNING, dict(zip(_COLUMNS, values, strict=True))).scalar_one()
             tx.execute(_RESOURCE, [{"seq": seq, "position": position, "account_id": event.account_id,
                                     "event_ms": event.event_ms, "resource_type": kind, "resource_name": name}
                                    for position, (kind, name) in enumerate(event.resources[1:], 1)])
             return
         dialect = tx.dialect.name
         if dialect not in ("sqlite", "postgresql"):
-            tx.execute(_INSERT, dict(zip(_COLUMNS, values)))
+            tx.execute(_INSERT, dict(zip(_COLUMNS, values, strict=True)))
             return
         sql = self._sql.get(dialect)
         if sql is None:
@@ -65,7 +65,7 @@ class AuditTrail:
         # A read runs without a transaction block on PostgreSQL (store.database): its event is a
         # transaction of one statement, which need not wait for the WAL flush (~ms a request). A crash
         # may lose the last fraction of a second of read events; a change's event commits with it.
-        driver.execute(_PG_RELAXED if driver.autocommit else sql, dict(zip(_COLUMNS, values)))
+        driver.execute(_PG_RELAXED if driver.autocommit else sql, dict(zip(_COLUMNS, values, strict=True)))
 
     def write_apart(self, store, event: Event) -> None:
         """A failed call's record, after its own transaction rolled back. Never fails the answer."""

@@ -9,8 +9,9 @@ Grammar (policy version 2012-10-17 only; in 2008-10-17 a ``${`` is plain text):
 
 A variable resolves only to a single-valued key: a key that is absent (and has no default) or that
 is multivalued (values.py; even with one member) leaves the whole element unresolved, and an
-unresolved Resource or condition value matches nothing. Substituted values are literal text: a ``*`` in a user name is not a
-wildcard. Anything that does not follow the grammar (``${foo`` unterminated, ``${}``) stays text.
+unresolved Resource or condition value matches nothing. Substituted values are literal text: a ``*``
+in a user name is not a wildcard. Anything that does not follow the grammar (``${foo`` unterminated,
+``${}``) stays text.
 
 Variables are allowed in Resource/NotResource and in the values of String and Arn condition
 operators; see conditions.py for the operator side.

@@ -76,10 +76,10 @@ class HotQuery:
             return list(map(row_type._make, raw_rows))
         # Column by column: a list page converts a timestamp column of 100 values in one comprehension
         # instead of a Python loop per row.
-        columns = list(zip(*raw_rows))
+        columns = list(zip(*raw_rows, strict=True))
         for index, process in converters:
             columns[index] = [value if value is None else process(value) for value in columns[index]]
-        return list(map(row_type._make, zip(*columns)))
+        return list(map(row_type._make, zip(*columns, strict=True)))
 
     def first(self, tx: Connection, params: dict):
         rows = self.all(tx, params)
@@ -152,7 +152,7 @@ def read_ahead(tx: Connection, reads: list[tuple[HotQuery, dict]]) -> Iterator[N
                 sql, _names, defaults, _row_type, _converters = (query._compiled.get("postgresql")
                                                                  or query._prepare(tx.dialect))
                 cursors.append(driver.execute(sql, {**defaults, **params}))
-        for (query, params), cursor in zip(reads, cursors):
+        for (query, params), cursor in zip(reads, cursors, strict=True):
             _sql, _names, _defaults, row_type, converters = query._compiled["postgresql"]
             answers[(query, _params_key(params))] = HotQuery._rows(cursor.fetchall(), row_type, converters)
     except Exception:  # never worse than not reading ahead: each query then runs on its own

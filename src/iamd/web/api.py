@@ -135,7 +135,8 @@ class QueryApi:
         if call is None:  # refused before the caller was known, or no such operation: no call happened
             return
         operation = OPERATIONS.get((seen["service"], seen["operation"]))
-        event = audit_hooks.failed_event(call, seen["service"], seen["operation"], _read_only(seen["service"], operation),
+        read_only = _read_only(seen["service"], operation)
+        event = audit_hooks.failed_event(call, seen["service"], seen["operation"], read_only,
                                          seen.get("params"), error, request)
         if event is not None:
             self.env.audit.write_apart(self.store, event)
@@ -163,8 +164,8 @@ class QueryApi:
         if operation is not None and (operation.anonymous or operation_model.auth_type == "none"):
             return self._anonymous(request, form, headers, now, request_id, operation_model, operation)
 
-        signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
-                                       raw_query, headers, body, query)
+        path = request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
+        signed = sigv4.parse_signature(request.method, path, raw_query, headers, body, query)
         if service is None:   # no operation: the scope's service if it is ours, else the Version's
             service = signed.service if signed.service in SERVICES else service_for_version(form.get("Version"))
         sigv4.check_service(signed, service)
@@ -194,7 +195,8 @@ class QueryApi:
             else:
                 owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
             sigv4.verify_signature(signed, owner.secret_access_key)
-            self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now, signed.service, signed.region)
+            self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now,
+                                      signed.service, signed.region)
             if resolution_error is not None:
                 raise resolution_error
             call = Call(

@@ -48,7 +48,8 @@ def succeeded(tx, call: Call, service: str, name: str, read_only: bool, params: 
               request: Request, console: bool = False) -> None:
     if call.trail is None:
         return
-    outcome = Outcome(result=result, decision=call.trail.get("decision"), decided_by=_decided_by(call, f"{service}:{name}"))
+    outcome = Outcome(result=result, decision=call.trail.get("decision"),
+                      decided_by=_decided_by(call, f"{service}:{name}"))
     call.env.audit.write(tx, build(call, service, name, read_only, params, outcome, transport(request, console)))
 
 

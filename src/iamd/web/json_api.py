@@ -115,8 +115,8 @@ class JsonApi:
             raise ValidationError("Request body is too large.")
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in request.scope["headers"]}
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
-        signed = sigv4.parse_signature(request.method, request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0],
-                                       raw_query, headers, body, parse_form(raw_query),
+        path = request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
+        signed = sigv4.parse_signature(request.method, path, raw_query, headers, body, parse_form(raw_query),
                                        services=("cloudtrail", "access-analyzer"))
         now = datetime.now(UTC)
         sigv4.check_freshness(signed, now)

@@ -20,7 +20,7 @@ def test_every_documented_operator_is_registered():
 @pytest.mark.parametrize("name", DOCUMENTED)
 def test_each_operator_passes_checks_and_compiles(name):
     text = ('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*",'
-            '"Condition":{"%s":{"aws:x":"2020-01-01"}}}}' % name)
+            f'"Condition":{{"{name}":{{"aws:x":"2020-01-01"}}}}}}}}')
     assert check_policy(text) == []
     assert parse_policy(text).statements[0].conditions[0].op.name == name
 
@@ -44,7 +44,8 @@ def test_resolve_operator(name, expected):
 def test_unknown_operator_is_never_silently_true():
     with pytest.raises(ValueError):
         Condition("StringEqualz", "aws:username", ("a",), True)
-    text = '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Foo":{"a":"b"}}}}'
+    text = ('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*",'
+            '"Condition":{"Foo":{"a":"b"}}}}')
     assert check_policy(text)[0].message == "Syntax errors in policy."
     with pytest.raises(PolicyError):
         parse_policy(text)

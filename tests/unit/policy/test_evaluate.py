@@ -1,5 +1,7 @@
 """authorize() against the case table (evaluation_cases.py) and the truth table's rows."""
 
+from dataclasses import FrozenInstanceError
+
 import pytest
 
 from iamd.policy import PolicySet, Request, authorize, parse_policy
@@ -44,7 +46,8 @@ def test_matched_statement_carries_policy_and_position():
     decision = authorize(Request("s3:GetObject", "arn:aws:s3:::b/k", ctx), PolicySet(identity=(policy,)))
     assert decision.allowed
     (m,) = decision.matched
-    assert (m.policy_id, m.policy_type, m.sid, m.effect, m.part) == ("user-policy", "user", "AllowRead", "Allow", "identity")
+    assert ((m.policy_id, m.policy_type, m.sid, m.effect, m.part)
+            == ("user-policy", "user", "AllowRead", "Allow", "identity"))
     assert m.start == (4, 5) and m.end == (10, 6)
     denied = authorize(Request("s3:DeleteObject", "arn:aws:s3:::b/k"), PolicySet(identity=(policy,)))
     assert denied.decision == "explicitDeny" and denied.matched[0].start == (11, 5)
@@ -61,7 +64,8 @@ def test_missing_context_values():
 
 def test_flags_for_the_simulator():
     allow_all = parse_policy('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}')
-    boundary = parse_policy('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}')
+    boundary = parse_policy('{"Version":"2012-10-17",'
+                            '"Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}')
     decision = authorize(Request("iam:CreateUser", "*"), PolicySet(identity=(allow_all,), boundary=(boundary,)))
     assert (decision.identity_allowed, decision.boundary_allowed, decision.session_allowed) == (True, False, None)
     assert decision.boundary_decision == "implicitDeny" and decision.row == 2
@@ -73,5 +77,5 @@ def test_policies_hash_by_identity_and_policy_sets_cache():
     assert a != b and hash(a) != hash(b)
     cache = {PolicySet(identity=(a,)): "x"}
     assert cache[PolicySet(identity=(a,))] == "x"
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         a.version = "x"

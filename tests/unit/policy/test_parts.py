@@ -74,7 +74,8 @@ def test_problems_are_located_and_all_reported():
 
 
 @pytest.mark.parametrize("kind,document,message", [
-    ("identity", '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}',
+    ("identity",
+     '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}',
      "Policy document should not specify a principal."),
     ("trust", '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole"}}',
      "Missing required field Principal"),

@@ -44,7 +44,8 @@ def test_parse_form_only_raises_aws_errors(body):
         pass
 
 
-_XML_CHAR = st.one_of(st.characters(), st.integers(0xD800, 0xDFFF).map(chr), st.sampled_from("\x00\x01\x0b\r\ufffe\uffff&<>"))
+_XML_CHAR = st.one_of(st.characters(), st.integers(0xD800, 0xDFFF).map(chr),
+                      st.sampled_from("\x00\x01\x0b\r\ufffe\uffff&<>"))
 
 
 @settings(max_examples=500, deadline=None)

@@ -106,7 +106,8 @@ class Api:
                               console=True)
         return result
 
-    def try_run(self, name: str, params: dict | None = None, service: str = "iam") -> tuple[dict | None, AwsError | None]:
+    def try_run(self, name: str, params: dict | None = None,
+                service: str = "iam") -> tuple[dict | None, AwsError | None]:
         """(result, None), or (None, the error) for a section of a page that may be refused alone."""
         try:
             return self.run(name, params, service), None

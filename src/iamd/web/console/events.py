@@ -46,7 +46,8 @@ def event_history(ctx: Ctx) -> Response:
     rows = []
     for event in (result or {}).get("Events", []):
         record = json.loads(event["CloudTrailEvent"])
-        rows.append({**event, "errorCode": record.get("errorCode", ""), "sourceIPAddress": record.get("sourceIPAddress")})
+        rows.append({**event, "errorCode": record.get("errorCode", ""),
+                     "sourceIPAddress": record.get("sourceIPAddress")})
     return ctx.render("events.html", nav="events", rows=rows, error=error, keys=KEYS, key=key, value=value,
                       start=query.get("start", ""), end=query.get("end", ""),
                       next_token=(result or {}).get("NextToken"))

@@ -1,7 +1,7 @@
 """initial schema: accounts, users, keys, groups, policies, login profiles
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 05:53:19.046139
 """
 import sqlalchemy as sa
@@ -133,7 +133,8 @@ def upgrade() -> None:
     sa.Column('version_id', sa.String(length=16), nullable=False),
     sa.Column('document', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['policy_id'], ['managed_policies.id'], name=op.f('fk_policy_versions_policy_id_managed_policies')),
+    sa.ForeignKeyConstraint(['policy_id'], ['managed_policies.id'],
+                            name=op.f('fk_policy_versions_policy_id_managed_policies')),
     sa.PrimaryKeyConstraint('policy_id', 'version_id', name=op.f('pk_policy_versions'))
     )
 

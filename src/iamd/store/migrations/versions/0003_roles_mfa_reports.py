@@ -63,7 +63,8 @@ def upgrade() -> None:
     op.create_table('instance_profile_roles',
     sa.Column('profile_id', sa.String(length=32), nullable=False),
     sa.Column('role_id', sa.String(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['profile_id'], ['instance_profiles.id'], name=op.f('fk_instance_profile_roles_profile_id_instance_profiles')),
+    sa.ForeignKeyConstraint(['profile_id'], ['instance_profiles.id'],
+                            name=op.f('fk_instance_profile_roles_profile_id_instance_profiles')),
     sa.ForeignKeyConstraint(['role_id'], ['roles.id'], name=op.f('fk_instance_profile_roles_role_id_roles')),
     sa.PrimaryKeyConstraint('profile_id', 'role_id', name=op.f('pk_instance_profile_roles'))
     )
