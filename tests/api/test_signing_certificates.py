@@ -14,9 +14,8 @@ from cryptography.x509.oid import NameOID
 from tests.api.conftest import ACCOUNT_ID, aws_json, client, error_of
 
 
-@functools.cache
-def certificate(index: int = 0) -> str:
-    """A self-signed PEM certificate; a small EC key keeps it fast."""
+def new_certificate(index: int = 0) -> str:
+    """A self-signed PEM certificate, never seen before; a small EC key keeps it fast."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"signer-{index}.example")])
     now = datetime.datetime.now(datetime.UTC)
@@ -24,6 +23,10 @@ def certificate(index: int = 0) -> str:
             .serial_number(x509.random_serial_number()).not_valid_before(now)
             .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
     return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+# The same certificate for the same index, across the test files that share a server and account.
+certificate = functools.cache(new_certificate)
 
 
 @pytest.fixture
@@ -60,15 +63,17 @@ def test_malformed_certificate_echoes_the_body(iam, user):
 
 
 def test_quota_and_duplicates(iam, user, unique):
-    iam.upload_signing_certificate(UserName=user, CertificateBody=certificate(1))
+    # Certificates of its own: a cached one may already be in the account (duplicates are refused account-wide).
+    first, second, third = new_certificate(1), new_certificate(2), new_certificate(3)
+    iam.upload_signing_certificate(UserName=user, CertificateBody=first)
     with pytest.raises(ClientError) as excinfo:
-        iam.upload_signing_certificate(UserName=user, CertificateBody=certificate(1))
+        iam.upload_signing_certificate(UserName=user, CertificateBody=first)
     assert error_of(excinfo) == (
         "DuplicateCertificate",
         "The request was rejected because the same certificate is associated with an IAM user in the account.", 409)
-    iam.upload_signing_certificate(UserName=user, CertificateBody=certificate(2))
+    iam.upload_signing_certificate(UserName=user, CertificateBody=second)
     with pytest.raises(ClientError) as excinfo:
-        iam.upload_signing_certificate(UserName=user, CertificateBody=certificate(3))
+        iam.upload_signing_certificate(UserName=user, CertificateBody=third)
     assert error_of(excinfo) == ("LimitExceeded", "Cannot exceed quota for CertificatesPerUser: 2", 409)
 
 

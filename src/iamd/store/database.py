@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from sqlalchemy.exc import DBAPIError
 
 from iamd import telemetry
@@ -52,7 +53,10 @@ class Store:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+            # A file database's connections are kept by Store itself (``_idle``), never returned to a
+            # pool: a bounded pool would run dry under many threads (the console's) and make them wait.
+            pooling = {"poolclass": NullPool} if parsed.database not in (None, "", ":memory:") else {}
+            engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30}, **pooling)
             _configure_sqlite(engine)
         else:
             if parsed.drivername in ("postgresql", "postgres"):
