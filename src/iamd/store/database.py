@@ -17,8 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from iamd import telemetry
 
