@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, InvalidParameterValue, ValidationError
 from iamd.policy import Request
-from iamd.service import policy_documents, policy_lookup, resource_tags, role_sessions, roles, sts, trust
+from iamd.service import policy_documents, resource_tags, role_sessions, roles, sts, trust
 from iamd.service.authorize import scope_refusal
 from iamd.service.context import Call
 from iamd.service.request_context import request_context
@@ -33,13 +33,7 @@ def assume_role(tx: Connection, call: Call, params: dict) -> dict:
         raise AccessDenied("Roles may not be assumed by root accounts.")
     session_name = params["RoleSessionName"]
     new_tags = _session_tags(call, params)
-    session_policy_text = params.get("Policy")
-    if session_policy_text is not None:
-        policy_documents.check_document(session_policy_text)
-    policy_arns = [entry["arn"] for entry in params.get("PolicyArns", [])]
-    for arn in policy_arns:
-        if not policy_lookup.is_policy_arn(arn):
-            raise ValidationError(f"ARN {arn} is not valid.")
+    session_policy_text, policy_arns = policy_documents.session_policies(params)
     mfa = sts._check_mfa(tx, call, params) if "SerialNumber" in params or "TokenCode" in params else None
     role = roles.find_role_by_arn(tx, role_arn)
     if role is None:

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 
 from iamd.errors import AccessDenied, ExpiredTokenException, InvalidIdentityToken, ValidationError
 from iamd.federation import saml, saml_keys
-from iamd.service import policy_documents, policy_lookup, role_sessions, roles, saml_replay, trust
+from iamd.service import policy_documents, role_sessions, roles, saml_replay, trust
 from iamd.service.assume_role import _session_tags
 from iamd.service.context import Call
 from iamd.service.declare import Operation
@@ -81,13 +81,7 @@ def assume_role_with_saml(tx: Connection, call: Call, params: dict) -> dict:
     for arn in (role_arn, provider_arn):
         if not _ROLE_ARN.match(arn):
             raise ValidationError(f"{arn} is invalid")
-    session_policy_text = params.get("Policy")
-    if session_policy_text is not None:
-        policy_documents.check_document(session_policy_text)
-    policy_arns = [entry["arn"] for entry in params.get("PolicyArns", [])]
-    for arn in policy_arns:
-        if not policy_lookup.is_policy_arn(arn):
-            raise ValidationError(f"ARN {arn} is not valid.")
+    session_policy_text, policy_arns = policy_documents.session_policies(params)
     verified = verify(tx, provider_arn, params["SAMLAssertion"], call.now, own_endpoints(call))
     return start_session(tx, call, verified, role_arn, params.get("DurationSeconds"), session_policy_text,
                          policy_arns)

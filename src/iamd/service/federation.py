@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from iamd.errors import AccessDenied, NoSuchEntity, ValidationError
+from iamd.errors import AccessDenied, NoSuchEntity
 from iamd.service import policy_documents, policy_lookup, sts
 from iamd.service.context import Call
 from iamd.service.role_sessions import packed_size
@@ -22,13 +22,8 @@ def get_federation_token(tx: Connection, call: Call, params: dict) -> dict:
     if call.session is not None:
         raise AccessDenied("Cannot call GetFederationToken with session credentials")
     name = params["Name"]
-    policy_text = params.get("Policy")
-    if policy_text is not None:
-        policy_documents.check_document(policy_text)
-    policy_arns = [entry["arn"] for entry in params.get("PolicyArns", [])]
+    policy_text, policy_arns = policy_documents.session_policies(params)
     for arn in policy_arns:
-        if not policy_lookup.is_policy_arn(arn):
-            raise ValidationError(f"ARN {arn} is not valid.")
         if not policy_lookup.exists(tx, caller.account_id, arn):
             raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
     seconds = params.get("DurationSeconds", 43_200)

@@ -6,8 +6,9 @@ form does.
 
 from __future__ import annotations
 
-from iamd.errors import LimitExceeded, MalformedPolicyDocument
+from iamd.errors import LimitExceeded, MalformedPolicyDocument, ValidationError
 from iamd.policy import check_policy
+from iamd.service import policy_lookup
 
 # Limits on the characters of policy documents (whitespace not counted), as AWS's quotas name them.
 USER_INLINE_LIMIT = 2048  # all of a user's inline policies together
@@ -41,3 +42,17 @@ def check_inline_total(kind: str, name: str, total: int, limit: int) -> None:
     """``total``: the size of all the entity's inline policies together after the change."""
     if total > limit:
         raise LimitExceeded(f"Maximum policy size of {limit} bytes exceeded for {kind} {name}")
+
+
+def session_policies(params: dict) -> tuple[str | None, list[str]]:
+    """The session policies an STS request passes (AssumeRole*, GetFederationToken): ``Policy``
+    checked as an inline policy, each of ``PolicyArns`` an ARN of a policy (whether it exists is the
+    caller's next check, in the account the session will be in)."""
+    text = params.get("Policy")
+    if text is not None:
+        check_document(text)
+    arns = [entry["arn"] for entry in params.get("PolicyArns", [])]
+    for arn in arns:
+        if not policy_lookup.is_policy_arn(arn):
+            raise ValidationError(f"ARN {arn} is not valid.")
+    return text, arns

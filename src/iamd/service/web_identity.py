@@ -31,7 +31,7 @@ from iamd.errors import (
 )
 from iamd.federation import claims as token_claims, tokens
 from iamd.policy import PolicySet, Request, authorize as evaluate, parse_policy
-from iamd.service import oidc_providers, policy_documents, policy_lookup, role_sessions, roles
+from iamd.service import oidc_providers, policy_documents, role_sessions, roles
 from iamd.service.context import Call
 from iamd.service.declare import Operation
 from iamd.store.schema import oidc_providers as provider_table
@@ -48,17 +48,6 @@ def _provider(tx: Connection, account_id: str, issuer: str):
     arn = oidc_providers.provider_arn(account_id, issuer)
     return tx.execute(select(provider_table).where(provider_table.c.arn == arn,
                                                    provider_table.c.account_id == account_id)).first()
-
-
-def _check_session_policies(params: dict) -> tuple[str | None, list[str]]:
-    text = params.get("Policy")
-    if text is not None:
-        policy_documents.check_document(text)
-    arns = [entry["arn"] for entry in params.get("PolicyArns", [])]
-    for arn in arns:
-        if not policy_lookup.is_policy_arn(arn):
-            raise ValidationError(f"ARN {arn} is not valid.")
-    return text, arns
 
 
 def _verified_token(tx: Connection, call: Call, raw: str, account_id: str) -> tuple:
@@ -83,7 +72,7 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     role_arn = params["RoleArn"]
     if not _ROLE_ARN.match(role_arn):
         raise ValidationError(f"{role_arn} is invalid")
-    session_policy, policy_arns = _check_session_policies(params)
+    session_policy, policy_arns = policy_documents.session_policies(params)
     provider, claims, audiences, client_id = _verified_token(tx, call, params["WebIdentityToken"],
                                                              role_arn.split(":")[4])
     subject = claims["sub"]
