@@ -44,6 +44,20 @@ def client(server, service: str, key_id: str = ROOT_KEY_ID, secret: str = ROOT_S
         aws_secret_access_key=secret, aws_session_token=token, config=_CLIENT_CONFIG)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request):
+    """A database for a test that starts servers of its own: "" (SQLite under the data directory), or
+    a fresh PostgreSQL database, dropped afterwards."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    if not PG_URL:
+        pytest.skip("IAMD_TEST_DATABASE_URL is not set (.ci/run sets it): PostgreSQL tests skipped")
+    database = PostgresDatabase(PG_URL)
+    yield database.url
+    database.drop()
+
+
 @pytest.fixture
 def iam(server):
     return client(server, "iam")

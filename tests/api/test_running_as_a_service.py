@@ -23,18 +23,6 @@ pytestmark = pytest.mark.xdist_group("lifecycle")
 NO_RETRIES = Config(retries={"total_max_attempts": 1})
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request):
-    if request.param == "sqlite":
-        yield ""
-        return
-    if not PG_URL:
-        pytest.skip("IAMD_TEST_DATABASE_URL is not set (.ci/run sets it): PostgreSQL tests skipped")
-    database = PostgresDatabase(PG_URL)
-    yield database.url
-    database.drop()
-
-
 def started(tmp_path, database_url="", **env) -> Server:
     server = standard_server(tmp_path, database_url)
     server.env_extra.update(env)

@@ -10,22 +10,10 @@ import stat
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import PG_URL, client
-from tests.api.server import PostgresDatabase, Server
+from tests.api.conftest import client
+from tests.api.server import Server
 
 pytestmark = pytest.mark.xdist_group("lifecycle")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request):
-    if request.param == "sqlite":
-        yield ""
-        return
-    if not PG_URL:
-        pytest.skip("IAMD_TEST_DATABASE_URL is not set (.ci/run sets it): PostgreSQL tests skipped")
-    database = PostgresDatabase(PG_URL)
-    yield database.url
-    database.drop()
 
 
 def generated_root_key(output: str) -> tuple[str, str]:
