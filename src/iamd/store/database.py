@@ -75,16 +75,9 @@ class Store:
                 yield connection
             return
         with self.engine.connect() as connection:
-            if self.is_sqlite:
-                # Straight to the driver: SQLAlchemy's execution path costs more than SQLite's BEGIN.
-                raw = connection.connection.driver_connection
-                raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                try:
+            if self.is_sqlite:  # a memory database: a connection of its own per transaction
+                with _sqlite_begin(connection, write):
                     yield connection
-                except BaseException:
-                    raw.execute("ROLLBACK")
-                    raise
-                raw.execute("COMMIT")
             elif write:
                 with connection.begin():
                     yield connection
@@ -103,13 +96,8 @@ class Store:
             connection = self.engine.connect()
         raw = connection.connection.driver_connection
         try:
-            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
+            with _sqlite_begin(connection, write):
                 yield connection
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
         finally:
             # Only a connection left cleanly outside any transaction is used again.
             if connection.invalidated or connection.closed or raw.in_transaction:
@@ -121,6 +109,20 @@ class Store:
         while self._idle:
             self._idle.pop().close()
         self.engine.dispose()
+
+
+@contextmanager
+def _sqlite_begin(connection: Connection, write: bool) -> Iterator[None]:
+    """BEGIN (IMMEDIATE for a write: the write lock at the start, never an upgrade halfway) and COMMIT,
+    or ROLLBACK on any exception, straight on the driver: SQLAlchemy's path costs more than SQLite's."""
+    raw = connection.connection.driver_connection
+    raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    raw.execute("COMMIT")
 
 
 def _time_statements(engine: Engine) -> None:
