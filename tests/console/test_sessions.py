@@ -11,10 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from iamd.security.secrets import SecretBox
-from iamd.store.database import Store
-from iamd.store.migrate import upgrade
-from iamd.store.schema import console_sessions, console_signin_failures
-from iamd.web.console.sessions import (
+from iamd.service.console_sessions import (
     ABSOLUTE_SECONDS,
     FREE_FAILURES,
     IDLE_SECONDS,
@@ -25,6 +22,9 @@ from iamd.web.console.sessions import (
     Throttle,
     token_hash,
 )
+from iamd.store.database import Store
+from iamd.store.migrate import upgrade
+from iamd.store.schema import console_sessions, console_signin_failures
 from tests.api.server import PostgresDatabase
 
 PG_URL = os.environ.get("IAMD_TEST_DATABASE_URL", "")

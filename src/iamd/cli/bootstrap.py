@@ -5,17 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cryptography.exceptions import InvalidTag
-from sqlalchemy import Connection, select, update
-
 from iamd.config import Settings
-from iamd.errors import NoSuchEntity
-from iamd.security import password_rules, passwords
-from iamd.security.secrets import SecretBox, load_master_key
+from iamd.security.secrets import SecretBox
 from iamd.service.account import accounts
+from iamd.service.credentials import access_keys
+from iamd.service.runtime import Store, Transaction, load_secrets, open_store
 from iamd.store import migrate
-from iamd.store.database import Store
-from iamd.store.schema import access_keys, accounts as accounts_table
 
 
 @dataclass
@@ -26,8 +21,8 @@ class State:
 
 
 def open_state(settings: Settings, create_first_account: bool = True) -> State:
-    box = SecretBox(load_master_key(settings.data_path, settings.master_key or None))
-    store = Store.open(settings.effective_database_url)
+    box = load_secrets(settings)
+    store = open_store(settings)
     migrate.upgrade(store)
     _check_master_key(store, box)
     new_account = None
@@ -45,33 +40,18 @@ def open_state(settings: Settings, create_first_account: bool = True) -> State:
     return State(store, box, new_account)
 
 
-def root_password_problems(password: str) -> list[str]:
-    """Why ``password`` cannot be a root password: AWS's default rules (8+ characters, 3 of 4 classes)."""
-    failures = password_rules.check_password(password, None)
-    if len(password) > 128:
-        failures.append(password_rules.Failure("password_too_long", "Password should have at most 128 characters"))
-    return [failure.message for failure in failures]
-
-
-def set_root_password(tx: Connection, account_id: str, password: str) -> None:
-    """Hash ``password`` (argon2id, ``security.passwords``) into the account's root console password."""
-    problems = root_password_problems(password)
+def set_root_password(tx: Transaction, account_id: str, password: str) -> None:
+    """Set the root user's console password, refusing one AWS's default rules refuse."""
+    problems = accounts.root_password_problems(password)
     if problems:
         raise SystemExit("iamd: the root password is too weak: " + "; ".join(problems))
-    done = tx.execute(update(accounts_table).where(accounts_table.c.id == account_id)
-                      .values(root_password_hash=passwords.hash_password(password)))
-    if done.rowcount == 0:
-        raise NoSuchEntity(f"The account {account_id} cannot be found.")
+    accounts.set_root_password(tx, account_id, password)
 
 
 def _check_master_key(store: Store, box: SecretBox) -> None:
     """Refuse to start with a master key that cannot open the stored secrets, rather than refuse every key."""
     with store.transaction(write=False) as tx:
-        row = tx.execute(select(access_keys.c.id, access_keys.c.secret).limit(1)).first()
-    if row is None:
-        return
-    try:
-        box.open(row.secret, row.id)
-    except (InvalidTag, ValueError):
+        opens = access_keys.master_key_opens(tx, box)
+    if not opens:
         raise SystemExit("iamd: the master key does not open the stored secrets; "
-                         "give the IAMD_MASTER_KEY (or master.key) this database was made with") from None
+                         "give the IAMD_MASTER_KEY (or master.key) this database was made with")

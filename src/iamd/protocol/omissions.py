@@ -1,9 +1,9 @@
 """Members of an output shape that AWS leaves out in some operations, though the model allows them.
 
 The service layer may hand the encoder a full entity (a role with its tags, last use and session
-duration); the encoder drops what AWS does not show for that operation, as recorded in
-the team's shared/aws-recorded-errors.md ("Response shapes worth noticing"). A path is member names joined
-by dots from the operation's output shape; list elements and map values are transparent, so
+duration); the encoder drops what AWS does not show for that operation, as recorded from real AWS
+responses (the team's record of them, "Response shapes worth noticing"; docs/compatibility.md). A path
+is member names joined by dots from the operation's output shape; list elements and map values are transparent, so
 ``Roles.Tags`` is the Tags of every role in the Roles list.
 """
 

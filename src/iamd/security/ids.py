@@ -6,6 +6,7 @@ import base64
 import binascii
 import random
 import secrets
+from dataclasses import dataclass
 
 # AWS's unique ids and access key ids use upper-case letters and the digits 2-7 (base32).
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -87,3 +88,48 @@ def entity_arn(account: str, kind: str, path: str, name: str) -> str:
 
 def root_arn(account: str) -> str:
     return f"arn:aws:iam::{account}:root"
+
+
+@dataclass(frozen=True, slots=True)
+class Arn:
+    """The six fields of ``arn:partition:service:region:account:resource``; the resource may hold colons."""
+
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+    @property
+    def resource_type(self) -> str:
+        """``role`` of ``role/path/Name``; '' for a resource without ``/`` (``root``)."""
+        head, slash, _ = self.resource.partition("/")
+        return head if slash else ""
+
+    @property
+    def after_type(self) -> str:
+        """``path/Name`` of ``role/path/Name``."""
+        return self.resource.partition("/")[2]
+
+    @property
+    def name(self) -> str:
+        """``Name`` of ``role/path/Name``: the last segment ('' when the resource has no ``/``)."""
+        return self.resource.rsplit("/", 1)[-1] if "/" in self.resource else ""
+
+    def is_iam(self, account: str | None = None) -> bool:
+        """Whether this is an IAM ARN in the aws partition (``arn:aws:iam::<account>:...``), in ``account``
+        when one is given."""
+        return (self.partition == "aws" and self.service == "iam" and self.region == ""
+                and (account is None or self.account == account))
+
+
+def parse_arn(text: str) -> Arn | None:
+    """The fields of an ARN, or None for a string that is no ARN (fewer than six fields, no ``arn:``)."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])
+
+
+def is_account_id(text: str) -> bool:
+    return len(text) == 12 and text.isdigit()

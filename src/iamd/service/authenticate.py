@@ -12,7 +12,7 @@ from iamd.errors import ExpiredToken, InvalidClientTokenId
 from iamd.security import ids
 from iamd.security.secrets import SecretBox
 from iamd.security.session_tokens import open_claims
-from iamd.service.context import Principal
+from iamd.service.context import Environment, Principal
 from iamd.store.fastpath import HotQuery
 from iamd.store.schema import access_keys, accounts, users
 
@@ -43,6 +43,23 @@ class KeyOwner:
 # a wrong one only costs the round trips reading ahead would have saved). Bounded: cleared when full.
 _ACCOUNT_OF_KEY: dict[str, str] = {}
 _MAX_KEYS_REMEMBERED = 10_000
+
+
+def is_temporary(key_id: str, token: str | None) -> bool:
+    """Whether a request signs with temporary credentials, read from their sealed session token rather
+    than from the store: any key sent with a token, and an ASIA key id (whose missing token is then
+    refused as an invalid one, as AWS does)."""
+    return token is not None or key_id.startswith("ASIA")
+
+
+def authenticate(tx: Connection, env: Environment, key_id: str, token: str | None, now: datetime) -> KeyOwner:
+    """Who signed a request with this key id (and session token, if any), and the secret to check the
+    signature with: temporary credentials from their token, long-term keys from the store."""
+    if is_temporary(key_id, token):
+        if env.sessions is None:  # a tool's environment seals no session tokens: none can be valid
+            raise InvalidClientTokenId(_INVALID)
+        return principal_for_session(tx, env.sessions, key_id, token, now)
+    return principal_for_key(tx, env.secrets, key_id)
 
 
 def key_reads(key_id: str) -> tuple[str, list]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from iamd.errors import LimitExceeded, MalformedPolicyDocument, ValidationError
 from iamd.policy import check_policy
+from iamd.policy.checks import KINDS
 from iamd.service import policy_lookup
 
 # Limits on the characters of policy documents (whitespace not counted), as AWS's quotas name them.
@@ -31,6 +32,13 @@ def check_document(text: str, kind: str = "identity") -> None:
     problems = check_policy(text, kind)
     if problems:
         raise MalformedPolicyDocument(problems[0].message)
+
+
+def problems(text: str, kind: str = "identity") -> list[dict]:
+    """Every problem of a document, each with its line and column (the console's editor shows them all);
+    ``kind`` one of the engine's kinds, any other taken as "identity"."""
+    return [{"message": problem.message, "line": problem.line, "column": problem.column}
+            for problem in check_policy(text, kind if kind in KINDS else "identity")]
 
 
 def check_managed_size(text: str) -> None:

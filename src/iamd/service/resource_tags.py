@@ -12,11 +12,11 @@ once, in every process.
 from __future__ import annotations
 
 import functools
-import re
 
 from sqlalchemy import bindparam, select
 
 from iamd.reference import actions as reference
+from iamd.security import ids
 from iamd.store.fastpath import HotQuery
 from iamd.store.schema import (
     instance_profiles,
@@ -29,8 +29,6 @@ from iamd.store.schema import (
     tags,
     users,
 )
-
-_ARN = re.compile(r"^arn:aws:iam::(\d{12}):([a-z-]+)/(.+)$")
 
 
 def _by_name(table) -> HotQuery:
@@ -73,13 +71,13 @@ def condition_values(tx, account_id: str, resource: str) -> dict[str, str]:
     Only a resource of ``account_id`` (the caller's, or the role AssumeRole found): another account's
     tags must not leak through the outcome of a call that fails anyway.
     """
-    found = _ARN.match(resource)
-    if found is None or found.group(1) != account_id:
+    parsed = ids.parse_arn(resource)
+    if parsed is None or not parsed.is_iam(account_id) or not ids.is_account_id(account_id) or not parsed.after_type:
         return {}
-    _, resource_type, rest = found.groups()
+    resource_type = parsed.resource_type
     if resource_type not in _QUERIES or not tag_key_prefixes(resource_type):
         return {}
     query, by_name = _QUERIES[resource_type]
-    key = rest.rsplit("/", 1)[-1].lower() if by_name else resource
+    key = parsed.name.lower() if by_name else resource
     rows = query.all(tx, {"account_id": account_id, "key": key})
     return {f"{prefix}{tag_key}": value for tag_key, value in rows for prefix in tag_key_prefixes(resource_type)}

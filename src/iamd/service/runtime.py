@@ -1,15 +1,29 @@
-"""The long-lived parts every server process builds once: see service.context.Environment."""
+"""The long-lived parts every server process builds once (service.context.Environment), and what the
+web layer needs of the store and of security/ to serve requests: web reaches them through here only
+(the import contracts in pyproject.toml, docs/architecture.md "Layers").
+"""
 
 from __future__ import annotations
+
+from sqlalchemy import Connection, text
 
 from iamd.audit.writer import AuditTrail
 from iamd.config import Settings
 from iamd.federation.keys import KeySource
-from iamd.security.secrets import SecretBox
+from iamd.security import ids
+from iamd.security.secrets import SecretBox, load_master_key
 from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS
 from iamd.service.authorize import Authorizer
 from iamd.service.context import Environment
 from iamd.service.credentials.last_used import LastUsedRecorder
+from iamd.store.database import ATTEMPTS, Store, lost_race
+from iamd.store.fastpath import read_ahead
+
+# What the web layer uses as it is: the store and its transactions, the retry of a transaction that
+# lost a race (ATTEMPTS, lost_race), reading a request's rows ahead (read_ahead).
+__all__ = ["ATTEMPTS", "Store", "Transaction", "lost_race", "read_ahead"]
+
+Transaction = Connection  # one store transaction, as every service function takes it (``tx``)
 
 SIGNING_KEYS = "iamd oidc signing keys v1"
 
@@ -23,3 +37,22 @@ def new_environment(box: SecretBox, settings: Settings | None = None) -> Environ
                        sessions=box.derived(SESSION_TOKENS), oidc_keys=KeySource(settings.oidc_jwks_dir),
                        signing_keys=box.derived(SIGNING_KEYS), issuer_base=settings.effective_public_url,
                        key_rotation_seconds=settings.oidc_key_rotation_seconds, audit=audit)
+
+
+def load_secrets(settings: Settings) -> SecretBox:
+    """The master key (IAMD_MASTER_KEY, or master.key in the data directory), as the box that seals secrets."""
+    return SecretBox(load_master_key(settings.data_path, settings.master_key or None))
+
+
+def open_store(settings: Settings) -> Store:
+    return Store.open(settings.effective_database_url)
+
+
+def database_answers(store: Store) -> None:
+    """Raises unless the database answers a query (the readiness probe)."""
+    with store.transaction(write=False) as tx:
+        tx.execute(text("SELECT 1"))
+
+
+def new_request_id() -> str:
+    return ids.request_id()

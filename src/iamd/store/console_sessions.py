@@ -1,6 +1,6 @@
 """Storage of console sessions and sign-in failure counts: plain functions on one transaction.
 
-The rules (lifetimes, the throttle's waits) live in ``web/console/sessions.py``; these functions only
+The rules (lifetimes, the throttle's waits) live in ``service/console_sessions.py``; these functions only
 read and write the rows of ``console_sessions`` and ``console_signin_failures``, so that every server
 process sharing the database sees the same sessions and the same counts. Sessions are found by the
 SHA-256 of their token (the primary key): one indexed lookup per console request.

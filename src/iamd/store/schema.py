@@ -387,7 +387,7 @@ principal_last_used = Table(
     Column("region", String(64), nullable=False),
 )
 
-# Console sessions (web/console/sessions.py), shared by every server process on the database. The cookie
+# Console sessions (service/console_sessions.py), shared by every server process on the database. The cookie
 # carries a random token; only its SHA-256 is stored, so a copy of this table signs no one in. ``data``
 # (the wizards' state, flashes, the passwords and secrets shown once) is sealed by the SecretBox, bound
 # to the token hash. Rows of anonymous visitors (the sign-in form's CSRF token) have no account yet.

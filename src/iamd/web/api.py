@@ -22,19 +22,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from iamd import telemetry
-from iamd.errors import AwsError, NotImplementedOperation, ServiceFailure, ValidationError
+from iamd.errors import AwsError, NotImplementedOperation, ServiceFailure
 from iamd.logs import ACCESS
 from iamd.protocol import sigv4
 from iamd.protocol.decode import decode_params, parse_form
 from iamd.protocol.encode import encode_error, encode_result
 from iamd.protocol.model import SERVICES, resolve_operation, service_for_version
-from iamd.security import ids
-from iamd.service.authenticate import key_reads, principal_for_key, principal_for_session
+from iamd.service.authenticate import authenticate, is_temporary, key_reads
 from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.service.dispatch import execute
 from iamd.service.operations import OPERATIONS
-from iamd.store.database import ATTEMPTS, Store, lost_race
-from iamd.store.fastpath import read_ahead
+from iamd.service.runtime import ATTEMPTS, Store, lost_race, new_request_id, read_ahead
 from iamd.web import audit_hooks
 from iamd.web.limits import MAX_BODY
 
@@ -109,7 +107,7 @@ class QueryApi:
                         headers={"x-amzn-RequestId": request_id})
 
     def handle(self, request: Request, body: bytes) -> tuple[int, bytes, str]:
-        request_id = ids.request_id()
+        request_id = new_request_id()
         started = telemetry.timer()
         database = telemetry.start_request(request_id)
         seen = {"service": "iam", "operation": "unknown"}
@@ -142,8 +140,6 @@ class QueryApi:
             self.env.audit.write_apart(self.store, event)
 
     def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
-        if len(body) > MAX_BODY:
-            raise ValidationError("Request body is too large.")
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
         query = parse_form(raw_query)
         form = dict(query)
@@ -187,13 +183,10 @@ class QueryApi:
         writes = operation.writes if operation else False
         # SQLite: a read transaction that then records its event would have to upgrade its lock halfway.
         audited = audit_hooks.enabled(self.env)
-        temporary = signed.security_token is not None or signed.access_key_id.startswith("ASIA")
+        temporary = is_temporary(signed.access_key_id, signed.security_token)
         reads = [] if temporary or self.store.is_sqlite else _reads_ahead(signed.access_key_id, operation, form)
         with self.store.transaction(write=writes or (audited and self.store.is_sqlite)) as tx, read_ahead(tx, reads):
-            if temporary:
-                owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
-            else:
-                owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
+            owner = authenticate(tx, self.env, signed.access_key_id, signed.security_token, now)
             sigv4.verify_signature(signed, owner.secret_access_key)
             self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now,
                                       signed.service, signed.region)

@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 
 from iamd.audit.retention import prune
 from iamd.service.context import Environment
-from iamd.store.database import Store
+from iamd.service.runtime import Store
 from iamd.web.api import QueryApi
 from iamd.web.coverage import check_operations
 from iamd.web.json_api import JsonApi, is_json_request

@@ -23,19 +23,17 @@ from starlette.responses import Response
 
 from iamd.audit.errors import JsonValidation
 from iamd.audit.operations import OPERATIONS
-from iamd.errors import AwsError, ServiceFailure, ValidationError
+from iamd.errors import AwsError, ServiceFailure
 from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
-from iamd.security import ids
-from iamd.service.authenticate import principal_for_key, principal_for_session
+from iamd.service.authenticate import authenticate
 from iamd.service.context import Call, Environment
 from iamd.service.dispatch import execute
-from iamd.store.database import Store
+from iamd.service.runtime import Store, new_request_id
 from iamd.web import audit_hooks
 
 log = logging.getLogger("iamd.api")
 
-MAX_BODY = 1024 * 1024
 TARGET_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 _SIGNING = {"cloudtrail": ("cloudtrail",), "access-analyzer": ("access-analyzer",)}
 # What JSON services call the errors the Query API names otherwise.
@@ -67,7 +65,7 @@ class JsonApi:
         return self.handle(request, body)
 
     def handle(self, request: Request, body: bytes) -> Response:
-        request_id = ids.request_id()
+        request_id = new_request_id()
         rest = "x-amz-target" not in request.headers
         seen: dict = {}
         try:
@@ -111,8 +109,6 @@ class JsonApi:
         raise UnknownOperation(f"No operation at {request.method} {request.url.path}.")
 
     def _handle(self, request: Request, body: bytes, request_id: str, seen: dict, rest: bool) -> dict:
-        if len(body) > MAX_BODY:
-            raise ValidationError("Request body is too large.")
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in request.scope["headers"]}
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
         path = request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
@@ -125,10 +121,7 @@ class JsonApi:
         audited = audit_hooks.enabled(self.env)
         writes = operation.writes if operation else False
         with self.store.transaction(write=writes or (audited and self.store.is_sqlite)) as tx:
-            if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
-                owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
-            else:
-                owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
+            owner = authenticate(tx, self.env, signed.access_key_id, signed.security_token, now)
             sigv4.verify_signature(signed, owner.secret_access_key)
             self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now, signed.service,
                                       signed.region)

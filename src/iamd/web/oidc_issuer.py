@@ -11,8 +11,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from iamd.service.context import Environment
+from iamd.service.runtime import Store
 from iamd.service.sts.outbound_federation import issuer_documents
-from iamd.store.database import Store
 
 # Verifiers may cache this long; a new key is published well before it signs (see the rotation in
 # service/sts/outbound_federation.py: tokens of a new kid also make verifiers fetch the JWKS again).

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from iamd import telemetry
-from iamd.store.database import Store
+from iamd.service import runtime
+from iamd.service.runtime import Store
 
 log = logging.getLogger("iamd.health")
 
@@ -27,8 +27,7 @@ def operations_routes(store: Store) -> list[Route]:
 
     def database_answers() -> bool:
         try:
-            with store.transaction(write=False) as tx:
-                tx.execute(text("SELECT 1"))
+            runtime.database_answers(store)
             return True
         except Exception as error:  # any failure means not ready; say which kind, never a URL or password
             log.warning("readiness: the database does not answer (%s)", type(error).__name__)

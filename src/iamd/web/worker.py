@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from iamd import logs
 from iamd.config import from_environment
-from iamd.security.secrets import SecretBox, load_master_key
-from iamd.service.runtime import new_environment
-from iamd.store.database import Store
+from iamd.service.runtime import load_secrets, new_environment, open_store
 from iamd.web.app import ApiFirst, create_app
 
 
 def create_worker_app() -> ApiFirst:
     settings = from_environment()
     logs.configure(settings.log_level, settings.log_format, settings.access_log)
-    box = SecretBox(load_master_key(settings.data_path, settings.master_key or None))
-    store = Store.open(settings.effective_database_url)
+    box = load_secrets(settings)
+    store = open_store(settings)
     return create_app(store, new_environment(box, settings), read_timeout=settings.read_timeout)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, NoSuchEntity
-from iamd.security import ids
+from iamd.security import ids, password_rules, passwords
 from iamd.security.secrets import SecretBox
 from iamd.store.schema import access_keys, accounts
 
@@ -58,3 +58,26 @@ def create_account(
         status="Active", created_at=now,
     ))
     return NewAccount(account_id, key_id, secret)
+
+
+def root_password_problems(password: str) -> list[str]:
+    """Why ``password`` cannot be a root password: AWS's default rules (8+ characters, 3 of 4 classes)."""
+    failures = password_rules.check_password(password, None)
+    if len(password) > 128:
+        failures.append(password_rules.Failure("password_too_long", "Password should have at most 128 characters"))
+    return [failure.message for failure in failures]
+
+
+def set_root_password(tx: Connection, account_id: str, password: str) -> None:
+    """Hash ``password`` (argon2id, ``security.passwords``) into the account's root console password; the
+    caller has checked it (``root_password_problems``)."""
+    done = tx.execute(update(accounts).where(accounts.c.id == account_id)
+                      .values(root_password_hash=passwords.hash_password(password)))
+    if done.rowcount == 0:
+        raise NoSuchEntity(f"The account {account_id} cannot be found.")
+
+
+def check_root_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the root user's; as slow without a stored hash as for a wrong password."""
+    ok, _rehash = passwords.verify(password, password_hash)
+    return ok

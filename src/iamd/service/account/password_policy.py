@@ -13,7 +13,13 @@ import json
 from sqlalchemy import Connection, select, update
 
 from iamd.errors import NoSuchEntity
-from iamd.security.password_rules import PasswordPolicy
+from iamd.security.password_rules import (  # the rules, as the console shows and checks them too
+    MESSAGE_SEPARATOR as MESSAGE_SEPARATOR,
+    SYMBOLS as SYMBOLS,
+    PasswordPolicy,
+    check_password as check_password,
+    help_texts as help_texts,
+)
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.store.schema import accounts

@@ -6,10 +6,12 @@ UserName act on the caller's own keys, as in AWS.
 
 from __future__ import annotations
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import Connection, delete, insert, select, update
 
 from iamd.errors import AccessDenied, NoSuchEntity
 from iamd.security import ids
+from iamd.security.secrets import SecretBox
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
@@ -23,6 +25,18 @@ MAX_KEYS_PER_USER = quotas.ACCESS_KEYS.limit
 def _keys_of(account_id: str, user_id: str | None):
     owner = access_keys.c.user_id.is_(None) if user_id is None else access_keys.c.user_id == user_id
     return (access_keys.c.account_id == account_id) & owner
+
+
+def master_key_opens(tx: Connection, box: SecretBox) -> bool:
+    """Whether ``box`` opens the stored secret keys (checked on one; True when none is stored yet)."""
+    row = tx.execute(select(access_keys.c.id, access_keys.c.secret).limit(1)).first()
+    if row is None:
+        return True
+    try:
+        box.open(row.secret, row.id)
+    except (InvalidTag, ValueError):
+        return False
+    return True
 
 
 def create_access_key(tx: Connection, call: Call, params: dict) -> dict:

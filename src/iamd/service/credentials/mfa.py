@@ -244,9 +244,7 @@ def list_mfa_devices(tx: Connection, call: Call, params: dict) -> dict:
 def list_virtual_mfa_devices(tx: Connection, call: Call, params: dict) -> dict:
     max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
     after = decode_marker(params.get("Marker"))
-    query = (select(mfa_devices.c.serial_number, mfa_devices.c.enabled_at, mfa_devices.c.user_id,
-                    *[column.label(f"u_{column.name}") for column in users_table.c])
-             .select_from(mfa_devices.outerjoin(users_table, users_table.c.id == mfa_devices.c.user_id))
+    query = (select(mfa_devices.c.serial_number, mfa_devices.c.enabled_at, mfa_devices.c.user_id)
              .where(mfa_devices.c.account_id == call.account_id))
     status = params.get("AssignmentStatus", "Any")
     if status == "Assigned":
@@ -257,25 +255,16 @@ def list_virtual_mfa_devices(tx: Connection, call: Call, params: dict) -> dict:
         query = query.where(mfa_devices.c.serial_number > after)
     rows = tx.execute(query.order_by(mfa_devices.c.serial_number).limit(max_items + 1)).all()
     rows, paging = page(rows, max_items, lambda row: row.serial_number)
+    assigned = {row.user_id for row in rows if row.user_id is not None}
+    owners = {user.id: user for user in tx.execute(select(users_table).where(users_table.c.id.in_(assigned)))}
     devices = []
     for row in rows:
         device: dict = {"SerialNumber": row.serial_number}
-        if row.user_id is not None:
-            user = _UserView(row)
-            device["User"] = users.describe(user)
+        if row.user_id in owners:
+            device["User"] = users.describe(owners[row.user_id])
             device["EnableDate"] = row.enabled_at
         devices.append(device)
     return {"VirtualMFADevices": devices, **paging}
-
-
-class _UserView:
-    """The user columns of a joined row (``u_<column>``), as users.describe reads them."""
-
-    def __init__(self, row) -> None:
-        self._row = row
-
-    def __getattr__(self, name: str):
-        return getattr(self._row, f"u_{name}")
 
 
 def get_mfa_device(tx: Connection, call: Call, params: dict) -> dict:

@@ -55,13 +55,10 @@ def find_modifiable_role(tx: Connection, account_id: str, name: str):
 
 def find_role_by_arn(tx: Connection, arn: str):
     """The role an ARN names, in any account on the server, or None. The ARN's path must match the role's."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not parts[5].startswith("role/"):
+    parsed = ids.parse_arn(arn)
+    if parsed is None or parsed.service != "iam" or parsed.resource_type != "role" or not parsed.name:
         return None
-    name = parts[5].rsplit("/", 1)[-1]
-    if not name:
-        return None
-    row = tx.execute(_FIND_ROLE, {"account_id": parts[4], "key": name.lower()}).first()
+    row = tx.execute(_FIND_ROLE, {"account_id": parsed.account, "key": parsed.name.lower()}).first()
     if row is None or role_arn(row) != arn:
         return None
     return row

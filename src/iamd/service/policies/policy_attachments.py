@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, func, insert, select
 
 from iamd.errors import NoSuchEntity, ValidationError
+from iamd.security import ids
 from iamd.service import policy_lookup, resources
 from iamd.service.account import quotas
 from iamd.service.context import Call
@@ -34,13 +35,15 @@ def _roles():
 
 def check_arn(arn: str) -> None:
     """AWS parses a PolicyArn before anything else: a string that is no ARN at all is a ValidationError."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or not parts[5]:
+    parsed = ids.parse_arn(arn)
+    if parsed is None or not parsed.resource:
         raise ValidationError(f"ARN {arn} is not valid.")
 
 
 def account_of(arn: str) -> str:
-    return arn.split(":", 5)[4]
+    """The account of an ARN ``check_arn`` let through."""
+    parsed = ids.parse_arn(arn)
+    return parsed.account if parsed is not None else ""
 
 
 def customer_policy(tx: Connection, account_id: str, arn: str):
@@ -52,7 +55,8 @@ def customer_policy(tx: Connection, account_id: str, arn: str):
 
 def name_and_path(arn: str) -> tuple[str, str]:
     """``arn:aws:iam::123456789012:policy/a/b/Name`` → ("Name", "/a/b/")."""
-    resource = arn.split(":", 5)[5]  # policy/a/b/Name
+    parsed = ids.parse_arn(arn)
+    resource = parsed.resource if parsed is not None else ""  # policy/a/b/Name
     head, _, name = resource.rpartition("/")
     path = head[len("policy"):] + "/"
     return name, path

@@ -138,9 +138,9 @@ def _subject(tx: Connection, call: Call, arn: str) -> tuple[list[Policy], list[t
             holders += [(_role_info(row), row) for row in tx.execute(select(roles).where(roles.c.id.in_(role_ids))
                                                                       .order_by(roles.c.name_key))]
         return policies, holders
-    prefix = f"arn:aws:iam::{call.account_id}:"
-    kind, _, rest = arn[len(prefix):].partition("/") if arn.startswith(prefix) else ("", "", "")
-    name = rest.rsplit("/", 1)[-1]
+    parsed = ids.parse_arn(arn)
+    in_account = parsed is not None and parsed.is_iam(call.account_id)
+    kind, name = (parsed.resource_type, parsed.name) if parsed is not None and in_account else ("", "")
     if kind not in ("user", "group", "role") or not name:
         raise InvalidInput(f"ARN {arn} is not valid.")
     if kind == "user":

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 from iamd.errors import InvalidInput
 from iamd.policy import Policy, parse_policy
 from iamd.reference import actions as reference
+from iamd.security import ids
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.identities import groups as group_area, roles as role_area, users as user_area
@@ -28,12 +29,12 @@ class _Source:
 
 
 def _entity(tx: Connection, call: Call, arn: str):
-    prefix = f"arn:aws:iam::{call.account_id}:"
-    kind, _, rest = arn[len(prefix):].partition("/") if arn.startswith(prefix) else ("", "", "")
+    parsed = ids.parse_arn(arn)
     finders = {"user": user_area.find_user, "group": group_area.find_group, "role": role_area.find_role}
-    if kind not in finders or not rest:
+    if parsed is None or not parsed.is_iam(call.account_id) or parsed.resource_type not in finders \
+            or not parsed.after_type:
         raise InvalidInput(f"ARN {arn} is not valid.")
-    return kind, finders[kind](tx, call.account_id, rest.rsplit("/", 1)[-1])
+    return parsed.resource_type, finders[parsed.resource_type](tx, call.account_id, parsed.name)
 
 
 def _sources(tx: Connection, call: Call, entity_id: str, entity_type: str, entity_name: str) -> list[_Source]:

@@ -66,12 +66,9 @@ _CUSTOMER_DOCUMENT = (
 
 def _parse_arn(arn: str) -> tuple[str, str]:
     """(kind, name) of a user, group or role ARN; InvalidInput as AWS words it otherwise."""
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "iam":
-        kind, _, rest = parts[5].partition("/")
-        name = rest.rsplit("/", 1)[-1]
-        if kind in _KINDS and name:
-            return kind, name
+    parsed = ids.parse_arn(arn)
+    if parsed is not None and parsed.service == "iam" and parsed.resource_type in _KINDS and parsed.name:
+        return parsed.resource_type, parsed.name
     raise InvalidInput(f"Invalid Entity Arn: {arn} does not clearly define entity type and name.")
 
 
@@ -154,10 +151,8 @@ def _account_of(arn: str | None) -> str | None:
         return None
     if len(arn) == 12 and arn.isdigit():
         return arn
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isdigit():
-        return parts[4]
-    return None
+    parsed = ids.parse_arn(arn)
+    return parsed.account if parsed is not None and ids.is_account_id(parsed.account) else None
 
 
 def _resource_policy(params: dict) -> tuple | None:

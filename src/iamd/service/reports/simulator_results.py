@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from iamd.policy import Decision, PolicySet, Request, authorize
 from iamd.policy.checks import TRUST_ACTIONS
+from iamd.security import ids
 
 IDENTITY_TYPE = "IAM Policy"
 RESOURCE_TYPE = "Resource Policy"
@@ -176,10 +177,8 @@ def _most_restrictive(details: list[dict]) -> dict:
 
 
 def _owner(resource: str) -> str | None:
-    parts = resource.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isdigit():
-        return parts[4]
-    return None
+    parsed = ids.parse_arn(resource)
+    return parsed.account if parsed is not None and ids.is_account_id(parsed.account) else None
 
 
 def aws_start(text: str, start: tuple) -> tuple:

@@ -14,6 +14,7 @@ import functools
 from dataclasses import dataclass
 
 from iamd.policy import Decision, Policy, PolicySet, Request, authorize, parse_policy
+from iamd.security import ids
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ def compiled(trust_policy: str) -> Policy:
 def decide(trust_policy: str, role_arn: str, action: str, principal: Principal, context: dict) -> Decision:
     """Whether ``principal`` may perform ``action`` (sts:AssumeRole, sts:TagSession, ...) on the role."""
     own = principal.policies
-    role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+    parsed = ids.parse_arn(role_arn)
+    role_account = parsed.account if parsed is not None else ""
     policy_set = PolicySet(
         identity=own.identity if own else (),
         boundary=own.boundary if own else None,

@@ -14,7 +14,7 @@ from starlette.routing import Mount, Router
 from starlette.staticfiles import StaticFiles
 
 from iamd.service.context import Environment
-from iamd.store.database import Store
+from iamd.service.runtime import Store
 from iamd.web.console import (
     dashboard,
     events,

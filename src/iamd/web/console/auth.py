@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from iamd.errors import AwsError, NoSuchEntity
-from iamd.security import passwords
 from iamd.service.account import accounts
 from iamd.service.account.password_policy import load_policy
 from iamd.service.context import Call
 from iamd.service.credentials import login_profiles, mfa as mfa_service
 from iamd.service.identities import users
+from iamd.service.runtime import Transaction
 
 
 @dataclass(frozen=True)
@@ -27,7 +25,7 @@ class Account:
     root_password_hash: str | None
 
 
-def find_account(tx: Connection, alias_or_id: str) -> Account | None:
+def find_account(tx: Transaction, alias_or_id: str) -> Account | None:
     """The account a sign-in URL names, by alias or by 12-digit id."""
     if alias_or_id.isdigit() and len(alias_or_id) == 12:
         try:
@@ -41,11 +39,10 @@ def find_account(tx: Connection, alias_or_id: str) -> Account | None:
 
 def check_root_password(account: Account | None, password: str) -> bool:
     """Whether ``password`` is the root user's; as slow for an account without one as for a wrong one."""
-    ok, _rehash = passwords.verify(password, account.root_password_hash if account else None)
-    return ok
+    return accounts.check_root_password(account.root_password_hash if account else None, password)
 
 
-def find_user_id(tx: Connection, account_id: str, name: str) -> tuple[str | None, str]:
+def find_user_id(tx: Transaction, account_id: str, name: str) -> tuple[str | None, str]:
     """(user id or None, the user's name as stored)."""
     try:
         row = users.find_user(tx, account_id, name)
@@ -54,25 +51,25 @@ def find_user_id(tx: Connection, account_id: str, name: str) -> tuple[str | None
     return row.id, row.name
 
 
-def check_user_password(tx: Connection, user_id: str | None, password: str) -> bool:
+def check_user_password(tx: Transaction, user_id: str | None, password: str) -> bool:
     return login_profiles.check_sign_in(tx, user_id, password)
 
 
-def record_password_use(tx: Connection, user_id: str, now: datetime) -> None:
+def record_password_use(tx: Transaction, user_id: str, now: datetime) -> None:
     """PasswordLastUsed, as AWS records it at console sign-in."""
     login_profiles.record_sign_in(tx, user_id, now)
 
 
-def mfa_serial_for(tx: Connection, user_id: str | None, account_id: str) -> str:
+def mfa_serial_for(tx: Transaction, user_id: str | None, account_id: str) -> str:
     """The serial number of an MFA device enabled for the user ('' when none; the root user has none)."""
     return mfa_service.enabled_serial(tx, account_id, user_id) or ""
 
 
-def verify_mfa(tx: Connection, call: Call, serial: str, code: str) -> bool:
+def verify_mfa(tx: Transaction, call: Call, serial: str, code: str) -> bool:
     return bool(mfa_service.verify_code(tx, call, serial, code))
 
 
-def password_change_reason(tx: Connection, call: Call, user_name: str) -> str:
+def password_change_reason(tx: Transaction, call: Call, user_name: str) -> str:
     """Why the user must choose a new password now ('' when not): reset required, or expired.
 
     'hard' when the password expired under HardExpiry: only an administrator can reset it.
@@ -85,6 +82,6 @@ def password_change_reason(tx: Connection, call: Call, user_name: str) -> str:
     return ""
 
 
-def password_policy(tx: Connection, account_id: str):
+def password_policy(tx: Transaction, account_id: str):
     """The account policy's rules, for the help texts beside a new-password field (None: AWS's default)."""
     return load_policy(tx, account_id)

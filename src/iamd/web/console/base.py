@@ -28,16 +28,16 @@ from iamd.audit.operations import OPERATIONS as AUDIT_OPERATIONS
 from iamd.errors import AccessDenied, AwsError, ValidationError
 from iamd.protocol.constraints import check_constraints
 from iamd.protocol.model import operation_model
-from iamd.security import ids
 from iamd.service.authenticate import principal_for_session
+from iamd.service.console_sessions import COOKIE, IDLE_SECONDS, Session, SessionStore, Throttle
 from iamd.service.context import Call, Environment
 from iamd.service.dispatch import execute, signed_in_principal
 from iamd.service.operations import OPERATIONS
+from iamd.service.runtime import new_request_id
 from iamd.web import audit_hooks
-from iamd.web.console.sessions import COOKIE, IDLE_SECONDS, Session, SessionStore, Throttle
 
-if TYPE_CHECKING:  # the web layer reaches the store through service/ only
-    from iamd.store.database import Store
+if TYPE_CHECKING:
+    from iamd.service.runtime import Store
 
 log = logging.getLogger("iamd.console")
 HERE = Path(__file__).parent
@@ -169,7 +169,7 @@ class Ctx:
         if session.mfa_at is not None:
             context = {"aws:MultiFactorAuthPresent": "true",
                        "aws:MultiFactorAuthAge": str(int(time.time() - session.mfa_at))}
-        return Call(principal=principal, now=now, request_id=ids.request_id(), env=self.console.env,
+        return Call(principal=principal, now=now, request_id=new_request_id(), env=self.console.env,
                     source_ip=self.request.client.host if self.request.client else "",
                     user_agent=self.request.headers.get("user-agent", ""), service="iam",
                     secure_transport=self.request.url.scheme == "https", auth_epoch=epoch, tx=tx,
@@ -180,7 +180,7 @@ class Ctx:
         AssumeRoleWithSAML gave: its credentials' claims say who, and until when."""
         held = self.session.data["role_session"]
         owner = principal_for_session(tx, self.console.env.sessions, held["key"], held["token"], now)
-        return Call(principal=owner.principal, now=now, request_id=ids.request_id(), env=self.console.env,
+        return Call(principal=owner.principal, now=now, request_id=new_request_id(), env=self.console.env,
                     source_ip=self.request.client.host if self.request.client else "",
                     user_agent=self.request.headers.get("user-agent", ""), service="iam",
                     secure_transport=self.request.url.scheme == "https", auth_epoch=owner.auth_epoch, tx=tx,

@@ -6,7 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.errors import AwsError, NoSuchEntity
-from iamd.security import password_rules
+from iamd.service.account import password_policy
 from iamd.web.console.base import Console, Ctx, available, field_errors, page
 
 POLICY_FIELDS = ("MinimumPasswordLength", "RequireUppercaseCharacters", "RequireLowercaseCharacters",
@@ -110,10 +110,10 @@ def account_settings(ctx: Ctx) -> Response:
     shown = dict(current or {})
     if posted:
         shown = posted
-    rules = password_rules.PasswordPolicy.from_params(current) if current else None
+    rules = password_policy.PasswordPolicy.from_params(current) if current else None
     return ctx.render("account_settings.html", nav="settings", policy=shown, has_policy=current is not None,
                       policy_error=policy_error, aliases=(aliases or {}).get("AccountAliases", []),
-                      alias_error=alias_error, errors=errors, help_texts=password_rules.help_texts(rules),
+                      alias_error=alias_error, errors=errors, help_texts=password_policy.help_texts(rules),
                       status=400 if errors else 200)
 
 

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.errors import AwsError
-from iamd.security import password_rules
+from iamd.service.account import password_policy
 from iamd.web.console import auth
 from iamd.web.console.base import Console, Ctx, available, field_errors, page
 from iamd.web.console.signin import change_own_password
@@ -75,7 +75,7 @@ def security_credentials(ctx: Ctx) -> Response:
 def _credentials_page(ctx: Ctx, values: dict, status: int = 200) -> Response:
     session = ctx.session
     with ctx.api() as api:
-        values["help_texts"] = password_rules.help_texts(auth.password_policy(api.tx, session.account_id))
+        values["help_texts"] = password_policy.help_texts(auth.password_policy(api.tx, session.account_id))
         if not session.is_root:
             params = {"UserName": session.user_name}
             if available("ListMFADevices"):

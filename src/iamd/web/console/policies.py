@@ -14,8 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from iamd.errors import AwsError, LimitExceeded, MalformedPolicyDocument
-from iamd.policy import check_policy
-from iamd.policy.checks import KINDS
+from iamd.service import policy_documents
 from iamd.web.console.base import Console, Ctx, field_errors, page
 from iamd.web.console.picker import policy_kind
 
@@ -43,15 +42,13 @@ def policies_list(ctx: Ctx) -> Response:
 
 
 def problems_of(document: str, kind: str = "identity") -> list[dict]:
-    return [{"message": p.message, "line": p.line, "column": p.column} for p in check_policy(document, kind)]
+    return policy_documents.problems(document, kind)
 
 
 def validate(ctx: Ctx) -> Response:
     document = ctx.raw_field("document")
     kind = ctx.field("kind", "identity")
-    problems = check_policy(document, kind if kind in KINDS else "identity")
-    return JSONResponse({"problems": [{"message": p.message, "line": p.line, "column": p.column}
-                                      for p in problems]})
+    return JSONResponse({"problems": policy_documents.problems(document, kind)})
 
 
 def editor_errors(error: AwsError, default: str = "PolicyDocument", editor: str = "PolicyDocument") -> dict:

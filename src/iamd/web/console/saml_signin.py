@@ -20,8 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from iamd.errors import AwsError
-from iamd.security import ids
 from iamd.service.context import ANONYMOUS, Call
+from iamd.service.runtime import new_request_id
 from iamd.service.sts import assume_role_with_saml as saml_service
 from iamd.web.console.base import Console, Ctx, page
 
@@ -32,7 +32,7 @@ PENDING = "saml_response"
 def _call(ctx: Ctx, tx) -> Call:
     request = ctx.request
     return Call(principal=ANONYMOUS, now=datetime.now(UTC).replace(microsecond=0),
-                request_id=ids.request_id(), env=ctx.console.env,
+                request_id=new_request_id(), env=ctx.console.env,
                 source_ip=request.client.host if request.client else "",
                 user_agent=request.headers.get("user-agent", ""), service="sts",
                 secure_transport=request.url.scheme == "https", tx=tx, base_url=ctx.base_url())

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from iamd.audit.signin import console_login
 from iamd.errors import AccessDenied, AwsError, PasswordPolicyViolation
-from iamd.security import password_rules
+from iamd.service.account import password_policy
 from iamd.service.dispatch import signed_in_principal
 from iamd.web.console import auth
 from iamd.web.console.base import Console, Ctx, available, clear_session_cookie, page
@@ -179,7 +179,7 @@ def _mfa_step(ctx: Ctx) -> Response:
 def _password_step(ctx: Ctx) -> Response:
     session = ctx.session
     with ctx.console.store.transaction(write=False) as tx:
-        help_texts = password_rules.help_texts(auth.password_policy(tx, session.account_id))
+        help_texts = password_policy.help_texts(auth.password_policy(tx, session.account_id))
     values = {"help_texts": help_texts, "reason": session.reset_reason, "errors": {},
               "hard": session.reset_reason == "hard", "hard_message": HARD_EXPIRED}
     if ctx.request.method == "GET" or values["hard"]:
@@ -212,7 +212,7 @@ def change_own_password(ctx: Ctx, values: dict) -> Response | None:
         with ctx.api(write=True) as api:
             api.run("ChangePassword", {"OldPassword": old, "NewPassword": new})
     except PasswordPolicyViolation as error:
-        errors["new_password"] = error.message.split(password_rules.MESSAGE_SEPARATOR)
+        errors["new_password"] = error.message.split(password_policy.MESSAGE_SEPARATOR)
     except AccessDenied as error:
         field = "old_password" if "old password" in (error.message or "") else "form"
         errors[field] = [error.message]

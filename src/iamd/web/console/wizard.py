@@ -28,7 +28,7 @@ from starlette.routing import Route
 from iamd.errors import AwsError, NoSuchEntity, ValidationError
 from iamd.protocol.constraints import check_constraints
 from iamd.protocol.model import operation_model
-from iamd.security import password_rules
+from iamd.service.account import password_policy
 from iamd.web.console import auth
 from iamd.web.console.base import Console, Ctx, field_errors, page
 from iamd.web.console.picker import policy_kind, search_policies
@@ -53,9 +53,9 @@ def generate_password(policy) -> str:
     alphabet = string.ascii_letters + string.digits + "!@#$%^&*()_+-=[]{}|'"
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(length))
-        if not password_rules.check_password(password, policy) and all(
+        if not password_policy.check_password(password, policy) and all(
                 any(c in group for c in password) for group in (string.ascii_uppercase, string.ascii_lowercase,
-                                                                 string.digits, password_rules.SYMBOLS)):
+                                                                 string.digits, password_policy.SYMBOLS)):
             return password
 
 
@@ -84,7 +84,7 @@ def _validate_details(ctx: Ctx, state: dict) -> dict:
             if api.try_run("GetUser", {"UserName": name})[0] is not None:
                 errors[f"UserName-{index}"] = [f"User with name {name} already exists."]
         if state["console"] and state["password_mode"] == "custom":
-            failures = password_rules.check_password(state["custom_password"],
+            failures = password_policy.check_password(state["custom_password"],
                                                      auth.password_policy(api.tx, ctx.session.account_id))
             if failures:
                 errors["custom_password"] = [f.message for f in failures]
@@ -149,7 +149,7 @@ def _render(ctx: Ctx, step: str, state: dict, errors: dict, status: int | None =
     values: dict = {}
     with ctx.api() as api:
         if step == "details":
-            values["help_texts"] = password_rules.help_texts(auth.password_policy(api.tx, ctx.session.account_id))
+            values["help_texts"] = password_policy.help_texts(auth.password_policy(api.tx, ctx.session.account_id))
         elif step == "permissions":
             query = ctx.field("q") if ctx.form is not None else ""
             groups, values["groups_error"] = api.try_run("ListGroups", {"MaxItems": 1000})
