@@ -4,36 +4,46 @@ Every error a client can see is an ``AwsError``: a code, an HTTP status, a messa
 sender is at fault. The code and status are class data; the message is made per raise. The protocol
 layer turns one into the Query protocol's ``<ErrorResponse>``.
 
-    AwsError
-    ├── ValidationError            400  constraint checks, malformed ARNs
-    ├── InvalidInput               400
-    ├── MalformedPolicyDocument    400
-    ├── InvalidAction              400  unknown Action
-    ├── NotImplementedOperation    501  an operation of the model that iamd does not serve yet
-    ├── MissingAction              400
-    ├── MalformedQueryString       404
-    ├── NoSuchEntity               404
-    ├── EntityAlreadyExists        409
-    ├── DeleteConflict             409
-    ├── LimitExceeded              409
-    ├── UnmodifiableEntity         400  a service-linked role, changed by hand
-    ├── AccessDenied               403
-    ├── OrganizationNotFound       400  an Organizations operation: no account here is in an organization
-    ├── STS errors                 400  PackedPolicyTooLarge, InvalidSubjectCredentials,
-    │                                   InsufficientSessionLifetime; 403 IDPRejectedClaim, RegionDisabled
-    ├── PasswordPolicyViolation    400
-    ├── Key and certificate errors 400  InvalidPublicKey, UnrecognizedPublicKeyEncoding,
-    │                                   DuplicateSSHPublicKey, MalformedCertificate, InvalidCertificate,
-    │                                   KeyPairMismatch; DuplicateCertificate is 409
-    ├── Authentication errors      403  MissingAuthenticationToken, IncompleteSignature,
-    │                                   InvalidClientTokenId, SignatureDoesNotMatch, RequestExpired,
-    │                                   ExpiredToken
-    ├── Federation errors          InvalidIdentityToken 400, ExpiredTokenException 400,
-    │                              IDPCommunicationError 400, IDPRejectedClaim 403, PackedPolicyTooLarge 400
-    ├── Outbound federation        FeatureEnabled 409, FeatureDisabled 404,
-    │                              OutboundWebIdentityFederationDisabledException 403,
-    │                              JWTPayloadSizeExceededException 400
+    AwsError                        status  code, when the class is named otherwise
+    ├── input
+    │   ├── ValidationError            400  constraint checks, malformed ARNs
+    │   ├── InvalidInput               400
+    │   ├── InvalidParameterValue      400
+    │   ├── MissingParameter           400
+    │   ├── MalformedPolicyDocument    400
+    │   ├── PasswordPolicyViolation    400
+    │   ├── InvalidUserType            400
+    │   ├── InvalidAction              400  unknown Action
+    │   ├── MissingAction              400
+    │   └── MalformedQueryString       404
+    ├── entities
+    │   ├── NoSuchEntity               404
+    │   ├── EntityAlreadyExists        409
+    │   ├── DeleteConflict             409
+    │   ├── LimitExceeded              409
+    │   ├── EntityTemporarilyUnmodifiable 409
+    │   └── UnmodifiableEntity         400  a service-linked role, changed by hand
+    ├── keys and certificates      InvalidPublicKey, UnrecognizedPublicKeyEncoding, DuplicateSSHPublicKey,
+    │                              MalformedCertificate, InvalidCertificate, KeyPairMismatch 400;
+    │                              DuplicateCertificate 409
+    ├── reports                    ReportInProgress 404, ReportNotPresent 410, ReportExpired 410
+    ├── authentication             MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
+    │                              SignatureDoesNotMatch, RequestExpired, ExpiredToken,
+    │                              InvalidAuthenticationCode 403
+    ├── authorization              AccessDenied 403; OrganizationNotFound 400
+    │                              (OrganizationNotFoundException: no account here is in an organization)
+    ├── STS                        PackedPolicyTooLarge, InvalidSubjectCredentials, InsufficientSessionLifetime,
+    │                              InvalidAuthorizationMessage (InvalidAuthorizationMessageException) 400;
+    │                              RegionDisabled 403
+    ├── federation                 InvalidIdentityToken, ExpiredTokenException, IDPCommunicationError 400;
+    │                              IDPRejectedClaim 403
+    ├── outbound federation        FeatureEnabled 409, FeatureDisabled 404, OutboundFederationDisabled
+    │                              (OutboundWebIdentityFederationDisabledException) 403,
+    │                              JWTPayloadSizeExceeded (JWTPayloadSizeExceededException) 400
+    ├── NotImplementedOperation    501  NotImplemented: an operation of the model iamd does not serve yet
     └── ServiceFailure             500  a bug: logged with its traceback, answered without details
+
+Every class derives from AwsError directly; the groups above are for reading only.
 """
 
 from __future__ import annotations

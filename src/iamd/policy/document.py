@@ -171,10 +171,6 @@ class Statement:
         put(self, "context_keys", tuple(keys))
         put(self, "_keys_lower", tuple((k.lower(), k) for k in keys))
 
-    @property
-    def allow(self) -> bool:
-        return self.effect == "Allow"
-
     def matches_action(self, action_lower: str) -> bool:
         hit = action_lower in self._exact_actions or any(m.match(action_lower) for m in self._action_matchers)
         return hit != self.not_action

@@ -1,8 +1,9 @@
 """Constraint checks on decoded params, worded as AWS words them.
 
-``check_constraints(service, operation, params)`` walks the params against a plan compiled once per
-operation from botocore's model (required, min/max length of strings, lists, maps and blobs, min/max
-value of integers, anchored patterns, enums), collects every violation and raises one
+``check_constraints(operation, params)`` (a botocore ``OperationModel``, whose service decides the
+wording) walks the params against a plan compiled once per operation from botocore's model
+(required, min/max length of strings, lists, maps and blobs, min/max value of integers, anchored
+patterns, enums), collects every violation and raises one
 ``ValidationError``::
 
     1 validation error detected: Value at 'userName' failed to satisfy constraint: Member must ...
@@ -16,6 +17,8 @@ enum), with ``Member must not be null`` last when the list itself is required (r
 required TagKeys and not for CreateOpenIDConnectProvider's optional lists; the rule is our reading).
 
 Violations follow the model's member order, except where AWS was recorded otherwise (VIOLATION_ORDER).
+A few members whose pattern AWS words with a message of its own (PATTERN_MESSAGES) raise that message
+alone when the pattern is their only violation.
 Patterns are Java regexes: ``\\w`` and ``\\d`` are ASCII, ``\\p{L}`` needs the ``regex`` package, and
 ``\\u10000-\\u10FFFF`` means the supplementary planes.
 """

@@ -1,9 +1,14 @@
 """AWS Signature Version 4: who signed a request, and whether the signature holds.
 
-Two steps, so that the caller can look up the secret between them:
+Steps, so that the caller can look up the secret between them:
 
-    signed = parse_signature(method, raw_path, raw_query, headers, body)   # no secrets needed
-    verify_signature(signed, secret, now)                                    # constant-time compare
+    signed = parse_signature(method, raw_path, raw_query, headers, body, query)  # no secrets needed
+    check_freshness(signed, now)                       # dated within 15 minutes, presigned unexpired
+    check_service(signed, "iam")                       # once the Action has told which service serves it
+    verify_signature(signed, secret)                   # constant-time compare
+
+``parse_signature(..., services=(...))`` refuses a scope naming another service at once, for a caller
+that serves only those (the JSON APIs).
 
 Both the Authorization header and presigned query strings (X-Amz-Signature) are understood. The
 error codes and messages are AWS's own (MissingAuthenticationToken, IncompleteSignature,
@@ -50,10 +55,6 @@ class SignedRequest:
     @property
     def scope(self) -> str:
         return f"{self.scope_date}/{self.region}/{self.service}/aws4_request"
-
-
-def has_authentication(headers: dict[str, str], query: dict[str, str]) -> bool:
-    return "authorization" in headers or "X-Amz-Signature" in query or "X-Amz-Credential" in query
 
 
 def parse_signature(

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from iamd.security import ids
 from iamd.service.context import Call
 
 Handler = Callable[..., dict | None]
@@ -61,10 +60,6 @@ class Operation:
 
 def any_resource(call: Call, params: dict) -> str:
     return "*"
-
-
-def account_root(call: Call, params: dict) -> str:
-    return ids.root_arn(call.account_id)
 
 
 def iam(name: str, handler: Handler, resource: Callable[[Call, dict], str], writes: bool = True,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import bindparam, select
 
@@ -13,6 +15,8 @@ from iamd.errors import ValidationError
 from iamd.store.fastpath import HotQuery
 
 DEFAULT_MAX_ITEMS = 100
+
+Item = TypeVar("Item")
 
 
 def encode_marker(sort_key: str) -> str:
@@ -31,12 +35,38 @@ def decode_marker(marker: str | None) -> str | None:
     return sort_key
 
 
-def page(rows: list, max_items: int, sort_key) -> tuple[list, dict]:
+def page(rows: Sequence[Item], max_items: int, sort_key: Callable[[Item], str]) -> tuple[list[Item], dict]:
     """Cut ``rows`` (fetched with limit max_items + 1) into a page and its IsTruncated/Marker."""
     if len(rows) > max_items:
-        rows = rows[:max_items]
-        return rows, {"IsTruncated": True, "Marker": encode_marker(sort_key(rows[-1]))}
-    return rows, {"IsTruncated": False}
+        kept = list(rows[:max_items])
+        return kept, {"IsTruncated": True, "Marker": encode_marker(sort_key(kept[-1]))}
+    return list(rows), {"IsTruncated": False}
+
+
+def page_sorted(items: Sequence[tuple[str, Item]], params: dict) -> tuple[list[Item], dict]:
+    """A page of (sort key, item) pairs already sorted by key, held whole in memory: the Marker holds the
+    last key given, as ``page`` over a query's rows."""
+    after = decode_marker(params.get("Marker"))
+    if after is not None:
+        items = [pair for pair in items if pair[0] > after]
+    kept, paging = page(items, params.get("MaxItems", DEFAULT_MAX_ITEMS), lambda pair: pair[0])
+    return [item for _, item in kept], paging
+
+
+def page_by_offset(entries: Sequence[Item], params: dict) -> tuple[list[Item], dict]:
+    """A page of a list that has no sort key of its own (a stored report, the simulator's actions): the
+    Marker holds the offset of the next entry; one past the end is no marker this server gave."""
+    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
+    position = decode_marker(params.get("Marker"))
+    start = 0
+    if position is not None:
+        if not position.isdigit() or int(position) > len(entries):
+            raise ValidationError("Invalid Marker.")
+        start = int(position)
+    chosen = list(entries[start:start + max_items])
+    if start + max_items < len(entries):
+        return chosen, {"IsTruncated": True, "Marker": encode_marker(str(start + max_items))}
+    return chosen, {"IsTruncated": False}
 
 
 _LIKE_ESCAPE = "!"

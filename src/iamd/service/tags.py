@@ -54,7 +54,8 @@ def put_tags(tx: Connection, resource_id: str, new_tags: list[dict], case_insens
     added = [tag for tag in new_tags if _match(tag["Key"], case_insensitive) not in existing]
     if len(existing) + len(added) > MAX_TAGS:
         raise LimitExceeded("The number of tags has reached the maximum limit.")
-    position = tx.scalar(select(func.coalesce(func.max(tags.c.position), 0)).where(tags.c.resource_id == resource_id))
+    position = tx.scalar(select(func.coalesce(func.max(tags.c.position), 0))
+                         .where(tags.c.resource_id == resource_id)) or 0
     for tag in new_tags:
         key_match = _match(tag["Key"], case_insensitive)
         if key_match in existing:

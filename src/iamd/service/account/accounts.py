@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, NoSuchEntity
@@ -33,7 +34,7 @@ def find_account_by_alias(tx: Connection, alias: str):
     return tx.execute(select(accounts).where(accounts.c.alias == alias.lower())).first()
 
 
-def list_accounts(tx: Connection) -> list:
+def list_accounts(tx: Connection) -> Sequence[Row]:
     return tx.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.id)).all()
 
 

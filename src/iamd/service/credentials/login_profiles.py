@@ -19,6 +19,7 @@ expired password does not stop the user's access keys, nor ChangePassword throug
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -131,7 +132,7 @@ def get_login_profile(tx: Connection, call: Call, params: dict) -> dict:
 def update_login_profile(tx: Connection, call: Call, params: dict) -> None:
     user = _user(tx, call, params)
     _profile(tx, user)
-    changes = {}
+    changes: dict[str, Any] = {}
     if params.get("Password") is not None:
         changes.update(password_hash=_checked_hash(tx, call, params["Password"], user.id), password_changed_at=call.now)
     if params.get("PasswordResetRequired") is not None:
@@ -199,14 +200,6 @@ def hard_expiry(tx: Connection, account_id: str) -> bool:
     """Whether an expired password may only be reset by an administrator (the policy's HardExpiry)."""
     policy = load_policy(tx, account_id)
     return bool(policy and policy.max_password_age and policy.hard_expiry)
-
-
-def password_expires_at(tx: Connection, account_id: str, changed_at: datetime) -> datetime | None:
-    """When a password set at ``changed_at`` expires under the account policy; None if it never does."""
-    policy = load_policy(tx, account_id)
-    if policy is None or not policy.max_password_age:
-        return None
-    return password_rules.MaxPasswordAge(policy.max_password_age).expires_at(changed_at)
 
 
 def check_sign_in(tx: Connection, user_id: str | None, password: str) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import (
@@ -164,21 +164,6 @@ def enabled_serial(tx: Connection, account_id: str, user_id: str | None) -> str 
     return tx.scalar(select(mfa_devices.c.serial_number).where(
         mfa_devices.c.account_id == account_id, mfa_devices.c.user_id == user_id)
         .order_by(mfa_devices.c.enabled_at, mfa_devices.c.serial_number).limit(1))
-
-
-def device_counts(tx: Connection, account_id: str) -> tuple[int, int]:
-    """(virtual devices in the account, those enabled for a user): GetAccountSummary's MFADevices and
-    MFADevicesInUse."""
-    total, in_use = tx.execute(select(func.count(), func.count(mfa_devices.c.user_id))
-                               .where(mfa_devices.c.account_id == account_id)).one()
-    return int(total), int(in_use)
-
-
-def devices_of(tx: Connection, user_id: str) -> list:
-    """The devices enabled for a user (serial_number, enabled_at), oldest first."""
-    return tx.execute(select(mfa_devices.c.serial_number, mfa_devices.c.enabled_at)
-                      .where(mfa_devices.c.user_id == user_id)
-                      .order_by(mfa_devices.c.enabled_at, mfa_devices.c.serial_number)).all()
 
 
 # --- handlers ------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ certificate. At most 20 per account.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from sqlalchemy import Connection, delete, insert, select, update
@@ -137,7 +137,7 @@ def list_server_certificates(tx: Connection, call: Call, params: dict) -> dict:
 
 def update_server_certificate(tx: Connection, call: Call, params: dict) -> None:
     row = find(tx, call.account_id, params["ServerCertificateName"])
-    changes = {}
+    changes: dict[str, Any] = {}
     new_name = params.get("NewServerCertificateName")
     if new_name is not None:
         changes.update(name=new_name, name_key=new_name.lower())

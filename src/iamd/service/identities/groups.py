@@ -100,7 +100,7 @@ def list_groups(tx: Connection, call: Call, params: dict) -> dict:
 
 def update_group(tx: Connection, call: Call, params: dict) -> None:
     row = find_group(tx, call.account_id, params["GroupName"])
-    changes = {}
+    changes: dict[str, object] = {}
     if "NewGroupName" in params:
         changes.update(name=params["NewGroupName"], name_key=params["NewGroupName"].lower())
     if "NewPath" in params:

@@ -9,7 +9,9 @@ AWS does.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, exists, insert, select
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Row, delete, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
@@ -41,7 +43,7 @@ def profile_arn(row) -> str:
     return ids.entity_arn(row.account_id, "instance-profile", row.path, row.name)
 
 
-def roles_of(tx: Connection, profile_id: str) -> list:
+def roles_of(tx: Connection, profile_id: str) -> Sequence[Row]:
     return tx.execute(
         select(roles).join(instance_profile_roles, instance_profile_roles.c.role_id == roles.c.id)
         .where(instance_profile_roles.c.profile_id == profile_id).order_by(roles.c.name_key)

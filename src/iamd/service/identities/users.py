@@ -146,7 +146,7 @@ def list_users(tx: Connection, call: Call, params: dict) -> dict:
 
 def update_user(tx: Connection, call: Call, params: dict) -> None:
     row = find_user(tx, call.account_id, params["UserName"])
-    changes = {}
+    changes: dict[str, object] = {}
     if "NewUserName" in params:
         changes.update(name=params["NewUserName"], name_key=params["NewUserName"].lower())
     if "NewPath" in params:
@@ -211,7 +211,7 @@ def credential_owner(tx: Connection, call: Call, params: dict) -> tuple[str | No
     return row.id, row.name
 
 
-def name_of(tx: Connection, user_id: str) -> str:
+def name_of(tx: Connection, user_id: str) -> str | None:
     return tx.scalar(select(users.c.name).where(users.c.id == user_id))
 
 

@@ -9,7 +9,9 @@ uses it.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, func, insert, select
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Row, delete, func, insert, select
 
 from iamd.errors import NoSuchEntity, ValidationError
 from iamd.security import ids
@@ -18,7 +20,7 @@ from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.identities import roles as role_area, users as user_area
-from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
+from iamd.service.pagination import page_sorted
 from iamd.store import schema
 from iamd.store.locks import lock_row
 from iamd.store.schema import groups, managed_policies, policy_attachments, users
@@ -197,18 +199,6 @@ def detach_role_policy(tx: Connection, call: Call, params: dict) -> None:
     detach(tx, role.id, params["PolicyArn"])
 
 
-def _page_by_key(items: list[tuple[str, object]], params: dict) -> tuple[list, dict]:
-    """Page over (sort key, item) pairs sorted by key; the marker holds the last key given."""
-    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
-    after = decode_marker(params.get("Marker"))
-    if after is not None:
-        items = [pair for pair in items if pair[0] > after]
-    if len(items) > max_items:
-        return [item for _, item in items[:max_items]], {
-            "IsTruncated": True, "Marker": encode_marker(items[max_items - 1][0])}
-    return [item for _, item in items], {"IsTruncated": False}
-
-
 def attached_policies(tx: Connection, entity_id: str, path_prefix: str | None) -> list[dict]:
     """The entity's attached managed policies as AttachedPolicy shapes, sorted by name."""
     found = []
@@ -223,7 +213,7 @@ def attached_policies(tx: Connection, entity_id: str, path_prefix: str | None) -
 def _list_attached(tx: Connection, entity_id: str, params: dict) -> dict:
     policies = attached_policies(tx, entity_id, params.get("PathPrefix"))
     keyed = [(f"{p['PolicyName']}\x00{p['PolicyArn']}", p) for p in policies]
-    page, paging = _page_by_key(keyed, params)
+    page, paging = page_sorted(keyed, params)
     return {"AttachedPolicies": page, **paging}
 
 
@@ -257,7 +247,7 @@ def _entity_table(kind: str):
     return {"group": groups, "user": users, "role": _roles()}[kind]
 
 
-def _entities(tx: Connection, account_id: str, kind: str, arn: str, usage: str, prefix: str | None) -> list:
+def _entities(tx: Connection, account_id: str, kind: str, arn: str, usage: str, prefix: str | None) -> Sequence[Row]:
     table = _entity_table(kind)
     if table is None:
         return []
@@ -296,7 +286,7 @@ def list_entities_for_policy(tx: Connection, call: Call, params: dict) -> dict:
         for row in _entities(tx, call.account_id, kind, arn, usage, params.get("PathPrefix")):
             keyed.append((f"{order}/{row.name_key}", (list_name, {name_member: row.name, id_member: row.id})))
     keyed.sort(key=lambda pair: pair[0])
-    page, paging = _page_by_key(keyed, params)
+    page, paging = page_sorted(keyed, params)
     for list_name, entry in page:
         result[list_name].append(entry)
     return {**result, **paging}

@@ -46,7 +46,8 @@ QUOTAS = {
 }
 
 
-def _count(tx: Connection, table, *where) -> int:
+def count_rows(tx: Connection, table, *where) -> int:
+    """How many rows of ``table`` match ``where``."""
     return tx.scalar(select(func.count()).select_from(table).where(*where)) or 0
 
 
@@ -55,26 +56,27 @@ def get_account_summary(tx: Connection, call: Call, params: dict) -> dict:
     account = call.account_id
     summary = dict(QUOTAS)
     summary.update(
-        Users=_count(tx, users, users.c.account_id == account),
-        Groups=_count(tx, groups, groups.c.account_id == account),
-        Roles=_count(tx, roles, roles.c.account_id == account),
-        InstanceProfiles=_count(tx, instance_profiles, instance_profiles.c.account_id == account),
-        ServerCertificates=_count(tx, server_certificates, server_certificates.c.account_id == account),
+        Users=count_rows(tx, users, users.c.account_id == account),
+        Groups=count_rows(tx, groups, groups.c.account_id == account),
+        Roles=count_rows(tx, roles, roles.c.account_id == account),
+        InstanceProfiles=count_rows(tx, instance_profiles, instance_profiles.c.account_id == account),
+        ServerCertificates=count_rows(tx, server_certificates, server_certificates.c.account_id == account),
         Providers=oidc_providers.count(tx, account) + saml_providers.count(tx, account),
-        Policies=_count(tx, managed_policies, managed_policies.c.account_id == account),
+        Policies=count_rows(tx, managed_policies, managed_policies.c.account_id == account),
         # Each attachment of a managed policy (customer or AWS managed) puts one policy version in use.
-        PolicyVersionsInUse=_count(tx, policy_attachments, policy_attachments.c.account_id == account),
-        MFADevices=_count(tx, mfa_devices, mfa_devices.c.account_id == account),
-        MFADevicesInUse=_count(tx, mfa_devices, mfa_devices.c.account_id == account, mfa_devices.c.user_id.isnot(None)),
+        PolicyVersionsInUse=count_rows(tx, policy_attachments, policy_attachments.c.account_id == account),
+        MFADevices=count_rows(tx, mfa_devices, mfa_devices.c.account_id == account),
+        MFADevicesInUse=count_rows(tx, mfa_devices, mfa_devices.c.account_id == account,
+                                   mfa_devices.c.user_id.isnot(None)),
         AccountMFAEnabled=0,  # the root user has no MFA device in iamd
         AccountPasswordPresent=1 if tx.scalar(select(accounts.c.root_password_hash)
                                               .where(accounts.c.id == account)) else 0,
         GlobalEndpointTokenVersion=tx.scalar(select(accounts.c.global_endpoint_token_version)
                                              .where(accounts.c.id == account)) or 1,
-        AccountSigningCertificatesPresent=1 if _count(tx, signing_certificates,
+        AccountSigningCertificatesPresent=1 if count_rows(tx, signing_certificates,
                                                       signing_certificates.c.account_id == account,
                                                       signing_certificates.c.user_id.is_(None)) else 0,
-        AccountAccessKeysPresent=1 if _count(tx, access_keys, access_keys.c.account_id == account,
+        AccountAccessKeysPresent=1 if count_rows(tx, access_keys, access_keys.c.account_id == account,
                                              access_keys.c.user_id.is_(None)) else 0,
     )
     return {"SummaryMap": summary}

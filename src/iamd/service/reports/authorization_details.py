@@ -14,6 +14,7 @@ from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import boundaries, instance_profiles as instance_profile_area, roles as role_area
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
+from iamd.service.reports.account_summary import count_rows
 from iamd.service.tags import list_tags
 from iamd.store.schema import (
     group_members,
@@ -25,10 +26,6 @@ from iamd.store.schema import (
     roles,
     users,
 )
-
-
-def _count(tx: Connection, table, *where) -> int:
-    return tx.scalar(select(func.count()).select_from(table).where(*where)) or 0
 
 
 def _attached(tx: Connection, entity_id: str) -> list[dict]:
@@ -94,13 +91,13 @@ def _role_details(tx: Connection, call: Call, after: str | None, limit: int) -> 
 
 
 def _attachment_count(tx: Connection, account_id: str, arn: str) -> int:
-    return _count(tx, policy_attachments, policy_attachments.c.account_id == account_id,
+    return count_rows(tx, policy_attachments, policy_attachments.c.account_id == account_id,
                   policy_attachments.c.policy_arn == arn)
 
 
 def _boundary_count(tx: Connection, account_id: str, arn: str) -> int:
-    return (_count(tx, users, users.c.account_id == account_id, users.c.permissions_boundary == arn)
-            + _count(tx, roles, roles.c.account_id == account_id, roles.c.permissions_boundary == arn))
+    return (count_rows(tx, users, users.c.account_id == account_id, users.c.permissions_boundary == arn)
+            + count_rows(tx, roles, roles.c.account_id == account_id, roles.c.permissions_boundary == arn))
 
 
 def _version_number(version_id: str) -> int:

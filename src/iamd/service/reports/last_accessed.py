@@ -31,7 +31,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 
-from iamd.errors import InvalidInput, NoSuchEntity, ValidationError
+from iamd.errors import InvalidInput, NoSuchEntity
 from iamd.policy import Policy, parse_policy
 from iamd.reference import actions as reference
 from iamd.security import ids
@@ -39,7 +39,7 @@ from iamd.service import policy_lookup
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import groups as group_area, roles as role_area, users as user_area
-from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
+from iamd.service.pagination import page_by_offset
 from iamd.service.principal_policies import managed
 from iamd.store.schema import (
     accounts,
@@ -203,21 +203,6 @@ def _job(tx: Connection, call: Call, job_id: str):
     return row, json.loads(row.result)
 
 
-def _page(entries: list, params: dict) -> tuple[list, dict]:
-    """Offset paging over a stored report: the Marker holds the offset of the next entry."""
-    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
-    position = decode_marker(params.get("Marker"))
-    start = 0
-    if position is not None:
-        if not position.isdigit():
-            raise ValidationError("Invalid Marker.")
-        start = int(position)
-    chosen = entries[start:start + max_items]
-    if start + max_items < len(entries):
-        return chosen, {"IsTruncated": True, "Marker": encode_marker(str(start + max_items))}
-    return chosen, {"IsTruncated": False}
-
-
 def _service_entry(service: dict, entities: list[dict], action_level: bool) -> dict:
     namespace = service["namespace"]
     entry = {"ServiceName": SERVICE_NAMES.get(namespace, namespace), "ServiceNamespace": namespace,
@@ -234,7 +219,7 @@ def _service_entry(service: dict, entities: list[dict], action_level: bool) -> d
 def get_service_last_accessed_details(tx: Connection, call: Call, params: dict) -> dict:
     row, report = _job(tx, call, params["JobId"])
     action_level = row.granularity == "ACTION_LEVEL"
-    services, paging = _page(report["services"], params)
+    services, paging = page_by_offset(report["services"], params)
     return {
         "JobStatus": "COMPLETED",
         "JobType": row.granularity,
@@ -260,7 +245,7 @@ def get_service_last_accessed_details_with_entities(tx: Connection, call: Call, 
             if index in last:
                 detail["LastAuthenticated"] = datetime.fromisoformat(last[index])
             details.append(detail)
-    details, paging = _page(details, params)
+    details, paging = page_by_offset(details, params)
     return {
         "JobStatus": "COMPLETED",
         "JobCreationDate": row.created_at,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, select
 
-from iamd.errors import InvalidInput, ValidationError
+from iamd.errors import InvalidInput
 from iamd.policy import Policy, check_policy, context_keys, parse_policy
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.security import ids
@@ -22,7 +22,7 @@ from iamd.service import policy_documents, policy_lookup
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import groups, roles, users
-from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
+from iamd.service.pagination import page_by_offset
 from iamd.service.reports.simulator_results import IDENTITY_TYPE, RESOURCE_TYPE, Simulation, evaluate
 from iamd.store.schema import (
     group_members,
@@ -178,24 +178,8 @@ def _simulate(params: dict, identity: list, boundary: list | None, caller_arn: s
                             context=_context(params), resources_given=bool(resources),
                             resources=list(resources) if resources else ["*"])
     actions = list(params.get("ActionNames") or [])
-    start = _marker(params.get("Marker"), len(actions))
-    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
-    chosen = actions[start:start + max_items]
-    result: dict = {"EvaluationResults": [evaluate(simulation, action) for action in chosen]}
-    if start + max_items < len(actions):
-        result.update(IsTruncated=True, Marker=encode_marker(str(start + max_items)))
-    else:
-        result["IsTruncated"] = False
-    return result
-
-
-def _marker(marker: str | None, count: int) -> int:
-    value = decode_marker(marker)
-    if value is None:
-        return 0
-    if not value.isdigit() or int(value) > count:
-        raise ValidationError("Invalid Marker.")
-    return int(value)
+    chosen, paging = page_by_offset(actions, params)
+    return {"EvaluationResults": [evaluate(simulation, action) for action in chosen], **paging}
 
 
 # ---- operations ---------------------------------------------------------------------------------

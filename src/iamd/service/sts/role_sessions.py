@@ -69,7 +69,7 @@ def start(tx: Connection, call: Call, role, request: SessionRequest) -> dict:
     if request.source_identity is not None:
         claims["si"] = request.source_identity
     roles.record_role_use(tx, role.id, call.now, call.region)
-    result = {"Credentials": issue_credentials(call, claims, request.seconds),
+    result: dict[str, object] = {"Credentials": issue_credentials(call, claims, request.seconds),
               "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": session_arn}}
     if packed is not None:
         result["PackedPolicySize"] = packed

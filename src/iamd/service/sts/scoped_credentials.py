@@ -66,10 +66,13 @@ def get_scoped_credentials(tx: Connection, call: Call, params: dict) -> dict:
 
 def _sealed(call: Call, key_id: str, claims: dict, minimum: int) -> str:
     """The token, padded (inside the seal) to at least ``minimum`` characters when asked."""
-    token = seal_claims(call.env.sessions, key_id, claims)
+    sessions = call.env.sessions
+    if sessions is None:  # every environment that serves STS has one (service/runtime.py)
+        raise RuntimeError("no key to seal session tokens with")
+    token = seal_claims(sessions, key_id, claims)
     while len(token) < minimum:
         claims["pad"] = claims.get("pad", "") + "." * ((minimum - len(token)) * 3 // 4 + 1)
-        token = seal_claims(call.env.sessions, key_id, claims)
+        token = seal_claims(sessions, key_id, claims)
     return token
 
 
