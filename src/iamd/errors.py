@@ -5,7 +5,7 @@ sender is at fault. The code and status are class data; the message is made per 
 layer turns one into the Query protocol's ``<ErrorResponse>``.
 
     AwsError
-    ├── ValidationError            400  constraint checks, malformed ARNs
+    ├── ValidationError            400  constraint checks (each violation kept: Problem), malformed ARNs
     ├── InvalidInput               400
     ├── MalformedPolicyDocument    400
     ├── InvalidAction              400  unknown Action
@@ -17,7 +17,7 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── DeleteConflict             409
     ├── LimitExceeded              409
     ├── UnmodifiableEntity         400  a service-linked role, changed by hand
-    ├── AccessDenied               403
+    ├── AccessDenied               403  with the action, resource and decision refused, when known
     ├── OrganizationNotFound       400  an Organizations operation: no account here is in an organization
     ├── STS errors                 400  PackedPolicyTooLarge, InvalidSubjectCredentials,
     │                                   InsufficientSessionLifetime; 403 IDPRejectedClaim, RegionDisabled
@@ -38,6 +38,9 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class AwsError(Exception):
     code: str = "InternalFailure"
@@ -52,8 +55,31 @@ class AwsError(Exception):
         return f"{type(self).__name__}({self.message!r})"
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One violation a ValidationError reports: the member path it concerns, as AWS spells it
+    (``userName``, ``tags.1.member.key``; empty when none), and AWS's words for it."""
+
+    member: str
+    message: str
+
+
 class ValidationError(AwsError):
+    """``problems``: the violations one by one, when the message lists them (``n validation errors
+    detected: ...``), so that nobody splits the message apart again (the console keys them by field)."""
+
     code, status = "ValidationError", 400
+
+    def __init__(self, message: str | None = None, problems: Sequence[Problem] = ()):
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+    @classmethod
+    def detected(cls, problems: Sequence[Problem]) -> ValidationError:
+        """AWS's wording of one or more constraint violations, the problems kept."""
+        n = len(problems)
+        plural = "s" if n > 1 else ""
+        return cls(f"{n} validation error{plural} detected: " + "; ".join(p.message for p in problems), problems)
 
 
 class InvalidInput(AwsError):
@@ -107,7 +133,18 @@ class LimitExceeded(AwsError):
 
 
 class AccessDenied(AwsError):
+    """``action`` and ``resource``: what was refused, when the refusal names them (the console shows
+    them); ``decision``: the policy engine's ``Decision`` when policies were evaluated (the audit
+    record names the statement that denied). The message alone goes on the wire."""
+
     code, status = "AccessDenied", 403
+
+    def __init__(self, message: str | None = None, *, action: str = "", resource: str = "",
+                 decision: object = None):
+        super().__init__(message)
+        self.action = action
+        self.resource = resource
+        self.decision = decision
 
 
 class OrganizationNotFound(AwsError):

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
+from iamd.security.principal_kind import PrincipalKind
 from iamd.security.secrets import SecretBox
+from iamd.security.session_tokens import SessionClaims
+
+if TYPE_CHECKING:  # built above this module (service/runtime.py): named for the type checker only
+    from iamd.audit.writer import AuditTrail
+    from iamd.federation.keys import KeySource
+    from iamd.service.authorize import Authorizer
+    from iamd.service.last_used import LastUsedRecorder
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller. ``kind`` is ``root``, ``user``, ``assumed-role``, ``federated-user``, or
-    ``anonymous`` for an unsigned request (AssumeRoleWithWebIdentity)."""
+    """The authenticated caller; ``PrincipalKind.ANONYMOUS`` for an unsigned request (AssumeRoleWithSAML)."""
 
-    kind: str
+    kind: PrincipalKind
     account_id: str
     arn: str
     id: str  # the user's unique id; the account id for the root user
@@ -24,7 +32,13 @@ class Principal:
 
     @property
     def is_root(self) -> bool:
-        return self.kind == "root"
+        return self.kind is PrincipalKind.ROOT
+
+    @property
+    def is_session(self) -> bool:
+        """A role session or a federated user: temporary credentials are who it is (GetSessionToken's
+        are not: they stand for their user or the root user)."""
+        return self.kind in (PrincipalKind.ASSUMED_ROLE, PrincipalKind.FEDERATED_USER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +46,14 @@ class Environment:
     """The server's long-lived parts that handlers need."""
 
     secrets: SecretBox
-    last_used: object  # service.last_used.LastUsedRecorder
-    authorizer: object  # service.authorize.Authorizer
+    last_used: LastUsedRecorder
+    authorizer: Authorizer
     sessions: SecretBox | None = None  # seals session tokens: security.session_tokens
-    oidc_keys: object = None  # federation.keys.KeySource: web identity issuers' verification keys
+    oidc_keys: KeySource | None = None  # web identity issuers' verification keys
     signing_keys: SecretBox | None = None  # seals iamd's own token signing keys (outbound federation)
     issuer_base: str = ""  # the public URL under which iamd serves its OIDC issuers (outbound federation)
     key_rotation_seconds: int = 7 * 86_400  # how long one signing key signs before the next one takes over
-    audit: object = None  # audit.writer.AuditTrail; None records nothing
+    audit: AuditTrail | None = None  # None records nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +73,7 @@ class Call:
     tx: object = None
     # Context keys a temporary session carries (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...).
     session_context: dict = field(default_factory=dict)
-    session: dict | None = None  # the claims of the caller's temporary credentials, if it used some
+    session: SessionClaims | None = None  # the claims of the caller's temporary credentials, if it used some
     base_url: str = ""  # how the caller reached this server (https://host:port), for its SAML endpoint
     # What the call's audit record needs from inside (the authorization decision); None: not recorded.
     trail: dict | None = None
@@ -71,4 +85,4 @@ class Call:
 
 # The caller of an operation AWS serves unsigned (AssumeRoleWithSAML) and of a console SAML sign-in:
 # nobody yet; the token it brings says who.
-ANONYMOUS = Principal(kind="anonymous", account_id="", arn="", id="", name="", access_key_id="")
+ANONYMOUS = Principal(kind=PrincipalKind.ANONYMOUS, account_id="", arn="", id="", name="", access_key_id="")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, InvalidAuthorizationMessage
 from iamd.security import ids
-from iamd.security.session_tokens import seal_claims
+from iamd.security.session_tokens import SessionClaims, seal
 from iamd.service.context import Call
 from iamd.service.declare import Operation, sts
 
@@ -27,14 +28,13 @@ def get_access_key_info(tx: Connection, call: Call, params: dict) -> dict:
     return {"Account": ids.account_of_access_key(params["AccessKeyId"])}
 
 
-def issue_credentials(call: Call, claims: dict, seconds: int) -> dict:
+def issue_credentials(call: Call, claims: SessionClaims, seconds: int) -> dict:
     """Temporary credentials: an ASIA key id, a secret, and the claims sealed into the session token."""
-    key_id, secret = ids.access_key_id(claims["a"], temporary=True), ids.secret_access_key()
+    key_id, secret = ids.access_key_id(claims.account_id, temporary=True), ids.secret_access_key()
     issued = call.now
     expires = issued + timedelta(seconds=seconds)
-    token = seal_claims(call.env.sessions, key_id, {
-        **claims, "s": secret, "iat": int(issued.timestamp()), "exp": int(expires.timestamp()),
-    })
+    token = seal(call.env.sessions, key_id, dataclasses.replace(
+        claims, secret=secret, issued_at=int(issued.timestamp()), expires_at=int(expires.timestamp())))
     return {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expires}
 
 
@@ -46,10 +46,9 @@ def get_session_token(tx: Connection, call: Call, params: dict) -> dict:
     if principal.is_root:
         seconds = min(seconds, ROOT_MAX_SECONDS)
     mfa = _check_mfa(tx, call, params)
-    claims = {"a": principal.account_id, "k": principal.kind, "id": principal.id, "n": principal.name,
-              "uid": principal.user_id, "p": principal.path, "arn": principal.arn, "mfa": mfa}
-    if mfa:
-        claims["mfa_at"] = int(call.now.timestamp())
+    claims = SessionClaims(account_id=principal.account_id, kind=principal.kind, id=principal.id,
+                           name=principal.name, arn=principal.arn, path=principal.path, user_id=principal.user_id,
+                           mfa=mfa, mfa_at=int(call.now.timestamp()) if mfa else None)
     return {"Credentials": issue_credentials(call, claims, seconds)}
 
 
