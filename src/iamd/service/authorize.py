@@ -21,9 +21,11 @@ from iamd.policy import Decision, PolicySet, Request, authorize as evaluate, par
 from iamd.security.principal_kind import PrincipalKind
 from iamd.security.session_tokens import SessionClaims
 from iamd.service import principal_policies, resource_tags
+from iamd.service.account.password_policy import load_policy
 from iamd.service.context import Call
 from iamd.service.declare import Operation
 from iamd.service.request_context import request_context
+from iamd.service.role_policies_loader import load_role_policies
 from iamd.store.fastpath import HotStatement
 from iamd.store.schema import accounts
 
@@ -172,8 +174,6 @@ class Authorizer:
 
     def _load_role_session(self, tx: Connection, call: Call,
                            session: SessionClaims) -> principal_policies.PrincipalPolicies:
-        from iamd.service.role_policies_loader import load_role_policies  # roles build on this module
-
         loaded = load_role_policies(tx, call.account_id, session.role_id, self.compiled)
         policy_set = loaded.policy_set
         if session.session_policies or session.session_policy_arns:
@@ -193,8 +193,6 @@ def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, 
         return False
     if resource != call.principal.arn:
         return False
-    from iamd.service.password_policy import load_policy  # the password policy builds on authorization
-
     policy = load_policy(tx, call.account_id)
     return policy is not None and policy.allow_users_to_change_password
 

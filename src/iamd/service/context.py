@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from sqlalchemy import Connection
+
+from iamd.federation.keys import KeySource
+from iamd.policy import Decision
 from iamd.security.principal_kind import PrincipalKind
 from iamd.security.secrets import SecretBox
 from iamd.security.session_tokens import SessionClaims
-
-if TYPE_CHECKING:  # built above this module (service/runtime.py): named for the type checker only
-    from iamd.audit.writer import AuditTrail
-    from iamd.federation.keys import KeySource
-    from iamd.service.authorize import Authorizer
-    from iamd.service.last_used import LastUsedRecorder
+from iamd.service.principal_policies import CompiledManagedPolicies, PrincipalPolicies
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,19 +40,45 @@ class Principal:
         return self.kind in (PrincipalKind.ASSUMED_ROLE, PrincipalKind.FEDERATED_USER)
 
 
+# What handlers use of the long-lived parts built above this module (service/runtime.py builds them:
+# authorize.Authorizer, credentials/last_used.LastUsedRecorder, audit/writer.AuditTrail), named here
+# as protocols so that this module, which they all import, imports none of them.
+class Authorizing(Protocol):
+    compiled: CompiledManagedPolicies  # managed policies compiled once, shared by every loader
+
+    def check(self, tx: Connection, call: Call, operation: Any, params: dict) -> Decision | None: ...
+
+    def policies_of(self, tx: Connection, call: Call) -> PrincipalPolicies: ...
+
+
+class RecordingUse(Protocol):
+    def record(self, access_key_id: str, principal: Principal, session: SessionClaims | None, when: datetime,
+               service: str, region: str) -> None: ...
+
+    def flush(self, tx: Connection) -> None: ...
+
+
+class Auditing(Protocol):
+    enabled: bool
+
+    def write(self, tx: Connection, event: Any) -> None: ...
+
+    def write_apart(self, store: Any, event: Any) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Environment:
     """The server's long-lived parts that handlers need."""
 
     secrets: SecretBox
-    last_used: LastUsedRecorder
-    authorizer: Authorizer
+    last_used: RecordingUse
+    authorizer: Authorizing
     sessions: SecretBox | None = None  # seals session tokens: security.session_tokens
     oidc_keys: KeySource | None = None  # web identity issuers' verification keys
     signing_keys: SecretBox | None = None  # seals iamd's own token signing keys (outbound federation)
     issuer_base: str = ""  # the public URL under which iamd serves its OIDC issuers (outbound federation)
     key_rotation_seconds: int = 7 * 86_400  # how long one signing key signs before the next one takes over
-    audit: AuditTrail | None = None  # None records nothing
+    audit: Auditing | None = None  # None records nothing
 
 
 @dataclass(frozen=True, slots=True)
