@@ -6,7 +6,7 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
 
     AwsError                        status  code, when the class is named otherwise
     ├── input
-    │   ├── ValidationError            400  constraint checks, malformed ARNs
+    │   ├── ValidationError            400  constraint checks (each violation kept: Problem), malformed ARNs
     │   ├── InvalidInput               400
     │   ├── InvalidParameterValue      400
     │   ├── MissingParameter           400
@@ -30,7 +30,8 @@ layer turns one into the Query protocol's ``<ErrorResponse>``.
     ├── authentication             MissingAuthenticationToken, IncompleteSignature, InvalidClientTokenId,
     │                              SignatureDoesNotMatch, RequestExpired, ExpiredToken,
     │                              InvalidAuthenticationCode 403
-    ├── authorization              AccessDenied 403; OrganizationNotFound 400
+    ├── authorization              AccessDenied 403 (with the action, resource and decision refused, when
+    │                              known); OrganizationNotFound 400
     │                              (OrganizationNotFoundException: no account here is in an organization)
     ├── STS                        PackedPolicyTooLarge, InvalidSubjectCredentials, InsufficientSessionLifetime,
     │                              InvalidAuthorizationMessage (InvalidAuthorizationMessageException) 400;
@@ -48,6 +49,9 @@ Every class derives from AwsError directly; the groups above are for reading onl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class AwsError(Exception):
     code: str = "InternalFailure"
@@ -62,8 +66,31 @@ class AwsError(Exception):
         return f"{type(self).__name__}({self.message!r})"
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One violation a ValidationError reports: the member path it concerns, as AWS spells it
+    (``userName``, ``tags.1.member.key``; empty when none), and AWS's words for it."""
+
+    member: str
+    message: str
+
+
 class ValidationError(AwsError):
+    """``problems``: the violations one by one, when the message lists them (``n validation errors
+    detected: ...``), so that nobody splits the message apart again (the console keys them by field)."""
+
     code, status = "ValidationError", 400
+
+    def __init__(self, message: str | None = None, problems: Sequence[Problem] = ()):
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+    @classmethod
+    def detected(cls, problems: Sequence[Problem]) -> ValidationError:
+        """AWS's wording of one or more constraint violations, the problems kept."""
+        n = len(problems)
+        plural = "s" if n > 1 else ""
+        return cls(f"{n} validation error{plural} detected: " + "; ".join(p.message for p in problems), problems)
 
 
 class InvalidInput(AwsError):
@@ -117,7 +144,18 @@ class LimitExceeded(AwsError):
 
 
 class AccessDenied(AwsError):
+    """``action`` and ``resource``: what was refused, when the refusal names them (the console shows
+    them); ``decision``: the policy engine's ``Decision`` when policies were evaluated (the audit
+    record names the statement that denied). The message alone goes on the wire."""
+
     code, status = "AccessDenied", 403
+
+    def __init__(self, message: str | None = None, *, action: str = "", resource: str = "",
+                 decision: object = None):
+        super().__init__(message)
+        self.action = action
+        self.resource = resource
+        self.decision = decision
 
 
 class OrganizationNotFound(AwsError):

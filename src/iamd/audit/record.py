@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from iamd.audit.redact import cloudtrail_value
 from iamd.security import ids
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service.context import Call
 
 EVENT_VERSION = "1.09"
@@ -70,30 +71,30 @@ class Event:
 
 
 def user_identity(call: Call, console: bool) -> dict:
-    principal, session = call.principal, call.session or {}
+    principal, session = call.principal, call.session
     kind = principal.kind
     identity: dict = {"type": {"root": "Root", "user": "IAMUser", "assumed-role": "AssumedRole",
                                "federated-user": "FederatedUser"}.get(kind, kind),
                       "principalId": principal.id, "arn": principal.arn, "accountId": principal.account_id,
                       "accessKeyId": principal.access_key_id}
-    if kind == "user":
+    if kind is PrincipalKind.USER:
         identity["userName"] = principal.name
-    attributes = {"creationDate": _iso(datetime.fromtimestamp(session["iat"], UTC)) if "iat" in session
-                  else None,
+    attributes = {"creationDate": _iso(datetime.fromtimestamp(session.issued_at, UTC)) if session else None,
                   "mfaAuthenticated": call.session_context.get("aws:MultiFactorAuthPresent", "false")}
-    if kind == "assumed-role":
-        role_arn = ids.entity_arn(principal.account_id, "role", principal.path, session.get("rn", ""))
+    if kind is PrincipalKind.ASSUMED_ROLE:
+        role_name = (session.role_name if session else None) or ""
+        role_arn = ids.entity_arn(principal.account_id, "role", principal.path, role_name)
         identity["sessionContext"] = {
-            "sessionIssuer": {"type": "Role", "principalId": session.get("rid", ""), "arn": role_arn,
-                              "accountId": principal.account_id, "userName": session.get("rn", "")},
+            "sessionIssuer": {"type": "Role", "principalId": (session.role_id if session else None) or "",
+                              "arn": role_arn, "accountId": principal.account_id, "userName": role_name},
             "attributes": attributes}
-        if session.get("si"):
-            identity["sessionContext"]["sourceIdentity"] = session["si"]
-    elif kind == "federated-user":
-        identity["sessionContext"] = {"sessionIssuer": {"type": "IAMUser" if session.get("uid") else "Root",
+        if session and session.source_identity:
+            identity["sessionContext"]["sourceIdentity"] = session.source_identity
+    elif kind is PrincipalKind.FEDERATED_USER:
+        identity["sessionContext"] = {"sessionIssuer": {"type": "IAMUser" if session and session.user_id else "Root",
                                                         "accountId": principal.account_id},
                                       "attributes": attributes}
-    elif session or console:
+    elif session is not None or console:
         identity["sessionContext"] = {"attributes": attributes}
     if not attributes["creationDate"]:
         attributes.pop("creationDate")
@@ -108,11 +109,12 @@ def username_of(call: Call) -> str:
 
 def principal_key(call: Call) -> str:
     """Who the call counts for in policy generation: a role's sessions all count for the role."""
-    principal, session = call.principal, call.session or {}
-    if principal.kind == "assumed-role":
-        return ids.entity_arn(principal.account_id, "role", principal.path, session.get("rn", ""))
-    if principal.kind == "federated-user" and session.get("uid"):
-        return f"user-id:{session['uid']}"
+    principal, session = call.principal, call.session
+    if principal.kind is PrincipalKind.ASSUMED_ROLE:
+        role_name = (session.role_name if session else None) or ""
+        return ids.entity_arn(principal.account_id, "role", principal.path, role_name)
+    if principal.kind is PrincipalKind.FEDERATED_USER and session and session.user_id:
+        return f"user-id:{session.user_id}"
     return principal.arn
 
 

@@ -48,7 +48,7 @@ PATTERN_MESSAGES: dict[tuple[str, str], str] = {
 }
 
 # (value, path, violations found so far): appends the value's violations.
-Checker = Callable[[object, str, list[str]], None]
+Checker = Callable[[object, str, list[errors.Problem]], None]
 # (True when the value violates it, constraint text). A rule only sees values of its shape's type
 # (_SCALAR_TYPES, or a list or dict), which the model decides at run time: hence Any.
 Rule = tuple[Callable[[Any], bool], str]
@@ -95,19 +95,17 @@ def render(value: object) -> str:
     return str(value)
 
 
-def message(echo: bool, value: object, path: str, constraint: str) -> str:
+def message(echo: bool, value: object, path: str, constraint: str) -> errors.Problem:
     if value is None:
-        return f"Value null at '{path}' failed to satisfy constraint: {constraint}"
+        return errors.Problem(path, f"Value null at '{path}' failed to satisfy constraint: {constraint}")
     if echo:
-        return f"Value '{render(value)}' at '{path}' failed to satisfy constraint: {constraint}"
-    return f"Value at '{path}' failed to satisfy constraint: {constraint}"
+        return errors.Problem(path, f"Value '{render(value)}' at '{path}' failed to satisfy constraint: {constraint}")
+    return errors.Problem(path, f"Value at '{path}' failed to satisfy constraint: {constraint}")
 
 
-def raise_violations(violations: list[str]) -> None:
+def raise_violations(violations: list[errors.Problem]) -> None:
     if violations:
-        n = len(violations)
-        plural = "s" if n > 1 else ""
-        raise errors.ValidationError(f"{n} validation error{plural} detected: " + "; ".join(violations))
+        raise errors.ValidationError.detected(violations)
 
 
 # -- scalar rules: (predicate that is True on violation, constraint text) -----------------------------
@@ -177,7 +175,7 @@ def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
     # A sensitive member (a SAML assertion, a web identity token) is never echoed back.
     echo = echo and not shape.metadata.get("sensitive")
 
-    def check(value: object, path: str, out: list[str]) -> None:
+    def check(value: object, path: str, out: list[errors.Problem]) -> None:
         if isinstance(value, types):
             for violated, text in rules:
                 if violated(value):
@@ -216,7 +214,7 @@ def _compile_list(shape: Shape, echo: bool, required: bool, depth: int) -> Check
     if not own and composite is None and element is None:
         return None
 
-    def check(value: object, path: str, out: list[str]) -> None:
+    def check(value: object, path: str, out: list[errors.Problem]) -> None:
         if not isinstance(value, list):
             return
         for violated, text in own:
@@ -243,7 +241,7 @@ def _compile_map(shape: Shape, echo: bool, depth: int) -> Checker | None:
     if not own and not key_rules and value_check is None:
         return None
 
-    def check(value: object, path: str, out: list[str]) -> None:
+    def check(value: object, path: str, out: list[errors.Problem]) -> None:
         if not isinstance(value, dict):
             return
         for violated, text in own:
@@ -270,7 +268,7 @@ def _compile_structure(shape: Shape, echo: bool, depth: int, order: tuple[str, .
         return None
     null_text = "Member must not be null"
 
-    def check(value: object, path: str, out: list[str]) -> None:
+    def check(value: object, path: str, out: list[errors.Problem]) -> None:
         if not isinstance(value, dict):
             return
         for name, lower, req, sub in plan:
@@ -315,18 +313,23 @@ def plan_for(operation: OperationModel) -> Checker | None:
     return checker
 
 
-def violations(operation: OperationModel, params: Mapping[str, object]) -> list[str]:
-    """Every constraint violation of ``params``, as AWS words each one."""
+def problems(operation: OperationModel, params: Mapping[str, object]) -> list[errors.Problem]:
+    """Every constraint violation of ``params``: the member path and AWS's words for each."""
     checker = plan_for(operation)
-    out: list[str] = []
+    out: list[errors.Problem] = []
     if checker is not None:
         checker(params, "", out)
     return out
 
 
+def violations(operation: OperationModel, params: Mapping[str, object]) -> list[str]:
+    """Every constraint violation of ``params``, as AWS words each one."""
+    return [problem.message for problem in problems(operation, params)]
+
+
 def check_constraints(operation: OperationModel, params: Mapping[str, object]) -> None:
     """Raise one ``ValidationError`` naming every violation, or return None."""
-    found = violations(operation, params)
+    found = problems(operation, params)
     for (operation_name, member), wording in PATTERN_MESSAGES.items():
         if operation_name != operation.name or not isinstance(params.get(member), str):
             continue
@@ -334,6 +337,6 @@ def check_constraints(operation: OperationModel, params: Mapping[str, object]) -
         pattern = shape.metadata.get("pattern")
         wire = lower_first(member)
         if pattern and not java_pattern(pattern).fullmatch(params[member]) and \
-                all(f"at '{wire}'" not in v or "regular expression" in v for v in found):
+                all(p.member != wire or "regular expression" in p.message for p in found):
             raise errors.ValidationError(wording)
     raise_violations(found)

@@ -56,7 +56,7 @@ _LEAF: Final = None   # trie key under which a node's own value is kept
 TrieNode: TypeAlias = "str | Trie"
 Trie: TypeAlias = "dict[str | None, TrieNode]"
 # (trie node, path, problems found so far) -> the decoded value, or _ABSENT.
-Decoder = Callable[[TrieNode, str, list[str]], object]
+Decoder = Callable[[TrieNode, str, list[errors.Problem]], object]
 # Decoded params, as a boto3 caller passes them. Each value's type follows the operation's input
 # shape, which botocore's model decides at run time (as botocore types params): hence Any.
 Params = dict[str, Any]
@@ -100,7 +100,7 @@ def _leaf(node: TrieNode) -> str | _Absent:
 def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
     kind = shape.type_name
     if kind == "string":
-        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
+        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
             value = _leaf(node)
             if value is not _ABSENT and "\x00" in value:
                 problems.append(message(echo, value, path, _NO_NUL))
@@ -110,7 +110,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
         lo, hi = _INT_RANGE[kind]
         text = "Member must be an integer" if kind == "integer" else "Member must be a long"
 
-        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
+        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -121,7 +121,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
             problems.append(message(echo, raw, path, text))
             return _ABSENT
     elif kind == "boolean":
-        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
+        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -133,7 +133,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
             problems.append(message(echo, raw, path, "Member must be a boolean (true or false)"))
             return _ABSENT
     elif kind == "timestamp":
-        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
+        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -143,7 +143,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
                 return _ABSENT
             return value
     elif kind == "blob":
-        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
+        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -153,7 +153,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
                 problems.append(message(echo, raw, path, "Member must be base64-encoded"))
                 return _ABSENT
     elif kind in ("float", "double"):
-        def dec(node: TrieNode, path: str, problems: list[str]) -> object:
+        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -199,7 +199,7 @@ def _list_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
     member_name = shape.member.serialization.get("name", "member")
     element = _decoder(shape.member, echo, depth + 1)
 
-    def dec(node: TrieNode, path: str, problems: list[str]) -> object:
+    def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
         if type(node) is not dict:
             return []
         out: list[object] = []
@@ -219,7 +219,7 @@ def _map_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
     key_dec = _decoder(shape.key, echo, depth + 1)
     value_dec = _decoder(shape.value, echo, depth + 1)
 
-    def dec(node: TrieNode, path: str, problems: list[str]) -> object:
+    def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
         if type(node) is not dict:
             return {}
         out: dict[object, object] = {}
@@ -245,7 +245,7 @@ def _structure_members(shape: Shape, echo: bool, depth: int) -> dict[str, tuple[
 def _structure_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
     members = _structure_members(shape, echo, depth)
 
-    def dec(node: TrieNode, path: str, problems: list[str]) -> object:
+    def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
         if type(node) is not dict:
             return _ABSENT
         out: dict[str, object] = {}
@@ -326,7 +326,7 @@ def decode_form(operation: OperationModel, form: Mapping[str, str]) -> Params:
                 trees[head] = current
             _insert(current, rest.split("."), value)
     params: Params = {}
-    problems: list[str] = []
+    problems: list[errors.Problem] = []
     for head, node in trees.items():
         name, lower, dec = plan[head]
         decoded = dec(node, lower, problems)

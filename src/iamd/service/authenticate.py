@@ -10,8 +10,9 @@ from sqlalchemy import Connection, bindparam, select
 
 from iamd.errors import ExpiredToken, InvalidClientTokenId
 from iamd.security import ids
+from iamd.security.principal_kind import PrincipalKind
 from iamd.security.secrets import SecretBox
-from iamd.security.session_tokens import open_claims
+from iamd.security.session_tokens import SessionClaims, open_session
 from iamd.service.context import Environment, Principal
 from iamd.store.fastpath import HotQuery
 from iamd.store.schema import access_keys, accounts, users
@@ -35,7 +36,7 @@ class KeyOwner:
     principal: Principal
     secret_access_key: str
     auth_epoch: int  # the account's change counter, read in the same query: see service/authorize.py
-    session: dict | None = None  # the claims of temporary credentials; None for a long-term key
+    session: SessionClaims | None = None  # the claims of temporary credentials; None for a long-term key
     session_context: dict = field(default_factory=dict)  # context keys the session carries
 
 
@@ -82,10 +83,10 @@ def principal_for_key(tx: Connection, box: SecretBox, key_id: str) -> KeyOwner:
         _ACCOUNT_OF_KEY[key_id] = row.account_id
     secret = box.open(row.secret, row.id)
     if row.user_id is None:
-        principal = Principal(kind="root", account_id=row.account_id, arn=ids.root_arn(row.account_id),
+        principal = Principal(kind=PrincipalKind.ROOT, account_id=row.account_id, arn=ids.root_arn(row.account_id),
                               id=row.account_id, name=row.account_id, access_key_id=row.id)
     else:
-        principal = Principal(kind="user", account_id=row.account_id,
+        principal = Principal(kind=PrincipalKind.USER, account_id=row.account_id,
                               arn=ids.entity_arn(row.account_id, "user", row.path, row.name),
                               id=row.user_id, name=row.name, access_key_id=row.id,
                               user_id=row.user_id, path=row.path)
@@ -95,32 +96,32 @@ def principal_for_key(tx: Connection, box: SecretBox, key_id: str) -> KeyOwner:
 def principal_for_session(tx: Connection, sessions: SecretBox, key_id: str, token: str | None,
                           now: datetime) -> KeyOwner:
     """Who holds temporary credentials: read from the sealed session token, no session table."""
-    claims = open_claims(sessions, key_id, token or "")
+    claims = open_session(sessions, key_id, token or "")
     if claims is None:
         raise InvalidClientTokenId(_INVALID)
-    if now.timestamp() >= claims["exp"]:
+    if now.timestamp() >= claims.expires_at:
         raise ExpiredToken("The security token included in the request is expired")
-    epoch = tx.scalar(_EPOCH, {"account_id": claims["a"]})
+    epoch = tx.scalar(_EPOCH, {"account_id": claims.account_id})
     if epoch is None:
         raise InvalidClientTokenId(_INVALID)
-    principal = Principal(kind=claims["k"], account_id=claims["a"], arn=claims["arn"], id=claims["id"],
-                          name=claims["n"], access_key_id=key_id, user_id=claims.get("uid"), path=claims.get("p", "/"))
-    return KeyOwner(principal, claims["s"], epoch, claims, session_context(claims, now))
+    principal = Principal(kind=claims.kind, account_id=claims.account_id, arn=claims.arn, id=claims.id,
+                          name=claims.name, access_key_id=key_id, user_id=claims.user_id, path=claims.path)
+    return KeyOwner(principal, claims.secret, epoch, claims, session_context(claims, now))
 
 
-def session_context(claims: dict, now: datetime) -> dict:
+def session_context(claims: SessionClaims, now: datetime) -> dict:
     """The context keys temporary credentials carry (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...)."""
     context = {
-        "aws:MultiFactorAuthPresent": "true" if claims.get("mfa") else "false",
-        "aws:TokenIssueTime": datetime.utcfromtimestamp(claims["iat"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:MultiFactorAuthPresent": "true" if claims.mfa else "false",
+        "aws:TokenIssueTime": datetime.utcfromtimestamp(claims.issued_at).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    if claims.get("mfa"):
-        context["aws:MultiFactorAuthAge"] = str(max(0, int(now.timestamp()) - claims["mfa_at"]))
-    if claims.get("si"):
-        context["aws:SourceIdentity"] = claims["si"]
-    if claims.get("fed"):  # a session from AssumeRoleWithWebIdentity: the OIDC provider's ARN
-        context["aws:FederatedProvider"] = claims["fed"]
-    for key, value in (claims.get("tags") or {}).items():
+    if claims.mfa and claims.mfa_at is not None:
+        context["aws:MultiFactorAuthAge"] = str(max(0, int(now.timestamp()) - claims.mfa_at))
+    if claims.source_identity:
+        context["aws:SourceIdentity"] = claims.source_identity
+    if claims.federated_provider:  # a session from AssumeRoleWithWebIdentity: the OIDC provider's ARN
+        context["aws:FederatedProvider"] = claims.federated_provider
+    for key, value in claims.tags.items():
         context[f"aws:PrincipalTag/{key}"] = value
-    context.update(claims.get("ctx") or {})  # keys of a federated session (saml:sub ...)
+    context.update(claims.context)  # keys of a federated session (saml:sub ...)
     return context

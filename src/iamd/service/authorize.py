@@ -18,6 +18,8 @@ from sqlalchemy import Connection, bindparam, update
 from iamd import telemetry
 from iamd.errors import AccessDenied
 from iamd.policy import Decision, PolicySet, Request, authorize as evaluate, parse_policy
+from iamd.security.principal_kind import PrincipalKind
+from iamd.security.session_tokens import SessionClaims
 from iamd.service import principal_policies, resource_tags
 from iamd.service.account.password_policy import load_policy
 from iamd.service.context import Call
@@ -52,6 +54,13 @@ def denial_message(principal_arn: str, action: str, resource: str, decision: Dec
     return f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource} {reason}"
 
 
+def denied(principal_arn: str, action: str, resource: str, decision: Decision) -> AccessDenied:
+    """AWS's refusal, the action, resource and decision kept (the audit record names the statement
+    that denied; the console names the action)."""
+    return AccessDenied(denial_message(principal_arn, action, resource, decision), action=action,
+                        resource=resource, decision=decision)
+
+
 _ALLOW_ALL = parse_policy('{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}')
 
 
@@ -68,7 +77,7 @@ def scope_refusal(call: Call, request: Request) -> Decision | None:
     Each layer narrows on its own (IAM User Guide, "Permissions for GetScopedCredentials": the result is
     the intersection of the session's permissions and every scope-down policy in the chain), so each is
     evaluated apart rather than joined to the session policies, which together form one union."""
-    for text in (call.session or {}).get("scope", ()):
+    for text in call.session.scope if call.session else ():
         decision = evaluate(request, _scope_policy(text))
         if not decision.allowed:
             return decision
@@ -97,11 +106,11 @@ class Authorizer:
             call.trail.update(resource=resource, context=context)
         if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
             telemetry.DECISIONS.labels("denied").inc()
-            raise _denied(denial_message(call.principal.arn, operation.action, resource, decision), decision)
+            raise denied(call.principal.arn, operation.action, resource, decision)
         refused = scope_refusal(call, request)
         if refused is not None:
             telemetry.DECISIONS.labels("denied").inc()
-            raise _denied(denial_message(call.principal.arn, operation.action, resource, refused), refused)
+            raise denied(call.principal.arn, operation.action, resource, refused)
         for extra in operation.additional:
             self._check_additional(call, params, loaded, extra)
         telemetry.DECISIONS.labels("allowed").inc()
@@ -119,12 +128,12 @@ class Authorizer:
             call.trail.setdefault("additional", []).append((extra.action, resource, context))
         if not decision.allowed:
             telemetry.DECISIONS.labels("denied").inc()
-            raise _denied(denial_message(call.principal.arn, extra.action, resource, decision), decision)
+            raise denied(call.principal.arn, extra.action, resource, decision)
 
     def policies_of(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
         principal = call.principal
         # A session's policies include its own session policies: cache those per session.
-        per_session = principal.kind in ("assumed-role", "federated-user")
+        per_session = principal.is_session
         key = (principal.account_id, principal.id, principal.access_key_id if per_session else "")
         with self._lock:
             cached = self._cache.get(key)
@@ -133,10 +142,10 @@ class Authorizer:
                 telemetry.CACHE.labels("principal_policies", "hit").inc()
                 return cached[1]
         telemetry.CACHE.labels("principal_policies", "miss").inc()
-        if principal.kind == "assumed-role":
-            loaded = self._load_role_session(tx, call)
-        elif principal.kind == "federated-user":
-            loaded = self._load_federated_session(tx, call)
+        if principal.kind is PrincipalKind.ASSUMED_ROLE and call.session is not None:
+            loaded = self._load_role_session(tx, call, call.session)
+        elif principal.kind is PrincipalKind.FEDERATED_USER and call.session is not None:
+            loaded = self._load_federated_session(tx, call, call.session)
         else:
             loaded = principal_policies.load_user_policies(tx, principal.account_id, principal.user_id,
                                                            self.compiled)
@@ -146,46 +155,41 @@ class Authorizer:
                 self._cache.popitem(last=False)
         return loaded
 
-
-    def _session_policies(self, tx: Connection, call: Call) -> tuple:
-        session = call.session
+    def _session_policies(self, tx: Connection, call: Call, session: SessionClaims) -> tuple:
         compiled = tuple(parse_policy(text, policy_id="SessionPolicy", policy_type="Session Policy")
-                         for text in session.get("sp", []))
-        return compiled + tuple(principal_policies.managed(tx, call.account_id, session.get("spa", []), self.compiled))
+                         for text in session.session_policies)
+        return compiled + tuple(principal_policies.managed(tx, call.account_id, list(session.session_policy_arns),
+                                                           self.compiled))
 
-    def _load_federated_session(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
+    def _load_federated_session(self, tx: Connection, call: Call,
+                                session: SessionClaims) -> principal_policies.PrincipalPolicies:
         """The federating user's policies, narrowed by the session policies (none: nothing allowed)."""
-        user_id = call.session.get("uid")
-        if user_id is None:  # federated by the root user: session policies alone, within the account
-            return principal_policies.PrincipalPolicies(PolicySet(identity=self._session_policies(tx, call)), ())
-        loaded = principal_policies.load_user_policies(tx, call.account_id, user_id, self.compiled)
+        if session.user_id is None:  # federated by the root user: session policies alone, within the account
+            return principal_policies.PrincipalPolicies(
+                PolicySet(identity=self._session_policies(tx, call, session)), ())
+        loaded = principal_policies.load_user_policies(tx, call.account_id, session.user_id, self.compiled)
         policy_set = PolicySet(identity=loaded.policy_set.identity, boundary=loaded.policy_set.boundary,
-                               session=self._session_policies(tx, call))
+                               session=self._session_policies(tx, call, session))
         return principal_policies.PrincipalPolicies(policy_set, loaded.tags, loaded.exists)
 
-    def _load_role_session(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
-        session = call.session
-        loaded = load_role_policies(tx, call.account_id, session["rid"], self.compiled)
+    def _load_role_session(self, tx: Connection, call: Call,
+                           session: SessionClaims) -> principal_policies.PrincipalPolicies:
+        loaded = load_role_policies(tx, call.account_id, session.role_id, self.compiled)
         policy_set = loaded.policy_set
-        if session.get("sp") or session.get("spa"):
+        if session.session_policies or session.session_policy_arns:
             policy_set = PolicySet(identity=policy_set.identity, boundary=policy_set.boundary,
-                                   session=self._session_policies(tx, call))
+                                   session=self._session_policies(tx, call, session))
         # Session tags override the role's tags of the same key (aws:PrincipalTag).
-        session_tags = {key.lower() for key in (session.get("tags") or {})}
+        session_tags = {key.lower() for key in session.tags}
         role_tags = tuple((k, v) for k, v in loaded.tags if k.lower() not in session_tags)
         return principal_policies.PrincipalPolicies(policy_set, role_tags, loaded.exists)
-
-
-def _denied(message: str, decision: Decision) -> AccessDenied:
-    error = AccessDenied(message)
-    error.decision = decision  # the audit record names the statement that denied
-    return error
 
 
 def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, decision: Decision) -> bool:
     """The account password policy's AllowUsersToChangePassword lets every IAM user change its own
     password with no policy granting iam:ChangePassword; an explicit deny still wins."""
-    if action != "iam:ChangePassword" or decision.decision != "implicitDeny" or call.principal.kind != "user":
+    if action != "iam:ChangePassword" or decision.decision != "implicitDeny" \
+            or call.principal.kind is not PrincipalKind.USER:
         return False
     if resource != call.principal.arn:
         return False

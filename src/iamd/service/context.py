@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
+from sqlalchemy import Connection
+
+from iamd.federation.keys import KeySource
+from iamd.policy import Decision
+from iamd.security.principal_kind import PrincipalKind
 from iamd.security.secrets import SecretBox
+from iamd.security.session_tokens import SessionClaims
+from iamd.service.principal_policies import CompiledManagedPolicies, PrincipalPolicies
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller. ``kind`` is ``root``, ``user``, ``assumed-role``, ``federated-user``, or
-    ``anonymous`` for an unsigned request (AssumeRoleWithWebIdentity)."""
+    """The authenticated caller; ``PrincipalKind.ANONYMOUS`` for an unsigned request (AssumeRoleWithSAML)."""
 
-    kind: str
+    kind: PrincipalKind
     account_id: str
     arn: str
     id: str  # the user's unique id; the account id for the root user
@@ -24,7 +31,39 @@ class Principal:
 
     @property
     def is_root(self) -> bool:
-        return self.kind == "root"
+        return self.kind is PrincipalKind.ROOT
+
+    @property
+    def is_session(self) -> bool:
+        """A role session or a federated user: temporary credentials are who it is (GetSessionToken's
+        are not: they stand for their user or the root user)."""
+        return self.kind in (PrincipalKind.ASSUMED_ROLE, PrincipalKind.FEDERATED_USER)
+
+
+# What handlers use of the long-lived parts built above this module (service/runtime.py builds them:
+# authorize.Authorizer, credentials/last_used.LastUsedRecorder, audit/writer.AuditTrail), named here
+# as protocols so that this module, which they all import, imports none of them.
+class Authorizing(Protocol):
+    compiled: CompiledManagedPolicies  # managed policies compiled once, shared by every loader
+
+    def check(self, tx: Connection, call: Call, operation: Any, params: dict) -> Decision | None: ...
+
+    def policies_of(self, tx: Connection, call: Call) -> PrincipalPolicies: ...
+
+
+class RecordingUse(Protocol):
+    def record(self, access_key_id: str, principal: Principal, session: SessionClaims | None, when: datetime,
+               service: str, region: str) -> None: ...
+
+    def flush(self, tx: Connection) -> None: ...
+
+
+class Auditing(Protocol):
+    enabled: bool
+
+    def write(self, tx: Connection, event: Any) -> None: ...
+
+    def write_apart(self, store: Any, event: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +71,14 @@ class Environment:
     """The server's long-lived parts that handlers need."""
 
     secrets: SecretBox
-    last_used: object  # service.last_used.LastUsedRecorder
-    authorizer: object  # service.authorize.Authorizer
+    last_used: RecordingUse
+    authorizer: Authorizing
     sessions: SecretBox | None = None  # seals session tokens: security.session_tokens
-    oidc_keys: object = None  # federation.keys.KeySource: web identity issuers' verification keys
+    oidc_keys: KeySource | None = None  # web identity issuers' verification keys
     signing_keys: SecretBox | None = None  # seals iamd's own token signing keys (outbound federation)
     issuer_base: str = ""  # the public URL under which iamd serves its OIDC issuers (outbound federation)
     key_rotation_seconds: int = 7 * 86_400  # how long one signing key signs before the next one takes over
-    audit: object = None  # audit.writer.AuditTrail; None records nothing
+    audit: Auditing | None = None  # None records nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +98,7 @@ class Call:
     tx: object = None
     # Context keys a temporary session carries (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...).
     session_context: dict = field(default_factory=dict)
-    session: dict | None = None  # the claims of the caller's temporary credentials, if it used some
+    session: SessionClaims | None = None  # the claims of the caller's temporary credentials, if it used some
     base_url: str = ""  # how the caller reached this server (https://host:port), for its SAML endpoint
     # What the call's audit record needs from inside (the authorization decision); None: not recorded.
     trail: dict | None = None
@@ -71,4 +110,4 @@ class Call:
 
 # The caller of an operation AWS serves unsigned (AssumeRoleWithSAML) and of a console SAML sign-in:
 # nobody yet; the token it brings says who.
-ANONYMOUS = Principal(kind="anonymous", account_id="", arn="", id="", name="", access_key_id="")
+ANONYMOUS = Principal(kind=PrincipalKind.ANONYMOUS, account_id="", arn="", id="", name="", access_key_id="")

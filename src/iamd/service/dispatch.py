@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from iamd.errors import AccessDenied
 from iamd.security import ids
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service.authorize import record_change
 from iamd.service.context import Call, Principal
 from iamd.service.declare import Operation
@@ -42,10 +43,11 @@ def signed_in_principal(tx: Connection, account_id: str, user_id: str | None) ->
         epoch = tx.scalar(_EPOCH, {"account_id": account_id})
         if epoch is None:
             raise AccessDenied("The account no longer exists.")
-        return Principal(kind="root", account_id=account_id, arn=ids.root_arn(account_id), id=account_id,
+        return Principal(kind=PrincipalKind.ROOT, account_id=account_id, arn=ids.root_arn(account_id), id=account_id,
                          name=account_id, access_key_id=""), epoch
     row = tx.execute(_USER, {"account_id": account_id, "user_id": user_id}).first()
     if row is None:
         raise AccessDenied("The signed-in user no longer exists.")
-    return Principal(kind="user", account_id=account_id, arn=ids.entity_arn(account_id, "user", row.path, row.name),
-                     id=row.id, name=row.name, access_key_id="", user_id=row.id, path=row.path), row.auth_epoch
+    return Principal(kind=PrincipalKind.USER, account_id=account_id,
+                     arn=ids.entity_arn(account_id, "user", row.path, row.name), id=row.id, name=row.name,
+                     access_key_id="", user_id=row.id, path=row.path), row.auth_epoch

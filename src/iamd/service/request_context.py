@@ -6,6 +6,7 @@ for long-term access keys, as AWS documents ("BoolIfExists" policies rely on tha
 
 from __future__ import annotations
 
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service.context import Call
 
 _PRINCIPAL_TYPES = {"root": "Account", "user": "User", "assumed-role": "AssumedRole"}
@@ -26,7 +27,7 @@ def request_context(call: Call, params: dict, principal_tags: tuple[tuple[str, s
         "aws:RequestedRegion": call.region,
         "aws:ViaAWSService": "false",
     }
-    if principal.kind == "user":
+    if principal.kind is PrincipalKind.USER:
         context["aws:username"] = principal.name
     if call.source_ip:
         context["aws:SourceIp"] = call.source_ip

@@ -97,7 +97,8 @@ def get_access_key_last_used(tx: Connection, call: Call, params: dict) -> dict:
                                                access_keys.c.account_id == call.account_id)).first()
     if row is None:
         raise AccessDenied(f"User: {call.principal.arn} is not authorized to perform iam:GetAccessKeyLastUsed "
-                           f"on resource: access key {key_id}")
+                           f"on resource: access key {key_id}", action="iam:GetAccessKeyLastUsed",
+                           resource=f"access key {key_id}")
     last_used = {"Region": row.last_used_region or "N/A", "ServiceName": row.last_used_service or "N/A"}
     if row.last_used_at is not None:
         last_used["LastUsedDate"] = row.last_used_at

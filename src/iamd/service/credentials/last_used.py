@@ -21,22 +21,24 @@ from datetime import datetime
 
 from sqlalchemy import Connection, update
 
+from iamd.security.principal_kind import PrincipalKind
+from iamd.security.session_tokens import SessionClaims
 from iamd.service.context import Principal
 from iamd.store.schema import access_keys, principal_last_used
 
 
-def principal_of(principal: Principal, session: dict | None) -> tuple[str, str] | None:
+def principal_of(principal: Principal, session: SessionClaims | None) -> tuple[str, str] | None:
     """(kind, id) whose use a request counts as: ("user", user id), ("role", role id), ("root", account id)."""
     kind = principal.kind
-    if kind == "user":
+    if kind is PrincipalKind.USER:
         return "user", principal.user_id or principal.id
-    if kind == "assumed-role":
-        role_id = session.get("rid") if session else None
+    if kind is PrincipalKind.ASSUMED_ROLE:
+        role_id = session.role_id if session else None
         return ("role", role_id) if role_id else None
-    if kind == "root":
+    if kind is PrincipalKind.ROOT:
         return "root", principal.account_id
-    if kind == "federated-user":
-        user_id = session.get("uid") if session else None
+    if kind is PrincipalKind.FEDERATED_USER:
+        user_id = session.user_id if session else None
         return ("user", user_id) if user_id else None
     return None
 
@@ -48,8 +50,8 @@ class LastUsedRecorder:
         self._principals: dict[tuple[str, str], tuple[str, str, datetime, str]] = {}
         self._lock = threading.Lock()
 
-    def record(self, access_key_id: str, principal: Principal, session: dict | None, when: datetime, service: str,
-               region: str) -> None:
+    def record(self, access_key_id: str, principal: Principal, session: SessionClaims | None, when: datetime,
+               service: str, region: str) -> None:
         """A request signed with ``access_key_id`` by ``principal`` (``session``: the claims of temporary
         credentials, None for a long-term key)."""
         who = principal_of(principal, session)

@@ -30,9 +30,11 @@ from iamd.errors import (
     InvalidUserType,
     NoSuchEntity,
     PasswordPolicyViolation,
+    Problem,
     ValidationError,
 )
 from iamd.security import password_rules, passwords
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service.account.password_policy import load_policy
 from iamd.service.context import Call
 from iamd.service.declare import iam
@@ -49,7 +51,7 @@ WRONG_OLD_PASSWORD = "The old password is incorrect."
 def _user(tx: Connection, call: Call, params: dict):
     name = params.get("UserName")
     if name is None:
-        if call.principal.kind != "user":
+        if call.principal.kind is not PrincipalKind.USER:
             raise ValidationError("Must specify userName when calling with non-User credentials")
         name = call.principal.name
     return users.find_user(tx, call.account_id, name)
@@ -108,8 +110,8 @@ def create_login_profile(tx: Connection, call: Call, params: dict) -> dict:
     user = _user(tx, call, params)
     password = params.get("Password")
     if password is None:
-        raise ValidationError("1 validation error detected: Value null at 'password' failed to satisfy "
-                              "constraint: Member must not be null")
+        raise ValidationError.detected([Problem("password", "Value null at 'password' failed to satisfy "
+                                                "constraint: Member must not be null")])
     if tx.execute(select(login_profiles.c.user_id).where(login_profiles.c.user_id == user.id)).first():
         raise EntityAlreadyExists(f"Login Profile for user {user.name} already exists.")
     encoded = _checked_hash(tx, call, password)
@@ -158,7 +160,7 @@ def change_password(tx: Connection, call: Call, params: dict) -> None:
     Clears PasswordResetRequired and restarts the password's age. Whether the caller may do this at all
     (iam:ChangePassword, or the account policy's AllowUsersToChangePassword) is authorization's concern.
     """
-    if call.principal.kind != "user":
+    if call.principal.kind is not PrincipalKind.USER:
         raise InvalidUserType(CHANGE_BY_NON_USER)
     user = tx.execute(select(users_table).where(users_table.c.id == (call.principal.user_id or call.principal.id))
                       ).first()

@@ -29,6 +29,7 @@ from iamd.errors import (
     ValidationError,
 )
 from iamd.security import ids, totp
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service import resources, tags as tagging
 from iamd.service.account import quotas
 from iamd.service.context import Call
@@ -74,7 +75,7 @@ def _find_device(tx: Connection, account_id: str, serial: str):
 def _user(tx: Connection, call: Call, name: str | None):
     """The named user, or the calling IAM user; ValidationError for other callers without a name."""
     if name is None:
-        if call.principal.kind != "user":
+        if call.principal.kind is not PrincipalKind.USER:
             raise ValidationError(NON_USER)
         name = call.principal.name
     return users.find_user(tx, call.account_id, name)
@@ -145,7 +146,7 @@ def verify_code(tx: Connection, call: Call, serial: str, code: str) -> bool:
 
     Records the code's time step, so the same code (or an older one) never passes again.
     """
-    if call.principal.kind != "user" or not isinstance(code, str):
+    if call.principal.kind is not PrincipalKind.USER or not isinstance(code, str):
         return False
     user_id = call.principal.user_id or call.principal.id
     device = tx.execute(select(mfa_devices).where(

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from iamd.errors import NoSuchEntity, NotImplementedOperation, ValidationError
 from iamd.security import ids
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import iam
@@ -43,7 +44,7 @@ def _user(tx: Connection, call: Call, params: dict):
     """The user a credential operation acts on: the named one or the calling user."""
     name = params.get("UserName")
     if name is None:
-        if call.principal.kind != "user":
+        if call.principal.kind is not PrincipalKind.USER:
             raise ValidationError("Must specify userName when calling with non-User credentials")
         name = call.principal.name
     return users.find_user(tx, call.account_id, name)

@@ -24,6 +24,7 @@ from iamd.errors import (
     ValidationError,
 )
 from iamd.security import ids
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import iam
@@ -127,7 +128,7 @@ def get_ssh_public_key(tx: Connection, call: Call, params: dict) -> dict:
 def list_ssh_public_keys(tx: Connection, call: Call, params: dict) -> dict:
     name = params.get("UserName")
     if name is None:
-        if call.principal.kind == "assumed-role":
+        if call.principal.kind is PrincipalKind.ASSUMED_ROLE:
             raise ValidationError("Must specify userName when calling with non-User credentials")
         if call.principal.is_root:  # the root user has no SSH keys
             return {"SSHPublicKeys": [], "IsTruncated": False}

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.security import ids
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service import resources, tags as tagging
 from iamd.service.account import quotas
 from iamd.service.account.accounts import find_account
@@ -113,7 +114,7 @@ def get_user(tx: Connection, call: Call, params: dict) -> dict:
     if name is None:
         if call.principal.is_root:
             return {"User": root_user(tx, call)}
-        if call.principal.kind != "user":
+        if call.principal.kind is not PrincipalKind.USER:
             raise ValidationError("Must specify userName when calling with non-User credentials")
         name = call.principal.name
     row = find_user(tx, call.account_id, name)
@@ -202,7 +203,7 @@ def credential_owner(tx: Connection, call: Call, params: dict) -> tuple[str | No
     signing certificates an operation acts on: the named user, else the caller itself."""
     name = params.get("UserName")
     if name is None:
-        if call.principal.kind == "assumed-role":
+        if call.principal.kind is PrincipalKind.ASSUMED_ROLE:
             raise ValidationError("Must specify userName when calling with non-User credentials")
         if call.principal.is_root:
             return None, call.principal.name

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, InvalidParameterValue, ValidationError
 from iamd.policy import Request
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service import policy_documents, resource_tags
 from iamd.service.authorize import scope_refusal
 from iamd.service.context import Call
@@ -45,26 +46,28 @@ def assume_role(tx: Connection, call: Call, params: dict) -> dict:
     refused = _refused_action(tx, call, role, role_arn, params, new_tags, mfa)
     if refused is not None:
         raise _denied(caller.arn, refused, role_arn)
-    chained = caller.kind == "assumed-role"
+    chained = caller.kind is PrincipalKind.ASSUMED_ROLE
     seconds = params.get("DurationSeconds", 3600)
     if chained and seconds > CHAINED_MAX_SECONDS:
         raise ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
                               "role chaining.")
     if seconds > role.max_session_duration:
         raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-    mfa_now = mfa if mfa is not None else bool(call.session and call.session.get("mfa"))
-    extra = {}
+    session = call.session
+    mfa_now = mfa if mfa is not None else bool(session and session.mfa)
+    mfa_at = None
     if mfa_now:
-        extra["mfa_at"] = int(call.now.timestamp()) if mfa else call.session.get("mfa_at")
-    source_identity = params.get("SourceIdentity") or (call.session or {}).get("si") or None
+        mfa_at = int(call.now.timestamp()) if mfa else session.mfa_at if session else None
+    source_identity = params.get("SourceIdentity") or (session.source_identity if session else None) or None
     return role_sessions.start(tx, call, role, role_sessions.SessionRequest(
         session_name=session_name, seconds=seconds, tags=new_tags["all"], transitive=new_tags["transitive"],
         session_policy=session_policy_text, policy_arns=policy_arns, source_identity=source_identity,
-        mfa=mfa_now, chained=chained, extra_claims=extra))
+        mfa=mfa_now, chained=chained, mfa_at=mfa_at))
 
 
 def _denied(caller_arn: str, action: str, role_arn: str) -> AccessDenied:
-    return AccessDenied(f"User: {caller_arn} is not authorized to perform: {action} on resource: {role_arn}")
+    return AccessDenied(f"User: {caller_arn} is not authorized to perform: {action} on resource: {role_arn}",
+                        action=action, resource=role_arn)
 
 
 def _refused_action(tx, call: Call, role, role_arn: str, params: dict, new_tags: dict,
@@ -95,8 +98,8 @@ def _refused_action(tx, call: Call, role, role_arn: str, params: dict, new_tags:
     if mfa is not None:
         context["aws:MultiFactorAuthPresent"] = "true" if mfa else "false"
     aliases = ()
-    if caller.kind == "assumed-role" and call.session:
-        aliases = (f"arn:aws:iam::{caller.account_id}:role{call.session.get('p', '/')}{call.session['rn']}",)
+    if caller.kind is PrincipalKind.ASSUMED_ROLE and call.session:
+        aliases = (f"arn:aws:iam::{caller.account_id}:role{call.session.path}{call.session.role_name}",)
     principal = trust.Principal(caller.arn, caller.account_id, aliases, loaded.policy_set)
     actions = ["sts:AssumeRole"]
     if new_tags["request"]:
@@ -121,8 +124,9 @@ def _session_tags(call: Call, params: dict) -> dict:
     transitive = params.get("TransitiveTagKeys", [])
     if any(key.lower() not in keys for key in transitive):
         raise InvalidParameterValue("The specified transitive tag key must be included in the requested tags.")
-    inherited_keys = [key for key in (call.session or {}).get("tt", [])]
-    inherited = {key: call.session["tags"][key] for key in inherited_keys if key in call.session.get("tags", {})}
+    session_tags = call.session.tags if call.session else {}
+    inherited_keys = call.session.transitive_tag_keys if call.session else ()
+    inherited = {key: session_tags[key] for key in inherited_keys if key in session_tags}
     if any(key.lower() in {k.lower() for k in inherited} for key in keys):
         raise InvalidParameterValue("One of the specified transitive tag keys can't be set because it conflicts "
                                     "with a transitive tag key from the calling session.")

@@ -113,7 +113,7 @@ def start_session(tx: Connection, call: Call, verified: Verified, role_arn: str,
     assertion, provider = verified.assertion, verified.provider
     policy_arns = policy_arns or []
     if (role_arn, provider.arn) not in assertion.role_pairs() or not assertion.name_id:
-        raise AccessDenied(NOT_AUTHORIZED)
+        raise AccessDenied(NOT_AUTHORIZED, action=ACTION)
     session_name = assertion.single(saml.ROLE_SESSION_NAME)
     if session_name is None:
         raise InvalidIdentityToken("RoleSessionName is required in AuthnResponse")
@@ -128,7 +128,7 @@ def start_session(tx: Connection, call: Call, verified: Verified, role_arn: str,
 
     role = roles.find_role_by_arn(tx, role_arn)
     if role is None:
-        raise AccessDenied(NOT_AUTHORIZED)
+        raise AccessDenied(NOT_AUTHORIZED, action=ACTION)
     context = _trust_context(call, assertion, provider, new_tags, source_identity)
     principal = trust.Principal(provider.arn, provider.account_id)
     actions = [ACTION]
@@ -138,7 +138,7 @@ def start_session(tx: Connection, call: Call, verified: Verified, role_arn: str,
         actions.append("sts:SetSourceIdentity")
     for action in actions:
         if not trust.decide(role.assume_role_policy, role_arn, action, principal, context).allowed:
-            raise AccessDenied(NOT_AUTHORIZED)
+            raise AccessDenied(NOT_AUTHORIZED, action=ACTION)
     if requested > role.max_session_duration:
         raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
     # A SessionDuration attribute may only shorten an API session (it lengthens console sessions).
@@ -153,7 +153,7 @@ def start_session(tx: Connection, call: Call, verified: Verified, role_arn: str,
     result = role_sessions.start(tx, call, role, role_sessions.SessionRequest(
         session_name=session_name, seconds=seconds, tags=new_tags["all"], transitive=new_tags["transitive"],
         session_policy=session_policy_text, policy_arns=policy_arns, source_identity=source_identity,
-        extra_claims={"ctx": saml_keys.session_keys(assertion, provider.account_id, provider.name)}))
+        context_keys=saml_keys.session_keys(assertion, provider.account_id, provider.name)))
     result.update({
         "Subject": assertion.name_id,
         "SubjectType": assertion.subject_type,

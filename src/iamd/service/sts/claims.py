@@ -4,28 +4,28 @@ TokenCode (GetSessionToken, AssumeRole)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied
 from iamd.security import ids
-from iamd.security.session_tokens import seal_claims
+from iamd.security.session_tokens import SessionClaims, seal
 from iamd.service.context import Call
 from iamd.service.credentials import mfa
 
 
-def issue_credentials(call: Call, claims: dict, seconds: int) -> dict:
+def issue_credentials(call: Call, claims: SessionClaims, seconds: int) -> dict:
     """Temporary credentials: an ASIA key id, a secret, and the claims sealed into the session token."""
     sessions = call.env.sessions
     if sessions is None:  # every environment that serves STS has one (service/runtime.py)
         raise RuntimeError("no key to seal session tokens with")
-    key_id, secret = ids.access_key_id(claims["a"], temporary=True), ids.secret_access_key()
+    key_id, secret = ids.access_key_id(claims.account_id, temporary=True), ids.secret_access_key()
     issued = call.now
     expires = issued + timedelta(seconds=seconds)
-    token = seal_claims(sessions, key_id, {
-        **claims, "s": secret, "iat": int(issued.timestamp()), "exp": int(expires.timestamp()),
-    })
+    token = seal(sessions, key_id, dataclasses.replace(
+        claims, secret=secret, issued_at=int(issued.timestamp()), expires_at=int(expires.timestamp())))
     return {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expires}
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, NoSuchEntity
+from iamd.security.principal_kind import PrincipalKind
+from iamd.security.session_tokens import SessionClaims
 from iamd.service import policy_documents, policy_lookup
 from iamd.service.context import Call
 from iamd.service.declare import Operation
@@ -34,9 +36,10 @@ def get_federation_token(tx: Connection, call: Call, params: dict) -> dict:
     tags = {tag["Key"]: tag.get("Value", "") for tag in params.get("Tags", [])}
     federated_id = f"{caller.account_id}:{name}"
     arn = federated_user_arn(caller.account_id, name)
-    claims = {"a": caller.account_id, "k": "federated-user", "id": federated_id, "n": name, "p": "/",
-              "arn": arn, "uid": caller.user_id, "mfa": False, "tags": tags,
-              "sp": [policy_text] if policy_text else [], "spa": policy_arns}
+    claims = SessionClaims(account_id=caller.account_id, kind=PrincipalKind.FEDERATED_USER, id=federated_id,
+                           name=name, arn=arn, user_id=caller.user_id, tags=tags,
+                           session_policies=(policy_text,) if policy_text else (),
+                           session_policy_arns=tuple(policy_arns))
     return {
         "Credentials": issue_credentials(call, claims, seconds),
         "FederatedUser": {"FederatedUserId": federated_id, "Arn": arn},

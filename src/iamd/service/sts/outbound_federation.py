@@ -29,10 +29,12 @@ from iamd.errors import (
     FeatureEnabled,
     JWTPayloadSizeExceeded,
     OutboundFederationDisabled,
+    Problem,
     ValidationError,
 )
 from iamd.federation import signing
 from iamd.security import ids
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service.context import Call
 from iamd.service.declare import Operation, any_resource, iam
 from iamd.store.schema import outbound_federation, token_signing_keys
@@ -138,9 +140,9 @@ def issuer_documents(tx: Connection, issuer_id: str, base: str, now, rotation_se
 
 def _identity_arn(call: Call) -> str:
     """The ARN a token names: the role's for a role session, else the caller's own."""
-    principal, session = call.principal, call.session or {}
-    if principal.kind == "assumed-role" and session.get("rn"):
-        return ids.entity_arn(principal.account_id, "role", session.get("p", "/"), session["rn"])
+    principal, session = call.principal, call.session
+    if principal.kind is PrincipalKind.ASSUMED_ROLE and session and session.role_name:
+        return ids.entity_arn(principal.account_id, "role", session.path, session.role_name)
     return principal.arn
 
 
@@ -151,8 +153,9 @@ def get_web_identity_token(tx: Connection, call: Call, params: dict) -> dict:
     algorithm = params["SigningAlgorithm"]
     if algorithm not in signing.ALGORITHMS:
         allowed = ", ".join(signing.ALGORITHMS)
-        raise ValidationError(f"1 validation error detected: Value '{algorithm}' at 'signingAlgorithm' failed to "
-                              f"satisfy constraint: Member must satisfy enum value set: [{allowed}]")
+        raise ValidationError.detected([Problem("signingAlgorithm", f"Value '{algorithm}' at 'signingAlgorithm' "
+                                                f"failed to satisfy constraint: Member must satisfy enum value set: "
+                                                f"[{allowed}]")])
     audiences = params["Audience"]
     subject_mode = params.get("SubjectMode", "AWSIdentity")
     if "Scope" in params and (subject_mode != "OriginIdentity" or len(audiences) != 1):
@@ -165,10 +168,11 @@ def get_web_identity_token(tx: Connection, call: Call, params: dict) -> dict:
         call.env.authorizer.check(tx, call, _SET_SCOPE, params)
     seconds = params.get("DurationSeconds", DEFAULT_TOKEN_SECONDS)
     arn = _identity_arn(call)
-    session = call.session or {}
-    subject = session.get("si", arn) if subject_mode == "OriginIdentity" else arn
+    session = call.session
+    origin = session.source_identity if session and session.source_identity is not None else arn
+    subject = origin if subject_mode == "OriginIdentity" else arn
     principal_tags = {key: value for key, value in call.env.authorizer.policies_of(tx, call).tags}
-    principal_tags.update(session.get("tags") or {})
+    principal_tags.update(session.tags if session else {})
     custom: dict = {"aws_account": call.account_id, "source_region": call.region, "principal_id": arn}
     if principal_tags:
         custom["principal_tags"] = principal_tags

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from iamd.errors import NoSuchEntity, PackedPolicyTooLarge
+from iamd.security.principal_kind import PrincipalKind
+from iamd.security.session_tokens import SessionClaims
 from iamd.service import policy_lookup
 from iamd.service.context import Call
 from iamd.service.identities import roles
@@ -37,7 +39,9 @@ class SessionRequest:
     source_identity: str | None = None
     mfa: bool = False
     chained: bool = False
-    extra_claims: dict = field(default_factory=dict)  # what only one kind of session carries
+    mfa_at: int | None = None  # when the MFA the session carries was proven (AssumeRole)
+    federated_provider: str | None = None  # the OIDC provider's ARN (AssumeRoleWithWebIdentity)
+    context_keys: dict = field(default_factory=dict)  # the assertion's condition keys (AssumeRoleWithSAML)
 
 
 def packed_size(policy_text: str | None, policy_arns: list[str], session_tags: dict) -> int:
@@ -61,13 +65,13 @@ def start(tx: Connection, call: Call, role, request: SessionRequest) -> dict:
     name = request.session_name
     session_arn = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{name}"
     assumed_id = f"{role.id}:{name}"
-    claims = {"a": role.account_id, "k": "assumed-role", "id": assumed_id, "n": name, "p": role.path,
-              "arn": session_arn, "rid": role.id, "rn": role.name, "mfa": request.mfa, "chain": request.chained,
-              "tags": request.tags, "tt": request.transitive,
-              "sp": [request.session_policy] if request.session_policy else [], "spa": request.policy_arns,
-              **request.extra_claims}
-    if request.source_identity is not None:
-        claims["si"] = request.source_identity
+    claims = SessionClaims(
+        account_id=role.account_id, kind=PrincipalKind.ASSUMED_ROLE, id=assumed_id, name=name, arn=session_arn,
+        path=role.path, role_id=role.id, role_name=role.name, mfa=request.mfa, mfa_at=request.mfa_at,
+        chained=request.chained, tags=request.tags, transitive_tag_keys=tuple(request.transitive),
+        session_policies=(request.session_policy,) if request.session_policy else (),
+        session_policy_arns=tuple(request.policy_arns), source_identity=request.source_identity,
+        federated_provider=request.federated_provider, context=request.context_keys)
     roles.record_role_use(tx, role.id, call.now, call.region)
     result: dict[str, object] = {"Credentials": issue_credentials(call, claims, request.seconds),
               "AssumedRoleUser": {"AssumedRoleId": assumed_id, "Arn": session_arn}}

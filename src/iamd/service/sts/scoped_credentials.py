@@ -12,19 +12,19 @@ The session's issue time is kept too: a policy that revokes sessions issued befo
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied, InsufficientSessionLifetime, InvalidSubjectCredentials, ValidationError
 from iamd.security import ids
-from iamd.security.session_tokens import seal_claims
+from iamd.security.session_tokens import SessionClaims, seal
 from iamd.service import policy_documents
 from iamd.service.context import Call
 from iamd.service.declare import Operation, any_resource
 
 MAX_LAYERS = 3
-_NOT_REISSUED = ("s", "exp", "pad")   # the secret, the expiry and the padding are the new credentials' own
 
 
 def get_scoped_credentials(tx: Connection, call: Call, params: dict) -> dict:
@@ -35,7 +35,7 @@ def get_scoped_credentials(tx: Connection, call: Call, params: dict) -> dict:
     policy, seconds = params.get("Policy"), params.get("DurationSeconds")
     if policy is None and seconds is None:
         raise ValidationError("A request must provide at least one of Policy or DurationSeconds.")
-    layers = list(session.get("scope", ()))
+    layers = list(session.scope)
     if policy is not None:
         policy_documents.check_document(policy)
         if len(layers) >= MAX_LAYERS:
@@ -43,15 +43,15 @@ def get_scoped_credentials(tx: Connection, call: Call, params: dict) -> dict:
                                "GetScopedCredentials allows.")
         layers.append(policy)
     now = int(call.now.timestamp())
-    remaining = session["exp"] - now
+    remaining = session.expires_at - now
     if seconds is not None and seconds > remaining:
         raise InsufficientSessionLifetime(f"The requested DurationSeconds ({seconds}) exceeds the remaining "
                                           f"lifetime of the calling session ({remaining} seconds).")
-    expires = now + seconds if seconds is not None else session["exp"]
-    claims = {key: value for key, value in session.items() if key not in _NOT_REISSUED}
-    claims.update(scope=layers, exp=expires)
-    key_id, secret = ids.access_key_id(session["a"], temporary=True), ids.secret_access_key()
-    token = _sealed(call, key_id, {**claims, "s": secret}, params.get("MinimumSessionTokenSize") or 0)
+    expires = now + seconds if seconds is not None else session.expires_at
+    key_id, secret = ids.access_key_id(session.account_id, temporary=True), ids.secret_access_key()
+    # The secret, the expiry and the padding are the new credentials' own; the rest is the session's.
+    claims = dataclasses.replace(session, scope=tuple(layers), expires_at=expires, secret=secret, pad="")
+    token = _sealed(call, key_id, claims, params.get("MinimumSessionTokenSize") or 0)
     result = {
         "Credentials": {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token,
                         "Expiration": datetime.fromtimestamp(expires, UTC)},
@@ -59,20 +59,20 @@ def get_scoped_credentials(tx: Connection, call: Call, params: dict) -> dict:
         "SessionTokenSize": len(token),
         "ScopedPoliciesCount": len(layers),
     }
-    if session.get("si"):
-        result["SourceIdentity"] = session["si"]
+    if session.source_identity:
+        result["SourceIdentity"] = session.source_identity
     return result
 
 
-def _sealed(call: Call, key_id: str, claims: dict, minimum: int) -> str:
+def _sealed(call: Call, key_id: str, claims: SessionClaims, minimum: int) -> str:
     """The token, padded (inside the seal) to at least ``minimum`` characters when asked."""
     sessions = call.env.sessions
     if sessions is None:  # every environment that serves STS has one (service/runtime.py)
         raise RuntimeError("no key to seal session tokens with")
-    token = seal_claims(sessions, key_id, claims)
+    token = seal(sessions, key_id, claims)
     while len(token) < minimum:
-        claims["pad"] = claims.get("pad", "") + "." * ((minimum - len(token)) * 3 // 4 + 1)
-        token = seal_claims(sessions, key_id, claims)
+        claims = dataclasses.replace(claims, pad=claims.pad + "." * ((minimum - len(token)) * 3 // 4 + 1))
+        token = seal(sessions, key_id, claims)
     return token
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from iamd.errors import AccessDenied
+from iamd.security.session_tokens import SessionClaims
 from iamd.service.context import Call
 from iamd.service.declare import sts
 from iamd.service.sts.claims import check_mfa, issue_credentials
@@ -23,12 +24,9 @@ def get_session_token(tx: Connection, call: Call, params: dict) -> dict:
     if principal.is_root:
         seconds = min(seconds, ROOT_MAX_SECONDS)
     mfa = check_mfa(tx, call, params)
-    claims: dict[str, object] = {
-        "a": principal.account_id, "k": principal.kind, "id": principal.id, "n": principal.name,
-        "uid": principal.user_id, "p": principal.path, "arn": principal.arn, "mfa": mfa,
-    }
-    if mfa:
-        claims["mfa_at"] = int(call.now.timestamp())
+    claims = SessionClaims(account_id=principal.account_id, kind=principal.kind, id=principal.id,
+                           name=principal.name, arn=principal.arn, path=principal.path, user_id=principal.user_id,
+                           mfa=mfa, mfa_at=int(call.now.timestamp()) if mfa else None)
     return {"Credentials": issue_credentials(call, claims, seconds)}
 
 

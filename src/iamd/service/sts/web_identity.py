@@ -85,14 +85,14 @@ def assume_role_with_web_identity(tx: Connection, call: Call, params: dict) -> d
     role = roles.find_role_by_arn(tx, role_arn)
     if role is None or not _trusted(call, role, provider, claims, audiences, client_id, params, new_tags,
                                     source_identity):
-        raise AccessDenied(DENIED)
+        raise AccessDenied(DENIED, action=ACTION)
     seconds = params.get("DurationSeconds", 3600)
     if seconds > role.max_session_duration:
         raise ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
     result = role_sessions.start(tx, call, role, role_sessions.SessionRequest(
         session_name=params["RoleSessionName"], seconds=seconds, tags=new_tags["tags"],
         transitive=new_tags["transitive"], session_policy=session_policy, policy_arns=policy_arns,
-        source_identity=source_identity, extra_claims={"fed": provider.arn}))
+        source_identity=source_identity, federated_provider=provider.arn))
     result["SubjectFromWebIdentityToken"] = subject
     # AWS: "For OpenID Connect ID tokens, this contains the value of the iss field."
     result["Provider"] = claims["iss"]

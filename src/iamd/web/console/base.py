@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -220,35 +219,24 @@ class Ctx:
 
     def refused(self, error: AwsError, action: str = "") -> Response:
         """The page shown instead of one the signed-in principal may not see."""
-        status = error.status if isinstance(error, AccessDenied) else 400
-        return self.render("refused.html", status=status, error=error, action=_action_of(error) or action)
-
-
-_ACTION = re.compile(r"perform:? (\S+:\S+)")
-
-
-def _action_of(error: AwsError) -> str:
-    match = _ACTION.search(error.message or "")
-    return match.group(1) if match else ""
-
-
-_AT = re.compile(r"at '([A-Za-z0-9_.]+)'")
+        denied = isinstance(error, AccessDenied)
+        status = error.status if denied else 400
+        return self.render("refused.html", status=status, error=error,
+                           action=(error.action if denied else "") or action)
 
 
 def field_errors(error: AwsError, default: str, fields: dict[str, str] | None = None) -> dict[str, list[str]]:
     """AWS's message(s), keyed by the form field each concerns (the API member path → field name).
 
-    A ValidationError's parts name their member (``at 'userName'``); any other error goes to ``default``.
+    A ValidationError's problems name their member (``userName``); any other error goes to ``default``.
     """
     out: dict[str, list[str]] = {}
     fields = fields or {}
-    if isinstance(error, ValidationError) and " validation error" in (error.message or ""):
-        _, _, body = error.message.partition(": ")
-        for part in body.split("; "):
-            match = _AT.search(part)
-            member = match.group(1).split(".")[0] if match else ""
+    if isinstance(error, ValidationError) and error.problems:
+        for problem in error.problems:
+            member = problem.member.split(".")[0]
             name = fields.get(member) or (member[:1].upper() + member[1:] if member else default)
-            out.setdefault(name, []).append(part)
+            out.setdefault(name, []).append(problem.message)
         return out
     out[default] = [error.message or error.code]
     return out
