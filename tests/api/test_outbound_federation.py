@@ -13,14 +13,13 @@ import json
 import ssl
 import time
 
-import boto3
 import jwt
 import pytest
 import sqlalchemy
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import BACKENDS, PG_URL, client, error_of
+from tests.api.conftest import BACKENDS, PG_URL, boto_session, client, error_of
 from tests.api.oidc_issuer import TestCA
 from tests.api.server import (
     ACCOUNT_ID,
@@ -64,7 +63,7 @@ def servers(request, tmp_path_factory, ca):
 
 def a_client(servers, ca, service: str, key_id=ROOT_KEY_ID, secret=ROOT_SECRET, token=None):
     a = servers[0]
-    return boto3.session.Session().client(
+    return boto_session().client(
         service, endpoint_url=f"https://127.0.0.1:{a.port}", region_name="us-east-1", aws_access_key_id=key_id,
         aws_secret_access_key=secret, aws_session_token=token, verify=str(ca.path), config=_CONFIG)
 
