@@ -101,13 +101,8 @@ def new_user(iam, unique):
 
 @pytest.fixture
 def new_account(server):
-    """A fresh account on the same server, through ``iamd account create``: its root credentials."""
-    def make() -> dict:
-        done = server.cli("account", "create")
-        assert done.returncode == 0, done.stderr
-        values = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
-        return {key.strip(): value.strip() for key, value in values.items()}
-    return make
+    """A fresh account on the same server, as ``iamd account create`` makes one: its root credentials."""
+    return server.new_account
 
 
 def run_aws(server, *args: str, key_id: str = ROOT_KEY_ID, secret: str = ROOT_SECRET) -> subprocess.CompletedProcess:

@@ -259,10 +259,7 @@ def test_token_accepted_by_another_account_of_the_same_iamd(servers, ca, issuer_
     """One iamd, two accounts: account B registers account A's issuer, served by the same server (which
     then fetches its own JWKS over HTTPS while answering AssumeRoleWithWebIdentity)."""
     a = servers[0]
-    done = a.cli("account", "create")
-    assert done.returncode == 0, done.stderr
-    created = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
-    created = {key.strip(): value.strip() for key, value in created.items()}
+    created = a.new_account()
     iam_b = a_client(servers, ca, "iam", created["aws_access_key_id"], created["aws_secret_access_key"])
     provider = iam_b.create_open_id_connect_provider(Url=issuer_url, ClientIDList=["account-b"])[
         "OpenIDConnectProviderArn"]
