@@ -146,7 +146,7 @@ def test_aws_cli(server, user):
 
 
 def test_password_expiry_for_the_console(server, account, user):
-    from iamd.service import login_profiles
+    from iamd.service.credentials import login_profiles
 
     account.update_account_password_policy(MinimumPasswordLength=8, MaxPasswordAge=90, HardExpiry=True)
     name, me = user()

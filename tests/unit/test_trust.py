@@ -5,7 +5,7 @@ allow the principal explicitly) and "Cross-account policy evaluation logic"."""
 import json
 
 from iamd.policy import PolicySet, parse_policy
-from iamd.service.trust import Principal, decide
+from iamd.service.sts.trust import Principal, decide
 
 ROLE = "arn:aws:iam::111122223333:role/web"
 PROVIDER = "arn:aws:iam::111122223333:oidc-provider/token.example.com"

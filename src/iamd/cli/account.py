@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from iamd.cli.bootstrap import open_state, set_root_password
 from iamd.cli.settings_flags import add_settings_flags, settings_from
 from iamd.errors import NoSuchEntity
-from iamd.service import accounts
+from iamd.service.account import accounts
 
 _STORE_FLAGS = ("data_dir", "database_url", "master_key")
 

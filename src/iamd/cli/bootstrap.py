@@ -12,7 +12,7 @@ from iamd.config import Settings
 from iamd.errors import NoSuchEntity
 from iamd.security import password_rules, passwords
 from iamd.security.secrets import SecretBox, load_master_key
-from iamd.service import accounts
+from iamd.service.account import accounts
 from iamd.store import migrate
 from iamd.store.database import Store
 from iamd.store.schema import access_keys, accounts as accounts_table

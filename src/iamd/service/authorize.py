@@ -19,9 +19,11 @@ from iamd import telemetry
 from iamd.errors import AccessDenied
 from iamd.policy import Decision, PolicySet, Request, authorize as evaluate, parse_policy
 from iamd.service import principal_policies, resource_tags
+from iamd.service.account.password_policy import load_policy
 from iamd.service.context import Call
 from iamd.service.declare import Operation
 from iamd.service.request_context import request_context
+from iamd.service.role_policies_loader import load_role_policies
 from iamd.store.fastpath import HotStatement
 from iamd.store.schema import accounts
 
@@ -162,8 +164,6 @@ class Authorizer:
         return principal_policies.PrincipalPolicies(policy_set, loaded.tags, loaded.exists)
 
     def _load_role_session(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
-        from iamd.service.role_policies_loader import load_role_policies  # roles build on this module
-
         session = call.session
         loaded = load_role_policies(tx, call.account_id, session["rid"], self.compiled)
         policy_set = loaded.policy_set
@@ -189,8 +189,6 @@ def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, 
         return False
     if resource != call.principal.arn:
         return False
-    from iamd.service.password_policy import load_policy  # the password policy builds on authorization
-
     policy = load_policy(tx, call.account_id)
     return policy is not None and policy.allow_users_to_change_password
 

@@ -8,39 +8,51 @@ docs/coverage.md is generated from it.
 
 from __future__ import annotations
 
-from iamd.service import (
+from iamd.service.account import aliases, organizations, password_policy
+from iamd.service.credentials import (
     access_keys,
-    account_settings,
-    assume_role_with_saml,
-    credential_report,
-    groups,
-    identity_providers,
-    inline_policies,
-    instance_profiles,
-    last_accessed,
     login_profiles,
-    managed_policies,
     mfa,
-    organizations,
-    outbound_federation,
-    password_policy,
-    roles,
-    scoped_credentials,
     server_certificates,
-    service_access,
-    service_linked_roles,
-    simulator,
-    sts,
-    user_credentials,
-    users,
-    web_identity,
+    service_credentials,
+    signing_certificates,
+    ssh_keys,
 )
 from iamd.service.declare import Operation
+from iamd.service.identities import groups, instance_profiles, roles, service_linked_roles, users
+from iamd.service.policies import inline_policies, managed_policies
+from iamd.service.providers import oidc_providers, saml_providers
+from iamd.service.reports import (
+    account_summary,
+    authorization_details,
+    credential_report,
+    last_accessed,
+    service_access,
+    simulator,
+)
+from iamd.service.sts import (
+    assume_role,
+    assume_role_with_saml,
+    caller,
+    federation_token,
+    outbound_federation,
+    scoped_credentials,
+    session_token,
+    web_identity,
+)
 
-_MODULES = (users, access_keys, groups, inline_policies, managed_policies, login_profiles, password_policy,
-            account_settings, roles, instance_profiles, service_linked_roles, mfa, credential_report, simulator,
-            user_credentials, server_certificates, identity_providers, service_access, last_accessed, organizations,
-            sts, scoped_credentials, web_identity, outbound_federation, assume_role_with_saml)
+# Area by area, as the packages under service/ hold them. managed_policies.OPERATIONS holds the
+# policy versions' and attachments' too (the whole managed-policy area).
+_MODULES = (
+    users, groups, roles, instance_profiles, service_linked_roles,
+    access_keys, login_profiles, mfa, ssh_keys, signing_certificates, server_certificates, service_credentials,
+    managed_policies, inline_policies,
+    oidc_providers, saml_providers,
+    caller, session_token, assume_role, federation_token, web_identity, assume_role_with_saml, scoped_credentials,
+    outbound_federation,
+    aliases, password_policy, organizations,
+    account_summary, authorization_details, credential_report, simulator, service_access, last_accessed,
+)
 
 
 def _collect() -> dict[tuple[str, str], Operation]:

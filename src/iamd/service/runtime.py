@@ -9,7 +9,7 @@ from iamd.security.secrets import SecretBox
 from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS
 from iamd.service.authorize import Authorizer
 from iamd.service.context import Environment
-from iamd.service.last_used import LastUsedRecorder
+from iamd.service.credentials.last_used import LastUsedRecorder
 
 SIGNING_KEYS = "iamd oidc signing keys v1"
 

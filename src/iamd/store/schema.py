@@ -373,7 +373,7 @@ last_accessed_jobs = Table(
     Column("result", Text, nullable=False),  # JSON: the services, each with its entities
 )
 
-# When each principal last used each service, whatever credentials it signed with (service/last_used.py):
+# When each principal last used each service, whatever credentials it signed with (service/credentials/last_used.py):
 # a user's access keys and session credentials, a role's sessions, the root user. Read by the service
 # last accessed reports. principal_id: the user's id, the role's id, or the account id for root.
 principal_last_used = Table(
@@ -446,7 +446,7 @@ token_signing_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
-# SAML assertions already redeemed (service/saml_replay.py), kept until they would expire anyway, so
+# SAML assertions already redeemed (service/sts/saml_replay.py), kept until they would expire anyway, so
 # that every server process sharing the database refuses a replay. ``key``: hex SHA-256 of the
 # issuer and the assertion's ID (IDs are chosen by the IdP: long and untrusted).
 saml_assertions_seen = Table(

@@ -123,7 +123,7 @@ class LocalIamd:
     def new_account(self) -> Account:
         """A new account, isolated from every other: a clean slate for one test, in milliseconds."""
         from iamd.security.secrets import SecretBox, load_master_key
-        from iamd.service import accounts
+        from iamd.service.account import accounts
         from iamd.store.database import Store
 
         store = Store.open(f"sqlite:///{self.data_dir / 'iamd.db'}")

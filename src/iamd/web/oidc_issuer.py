@@ -11,11 +11,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from iamd.service.context import Environment
-from iamd.service.outbound_federation import issuer_documents
+from iamd.service.sts.outbound_federation import issuer_documents
 from iamd.store.database import Store
 
 # Verifiers may cache this long; a new key is published well before it signs (see the rotation in
-# service/outbound_federation.py: tokens of a new kid also make verifiers fetch the JWKS again).
+# service/sts/outbound_federation.py: tokens of a new kid also make verifiers fetch the JWKS again).
 CACHE_SECONDS = 300
 
 

@@ -13,9 +13,11 @@ from sqlalchemy import Connection
 
 from iamd.errors import AwsError, NoSuchEntity
 from iamd.security import passwords
-from iamd.service import accounts, login_profiles, mfa as mfa_service, users
+from iamd.service.account import accounts
+from iamd.service.account.password_policy import load_policy
 from iamd.service.context import Call
-from iamd.service.password_policy import load_policy
+from iamd.service.credentials import login_profiles, mfa as mfa_service
+from iamd.service.identities import users
 
 
 @dataclass(frozen=True)

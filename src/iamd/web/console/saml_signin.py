@@ -21,8 +21,8 @@ from starlette.routing import Route
 
 from iamd.errors import AwsError
 from iamd.security import ids
-from iamd.service import assume_role_with_saml as saml_service
 from iamd.service.context import ANONYMOUS, Call
+from iamd.service.sts import assume_role_with_saml as saml_service
 from iamd.web.console.base import Console, Ctx, page
 
 INVALID = "Your request included an invalid SAML response. To sign out, click here."

@@ -6,7 +6,7 @@ key derived from the master key because sign-out and expiry must really end a se
 stays valid until its own expiry whatever the server does, unless the server keeps a list of revoked
 ones, which is a session store again.
 
-The rows are in ``console_sessions`` (``service/console_sessions.py`` reads and writes them), so a
+The rows are in ``console_sessions`` (``store/console_sessions.py`` reads and writes them), so a
 session made by one server process is honoured by every other one on the same database, and survives a
 restart. Only the SHA-256 of the token is stored: a copy of the table signs no one in. The per-page
 state (``data``: the wizards, flashes, the passwords and secret keys shown once, a new MFA device's
@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from iamd.service import console_sessions as rows
+from iamd.store import console_sessions as rows
 
 ABSOLUTE_SECONDS = 12 * 3600
 IDLE_SECONDS = 3600

@@ -1,0 +1,1 @@
+"""Who acts: users, groups, roles, service-linked roles and instance profiles."""

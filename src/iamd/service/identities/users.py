@@ -1,0 +1,232 @@
+"""IAM users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser and the user's tags."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, bindparam, delete, exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity, ValidationError
+from iamd.security import ids
+from iamd.service import resources, tags as tagging
+from iamd.service.account import quotas
+from iamd.service.account.accounts import find_account
+from iamd.service.context import Call
+from iamd.service.declare import any_resource, iam
+from iamd.service.identities import boundaries
+from iamd.service.pagination import list_by_path, page_reads
+from iamd.store.fastpath import HotQuery, HotStatement
+from iamd.store.schema import (
+    access_keys,
+    group_members,
+    inline_policies,
+    login_profiles,
+    mfa_devices,
+    policy_attachments,
+    principal_last_used,
+    service_specific_credentials,
+    signing_certificates,
+    ssh_public_keys,
+    tags,
+    users,
+)
+
+
+def not_found(name: str) -> NoSuchEntity:
+    return NoSuchEntity(f"The user with name {name} cannot be found.")
+
+
+# Built once: statement construction costs more than SQLite's lookup on this hot path.
+_FIND_USER = HotQuery(select(users).where(users.c.account_id == bindparam("account_id"),
+                                          users.c.name_key == bindparam("key")))
+
+
+# A user's tags by the user's name, not its id: so GetUser knows all its reads before its first one
+# (on PostgreSQL they then share one round trip with the caller's key: see _get_user_reads).
+_USER_TAGS = HotQuery(select(tags.c.key, tags.c.value)
+                      .select_from(tags.join(users, users.c.id == tags.c.resource_id))
+                      .where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key"))
+                      .order_by(tags.c.position))
+
+
+_INSERT_USER = HotStatement(insert(users).values({name: bindparam(name) for name in (
+    "id", "account_id", "name", "name_key", "path", "created_at", "permissions_boundary")}))
+_USER_BY_ID = HotQuery(select(users).where(users.c.id == bindparam("id")))
+
+
+def find_user(tx: Connection, account_id: str, name: str):
+    row = _FIND_USER.first(tx, {"account_id": account_id, "key": name.lower()})
+    if row is None:
+        raise not_found(name)
+    return row
+
+
+def user_arn(row) -> str:
+    return ids.entity_arn(row.account_id, "user", row.path, row.name)
+
+
+def describe(row, with_tags: list[dict] | None = None) -> dict:
+    user = {
+        "Path": row.path,
+        "UserName": row.name,
+        "UserId": row.id,
+        "Arn": user_arn(row),
+        "CreateDate": row.created_at,
+        "PasswordLastUsed": row.password_last_used,
+    }
+    if row.permissions_boundary:
+        user["PermissionsBoundary"] = boundaries.describe(row.permissions_boundary)
+    if with_tags:
+        user["Tags"] = with_tags
+    return user
+
+
+def resource_arn(call: Call, params: dict) -> str:
+    """The ARN a user operation acts on, for authorization: the named user, or the caller itself."""
+    name = params.get("UserName")
+    if name is None:
+        return call.principal.arn
+    return resources.entity_arn(call, "user", name, params.get("Path"))
+
+
+def create_user(tx: Connection, call: Call, params: dict) -> dict:
+    name, path = params["UserName"], params.get("Path", "/")
+    new_tags = params.get("Tags", [])
+    tagging.check_no_duplicates(new_tags, case_insensitive=True)
+    boundary = params.get("PermissionsBoundary")
+    if boundary is not None:
+        boundaries.check_attachable(tx, call, boundary)
+    quotas.check_account(tx, quotas.USERS, call.account_id, users)
+    user_id = ids.unique_id("user")
+    try:
+        _INSERT_USER.execute(tx, dict(id=user_id, account_id=call.account_id, name=name, name_key=name.lower(),
+                                      path=path, created_at=call.now, permissions_boundary=boundary))
+    except IntegrityError:
+        raise EntityAlreadyExists(f"User with name {name} already exists.") from None
+    if new_tags:
+        tagging.put_tags(tx, user_id, new_tags)
+    row = _USER_BY_ID.first(tx, {"id": user_id})
+    return {"User": describe(row, new_tags)}
+
+
+def get_user(tx: Connection, call: Call, params: dict) -> dict:
+    name = params.get("UserName")
+    if name is None:
+        if call.principal.is_root:
+            return {"User": root_user(tx, call)}
+        if call.principal.kind != "user":
+            raise ValidationError("Must specify userName when calling with non-User credentials")
+        name = call.principal.name
+    row = find_user(tx, call.account_id, name)
+    found = {"account_id": call.account_id, "key": name.lower()}
+    return {"User": describe(row, [{"Key": key, "Value": value} for key, value in _USER_TAGS.all(tx, found)])}
+
+
+def _get_user_reads(account_id: str, params: dict) -> list:
+    """GetUser's reads when it names the user: the user and its tags."""
+    name = params.get("UserName")
+    if not name:
+        return []
+    found = {"account_id": account_id, "key": name.lower()}
+    return [(_FIND_USER, found), (_USER_TAGS, found)]
+
+
+def root_user(tx: Connection, call: Call) -> dict:
+    account = find_account(tx, call.account_id)
+    return {
+        "UserId": call.account_id,
+        "Arn": ids.root_arn(call.account_id),
+        "CreateDate": account.created_at,
+    }
+
+
+def list_users(tx: Connection, call: Call, params: dict) -> dict:
+    rows, paging = list_by_path(tx, users, call.account_id, params)
+    return {"Users": [describe(row) for row in rows], **paging}
+
+
+def update_user(tx: Connection, call: Call, params: dict) -> None:
+    row = find_user(tx, call.account_id, params["UserName"])
+    changes = {}
+    if "NewUserName" in params:
+        changes.update(name=params["NewUserName"], name_key=params["NewUserName"].lower())
+    if "NewPath" in params:
+        changes["path"] = params["NewPath"]
+    if not changes:
+        return None
+    try:
+        tx.execute(update(users).where(users.c.id == row.id).values(**changes))
+    except IntegrityError:
+        raise EntityAlreadyExists(f"User with name {params['NewUserName']} already exists.") from None
+    return None
+
+
+# What must be gone before a user can be deleted, in the order AWS checks, with AWS's messages.
+_DELETE_BLOCKERS = (
+    (login_profiles, login_profiles.c.user_id, "must delete login profile first."),
+    (access_keys, access_keys.c.user_id, "must delete access keys first."),
+    (signing_certificates, signing_certificates.c.user_id, "must delete signing certificates first."),
+    (ssh_public_keys, ssh_public_keys.c.user_id, "must remove referenced objects first."),
+    (service_specific_credentials, service_specific_credentials.c.user_id, "must remove referenced objects first."),
+    (mfa_devices, mfa_devices.c.user_id, "must delete MFA device first."),
+    (group_members, group_members.c.user_id, "must remove users from group first."),
+    (inline_policies, inline_policies.c.entity_id, "must delete policies first."),
+    (policy_attachments, policy_attachments.c.entity_id, "must detach all policies first."),
+)
+
+
+def delete_user(tx: Connection, call: Call, params: dict) -> None:
+    row = find_user(tx, call.account_id, params["UserName"])
+    quotas.hold_user(tx, row)  # nothing is added to the user between the checks and the delete
+    for _table, column, message in _DELETE_BLOCKERS:
+        if tx.scalar(select(exists().where(column == row.id))):
+            raise DeleteConflict(f"Cannot delete entity, {message}")
+    tagging.drop_all(tx, row.id)
+    tx.execute(delete(principal_last_used).where(principal_last_used.c.principal_id == row.id))
+    tx.execute(delete(users).where(users.c.id == row.id))
+    return None
+
+
+def put_user_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
+    boundaries.check_attachable(tx, call, params["PermissionsBoundary"])
+    row = find_user(tx, call.account_id, params["UserName"])
+    tx.execute(update(users).where(users.c.id == row.id).values(permissions_boundary=params["PermissionsBoundary"]))
+
+
+def delete_user_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
+    row = find_user(tx, call.account_id, params["UserName"])
+    tx.execute(update(users).where(users.c.id == row.id).values(permissions_boundary=None))
+
+
+def credential_owner(tx: Connection, call: Call, params: dict) -> tuple[str | None, str]:
+    """(user id, or None for the root user; the user name as AWS reports it) whose access keys or
+    signing certificates an operation acts on: the named user, else the caller itself."""
+    name = params.get("UserName")
+    if name is None:
+        if call.principal.kind == "assumed-role":
+            raise ValidationError("Must specify userName when calling with non-User credentials")
+        if call.principal.is_root:
+            return None, call.principal.name
+        name = call.principal.name
+    row = find_user(tx, call.account_id, name)
+    return row.id, row.name
+
+
+def name_of(tx: Connection, user_id: str) -> str:
+    return tx.scalar(select(users.c.name).where(users.c.id == user_id))
+
+
+_TAGS = tagging.TagHandlers(lambda tx, call, params: find_user(tx, call.account_id, params["UserName"]))
+
+
+OPERATIONS = (
+    iam("CreateUser", create_user, resource_arn),
+    iam("GetUser", get_user, resource_arn, writes=False, reads=_get_user_reads),
+    iam("ListUsers", list_users, any_resource, writes=False, reads=page_reads(users)),
+    iam("UpdateUser", update_user, resource_arn),
+    iam("DeleteUser", delete_user, resource_arn),
+    iam("TagUser", _TAGS.tag, resource_arn),
+    iam("UntagUser", _TAGS.untag, resource_arn),
+    iam("ListUserTags", _TAGS.list, resource_arn, writes=False),
+    iam("PutUserPermissionsBoundary", put_user_permissions_boundary, resource_arn),
+    iam("DeleteUserPermissionsBoundary", delete_user_permissions_boundary, resource_arn),
+)

@@ -1,0 +1,2 @@
+"""Outside identity providers an account trusts: OpenID Connect and SAML, with their trusted identity
+propagation settings."""

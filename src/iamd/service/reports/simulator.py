@@ -1,0 +1,244 @@
+"""The IAM policy simulator: SimulatePrincipalPolicy, SimulateCustomPolicy,
+GetContextKeysForPrincipalPolicy and GetContextKeysForCustomPolicy.
+
+A simulation gathers policies (a user's inline and attached policies and those of its groups, a
+group's, a role's, or documents given as strings), evaluates every action on every resource with
+the policy engine, and words the decisions as AWS does (service/reports/simulator_results.py). Nothing is
+performed and nothing is written. The request context is exactly the ContextEntries given: keys
+that policies use and the entries lack are reported as MissingContextValues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, select
+
+from iamd.errors import InvalidInput, ValidationError
+from iamd.policy import Policy, check_policy, context_keys, parse_policy
+from iamd.reference import managed_policies as aws_catalogue
+from iamd.security import ids
+from iamd.service import policy_documents, policy_lookup
+from iamd.service.context import Call
+from iamd.service.declare import any_resource, iam
+from iamd.service.identities import groups, roles, users
+from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
+from iamd.service.reports.simulator_results import IDENTITY_TYPE, RESOURCE_TYPE, Simulation, evaluate
+from iamd.store.schema import (
+    group_members,
+    groups as groups_table,
+    inline_policies,
+    managed_policies,
+    policy_attachments,
+    policy_versions,
+)
+
+_KINDS = ("user", "group", "role")
+
+
+@dataclass
+class Entity:
+    """The IAM entity a PolicySourceArn names: its policies, each with the text it came from."""
+
+    kind: str
+    name: str
+    arn: str
+    identity: list  # [(Policy, text)]
+    boundary: list | None  # [(Policy, text)], None when no boundary is set
+
+
+# ---- loading a principal's policies -------------------------------------------------------------
+
+_INLINE = (select(inline_policies.c.name, inline_policies.c.document)
+           .where(inline_policies.c.entity_id == bindparam("id")).order_by(inline_policies.c.name))
+_ATTACHED = (select(policy_attachments.c.policy_arn).where(policy_attachments.c.entity_id == bindparam("id"))
+             .order_by(policy_attachments.c.attached_at, policy_attachments.c.policy_arn))
+_GROUPS_OF_USER = (select(groups_table.c.id, groups_table.c.name)
+                   .join(group_members, group_members.c.group_id == groups_table.c.id)
+                   .where(group_members.c.user_id == bindparam("user_id")).order_by(groups_table.c.name_key))
+_CUSTOMER_DOCUMENT = (
+    select(policy_versions.c.document)
+    .join(managed_policies, (policy_versions.c.policy_id == managed_policies.c.id)
+          & (policy_versions.c.version_id == managed_policies.c.default_version_id))
+    .where(managed_policies.c.account_id == bindparam("account_id"), managed_policies.c.arn == bindparam("arn"))
+)
+
+
+def _parse_arn(arn: str) -> tuple[str, str]:
+    """(kind, name) of a user, group or role ARN; InvalidInput as AWS words it otherwise."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "iam":
+        kind, _, rest = parts[5].partition("/")
+        name = rest.rsplit("/", 1)[-1]
+        if kind in _KINDS and name:
+            return kind, name
+    raise InvalidInput(f"Invalid Entity Arn: {arn} does not clearly define entity type and name.")
+
+
+def load_entity(tx: Connection, account_id: str, arn: str) -> Entity:
+    """The policies of the user, group or role ``arn`` names in the account; NoSuchEntity if none."""
+    kind, name = _parse_arn(arn)
+    if kind == "user":
+        row = users.find_user(tx, account_id, name)
+    elif kind == "group":
+        row = groups.find_group(tx, account_id, name)
+    else:
+        row = roles.find_role(tx, account_id, name)
+    holders = [(kind, row.id, row.name)]
+    if kind == "user":
+        holders += [("group", group.id, group.name) for group in tx.execute(_GROUPS_OF_USER, {"user_id": row.id})]
+    identity: list = []
+    for holder_kind, holder_id, holder_name in holders:
+        for policy_name, document in tx.execute(_INLINE, {"id": holder_id}):
+            identity.append(_compiled(document, f"{holder_kind}_{holder_name}_{policy_name}"))
+    arns: list = []
+    for _, holder_id, _ in holders:
+        for policy_arn in tx.scalars(_ATTACHED, {"id": holder_id}):
+            if policy_arn not in arns:
+                arns.append(policy_arn)
+    identity += [found for found in (_managed(tx, account_id, a) for a in arns) if found is not None]
+    boundary = None
+    boundary_arn = None if kind == "group" else row.permissions_boundary
+    if boundary_arn:
+        found = _managed(tx, account_id, boundary_arn)
+        boundary = [found] if found is not None else []
+    return Entity(kind, row.name, ids.entity_arn(row.account_id, kind, row.path, row.name), identity, boundary)
+
+
+def _managed(tx: Connection, account_id: str, arn: str) -> tuple | None:
+    if policy_lookup.is_aws_managed(arn):
+        document = aws_catalogue.document(arn) if aws_catalogue.get(arn) is not None else None
+    else:
+        document = tx.scalar(_CUSTOMER_DOCUMENT, {"account_id": account_id, "arn": arn})
+    if document is None:
+        return None
+    return _compiled(document, arn.rsplit("/", 1)[-1])
+
+
+def _compiled(text: str, policy_id: str, policy_type: str = IDENTITY_TYPE) -> tuple[Policy, str]:
+    return parse_policy(text, policy_id=policy_id, policy_type=policy_type), text
+
+
+# ---- parameters ---------------------------------------------------------------------------------
+
+def _inputs(params: dict, name: str, kind: str = "identity") -> list[tuple[Policy, str]]:
+    """Policies given as text. PolicyInputList holds identity policies, which may omit Version as
+    inline ones do; a boundary is a managed policy, so it must say Version 2012-10-17."""
+    texts = params.get(name) or []
+    for text in texts:
+        policy_documents.check_document(text, kind)
+    return [_compiled(text, f"{name}.{index}") for index, text in enumerate(texts, 1)]
+
+
+def _context(params: dict) -> dict:
+    """ContextEntries as the engine takes them: a list (a multivalued key, which only ForAllValues:/
+    ForAnyValue: operators match) for the *List types and for several values, a value otherwise."""
+    context: dict = {}
+    for entry in params.get("ContextEntries") or []:
+        key = entry.get("ContextKeyName")
+        if not key:
+            continue
+        values = [str(v) for v in entry.get("ContextKeyValues") or []]
+        listed = str(entry.get("ContextKeyType", "")).endswith("List") or len(values) != 1
+        value = values if listed else values[0]
+        if key in context:
+            previous = context[key]
+            context[key] = (previous if isinstance(previous, list) else [previous]) + values
+        else:
+            context[key] = value
+    return context
+
+
+def _account_of(arn: str | None) -> str | None:
+    if not arn:
+        return None
+    if len(arn) == 12 and arn.isdigit():
+        return arn
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and len(parts[4]) == 12 and parts[4].isdigit():
+        return parts[4]
+    return None
+
+
+def _resource_policy(params: dict) -> tuple | None:
+    text = params.get("ResourcePolicy")
+    if text is None:
+        return None
+    # A role's trust policy (no Resource element) is accepted too, as AWS's simulator accepts one
+    # (aws/aws-cli#10314 passes them as --resource-policy).
+    if check_policy(text, "trust"):
+        policy_documents.check_document(text, "resource")
+    return _compiled(text, "ResourcePolicy", RESOURCE_TYPE)
+
+
+def _simulate(params: dict, identity: list, boundary: list | None, caller_arn: str, account_id: str) -> dict:
+    resource_policy = _resource_policy(params)
+    if resource_policy is not None and not caller_arn:
+        raise InvalidInput("CallerArn must be specified when a ResourcePolicy is included in the simulation.")
+    caller_account = _account_of(caller_arn) or account_id
+    owner = _account_of(params.get("ResourceOwner")) or caller_account
+    resources = params.get("ResourceArns")
+    simulation = Simulation(identity=identity, boundary=boundary, resource_policy=resource_policy,
+                            caller_arn=caller_arn, caller_account=caller_account, resource_owner=owner,
+                            context=_context(params), resources_given=bool(resources),
+                            resources=list(resources) if resources else ["*"])
+    actions = list(params.get("ActionNames") or [])
+    start = _marker(params.get("Marker"), len(actions))
+    max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
+    chosen = actions[start:start + max_items]
+    result: dict = {"EvaluationResults": [evaluate(simulation, action) for action in chosen]}
+    if start + max_items < len(actions):
+        result.update(IsTruncated=True, Marker=encode_marker(str(start + max_items)))
+    else:
+        result["IsTruncated"] = False
+    return result
+
+
+def _marker(marker: str | None, count: int) -> int:
+    value = decode_marker(marker)
+    if value is None:
+        return 0
+    if not value.isdigit() or int(value) > count:
+        raise ValidationError("Invalid Marker.")
+    return int(value)
+
+
+# ---- operations ---------------------------------------------------------------------------------
+
+def simulate_principal_policy(tx: Connection, call: Call, params: dict) -> dict:
+    entity = load_entity(tx, call.account_id, params["PolicySourceArn"])
+    identity = entity.identity + _inputs(params, "PolicyInputList")
+    boundary = entity.boundary
+    if params.get("PermissionsBoundaryPolicyInputList"):
+        boundary = _inputs(params, "PermissionsBoundaryPolicyInputList", "managed")
+    caller_arn = params.get("CallerArn") or (entity.arn if entity.kind == "user" else "")
+    return _simulate(params, identity, boundary, caller_arn, call.account_id)
+
+
+def simulate_custom_policy(tx: Connection, call: Call, params: dict) -> dict:
+    identity = _inputs(params, "PolicyInputList")
+    boundary = _inputs(params, "PermissionsBoundaryPolicyInputList", "managed") or None
+    return _simulate(params, identity, boundary, params.get("CallerArn") or "", call.account_id)
+
+
+def get_context_keys_for_principal_policy(tx: Connection, call: Call, params: dict) -> dict:
+    entity = load_entity(tx, call.account_id, params["PolicySourceArn"])
+    policies = [policy for policy, _ in entity.identity + _inputs(params, "PolicyInputList")]
+    return {"ContextKeyNames": context_keys(policies)}
+
+
+def get_context_keys_for_custom_policy(tx: Connection, call: Call, params: dict) -> dict:
+    return {"ContextKeyNames": context_keys([policy for policy, _ in _inputs(params, "PolicyInputList")])}
+
+
+def policy_source(call: Call, params: dict) -> str:
+    """The resource of the *PrincipalPolicy operations, for authorization: the entity simulated."""
+    return params["PolicySourceArn"]
+
+
+OPERATIONS = (
+    iam("SimulatePrincipalPolicy", simulate_principal_policy, policy_source, writes=False),
+    iam("SimulateCustomPolicy", simulate_custom_policy, any_resource, writes=False),
+    iam("GetContextKeysForPrincipalPolicy", get_context_keys_for_principal_policy, policy_source, writes=False),
+    iam("GetContextKeysForCustomPolicy", get_context_keys_for_custom_policy, any_resource, writes=False),
+)
