@@ -16,7 +16,7 @@ import psycopg
 
 from iamd.config import Settings
 from iamd.security.secrets import SecretBox, load_master_key
-from iamd.service import accounts
+from iamd.service.account import accounts
 from iamd.store.database import Store
 
 ROOT_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
