@@ -15,7 +15,7 @@ import json
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,7 @@ from iamd.store.database import Store
 ACCOUNT_ID = "123456789012"
 ROOT_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 ROOT_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+REGION = "us-east-1"
 _SERIALIZER = create_serializer("query", include_validation=True)
 
 
@@ -72,6 +73,10 @@ class Iamd:
     env: Environment
     now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
 
+    def later(self, seconds: float) -> None:
+        """Move the clock on: what a test through the API could only wait for."""
+        self.now += timedelta(seconds=seconds)
+
     def run(self, caller: Caller, name: str, params: dict | None = None) -> dict:
         """The result of operation ``name`` called by ``caller``; an AwsError as the API would answer it."""
         service = _service_of(name)
@@ -86,8 +91,9 @@ class Iamd:
             else:
                 owner = principal_for_key(tx, self.env.secrets, caller.key_id)
             assert owner.secret_access_key == caller.secret  # what the signature check would establish
+            self.env.last_used.record(caller.key_id, owner.principal, owner.session, self.now, service, REGION)
             call = Call(principal=owner.principal, now=self.now, request_id=ids.request_id(), env=self.env,
-                        service=service, auth_epoch=owner.auth_epoch, tx=tx, session=owner.session,
+                        region=REGION, service=service, auth_epoch=owner.auth_epoch, tx=tx, session=owner.session,
                         session_context=owner.session_context)
             return execute(tx, call, operation, decoded) or {}
 
