@@ -63,7 +63,7 @@ def metadata(row) -> dict:
 
 
 def _public_der(key) -> bytes:
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import serialization  # late, as in check_material
 
     return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 

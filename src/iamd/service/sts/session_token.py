@@ -23,8 +23,10 @@ def get_session_token(tx: Connection, call: Call, params: dict) -> dict:
     if principal.is_root:
         seconds = min(seconds, ROOT_MAX_SECONDS)
     mfa = check_mfa(tx, call, params)
-    claims: dict[str, object] = {"a": principal.account_id, "k": principal.kind, "id": principal.id, "n": principal.name,
-              "uid": principal.user_id, "p": principal.path, "arn": principal.arn, "mfa": mfa}
+    claims: dict[str, object] = {
+        "a": principal.account_id, "k": principal.kind, "id": principal.id, "n": principal.name,
+        "uid": principal.user_id, "p": principal.path, "arn": principal.arn, "mfa": mfa,
+    }
     if mfa:
         claims["mfa_at"] = int(call.now.timestamp())
     return {"Credentials": issue_credentials(call, claims, seconds)}
