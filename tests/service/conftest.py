@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -137,7 +138,7 @@ def _template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def iamd(_template, tmp_path) -> Iamd:
+def iamd(_template, tmp_path) -> Iterator[Iamd]:
     """A fresh server state: a copy of the template's store, a new environment (empty caches)."""
     data = tmp_path / "data"
     shutil.copytree(_template, data)

@@ -9,9 +9,12 @@ and re-created; these tests re-create under the same name to show no cache is ke
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from iamd.errors import AccessDenied
+from iamd.service.authorize import Authorizer
 from tests.service.conftest import ACCOUNT_ID, ROOT, Caller, Iamd, allow, document, unique
 
 
@@ -157,17 +160,13 @@ def test_a_user_deleted_and_recreated_under_its_name_is_a_new_principal(iamd):
 
 def test_a_change_made_by_another_process_holds_here(iamd):
     """Two environments on one store are two server processes: the change counter carries the change."""
-    other = Iamd(iamd.store, type(iamd.env)(**{**_fields(iamd.env), "authorizer": type(iamd.env.authorizer)()}))
+    other = Iamd(iamd.store, replace(iamd.env, authorizer=Authorizer()))
     name, alice = iamd.user()
     iamd.run(ROOT, "PutUserPolicy", {"UserName": name, "PolicyName": "read",
                                      "PolicyDocument": document(allow("iam:GetUser"))})
     assert get_user(iamd, alice) and get_user(other, alice)
     other.run(ROOT, "DeleteUserPolicy", {"UserName": name, "PolicyName": "read"})
     assert not get_user(iamd, alice)
-
-
-def _fields(env) -> dict:
-    return {name: getattr(env, name) for name in env.__dataclass_fields__}
 
 
 # Roles and their sessions.
