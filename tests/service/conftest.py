@@ -117,7 +117,8 @@ def document(*statements: dict) -> str:
 
 
 def allow(action: str, resource: str = "*", **condition: dict) -> dict:
-    statement = {"Effect": "Allow", "Action": action, "Resource": resource}
+    """An Allow statement; ``condition`` as operator=dict(key=value), e.g. StringEquals={"aws:...": "x"}."""
+    statement: dict[str, object] = {"Effect": "Allow", "Action": action, "Resource": resource}
     if condition:
         statement["Condition"] = condition
     return statement
