@@ -140,7 +140,9 @@ def _template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def iamd(_template, tmp_path) -> Iterator[Iamd]:
-    """A fresh server state: a copy of the template's store, a new environment (empty caches)."""
+    """A fresh server state: a copy of the template's store, a new environment (empty caches).
+
+    Named as the pytest plugin's ``iamd`` (a real server, iamd.testing) on purpose: here, in process."""
     data = tmp_path / "data"
     shutil.copytree(_template, data)
     settings = Settings(data_dir=str(data), audit=False)
