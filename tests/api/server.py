@@ -9,9 +9,15 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+
+from iamd.config import Settings
+from iamd.security.secrets import SecretBox, load_master_key
+from iamd.service.account import accounts
+from iamd.store.database import Store
 
 ROOT_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 ROOT_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -94,6 +100,24 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def new_account(self) -> dict[str, str]:
+        """A fresh account in this server's store, made in this process as ``iamd account create`` makes it
+        (cli/account.py: ``service.accounts.create_account`` under the server's master key), and its root
+        credentials under the names that command prints. Starting that command costs a Python start and
+        iamd's imports (seconds on a busy machine) for each test that needs an account; tests of the
+        command itself run it (test_server_lifecycle.py)."""
+        settings = Settings(data_dir=str(self.data_dir), database_url=self.database_url,
+                            master_key=self.env_extra.get("IAMD_MASTER_KEY", ""))
+        box = SecretBox(load_master_key(settings.data_path, settings.master_key or None))
+        store = Store.open(settings.effective_database_url)
+        try:
+            with store.transaction(write=True) as tx:
+                created = accounts.create_account(tx, box, datetime.now(UTC).replace(microsecond=0))
+        finally:
+            store.dispose()
+        return {"account_id": created.account_id, "aws_access_key_id": created.root_access_key_id,
+                "aws_secret_access_key": created.root_secret_access_key}
 
     def log_text(self) -> str:
         return self.output.read_text() if self.output else ""

@@ -44,9 +44,7 @@ def _refused_for(error: ClientError | None, action: str) -> bool:
 @pytest.fixture(scope="module")
 def personas(server, request):
     """(root iam client, a function making a user's clients with one policy) in a fresh account."""
-    done = server.cli("account", "create")
-    assert done.returncode == 0, done.stderr
-    values = {k.strip(): v.strip() for k, v in (line.split(" = ", 1) for line in done.stdout.splitlines())}
+    values = server.new_account()
     root = client(server, "iam", values["aws_access_key_id"], values["aws_secret_access_key"])
 
     def user(name: str) -> dict:

@@ -13,14 +13,13 @@ import json
 import ssl
 import time
 
-import boto3
 import jwt
 import pytest
 import sqlalchemy
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import BACKENDS, PG_URL, client, error_of
+from tests.api.conftest import BACKENDS, PG_URL, boto_session, client, error_of
 from tests.api.oidc_issuer import TestCA
 from tests.api.server import (
     ACCOUNT_ID,
@@ -64,7 +63,7 @@ def servers(request, tmp_path_factory, ca):
 
 def a_client(servers, ca, service: str, key_id=ROOT_KEY_ID, secret=ROOT_SECRET, token=None):
     a = servers[0]
-    return boto3.session.Session().client(
+    return boto_session().client(
         service, endpoint_url=f"https://127.0.0.1:{a.port}", region_name="us-east-1", aws_access_key_id=key_id,
         aws_secret_access_key=secret, aws_session_token=token, verify=str(ca.path), config=_CONFIG)
 
@@ -260,10 +259,7 @@ def test_token_accepted_by_another_account_of_the_same_iamd(servers, ca, issuer_
     """One iamd, two accounts: account B registers account A's issuer, served by the same server (which
     then fetches its own JWKS over HTTPS while answering AssumeRoleWithWebIdentity)."""
     a = servers[0]
-    done = a.cli("account", "create")
-    assert done.returncode == 0, done.stderr
-    created = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
-    created = {key.strip(): value.strip() for key, value in created.items()}
+    created = a.new_account()
     iam_b = a_client(servers, ca, "iam", created["aws_access_key_id"], created["aws_secret_access_key"])
     provider = iam_b.create_open_id_connect_provider(Url=issuer_url, ClientIDList=["account-b"])[
         "OpenIDConnectProviderArn"]

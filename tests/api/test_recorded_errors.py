@@ -87,10 +87,7 @@ class Ctx:
 
     def fresh_account(self):
         """An iam client of a new account: nothing set there yet."""
-        done = self.server.cli("account", "create")
-        assert done.returncode == 0, done.stderr
-        values = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
-        values = {key.strip(): value.strip() for key, value in values.items()}
+        values = self.server.new_account()
         key, secret, account = (values["aws_access_key_id"], values["aws_secret_access_key"], values["account_id"])
         return client(self.server, "iam", key, secret), account
 

@@ -11,12 +11,11 @@ import time
 import urllib.request
 import uuid
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.api.conftest import PG_URL, client
+from tests.api.conftest import PG_URL, boto_session, client
 from tests.api.server import ROOT_KEY_ID, ROOT_SECRET, PostgresDatabase, Server, standard_server
 
 pytestmark = pytest.mark.xdist_group("lifecycle")
@@ -125,7 +124,7 @@ def test_https_with_a_self_signed_certificate_and_secure_transport(tmp_path):
     ca = tmp_path / "tls" / "self-signed.crt"
     endpoint = server.endpoint.replace("http://", "https://")
     try:
-        root = boto3.session.Session().client("iam", endpoint_url=endpoint, region_name="us-east-1",
+        root = boto_session().client("iam", endpoint_url=endpoint, region_name="us-east-1",
                                               aws_access_key_id=ROOT_KEY_ID, aws_secret_access_key=ROOT_SECRET,
                                               verify=str(ca), config=NO_RETRIES)
         root.create_user(UserName="tls")
@@ -133,7 +132,7 @@ def test_https_with_a_self_signed_certificate_and_secure_transport(tmp_path):
         root.put_user_policy(UserName="tls", PolicyName="https-only", PolicyDocument=json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*",
                                                    "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}))
-        user = boto3.session.Session().client("iam", endpoint_url=endpoint, region_name="us-east-1",
+        user = boto_session().client("iam", endpoint_url=endpoint, region_name="us-east-1",
                                               aws_access_key_id=key["AccessKeyId"],
                                               aws_secret_access_key=key["SecretAccessKey"], verify=str(ca),
                                               config=NO_RETRIES)

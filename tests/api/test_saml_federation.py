@@ -16,14 +16,13 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import botocore
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from lxml import etree
 
-from tests.api.conftest import ACCOUNT_ID, client, error_of, run_aws
+from tests.api.conftest import ACCOUNT_ID, boto_session, client, error_of, run_aws
 from tests.api.server import standard_server
 from tests.saml_idp import (
     AWS_SAML,
@@ -56,7 +55,7 @@ def saml_trust(provider_arn: str, actions=("sts:AssumeRoleWithSAML",), **conditi
 
 def anonymous_sts(server):
     """An STS client without credentials: AssumeRoleWithSAML is an unsigned call."""
-    return boto3.session.Session().client(
+    return boto_session().client(
         "sts", endpoint_url=server.endpoint, region_name="us-east-1",
         config=Config(signature_version=botocore.UNSIGNED, retries={"total_max_attempts": 1}))
 
@@ -214,7 +213,7 @@ def test_a_document_type_declaration_is_refused_not_expanded(federation):
 
 def test_a_too_short_assertion_is_a_validation_error_that_does_not_echo_it(server, federation):
     """The model's SAMLAssertionType: at least 4 characters, and sensitive (never echoed)."""
-    federation.sts = boto3.session.Session().client(
+    federation.sts = boto_session().client(
         "sts", endpoint_url=server.endpoint, region_name="us-east-1",
         config=Config(signature_version=botocore.UNSIGNED, parameter_validation=False))
     assert federation.refused("abc") == (

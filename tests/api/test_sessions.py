@@ -7,7 +7,6 @@ import re
 import time
 from datetime import UTC, datetime
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -15,7 +14,7 @@ from botocore.exceptions import ClientError
 from iamd.security import ids
 from iamd.security.secrets import SecretBox, load_master_key
 from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS, seal_claims
-from tests.api.conftest import ACCOUNT_ID, client, error_of
+from tests.api.conftest import ACCOUNT_ID, boto_session, client, error_of
 from tests.api.server import ROOT_KEY_ID, ROOT_SECRET
 
 
@@ -86,7 +85,7 @@ def test_session_token_cannot_make_another(server, new_user):
 
 
 def test_duration_limits(server, sts):
-    unchecked = boto3.session.Session().client(
+    unchecked = boto_session().client(
         "sts", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=ROOT_KEY_ID,
         aws_secret_access_key=ROOT_SECRET, config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
     with pytest.raises(ClientError) as excinfo:
@@ -120,9 +119,13 @@ def test_mfa_session_satisfies_an_mfa_condition(server, iam, new_user, unique):
                                                 "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}))
     device = iam.create_virtual_mfa_device(VirtualMFADeviceName=unique("mfa"))["VirtualMFADevice"]
     otp = pyotp.TOTP(device["Base32StringSeed"].decode())
+    # The two consecutive codes of the two steps before now, as a user who typed them a little late sends
+    # them (IAM API reference, EnableMFADevice: AuthenticationCode1, "a subsequent" AuthenticationCode2;
+    # iamd's pair window, security/totp.py PAIR_WINDOW). The current step's code stays unused for STS.
     step = int(time.time() // 30)
     iam.enable_mfa_device(UserName=name, SerialNumber=device["SerialNumber"],
-                          AuthenticationCode1=otp.generate_otp(step - 1), AuthenticationCode2=otp.generate_otp(step))
+                          AuthenticationCode1=otp.generate_otp(step - 2),
+                          AuthenticationCode2=otp.generate_otp(step - 1))
     sts = client(server, "sts", key_id, secret)
     with pytest.raises(ClientError) as excinfo:
         client(server, "iam", key_id, secret).list_users()  # the long-term key: no MFA in its context
@@ -131,10 +134,10 @@ def test_mfa_session_satisfies_an_mfa_condition(server, iam, new_user, unique):
         sts.get_session_token(DurationSeconds=900, SerialNumber=device["SerialNumber"], TokenCode="000000")
     assert error_of(excinfo) == ("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass "
                                  "code.", 403)
-    # The enable call used the codes up to now; the next step's code is new.
-    time.sleep(max(0.0, (step + 1) * 30 - time.time() + 0.5))
+    # The enable call used the codes up to step - 1; the code of ``step`` is new, and within one step of
+    # now even if a step boundary has passed since (security/totp.py WINDOW).
     with_mfa = sts.get_session_token(DurationSeconds=900, SerialNumber=device["SerialNumber"],
-                                     TokenCode=otp.now())["Credentials"]
+                                     TokenCode=otp.generate_otp(step))["Credentials"]
     session_client(server, with_mfa).list_users(MaxItems=1)
     without_mfa = sts.get_session_token(DurationSeconds=900)["Credentials"]
     with pytest.raises(ClientError):
