@@ -11,6 +11,11 @@ AWS sources:
   (root) lets that account's administrators grant sts:AssumeRole through identity policies.
 - IAM User Guide, "Update a role trust policy" (notes): a user named in the trust policy still needs
   a permissions boundary that allows sts:AssumeRole.
+- IAM User Guide, "AWS JSON policy elements: Principal" (IAM role principals, IAM user principals): the
+  ARN of a user or role in a trust policy is transformed to its unique id when the policy is saved; a
+  deleted and re-created namesake is not trusted, and the policy then shows the unique id. Naming a
+  user or role that does not exist: MalformedPolicyDocument 'Invalid principal in policy: "AWS":"<arn>"'
+  (the message as AWS words it in many public reports, e.g. terraform-provider-aws#8905).
 - IAM User Guide, "Pass session tags in AWS STS" (permissions required to add session tags): the trust
   policy must allow sts:TagSession; "Monitor and control actions taken with assumed roles": passing a
   source identity needs sts:SetSourceIdentity; the sts:ExternalId, sts:SourceIdentity and
@@ -68,8 +73,7 @@ def test_reproduction_with_the_aws_cli(server, iam, new_user, unique):
 CASES = [
     ("service only, identity allows", lambda me: [allow({"Service": "ec2.amazonaws.com"})], True, {},
      "sts:AssumeRole"),
-    ("another user named, identity allows", lambda me: [allow({"AWS": me.rsplit("/", 1)[0] + "/someone-else"})],
-     True, {}, "sts:AssumeRole"),
+    ("another user named, identity allows", lambda me: [allow({"AWS": me + "-other"})], True, {}, "sts:AssumeRole"),
     ("caller named, no identity policy", lambda me: [allow({"AWS": me})], False, {}, None),
     ("account root named, no identity policy", lambda me: [allow({"AWS": ROOT})], False, {}, "sts:AssumeRole"),
     ("account root named, identity allows", lambda me: [allow({"AWS": ROOT})], True, {}, None),
@@ -111,6 +115,8 @@ def test_trust_policy_combinations(server, iam, new_user, unique, case):
     me = f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"
     if identity_allows:
         iam.put_user_policy(UserName=name, PolicyName="sts", PolicyDocument=doc(ALL_STS))
+    if _id.startswith("another user"):
+        iam.create_user(UserName=f"{name}-other")  # a trust policy can name only a user that exists
     role = iam.create_role(RoleName=unique("trust"), AssumeRolePolicyDocument=doc(*statements(me)))["Role"]
     sts = client(server, "sts", key_id, secret)
     if refused is None:
@@ -195,3 +201,74 @@ def test_a_caller_of_another_account_needs_both_sides(server, iam, new_account, 
     assert error_of(excinfo) == refusal(bob, "sts:AssumeRole", names_a["Arn"])
     taken = sts_b.assume_role(RoleArn=names_bob["Arn"], RoleSessionName="xx")
     assert taken["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{names_bob['RoleName']}/xx"
+
+
+def test_a_trust_policy_names_only_principals_that_exist(server, iam, unique):
+    ghost = f"arn:aws:iam::{ACCOUNT_ID}:user/{unique('ghost')}"
+    with pytest.raises(ClientError) as excinfo:
+        iam.create_role(RoleName=unique("ghosted"), AssumeRolePolicyDocument=doc(allow({"AWS": ghost})))
+    assert error_of(excinfo) == ("MalformedPolicyDocument", f'Invalid principal in policy: "AWS":"{ghost}"', 400)
+    role = iam.create_role(RoleName=unique("ok"), AssumeRolePolicyDocument=doc(allow({"AWS": ROOT})))["Role"]
+    ghost_role = f"arn:aws:iam::{ACCOUNT_ID}:role/{unique('ghost')}"
+    with pytest.raises(ClientError) as excinfo:
+        iam.update_assume_role_policy(RoleName=role["RoleName"], PolicyDocument=doc(allow({"AWS": [ROOT, ghost_role]})))
+    assert error_of(excinfo) == ("MalformedPolicyDocument", f'Invalid principal in policy: "AWS":"{ghost_role}"', 400)
+    # Nothing was half-written: the trust policy is the one before.
+    kept = iam.get_role(RoleName=role["RoleName"])["Role"]["AssumeRolePolicyDocument"]
+    assert kept["Statement"][0]["Principal"] == {"AWS": ROOT}
+    # An account this server does not hold cannot be checked: its principals are taken as written.
+    elsewhere = "arn:aws:iam::999988887777:user/anyone"
+    iam.update_assume_role_policy(RoleName=role["RoleName"], PolicyDocument=doc(allow({"AWS": elsewhere})))
+
+
+def test_a_re_created_user_is_not_the_user_a_trust_policy_named(server, iam, unique):
+    name = unique("alice")
+    iam.create_user(UserName=name)
+    old_id = iam.get_user(UserName=name)["User"]["UserId"]
+    alice = f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"
+    role = iam.create_role(RoleName=unique("for-alice"), AssumeRolePolicyDocument=doc(allow({"AWS": alice})))["Role"]
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    client(server, "sts", key["AccessKeyId"], key["SecretAccessKey"]).assume_role(
+        RoleArn=role["Arn"], RoleSessionName="before")
+    iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=name)
+    # Deleted: the trust policy shows the unique id the ARN was transformed to.
+    shown = iam.get_role(RoleName=role["RoleName"])["Role"]["AssumeRolePolicyDocument"]
+    assert shown["Statement"][0]["Principal"] == {"AWS": old_id}
+    # Re-created under the same name: a new unique id, not trusted, although its identity policy allows it.
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="sts", PolicyDocument=doc(ALL_STS))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    with pytest.raises(ClientError) as excinfo:
+        client(server, "sts", key["AccessKeyId"], key["SecretAccessKey"]).assume_role(
+            RoleArn=role["Arn"], RoleSessionName="after")
+    assert error_of(excinfo) == refusal(alice, "sts:AssumeRole", role["Arn"])
+    listed = [r for r in iam.list_roles()["Roles"] if r["RoleName"] == role["RoleName"]][0]
+    assert listed["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"AWS": old_id}
+    # Saving the policy again pins the new user: it is trusted, and the ARN is shown again.
+    iam.update_assume_role_policy(RoleName=role["RoleName"], PolicyDocument=doc(allow({"AWS": alice})))
+    assert iam.get_role(RoleName=role["RoleName"])["Role"]["AssumeRolePolicyDocument"]["Statement"][0][
+        "Principal"] == {"AWS": alice}
+    client(server, "sts", key["AccessKeyId"], key["SecretAccessKey"]).assume_role(
+        RoleArn=role["Arn"], RoleSessionName="again")
+
+
+def test_a_re_created_role_is_not_the_role_a_trust_policy_named(server, iam, new_user, unique):
+    name, key_id, secret = new_user()
+    first_name = unique("first")
+    trust_user = doc(allow({"AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"}))
+    first = iam.create_role(RoleName=first_name, AssumeRolePolicyDocument=trust_user)["Role"]
+    named = iam.create_role(RoleName=unique("named"),
+                            AssumeRolePolicyDocument=doc(allow({"AWS": first["Arn"]})))["Role"]
+    iam.delete_role(RoleName=first_name)
+    again = iam.create_role(RoleName=first_name, AssumeRolePolicyDocument=trust_user)["Role"]
+    assert again["Arn"] == first["Arn"] and again["RoleId"] != first["RoleId"]
+    credentials = client(server, "sts", key_id, secret).assume_role(RoleArn=again["Arn"], RoleSessionName="one")
+    session = client(server, "sts", *(credentials["Credentials"][k] for k in
+                                      ("AccessKeyId", "SecretAccessKey", "SessionToken")))
+    session_arn = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{first_name}/one"
+    with pytest.raises(ClientError) as excinfo:
+        session.assume_role(RoleArn=named["Arn"], RoleSessionName="two")
+    assert error_of(excinfo) == refusal(session_arn, "sts:AssumeRole", named["Arn"])
+    assert iam.get_role(RoleName=named["RoleName"])["Role"]["AssumeRolePolicyDocument"]["Statement"][0][
+        "Principal"] == {"AWS": first["RoleId"]}

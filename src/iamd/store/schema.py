@@ -209,6 +209,8 @@ roles = Table(
     Column("last_used_at", UtcDateTime),
     Column("last_used_region", String(64)),
     Column("service_linked", String(128)),  # the AWS service principal of a service-linked role, else NULL
+    # The trust policy's user and role principals pinned to their unique ids: service/identities/trust_principals.py
+    Column("trust_principals", Text),
     UniqueConstraint("account_id", "name_key"),
 )
 

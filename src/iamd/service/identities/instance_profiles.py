@@ -57,7 +57,7 @@ def describe(tx: Connection, row, with_tags: list[dict] | None = None) -> dict:
         "InstanceProfileId": row.id,
         "Arn": profile_arn(row),
         "CreateDate": row.created_at,
-        "Roles": [role_area.describe(role) for role in roles_of(tx, row.id)],
+        "Roles": [role_area.describe(role, tx=tx) for role in roles_of(tx, row.id)],
     }
     if with_tags is not None:
         profile["Tags"] = with_tags

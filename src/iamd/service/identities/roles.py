@@ -20,6 +20,7 @@ from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSu
 from iamd.security import ids
 from iamd.service import policy_documents, resources, tags as tagging
 from iamd.service.account import quotas
+from iamd.service.identities import trust_principals
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import boundaries
@@ -79,15 +80,19 @@ def last_used(row) -> dict:
     return {"LastUsedDate": row.last_used_at, "Region": row.last_used_region}
 
 
-def describe(row, with_tags: list[dict] | None = None) -> dict:
-    """The Role shape, complete: the encoder leaves out what AWS omits for the operation."""
+def describe(row, with_tags: list[dict] | None = None, *, tx: Connection | None = None) -> dict:
+    """The Role shape, complete: the encoder leaves out what AWS omits for the operation. With ``tx``,
+    the trust policy shows the unique id of a principal that is gone (service/identities/trust_principals.py)."""
+    trust_policy = row.assume_role_policy
+    if tx is not None and row.trust_principals:
+        trust_policy = trust_principals.shown(tx, trust_policy, row.trust_principals)
     role = {
         "Path": row.path,
         "RoleName": row.name,
         "RoleId": row.id,
         "Arn": role_arn(row),
         "CreateDate": row.created_at,
-        "AssumeRolePolicyDocument": row.assume_role_policy,
+        "AssumeRolePolicyDocument": trust_policy,
         "Description": row.description,
         "MaxSessionDuration": row.max_session_duration,
         "RoleLastUsed": last_used(row),
@@ -122,6 +127,7 @@ def insert_role(tx: Connection, call: Call, name: str, path: str, trust_policy: 
             created_at=call.now, description=description,
             max_session_duration=max_session_duration or DEFAULT_MAX_SESSION_DURATION,
             assume_role_policy=trust_policy, permissions_boundary=boundary, service_linked=service_linked,
+            trust_principals=trust_principals.pin(tx, trust_policy),
         ))
     except IntegrityError:
         raise EntityAlreadyExists(f"Role with name {name} already exists.") from None
@@ -146,12 +152,12 @@ def create_role(tx: Connection, call: Call, params: dict) -> dict:
 
 def get_role(tx: Connection, call: Call, params: dict) -> dict:
     row = find_role(tx, call.account_id, params["RoleName"])
-    return {"Role": describe(row, tagging.list_tags(tx, row.id))}
+    return {"Role": describe(row, tagging.list_tags(tx, row.id), tx=tx)}
 
 
 def list_roles(tx: Connection, call: Call, params: dict) -> dict:
     rows, paging = list_by_path(tx, roles, call.account_id, params)
-    return {"Roles": [describe(row) for row in rows], **paging}
+    return {"Roles": [describe(row, tx=tx) for row in rows], **paging}
 
 
 def update_role(tx: Connection, call: Call, params: dict) -> None:
@@ -170,13 +176,15 @@ def update_role_description(tx: Connection, call: Call, params: dict) -> dict:
     row = find_role(tx, call.account_id, params["RoleName"])
     tx.execute(update(roles).where(roles.c.id == row.id).values(description=params["Description"]))
     row = tx.execute(select(roles).where(roles.c.id == row.id)).one()
-    return {"Role": describe(row, tagging.list_tags(tx, row.id))}
+    return {"Role": describe(row, tagging.list_tags(tx, row.id), tx=tx)}
 
 
 def update_assume_role_policy(tx: Connection, call: Call, params: dict) -> None:
     row = find_modifiable_role(tx, call.account_id, params["RoleName"])
-    check_trust_policy(params["PolicyDocument"])
-    tx.execute(update(roles).where(roles.c.id == row.id).values(assume_role_policy=params["PolicyDocument"]))
+    document = params["PolicyDocument"]
+    check_trust_policy(document)
+    tx.execute(update(roles).where(roles.c.id == row.id).values(
+        assume_role_policy=document, trust_principals=trust_principals.pin(tx, document)))
     return None
 
 

@@ -78,7 +78,7 @@ def _role_details(tx: Connection, call: Call, after: str | None, limit: int) -> 
         query = query.where(roles.c.name_key > after)
     out = []
     for row in tx.execute(query.order_by(roles.c.name_key).limit(limit)).all():
-        described = role_area.describe(row)
+        described = role_area.describe(row, tx=tx)
         detail = {key: described[key] for key in ("Path", "RoleName", "RoleId", "Arn", "CreateDate",
                                                   "AssumeRolePolicyDocument")}
         detail.update(InstanceProfileList=instance_profile_area.profiles_of_role(tx, row.id),

@@ -20,7 +20,7 @@ from iamd.service import policy_documents, resource_tags
 from iamd.service.authorize import scope_refusal
 from iamd.service.context import Call
 from iamd.service.declare import Operation
-from iamd.service.identities import roles
+from iamd.service.identities import roles, trust_principals
 from iamd.service.request_context import request_context
 from iamd.service.sts import role_sessions, trust
 from iamd.service.sts.claims import check_mfa
@@ -97,10 +97,16 @@ def _refused_action(tx, call: Call, role, role_arn: str, params: dict, new_tags:
     context["sts:RoleSessionName"] = params["RoleSessionName"]
     if mfa is not None:
         context["aws:MultiFactorAuthPresent"] = "true" if mfa else "false"
-    aliases = ()
+    # A trust policy names users and roles by the unique ids they had when it was saved: a namesake
+    # re-created since then is not named (service/identities/trust_principals.py). It answers by its unique id.
+    pinned = role.trust_principals
+    caller_arn = caller.id if trust_principals.stale(pinned, caller.arn, caller.user_id) else caller.arn
+    aliases: tuple[str, ...] = ()
     if caller.kind is PrincipalKind.ASSUMED_ROLE and call.session:
-        aliases = (f"arn:aws:iam::{caller.account_id}:role{call.session.path}{call.session.role_name}",)
-    principal = trust.Principal(caller.arn, caller.account_id, aliases, loaded.policy_set)
+        role_of_session = f"arn:aws:iam::{caller.account_id}:role{call.session.path}{call.session.role_name}"
+        if not trust_principals.stale(pinned, role_of_session, call.session.role_id):
+            aliases = (role_of_session,)
+    principal = trust.Principal(caller_arn, caller.account_id, aliases, loaded.policy_set)
     actions = ["sts:AssumeRole"]
     if new_tags["request"]:
         actions.append("sts:TagSession")
