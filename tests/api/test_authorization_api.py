@@ -179,7 +179,8 @@ def test_a_key_without_the_apis_permissions_is_refused(server, setup):
     assert refused.value.code == "AccessDeniedException" and refused.value.status == 403
     assert "iamd:VerifySignature" in refused.value.message
     assert "because no identity-based policy allows the iamd:VerifySignature action" in refused.value.message
-    assert refused_authorize.value.code == "AccessDeniedException" and "iamd:Authorize" in refused_authorize.value.message
+    assert refused_authorize.value.code == "AccessDeniedException"
+    assert "iamd:Authorize" in refused_authorize.value.message
 
 
 def test_the_api_itself_refuses_a_bad_signature_raw_httpx(server, setup):
@@ -257,8 +258,9 @@ def test_fused_call_applies_the_session_policy(server, setup):
     credentials = sts.assume_role(RoleArn=setup["role"]["Arn"], RoleSessionName="narrow",
                                   Policy=allow("orders:GetOrder"))["Credentials"]
     with api(server, setup["service"]) as iamd:
-        answer = iamd.verify_and_authorize(signed_request(*keys(credentials)), ["orders:GetOrder", "orders:CancelOrder"],
-                                           [ORDER], context={"aws:SourceIp": "10.0.0.7"}, service="orders")
+        answer = iamd.verify_and_authorize(signed_request(*keys(credentials)),
+                                           ["orders:GetOrder", "orders:CancelOrder"], [ORDER],
+                                           context={"aws:SourceIp": "10.0.0.7"}, service="orders")
         by_arn = iamd.authorize(setup["role"]["Arn"], ["orders:CancelOrder"], [ORDER])
     assert answer["Authenticated"] is True and answer["Principal"]["Type"] == "AssumedRole"
     get, cancel = answer["Results"]

@@ -61,7 +61,8 @@ def run_register(args: argparse.Namespace) -> int:
     state = open_state(settings_from(args), create_first_account=False)
     with state.store.transaction(write=True) as tx:
         registered = registry.register(tx, definition, "", datetime.now(UTC))
-    print(f"registered {registered.prefix}: {len(registered.actions)} actions ({registry.service_arn(registered.prefix)})")
+    arn = registry.service_arn(registered.prefix)
+    print(f"registered {registered.prefix}: {len(registered.actions)} actions ({arn})")
     return 0
 
 

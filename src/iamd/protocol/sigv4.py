@@ -131,7 +131,8 @@ def parse_string_to_sign(access_key_id: str, string_to_sign: str, signature: str
     _, raw_date, scope, _hash = lines
     parts = scope.split("/")
     if len(parts) != 4 or parts[3] != "aws4_request":
-        raise IncompleteSignature(f"The string to sign's scope must be date/region/service/aws4_request, got '{scope}'.")
+        raise IncompleteSignature(
+            f"The string to sign's scope must be date/region/service/aws4_request, got '{scope}'.")
     signed_at, amz_date = _signing_date(raw_date)
     if parts[0] != amz_date[:8]:
         raise SignatureDoesNotMatch(

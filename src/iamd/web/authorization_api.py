@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from typing import Any, Protocol, cast
 
 import anyio
 import anyio.to_thread
@@ -26,12 +28,11 @@ from starlette.requests import Request
 from iamd.errors import AwsError, ServiceFailure, ValidationError
 from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
-from iamd.security import ids
 from iamd.service import authorization_api as api
 from iamd.service.authenticate import KeyOwner, principal_for_key, principal_for_session
 from iamd.service.authorization_api import decisions, principals, registry
 from iamd.service.context import Call, Environment
-from iamd.store.database import Store
+from iamd.service.last_used import LastUsedRecorder
 from iamd.web.api import DATABASE_THREADS, read_body
 from iamd.web.limits import MAX_BODY
 
@@ -49,6 +50,14 @@ _JSON_CODES = {"AccessDenied": "AccessDeniedException", "InvalidClientTokenId": 
                "InternalFailure": "InternalFailure"}
 
 
+class Transactions(Protocol):
+    """What this API needs of the store (web/app.py hands it the Store)."""
+
+    is_sqlite: bool
+
+    def transaction(self, write: bool = False) -> AbstractContextManager[Any]: ...
+
+
 class UnknownOperation(AwsError):
     code, status = "UnknownOperationException", 400
 
@@ -59,7 +68,7 @@ def is_authorization_request(headers) -> bool:
 
 
 class AuthorizationApi:
-    def __init__(self, store: Store, env: Environment, *, threaded: bool = False):
+    def __init__(self, store: Transactions, env: Environment, *, threaded: bool = False):
         self.store, self.env, self.threaded = store, env, threaded
         self.read_timeout = 10.0  # web/app.py sets the configured one
         self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, at the first request
@@ -84,7 +93,7 @@ class AuthorizationApi:
         await send({"type": "http.response.body", "body": content})
 
     def handle(self, request: Request, body: bytes) -> tuple[int, bytes, str]:
-        request_id = ids.request_id()
+        request_id = api.new_request_id()
         try:
             result = self._handle(request, body, request_id)
             return 200, json.dumps(result).encode(), request_id
@@ -92,8 +101,8 @@ class AuthorizationApi:
             return error.status, _error_body(error), request_id
         except Exception:  # a bug: log it, answer without details
             log.exception("request %s failed", request_id)
-            error = ServiceFailure("An internal error occurred.")
-            return error.status, _error_body(error), request_id
+            failure = ServiceFailure("An internal error occurred.")
+            return failure.status, _error_body(failure), request_id
 
     def _handle(self, request: Request, body: bytes, request_id: str) -> dict:
         if len(body) > MAX_BODY:
@@ -111,7 +120,7 @@ class AuthorizationApi:
         with self.store.transaction(write=name in _WRITES) as tx:
             owner = self._owner(tx, signed, now)
             sigv4.verify_signature(signed, owner.secret_access_key)
-            self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now, signed.service,
+            self._last_used().record(signed.access_key_id, owner.principal, owner.session, now, signed.service,
                                       signed.region)
             if handler is None:
                 raise UnknownOperation(f"Operation {headers.get('x-amz-target', '')} is not supported.")
@@ -122,8 +131,12 @@ class AuthorizationApi:
                         session=owner.session, session_context=owner.session_context)
             return handler(self, tx, call, params)
 
+    def _last_used(self) -> LastUsedRecorder:
+        return cast(LastUsedRecorder, self.env.last_used)
+
     def _owner(self, tx, signed: sigv4.SignedRequest, now: datetime) -> KeyOwner:
         if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
+            assert self.env.sessions is not None  # web/worker.py always gives one
             return principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
         return principal_for_key(tx, self.env.secrets, signed.access_key_id)
 
@@ -142,7 +155,8 @@ class AuthorizationApi:
         if not isinstance(arn, str) or not arn:
             raise ValidationError("PrincipalArn is required: the ARN of a user, a role or a role session.")
         decisions.require(tx, call, api.AUTHORIZE, arn)
-        region = params.get("Region") if isinstance(params.get("Region"), str) else call.region
+        region = params.get("Region")
+        region = region if isinstance(region, str) else call.region
         subject = principals.call_for_arn(tx, self.env, call.account_id, arn, call.now, call.request_id, region)
         return {"Principal": {"Arn": subject.principal.arn, "AccountId": subject.account_id},
                 "Results": self._decide(tx, subject, params)}
@@ -179,7 +193,7 @@ class AuthorizationApi:
             raise
         except AwsError as error:
             return {"Authenticated": False, "Error": {"Code": error.code, "Message": error.message or ""}}
-        self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, call.now, signed.service,
+        self._last_used().record(signed.access_key_id, owner.principal, owner.session, call.now, signed.service,
                                   signed.region)
         return principals.principal_call(tx, self.env, owner, call.now, call.request_id, signed.region), signed
 
@@ -216,7 +230,8 @@ def _material(params: dict) -> sigv4.SignedRequest:
     if "StringToSign" in params:
         text, signature, key_id = params.get("StringToSign"), params.get("Signature"), params.get("AccessKeyId")
         token = params.get("SecurityToken")
-        if not all(isinstance(v, str) and v for v in (text, signature, key_id)) or not isinstance(token, str | None):
+        if not (isinstance(text, str) and isinstance(signature, str) and isinstance(key_id, str)
+                and text and signature and key_id) or not isinstance(token, str | None):
             raise ValidationError("StringToSign, Signature and AccessKeyId must be non-empty strings.")
         return sigv4.parse_string_to_sign(key_id, text, signature, token)
     material = params.get("Request")

@@ -7,6 +7,8 @@
 The wire (JSON, SigV4 of the caller and of the verified material) is web/authorization_api.py's.
 """
 
+from iamd.security import ids
+
 # iamd's own actions: what a service's key must be granted, nothing more (denied by default).
 SERVICE_PREFIX = "iamd"
 VERIFY = "iamd:VerifySignature"
@@ -15,3 +17,8 @@ REGISTER = "iamd:RegisterService"
 GET = "iamd:GetService"
 LIST = "iamd:ListServices"
 DEREGISTER = "iamd:DeregisterService"
+
+
+def new_request_id() -> str:
+    """A request id as every iamd answer carries (the web layer reaches security/ through service/)."""
+    return ids.request_id()

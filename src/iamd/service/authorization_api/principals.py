@@ -42,7 +42,8 @@ def describe(call: Call) -> dict:
         described["AccessKeyId"] = principal.access_key_id
     if principal.kind == "assumed-role":
         described["RoleId"] = session.get("rid", "")
-        described["RoleArn"] = ids.entity_arn(principal.account_id, "role", session.get("p", "/"), session.get("rn", ""))
+        described["RoleArn"] = ids.entity_arn(principal.account_id, "role", session.get("p", "/"),
+                                              session.get("rn", ""))
     elif principal.user_id:
         described["IamUserId"] = principal.user_id
     if "iat" in session:
