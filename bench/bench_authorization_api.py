@@ -29,8 +29,9 @@ from botocore.credentials import Credentials
 
 sys.path.insert(0, str(Path(__file__).parent))
 import loadgen  # noqa: E402
-from iamd.client import AuthorizationClient  # noqa: E402
 from bench_api import ACCOUNT, HOST, KEY, SECRET, free_port  # noqa: E402
+
+from iamd.client import AuthorizationClient  # noqa: E402
 
 ORDER = f"arn:aws:orders:us-east-1:{ACCOUNT}:order/"
 

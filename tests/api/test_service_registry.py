@@ -161,3 +161,39 @@ def test_iamd_service_register_from_the_cli(server, root_api, prefix, tmp_path):
     assert done.returncode == 1 and "iamd's own" in done.stderr and "Actions must be a non-empty list" in done.stderr
     assert server.cli("service", "deregister", prefix).returncode == 0
     assert server.cli("service", "describe", prefix).returncode == 1
+
+
+def test_the_console_policy_editor_offers_and_checks_registered_actions(tmp_path, prefix, database_url):
+    """The editor's two requests as its script makes them (console.js setupEditor): the actions offered,
+    and a warning for an action the registered definition does not declare (as AWS's editor warns)."""
+    import re
+
+    import httpx
+
+    from tests.api.server import standard_server
+
+    server = standard_server(tmp_path, database_url)
+    server.env_extra["IAMD_ROOT_PASSWORD"] = "Root-Console-Passw0rd!"
+    server.start()
+    try:
+        with AuthorizationClient(server.endpoint, ROOT_KEY_ID, ROOT_SECRET) as api:
+            api.register_service(definition(prefix, "GetOrder"))
+        with httpx.Client(base_url=server.endpoint + "/console", follow_redirects=True, timeout=30) as browser:
+            form = browser.get(f"/signin/{ACCOUNT_ID}").text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+            signed_in = browser.post(f"/signin/{ACCOUNT_ID}", data={
+                "csrf_token": csrf, "kind": "root", "password": "Root-Console-Passw0rd!"})
+            assert signed_in.url.path == "/console/home"
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/policies/create").text).group(1)
+            offered = browser.get("/policies/actions").json()["actions"]
+            assert f"{prefix}:GetOrder" in offered and "iamd:VerifySignature" in offered
+            document = json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": [f"{prefix}:GetOrder", f"{prefix}:GetOrdr", "s3:GetObject"],
+                 "Resource": "*"}]}, indent=2)
+            checked = browser.post("/policies/validate", data={"csrf_token": csrf, "document": document}).json()
+        assert checked["problems"] == []
+        assert checked["warnings"] == [{
+            "message": f"Action {prefix}:GetOrdr is not an action of the registered service {prefix}.",
+            "line": 8, "column": 9}]
+    finally:
+        server.stop()

@@ -346,3 +346,39 @@ def deregister_operation(tx: Connection, call: Call, params: dict) -> dict:
     _require(tx, call, api.DEREGISTER, service_arn(prefix))
     deregister(tx, prefix, call.account_id)
     return {}
+
+
+# ---- the console's policy editor ----------------------------------------------------------------
+
+def editor_warnings(tx: Connection, document: str) -> list[dict]:
+    """Actions of a registered prefix (or iamd's) that its definition does not declare, each with the line
+    and column of its first mention, as AWS's editor warns of an unknown action; [] for text that is not
+    JSON (check_policy reports that)."""
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        return []
+    statements = parsed.get("Statement") if isinstance(parsed, dict) else None
+    statements = statements if isinstance(statements, list) else [statements]
+    named: list[str] = []
+    for statement in statements:
+        if isinstance(statement, dict):
+            for key in ("Action", "NotAction"):
+                value = statement.get(key)
+                named += [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    warnings = []
+    for action in dict.fromkeys(named):
+        if "*" in action or "?" in action or action.count(":") != 1:
+            continue
+        try:
+            check_actions(tx, [action])
+        except InvalidInput as unknown:
+            line, column = _position(document, f'"{action}"')
+            warnings.append({"message": unknown.message, "line": line, "column": column})
+    return warnings
+
+
+def _position(text: str, needle: str) -> tuple[int, int]:
+    offset = max(text.find(needle), 0)
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
