@@ -26,6 +26,8 @@ from iamd.service.decide import decide
 from iamd.store import migrate
 from iamd.store.database import Store
 from iamd.store.schema import accounts
+from tests.api.conftest import BACKENDS, PG_URL
+from tests.api.server import PostgresDatabase
 
 A, B = "111111111111", "222222222222"
 BUCKET = "arn:aws:s3:::shared"
@@ -110,12 +112,22 @@ class World:
             return decide(tx, self.authorizer, call, action, resource, context or {}, policy, owner, explain=explain)
 
 
-@pytest.fixture
-def world(tmp_path):
-    store = Store.open(f"sqlite:///{tmp_path / 'iamd.db'}")
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request, tmp_path_factory):
+    """One store per backend for the module (every test uses principals of its own names)."""
+    database = None
+    if request.param == "postgres":
+        if not PG_URL:
+            pytest.skip("IAMD_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+        database = PostgresDatabase(PG_URL)
+        store = Store.open(database.url)
+    else:
+        store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('decide') / 'iamd.db'}")
     migrate.upgrade(store)
     yield World(store)
     store.dispose()
+    if database is not None:
+        database.drop()
 
 
 def test_same_account_identity_policy_alone_grants(world):

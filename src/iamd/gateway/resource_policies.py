@@ -29,7 +29,8 @@ Caching, and why a deleted and re-created resource is never judged by its predec
   PutKeyPolicy, CreateKey, ScheduleKeyDeletion, CancelKeyDeletion, Create/Update/DeleteAlias;
   Lambda Add/RemovePermission, DeleteFunction, CreateFunction; Put/DeleteResourcePolicy,
   DeleteSecret, CreateSecret, RestoreSecret. A delete and re-create made through iamd is thus seen
-  at once; one made behind iamd's back, straight at the upstream, within ``ttl`` seconds at most.
+  at once; one made behind iamd's back, straight at the upstream, or through another iamd process
+  (the cache is per process), within ``ttl`` seconds at most.
 * A read that began before a ``forget`` does not store its (possibly older) answer.
 
 A failure to read (the upstream unreachable, or refusing iamd's credentials) raises
@@ -335,7 +336,11 @@ class ResourcePolicies:
     # ------------------------------------------------------------------------------ forgetting
 
     def forget(self, request: ServiceRequestLike) -> None:
-        """After forwarding ``request``: drop what it may have changed (see the module's docstring)."""
+        """After forwarding ``request``: drop what it may have changed (see the module's docstring).
+
+        The edge calls it once the upstream has answered (whatever the answer: a failed change drops
+        entries for nothing, which costs one read) and before the client gets that answer, so that the
+        client's next request is decided by the new state."""
         identified = request.identified
         names = _changed(identified.service, identified.operation, request.params)
         if not names:
@@ -374,15 +379,12 @@ def _call(read: Callable[[], Any]) -> Any:
 
 
 def _bucket_name(arn: str) -> str:
-    prefix = "arn:aws:s3:::"
-    if not arn.startswith(prefix):
-        parts = arn.split(":", 5)
-        if len(parts) < 6 or parts[2] != "s3":
-            return ""
-        rest = parts[5]
-    else:
-        rest = arn[len(prefix):]
-    return rest.split("/", 1)[0]
+    """The bucket of a bucket or object ARN (arn:PARTITION:s3:::bucket[/key]); "" for any other S3 ARN
+    (access points, jobs ...: they have no bucket policy of their own here)."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] != "s3" or parts[3] or parts[4]:
+        return ""
+    return parts[5].split("/", 1)[0]
 
 
 # (service, operation) → the request members naming the resource whose policy it may change.

@@ -362,3 +362,33 @@ def test_the_cache_is_bounded(moto, upstream, clock):
     assert policies.cached("sqs", arns[0]) is None  # evicted
     assert policies.cached("sqs", arns[-1]) == ResourcePolicy(None, A)
     assert [policies.cached("sqs", arn) is not None for arn in arns] == [False, False, True, True, True]
+
+
+@pytest.mark.parametrize(("service", "operation", "params", "dropped"), [
+    ("s3", "PutBucketPolicy", {"Bucket": "b"}, [("s3", "b")]),
+    ("sqs", "DeleteQueue", {"QueueUrl": "http://h/111111111111/q"}, [("sqs", "q")]),
+    ("sqs", "CreateQueue", {"QueueName": "q"}, [("sqs", "q")]),
+    ("sns", "AddPermission", {"TopicArn": "arn:aws:sns:us-east-1:111111111111:t"}, [("sns", "t")]),
+    ("kms", "ScheduleKeyDeletion", {"KeyId": "arn:aws:kms:us-east-1:111111111111:key/k-1"}, [("kms", "k-1")]),
+    ("kms", "PutKeyPolicy", {"KeyId": "k-1"}, [("kms", "k-1")]),
+    ("kms", "DeleteAlias", {"AliasName": "alias/a"}, [("kms-alias", "alias/a")]),
+    ("kms", "CreateKey", {}, []),
+    ("lambda", "RemovePermission", {"FunctionName": "111111111111:function:f:live"}, [("lambda", "f")]),
+    ("lambda", "DeleteFunction", {"FunctionName": "arn:aws:lambda:us-east-1:111111111111:function:f"},
+     [("lambda", "f")]),
+    ("secretsmanager", "DeleteResourcePolicy",
+     {"SecretId": "arn:aws:secretsmanager:us-east-1:111111111111:secret:my-secret-AbC123"},
+     [("secretsmanager", "my-secret")]),
+    ("s3", "GetObject", {"Bucket": "b", "Key": "k"}, []),  # reads change nothing
+    ("dynamodb", "PutResourcePolicy", {"ResourceArn": "arn:aws:dynamodb:us-east-1:1:table/t"}, []),
+])
+def test_which_forwarded_requests_drop_what(service, operation, params, dropped):
+    from iamd.gateway.resource_policies import _changed
+
+    assert _changed(service, operation, params) == dropped
+
+
+def test_arns_that_name_no_bucket_have_no_policy(policies, upstream):
+    before = len(upstream.requests)
+    assert policies.lookup("s3", f"arn:aws:s3:{REGION}:{A}:accesspoint/ap", A) == ResourcePolicy(None, None)
+    assert reads(upstream, before) == []
