@@ -156,7 +156,9 @@ class ResourcePolicies:
             return ResourcePolicy(None, None)
         if service == "s3":
             bucket = _bucket_name(resource_arn)
-            owner = self._peek(("s3-owner", bucket))
+            if not bucket:
+                return ResourcePolicy(None, None)
+            owner = self._peek_owner(bucket, caller_account)
             if owner is _MISSING:
                 return None
             if owner is None:
@@ -175,7 +177,13 @@ class ResourcePolicies:
         bucket = _bucket_name(resource_arn)
         if not bucket:
             return ResourcePolicy(None, None)
-        owner = self._cached(("s3-owner", bucket), "s3", bucket, lambda: self._bucket_owner(bucket, caller_account))
+        owner = self._peek_owner(bucket, caller_account)
+        if owner is _MISSING:
+            # Who owns a bucket is the same for every caller, unless no known account does: "unknown"
+            # to one caller may be the bucket of another whose account was not among those asked.
+            owner = self._cached(("s3-owner", bucket), "s3", bucket, lambda: self._bucket_owner(bucket, caller_account),
+                                 key_for=lambda found: ("s3-owner", bucket, caller_account or "")
+                                 if found == UNKNOWN_OWNER else ("s3-owner", bucket))
         if owner is None:
             return ResourcePolicy(None, None)
         reader = owner if owner != UNKNOWN_OWNER else (caller_account or "")
@@ -186,6 +194,10 @@ class ResourcePolicies:
 
         document = self._cached(("s3", bucket), "s3", bucket, read)
         return ResourcePolicy(document, owner)
+
+    def _peek_owner(self, bucket: str, caller_account: str | None) -> Any:
+        found = self._peek(("s3-owner", bucket))
+        return found if found is not _MISSING else self._peek(("s3-owner", bucket, caller_account or ""))
 
     def _bucket_owner(self, bucket: str, caller_account: str | None) -> str | None:
         candidates = [caller_account] if caller_account else []
@@ -307,13 +319,17 @@ class ResourcePolicies:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def _cached(self, key: tuple[str, ...], service: str, name: str, load: Callable[[], Any]) -> Any:
+    def _cached(self, key: tuple[str, ...], service: str, name: str, load: Callable[[], Any],
+                key_for: Callable[[Any], tuple[str, ...]] | None = None) -> Any:
+        """The entry at ``key``, else ``load()``'s answer, stored at ``key`` (or ``key_for(answer)``)."""
         found = self._peek(key)
         if found is not _MISSING:
             return found
         with self._lock:
             forgets = self._forgets
         value = load()
+        if key_for is not None:
+            key = key_for(value)
         with self._lock:
             if self._forgets == forgets:  # no change forwarded meanwhile: the answer may be kept
                 self._entries[key] = (self._clock() + self._ttl, value, (service, name))

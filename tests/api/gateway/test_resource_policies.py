@@ -157,6 +157,18 @@ def test_s3_bucket_owned_by_no_known_account(moto, upstream, clock):
     assert only_caller.lookup("s3", f"arn:aws:s3:::{bucket}", A).owner_account == UNKNOWN_OWNER
 
 
+def test_an_owner_unknown_to_one_caller_is_not_passed_on_to_another(moto, upstream, clock):
+    bucket = unique("theirs")
+    arn = f"arn:aws:s3:::{bucket}"
+    moto.client("s3", B).create_bucket(Bucket=bucket)
+    only_caller = ResourcePolicies(upstream, ttl=60.0, clock=clock)  # asks the caller's account only
+    assert only_caller.lookup("s3", arn, A).owner_account == UNKNOWN_OWNER
+    assert only_caller.cached("s3", arn, A) == ResourcePolicy(None, UNKNOWN_OWNER)
+    assert only_caller.cached("s3", arn, B) is None  # A's answer is not B's
+    assert only_caller.lookup("s3", arn, B).owner_account == B
+    assert only_caller.lookup("s3", arn, A).owner_account == B  # once found, the owner is everyone's
+
+
 # ---------------------------------------------------------------------------------------------- SQS
 
 def test_sqs_queue_policy(moto, policies, clock):
