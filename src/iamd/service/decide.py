@@ -48,7 +48,6 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, bindparam, select
 
-from iamd import telemetry
 from iamd.policy import Decision, Policy, PolicyError, PolicySet, Request, authorize as evaluate, parse_policy
 from iamd.service.authorize import Authorizer, scope_refusal
 from iamd.service.context import Call
@@ -97,7 +96,8 @@ def decide(tx: Connection, authorizer: Authorizer, call: Call, action: str, reso
     statements, each with its policy id, type ("IAM Policy", "Resource Policy", ...) and part.
 
     The denial's wording is ``service/authorize.py denial_message(principal_arn, action, resource, decision)``.
-    When ``call.trail`` is a dict, (action, resource, context) is appended to its "decisions" list."""
+    The caller counts decisions (telemetry) and records them in ``call.trail``: one request may need
+    several decisions, and it knows which of them its audit record names."""
     principal = call.principal
     anonymous = principal.kind == "anonymous"
     owner = resource_owner or ("" if anonymous else call.account_id)
@@ -109,7 +109,7 @@ def decide(tx: Connection, authorizer: Authorizer, call: Call, action: str, reso
         try:
             resource_part = (compile_resource_policy(resource_policy),)
         except PolicyError:
-            return _count(Decision(False, "implicitDeny", "resource", row=0))
+            return Decision(False, "implicitDeny", "resource", row=0)
     elif not same_account:
         resource_part = (_NO_RESOURCE_POLICY,)
 
@@ -122,7 +122,7 @@ def decide(tx: Connection, authorizer: Authorizer, call: Call, action: str, reso
     else:
         loaded = authorizer.policies_of(tx, call)
         if not loaded.exists:  # the user or role behind these credentials is gone: they are no one
-            return _count(Decision(False, "implicitDeny", "identity", row=0))
+            return Decision(False, "implicitDeny", "identity", row=0)
         base, tags = loaded.policy_set, loaded.tags
         if resource_part:
             aliases = _aliases(tx, call)
@@ -138,17 +138,10 @@ def decide(tx: Connection, authorizer: Authorizer, call: Call, action: str, reso
                       principal_arn=principal.arn, principal_account=principal.account_id,
                       principal_aliases=aliases, explain=explain)
     decision = evaluate(request, policy_set)
-    if call.trail is not None:
-        call.trail.setdefault("decisions", []).append((action, resource, full_context))
     if decision.allowed and not anonymous:
         refused = scope_refusal(call, request)  # GetScopedCredentials scope-down policies narrow everything
         if refused is not None:
             decision = refused
-    return _count(decision)
-
-
-def _count(decision: Decision) -> Decision:
-    telemetry.DECISIONS.labels("allowed" if decision.allowed else "denied").inc()
     return decision
 
 
