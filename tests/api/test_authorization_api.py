@@ -280,23 +280,36 @@ def test_fused_call_with_an_unverified_signature_decides_nothing(server, setup):
     assert answer["Authenticated"] is False and "Results" not in answer
 
 
+def test_verify_the_root_users_signature(server, setup):
+    from tests.api.server import ROOT_KEY_ID, ROOT_SECRET
+
+    with api(server, setup["service"]) as iamd:
+        answer = iamd.verify(signed_request(ROOT_KEY_ID, ROOT_SECRET))
+    assert answer["Principal"]["Type"] == "Root" and answer["Principal"]["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:root"
+    assert answer["Principal"]["Tags"] == {}
+
+
 def test_context_keys_reach_the_conditions(server, setup, unique):
     iam = setup["iam"]
     name = unique("ip")
     iam.create_user(UserName=name)
     iam.put_user_policy(UserName=name, PolicyName="office", PolicyDocument=allow(
         "orders:GetOrder", "*", Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
-                                           "StringEquals": {"aws:PrincipalTag/team": "blue"}}))
+                                           "StringEquals": {"aws:PrincipalTag/team": "blue"},
+                                           "Bool": {"aws:SecureTransport": "true"}}))
     iam.tag_user(UserName=name, Tags=[{"Key": "team", "Value": "blue"}])
     arn = f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"
     with api(server, setup["service"]) as iamd:
-        inside = iamd.authorize(arn, ["orders:GetOrder"], [ORDER], context={"aws:SourceIp": "10.1.2.3"})
-        outside = iamd.authorize(arn, ["orders:GetOrder"], [ORDER], context={"aws:SourceIp": "192.0.2.1"})
+        tls = {"aws:SecureTransport": "true"}
+        inside = iamd.authorize(arn, ["orders:GetOrder"], [ORDER], context={"aws:SourceIp": "10.1.2.3", **tls})
+        outside = iamd.authorize(arn, ["orders:GetOrder"], [ORDER], context={"aws:SourceIp": "192.0.2.1", **tls})
+        plain = iamd.authorize(arn, ["orders:GetOrder"], [ORDER], context={"aws:SourceIp": "10.1.2.3"})
         missing = iamd.authorize(arn, ["orders:GetOrder"], [ORDER])
         with pytest.raises(AuthorizationApiError) as forged:
             iamd.authorize(arn, ["orders:GetOrder"], [ORDER], context={"aws:PrincipalTag/team": "red"})
     assert inside["Results"][0]["Allowed"] is True
     assert outside["Results"][0]["Allowed"] is False
+    assert plain["Results"][0]["Allowed"] is False  # aws:SecureTransport is "false" unless the service says
     assert missing["Results"][0]["MissingContextValues"] == ["aws:SourceIp"]
     assert forged.value.code == "ValidationException" and forged.value.status == 400
 
@@ -317,6 +330,12 @@ def test_resource_policy_same_account_and_cross_account(server, setup, new_accou
         alice_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/alice-{setup['suffix']}"
         both = iamd.authorize(alice_arn, ["orders:GetOrder"], [ORDER], resource_owner=other,
                               resource_policy=naming.replace(nobody_arn, alice_arn))
+        # An ARN naming another account is that account's resource: without its policy, no way in.
+        setup["iam"].create_user(UserName=f"wide-{setup['suffix']}")
+        setup["iam"].put_user_policy(UserName=f"wide-{setup['suffix']}", PolicyName="all",
+                                     PolicyDocument=allow("orders:*"))
+        wide_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/wide-{setup['suffix']}"
+        anywhere = iamd.authorize(wide_arn, ["orders:GetOrder"], [ORDER, foreign_order])
     assert same["Results"][0]["Allowed"] is True
     assert same["Results"][0]["MatchedStatements"][0]["SourcePolicyType"] == "Resource Policy"
     assert same["Results"][0]["MatchedStatements"][0]["Sid"] == "Bucketish"
@@ -325,6 +344,9 @@ def test_resource_policy_same_account_and_cross_account(server, setup, new_accou
     assert both["Results"][0]["Allowed"] is True
     assert {m["SourcePolicyType"] for m in both["Results"][0]["MatchedStatements"]} == {"IAM Policy",
                                                                                          "Resource Policy"}
+    home, away = anywhere["Results"]
+    assert home["Allowed"] is True
+    assert away["Allowed"] is False and away["DeniedBy"] == "Resource Policy"
 
 
 def test_bad_input_gets_clear_errors(server, setup):

@@ -4,16 +4,18 @@ policy, its type, the statement's Sid and position)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import cast
+
 from sqlalchemy import Connection
 
 from iamd import telemetry
 from iamd.errors import AccessDenied, InvalidInput, MalformedPolicyDocument, ValidationError
 from iamd.policy import Decision, check_policy
 from iamd.service.authorization_api import registry
-from iamd.service.authorize import denial_message
+from iamd.service.authorize import Authorizer, denial_message
 from iamd.service.context import Call
 from iamd.service.decide import decide
-from iamd.service.request_context import request_context
 
 MAX_PAIRS = 100
 # Keys iamd derives from the principal: a caller may not set them (it would speak for the principal).
@@ -40,17 +42,15 @@ def check_context(context: object) -> dict:
 
 
 def check_resource_policy(text: object, owner: object) -> tuple[str | None, str | None]:
+    if owner is not None and (not isinstance(owner, str) or len(owner) != 12 or not owner.isdigit()):
+        raise ValidationError("ResourceOwner must be a 12-digit account id.")
     if text is None:
-        if owner is not None:
-            raise ValidationError("ResourceOwner is only meaningful with a ResourcePolicy.")
-        return None, None
+        return None, owner
     if not isinstance(text, str):
         raise ValidationError("ResourcePolicy must be a policy document as a string.")
     problems = check_policy(text, "resource")
     if problems:
         raise MalformedPolicyDocument(problems[0].message)
-    if owner is not None and (not isinstance(owner, str) or len(owner) != 12 or not owner.isdigit()):
-        raise ValidationError("ResourceOwner must be a 12-digit account id.")
     return text, owner
 
 
@@ -71,18 +71,42 @@ def pairs_of(actions: object, resources: object) -> list[tuple[str, str]]:
 
 def authorize_pairs(tx: Connection, call: Call, pairs: list[tuple[str, str]], context: dict,
                     resource_policy: str | None, resource_owner: str | None) -> list[dict]:
-    """One result per pair, in order: the decision, the deciding statements, the missing keys."""
+    """One result per pair, in order: the decision, the deciding statements, the missing keys. A resource
+    whose ARN names another account than the principal's is that account's, unless ResourceOwner says."""
     registry.check_actions(tx, list({action: None for action, _ in pairs}))
-    authorizer = call.env.authorizer
-    loaded = authorizer.policies_of(tx, call)  # type: ignore[attr-defined]
-    full = {**request_context(call, {}, loaded.tags), **context}
+    authorizer = cast(Authorizer, call.env.authorizer)
+    call = replace(call, **connection_keys(context))
     results = []
     for action, resource in pairs:
-        decision = decide(tx, authorizer, call, action, resource, full, resource_policy,  # type: ignore[arg-type]
-                          resource_owner)
+        owner = resource_owner or _account_in(resource)
+        decision = decide(tx, authorizer, call, action, resource, context, resource_policy, owner)
         telemetry.DECISIONS.labels("allowed" if decision.allowed else "denied").inc()
         results.append(_result(call, action, resource, decision))
     return results
+
+
+def _account_in(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and len(parts[4]) == 12 and parts[4].isdigit():
+        return parts[4]
+    return None
+
+
+def connection_keys(context: dict) -> dict:
+    """The keys of the client's connection a service reports (aws:SourceIp ...), as the principal's call
+    carries them, so that request_context sets them as for IAM's own calls."""
+    found: dict = {}
+    for key, value in context.items():
+        lowered = key.lower()
+        if lowered == "aws:sourceip" and isinstance(value, str):
+            found["source_ip"] = value
+        elif lowered == "aws:securetransport" and isinstance(value, str):
+            found["secure_transport"] = value.lower() == "true"
+        elif lowered == "aws:useragent" and isinstance(value, str):
+            found["user_agent"] = value
+        elif lowered == "aws:requestedregion" and isinstance(value, str):
+            found["region"] = value
+    return found
 
 
 def _result(call: Call, action: str, resource: str, decision: Decision) -> dict:
@@ -106,9 +130,8 @@ def _statement(matched) -> dict:
 def require(tx: Connection, call: Call, action: str, resource: str) -> None:
     """The API's caller must be allowed its own action (iamd:Authorize ...): denied by default. The
     resource (a principal, a service definition) has no policy of its own: identity policies decide."""
-    authorizer = call.env.authorizer
-    context = request_context(call, {}, () if call.principal.is_root else authorizer.policies_of(tx, call).tags)  # type: ignore[attr-defined]
-    decision = decide(tx, authorizer, call, action, resource, context, None, None)  # type: ignore[arg-type]
+    decision = decide(tx, cast(Authorizer, call.env.authorizer), call, action, resource, {}, None, None,
+                      explain=False)
+    telemetry.DECISIONS.labels("allowed" if decision.allowed else "denied").inc()
     if not decision.allowed:
-        telemetry.DECISIONS.labels("denied").inc()
         raise AccessDenied(denial_message(call.principal.arn, action, resource, decision))

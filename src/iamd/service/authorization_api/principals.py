@@ -4,6 +4,7 @@ the one a PrincipalArn names (a user, or a session of a role, in the caller's ac
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -11,6 +12,7 @@ from iamd.errors import InvalidInput, NoSuchEntity
 from iamd.security import ids
 from iamd.service import roles, users
 from iamd.service.authenticate import KeyOwner
+from iamd.service.authorize import Authorizer
 from iamd.service.context import Call, Environment, Principal
 from iamd.store.schema import accounts
 
@@ -31,8 +33,8 @@ def principal_call(tx: Connection, env: Environment, owner: KeyOwner, now: datet
 def describe(call: Call) -> dict:
     """The principal as the API returns it: ARN, account, ids, session context, tags; never a secret."""
     principal = call.principal
-    loaded = call.env.authorizer.policies_of(call.tx, call)  # type: ignore[attr-defined]
-    tags = dict(loaded.tags)
+    authorizer = cast(Authorizer, call.env.authorizer)
+    tags = {} if principal.is_root else dict(authorizer.policies_of(cast(Connection, call.tx), call).tags)
     session = call.session or {}
     tags.update(session.get("tags") or {})
     described: dict = {"Arn": principal.arn, "AccountId": principal.account_id,
