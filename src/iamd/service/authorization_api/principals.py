@@ -14,10 +14,11 @@ from iamd.service import roles, users
 from iamd.service.authenticate import KeyOwner
 from iamd.service.authorize import Authorizer
 from iamd.service.context import Call, Environment, Principal
+from iamd.store.fastpath import HotQuery
 from iamd.store.schema import accounts
 
 _TYPES = {"root": "Root", "user": "User", "assumed-role": "AssumedRole", "federated-user": "FederatedUser"}
-_EPOCH = select(accounts.c.auth_epoch).where(accounts.c.id == bindparam("account_id"))
+_EPOCH = HotQuery(select(accounts.c.auth_epoch).where(accounts.c.id == bindparam("account_id")))
 # The session name given to a role named by ARN: a session with no session policy, as the role alone allows.
 DEFAULT_SESSION = "iamd-authorization"
 
@@ -76,7 +77,8 @@ def call_for_arn(tx: Connection, env: Environment, account_id: str, arn: str, no
         raise InvalidInput(f"PrincipalArn {arn!r} is not an IAM user, role or assumed-role ARN.")
     if parts[4] != account_id:
         raise NoSuchEntity(f"The principal {arn} cannot be found in account {account_id}.")
-    epoch = tx.scalar(_EPOCH, {"account_id": account_id}) or 0
+    found = _EPOCH.first(tx, {"account_id": account_id})
+    epoch = found.auth_epoch if found is not None else 0
     service, resource = parts[2], parts[5]
     if service == "iam" and resource.startswith("user/"):
         row = users.find_user(tx, account_id, resource.rsplit("/", 1)[-1])
