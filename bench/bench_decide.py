@@ -58,12 +58,11 @@ def setup(store: Store, env: Environment, box: SecretBox) -> dict[str, Principal
             call = Call(principal=root, now=datetime.now(UTC), request_id="bench", env=env)
             user = users.create_user(tx, call, {"UserName": name})["User"]
             for index, actions in enumerate((["s3:GetObject", "s3:ListBucket"], ["dynamodb:*"], ["sqs:Send*"])):
+                policy = document({"Effect": "Allow", "Action": actions, "Resource": "*",
+                                   "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                                  {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"})
                 inline_policies.put_user_policy(tx, call, {"UserName": name, "PolicyName": f"p{index}",
-                                                           "PolicyDocument": document(
-                                                               {"Effect": "Allow", "Action": actions, "Resource": "*",
-                                                                "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-                                                               {"Effect": "Deny", "Action": "s3:DeleteBucket",
-                                                                "Resource": "*"})})
+                                                           "PolicyDocument": policy})
             record_change(tx, account)
         made[name] = Principal(kind="user", account_id=account, arn=user["Arn"], id=user["UserId"], name=name,
                                access_key_id="AKIABENCH" + name.upper(), user_id=user["UserId"])
