@@ -384,3 +384,16 @@ def test_a_user_deleted_and_recreated_is_not_the_old_principal(server, setup, un
         iam.delete_user(UserName=name)
         iam.create_user(UserName=name)
         assert iamd.authorize(arn, ["orders:GetOrder"], [ORDER])["Results"][0]["Allowed"] is False
+
+
+def test_a_service_running_under_a_role_session_may_call(server, setup):
+    """The service's own key may be temporary credentials: a session of a role allowed the API's actions."""
+    iam = setup["iam"]
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}, "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName=f"orders-svc-role-{setup['suffix']}", AssumeRolePolicyDocument=trust)["Role"]
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="authz", PolicyDocument=SERVICE_POLICY)
+    credentials = setup["sts"].assume_role(RoleArn=role["Arn"], RoleSessionName="svc")["Credentials"]
+    with api(server, credentials) as iamd:
+        answer = iamd.verify_and_authorize(signed_request(*keys(setup["alice"])), ["orders:GetOrder"], [ORDER])
+    assert answer["Authenticated"] is True and answer["Results"][0]["Allowed"] is True
