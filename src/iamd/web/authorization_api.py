@@ -155,9 +155,9 @@ class AuthorizationApi:
         if not isinstance(arn, str) or not arn:
             raise ValidationError("PrincipalArn is required: the ARN of a user, a role or a role session.")
         decisions.require(tx, call, api.AUTHORIZE, arn)
-        region = params.get("Region")
-        region = region if isinstance(region, str) else call.region
-        subject = principals.call_for_arn(tx, self.env, call.account_id, arn, call.now, call.request_id, region)
+        # aws:RequestedRegion: the caller's signing region unless its Context says (decisions.connection_keys).
+        subject = principals.call_for_arn(tx, self.env, call.account_id, arn, call.now, call.request_id,
+                                          call.region)
         return {"Principal": {"Arn": subject.principal.arn, "AccountId": subject.account_id},
                 "Results": self._decide(tx, subject, params)}
 
@@ -185,10 +185,10 @@ class AuthorizationApi:
             now = datetime.now(UTC)
             sigv4.check_freshness(signed, now)
             owner = self._owner(tx, signed, now)
-            if signed.canonical_request:
-                sigv4.verify_signature(signed, owner.secret_access_key)
-            else:
+            if "StringToSign" in params:
                 sigv4.verify_string_to_sign(params["StringToSign"], signed, owner.secret_access_key)
+            else:
+                sigv4.verify_signature(signed, owner.secret_access_key)
         except ValidationError:
             raise
         except AwsError as error:
