@@ -103,6 +103,17 @@ def test_only_the_owner_account_replaces_a_definition(server, root_api, prefix, 
     assert taken.value.code == "ConflictException" and taken.value.status == 409
     assert kept.value.code == "AccessDeniedException"
     assert [a["Name"] for a in root_api.get_service(prefix)["Actions"]] == ["GetOrder"]
+    # Changes are in the audit trail, refused ones too (CloudTrail's LookupEvents at the same endpoint).
+    trail = client(server, "cloudtrail")
+    events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                                    "AttributeValue": "RegisterService"}])["Events"]
+    mine = [json.loads(e["CloudTrailEvent"]) for e in events if prefix in e["CloudTrailEvent"]]
+    assert [e["eventSource"] for e in mine] == ["iamd.amazonaws.com"]
+    assert mine[0]["requestParameters"]["definition"]["servicePrefix"] == prefix
+    theirs_trail = client(server, "cloudtrail", other["aws_access_key_id"], other["aws_secret_access_key"])
+    refused = theirs_trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName",
+                                                            "AttributeValue": "RegisterService"}])["Events"]
+    assert [json.loads(e["CloudTrailEvent"])["errorCode"] for e in refused] == ["EntityAlreadyExists"]
 
 
 def test_bad_definitions_get_every_problem(server, root_api):

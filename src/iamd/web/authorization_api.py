@@ -33,6 +33,7 @@ from iamd.service.authenticate import KeyOwner, principal_for_key, principal_for
 from iamd.service.authorization_api import decisions, principals, registry
 from iamd.service.context import Call, Environment
 from iamd.service.last_used import LastUsedRecorder
+from iamd.web import audit_hooks
 from iamd.web.api import DATABASE_THREADS, read_body
 from iamd.web.limits import MAX_BODY
 
@@ -94,17 +95,20 @@ class AuthorizationApi:
 
     def handle(self, request: Request, body: bytes) -> tuple[int, bytes, str]:
         request_id = api.new_request_id()
+        failed: list = []  # the audit record of a refused change, written once its transaction is gone
         try:
-            result = self._handle(request, body, request_id)
+            result = self._handle(request, body, request_id, failed)
             return 200, json.dumps(result).encode(), request_id
         except AwsError as error:
+            for event in failed:
+                self.env.audit.write_apart(self.store, event)  # type: ignore[attr-defined]
             return error.status, _error_body(error), request_id
         except Exception:  # a bug: log it, answer without details
             log.exception("request %s failed", request_id)
             failure = ServiceFailure("An internal error occurred.")
             return failure.status, _error_body(failure), request_id
 
-    def _handle(self, request: Request, body: bytes, request_id: str) -> dict:
+    def _handle(self, request: Request, body: bytes, request_id: str, failed: list) -> dict:
         if len(body) > MAX_BODY:
             raise ValidationError("Request body is too large.")
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in request.scope["headers"]}
@@ -117,6 +121,9 @@ class AuthorizationApi:
         name = headers.get("x-amz-target", "")[len(TARGET_PREFIX):]
         handler = _OPERATIONS.get(name)
         params = _json_body(body)
+        # Changes to service definitions are recorded in the audit trail (event source iamd.amazonaws.com);
+        # decisions are not: they change nothing, and a service asks for thousands a second.
+        audited = name in _WRITES and audit_hooks.enabled(self.env)
         with self.store.transaction(write=name in _WRITES) as tx:
             owner = self._owner(tx, signed, now)
             sigv4.verify_signature(signed, owner.secret_access_key)
@@ -128,8 +135,19 @@ class AuthorizationApi:
                         env=self.env, source_ip=request.client.host if request.client else "",
                         user_agent=headers.get("user-agent", ""), region=signed.region, service=SIGNING_NAME,
                         secure_transport=request.url.scheme == "https", auth_epoch=owner.auth_epoch, tx=tx,
-                        session=owner.session, session_context=owner.session_context)
-            return handler(self, tx, call, params)
+                        session=owner.session, session_context=owner.session_context,
+                        trail={} if audited else None)
+            try:
+                result = handler(self, tx, call, params)
+            except AwsError as error:
+                if audited:
+                    failure = audit_hooks.failed_event(call, SIGNING_NAME, name, False, params, error, request)
+                    if failure is not None:
+                        failed.append(failure)
+                raise
+            if audited:
+                audit_hooks.succeeded(tx, call, SIGNING_NAME, name, False, params, result, request)
+            return result
 
     def _last_used(self) -> LastUsedRecorder:
         return cast(LastUsedRecorder, self.env.last_used)
