@@ -20,6 +20,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from iamd.client import AuthorizationApiError, AuthorizationClient, request_material
+from iamd.security import ids
+from iamd.security.secrets import SecretBox, load_master_key
+from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS, seal_claims
 from tests.api.conftest import ACCOUNT_ID, client
 
 SERVICE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -133,7 +136,7 @@ def test_verify_a_role_session_reports_its_session_context(server, setup):
     assert credentials["SecretAccessKey"] not in json.dumps(answer)
 
 
-def test_verify_refuses_a_wrong_signature_an_unknown_key_and_an_expired_session(server, setup):
+def test_verify_refuses_a_wrong_signature_an_unknown_key_and_another_scope(server, setup):
     key_id, secret, _ = keys(setup["alice"])
     with api(server, setup["service"]) as iamd:
         wrong = iamd.verify(signed_request(key_id, secret[:-1] + ("A" if secret[-1] != "A" else "B")))
@@ -167,6 +170,24 @@ def test_verify_refuses_a_forged_session_token_and_a_stale_signature(server, set
         "Code": "InvalidClientTokenId", "Message": "The security token included in the request is invalid."}}
     assert stale_answer["Error"]["Code"] == "SignatureDoesNotMatch"
     assert stale_answer["Error"]["Message"].startswith("Signature expired:")
+
+
+def test_verify_refuses_an_expired_session(server, setup):
+    """A session whose time is over, sealed with the server's own key as STS would have sealed it (as
+    test_assume_role.py's expired session): ExpiredToken, AWS's wording."""
+
+    role = setup["role"]
+    box = SecretBox(load_master_key(server.data_dir, None)).derived(SESSION_TOKENS)
+    key = ids.access_key_id(ACCOUNT_ID, temporary=True)
+    now = int(datetime.now(UTC).timestamp())
+    token = seal_claims(box, key, {"a": ACCOUNT_ID, "k": "assumed-role", "id": f"{role['RoleId']}:old", "n": "old",
+                                   "p": "/", "arn": f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role['RoleName']}/old",
+                                   "rid": role["RoleId"], "rn": role["RoleName"], "mfa": False, "s": "y" * 40,
+                                   "iat": now - 7200, "exp": now - 1})
+    with api(server, setup["service"]) as iamd:
+        answer = iamd.verify(signed_request(key, "y" * 40, token))
+    assert answer == {"Authenticated": False, "Error": {
+        "Code": "ExpiredToken", "Message": "The security token included in the request is expired"}}
 
 
 def test_a_key_without_the_apis_permissions_is_refused(server, setup):
