@@ -41,6 +41,7 @@ there were no policy.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 import time
@@ -269,7 +270,8 @@ class ResourcePolicies:
             name, _, qualifier = resource[len("function:"):].partition(":")
             extra = {"Qualifier": qualifier} if qualifier else {}
             return _Target("lambda", name, ("lambda", account, region, name, qualifier), account, region,
-                           lambda client: client.get_policy(FunctionName=name, **extra)["Policy"])
+                           lambda client: _principals_as_aws_shows_them(
+                               client.get_policy(FunctionName=name, **extra)["Policy"]))
         if service == "secretsmanager":
             if not resource.startswith("secret:"):
                 return None
@@ -392,6 +394,33 @@ def _call(read: Callable[[], Any]) -> Any:
                                         f"({error.operation_name})") from None
     except (BotoCoreError, KeyError) as error:
         raise ResourcePolicyUnavailable(f"the upstream could not be read: {type(error).__name__}") from None
+
+
+def _principals_as_aws_shows_them(document: str) -> str:
+    """A Lambda policy whose statements give Principal as a bare string (moto stores AddPermission's
+    Principal as given: "123456789012", an ARN, "s3.amazonaws.com") in the shape AWS's GetPolicy
+    answers, which the policy grammar requires: {"AWS": "arn:aws:iam::123456789012:root"},
+    {"AWS": ARN}, {"Service": NAME}. Any other text is returned as it came."""
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        return document
+    statements = parsed.get("Statement") if isinstance(parsed, dict) else None
+    if not isinstance(statements, list):
+        return document
+    changed = False
+    for statement in statements:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        if not isinstance(principal, str) or principal == "*":
+            continue
+        if principal.isdigit() and len(principal) == 12:
+            statement["Principal"] = {"AWS": f"arn:aws:iam::{principal}:root"}
+        elif principal.startswith("arn:"):
+            statement["Principal"] = {"AWS": principal}
+        else:
+            statement["Principal"] = {"Service": principal}
+        changed = True
+    return json.dumps(parsed) if changed else document
 
 
 def _bucket_name(arn: str) -> str:

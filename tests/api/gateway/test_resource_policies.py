@@ -25,6 +25,7 @@ from iamd.gateway.resource_policies import (
     ResourcePolicy,
     ResourcePolicyUnavailable,
 )
+from iamd.service.decide import compile_resource_policy
 from tests.api.gateway.upstream import MotoServer
 
 A, B = "111111111111", "222222222222"
@@ -213,6 +214,7 @@ def test_sns_topic_policy(moto, policies):
     arn = sns.create_topic(Name=name)["TopicArn"]
     default = policies.policy_for("sns", arn)  # SNS gives every topic a default policy
     assert default is not None and default.owner_account == A
+    compile_resource_policy(default.document)  # the engine reads it (Version 2008-10-17, AWS:SourceOwner)
 
     sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy(arn, "sns:Publish", B, "Mine"))
     assert sid_of(policies.policy_for("sns", arn)) != "Mine"  # cached
@@ -232,6 +234,8 @@ def test_sns_topic_policy(moto, policies):
 
 def test_kms_key_policy_by_key_arn_and_alias(moto, upstream, policies):
     kms = moto.client("kms", A)
+    default = policies.policy_for("kms", kms.create_key()["KeyMetadata"]["Arn"])  # AWS's default key policy
+    assert default is not None and compile_resource_policy(default.document).statements[0].principals.accounts == {A}
     key = kms.create_key(Policy=policy("*", "kms:*", sid="One"))["KeyMetadata"]
     alias = f"alias/{unique('key')}"
     kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
@@ -282,6 +286,10 @@ def test_lambda_function_policy(moto, policies):
     policies.forget(forwarded("lambda", "AddPermission", FunctionName=name, StatementId="One"))
     found = policies.policy_for("lambda", arn)
     assert found is not None and found.owner_account == A and sid_of(found) == "One"
+    # AddPermission's Principal "222222222222" reads as AWS's GetPolicy shows it (moto keeps the bare
+    # string, which the policy grammar refuses): the engine can weigh it.
+    assert json.loads(found.document)["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{B}:root"}
+    assert compile_resource_policy(found.document).statements[0].principals.accounts == frozenset({B})
 
     lam.delete_function(FunctionName=name)
     policies.forget(forwarded("lambda", "DeleteFunction", FunctionName=arn))
