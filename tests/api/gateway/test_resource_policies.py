@@ -321,6 +321,21 @@ def test_secrets_manager_resource_policy(moto, policies):
     assert policies.policy_for("secretsmanager", wildcard) is None  # the new secret has no policy
 
 
+def test_a_secret_whose_name_looks_like_it_ends_in_a_suffix(moto, policies):
+    # "…-secret" ends like an ARN's random suffix ("-AbC123"): the name must still be read as a name.
+    secrets = moto.client("secretsmanager", A)
+    name = f"{unique('db')}-secret"
+    arn = secrets.create_secret(Name=name, SecretString="s3cr3t")["ARN"]
+    secrets.put_resource_policy(SecretId=name, ResourcePolicy=policy("*", "secretsmanager:*", B, "Named"))
+    by_name = f"arn:aws:secretsmanager:{REGION}:{A}:secret:{name}"  # as the mapping builds it from a name
+    assert sid_of(policies.policy_for("secretsmanager", by_name)) == "Named"
+    assert sid_of(policies.policy_for("secretsmanager", arn)) == "Named"  # the full ARN, suffix and all
+    secrets.put_resource_policy(SecretId=name, ResourcePolicy=policy("*", "secretsmanager:*", B, "Changed"))
+    policies.forget(forwarded("secretsmanager", "PutResourcePolicy", SecretId=name))  # by name: both go
+    assert sid_of(policies.policy_for("secretsmanager", by_name)) == "Changed"
+    assert sid_of(policies.policy_for("secretsmanager", arn)) == "Changed"
+
+
 # ---------------------------------------------------------------------------------------------- the rest
 
 def test_services_without_resource_policies_and_bare_resources(policies, upstream):
@@ -398,7 +413,8 @@ def test_the_cache_is_bounded(moto, upstream, clock):
      [("lambda", "f")]),
     ("secretsmanager", "DeleteResourcePolicy",
      {"SecretId": "arn:aws:secretsmanager:us-east-1:111111111111:secret:my-secret-AbC123"},
-     [("secretsmanager", "my-secret")]),
+     [("secretsmanager", "my-secret-AbC123"), ("secretsmanager", "my-secret")]),
+    ("secretsmanager", "DeleteSecret", {"SecretId": "db-secret"}, [("secretsmanager", "db-secret")]),
     ("s3", "GetObject", {"Bucket": "b", "Key": "k"}, []),  # reads change nothing
     ("dynamodb", "PutResourcePolicy", {"ResourceArn": "arn:aws:dynamodb:us-east-1:1:table/t"}, []),
 ])
