@@ -174,6 +174,19 @@ class ResourcePolicies:
         document = self._peek(target.key)
         return None if document is _MISSING else ResourcePolicy(document, target.account)
 
+    def kms_alias(self, account_id: str, region: str, alias: str) -> str | None:
+        """The id of the key an alias ("alias/name") points to in that account and region at the
+        upstream, None when there is no such alias: for gateway/mapping.py's ``kms_alias``, so that a
+        request naming its key by an alias is weighed against that key's policy, as AWS does. Cached
+        with the policies, dropped on a forwarded Create/Update/DeleteAlias; reads the upstream on a miss."""
+        return self._cached(("kms-alias", account_id, region, alias), "kms-alias", alias,
+                            lambda: self._resolve_alias(account_id, region, alias))
+
+    def kms_alias_cached(self, account_id: str, region: str, alias: str) -> tuple[bool, str | None]:
+        """(True, kms_alias()'s answer) when it is cached, else (False, None): no upstream call."""
+        found = self._peek(("kms-alias", account_id, region, alias))
+        return (False, None) if found is _MISSING else (True, found)
+
     def _bucket(self, resource_arn: str, caller_account: str | None) -> ResourcePolicy:
         bucket = _bucket_name(resource_arn)
         if not bucket:
@@ -297,17 +310,16 @@ class ResourcePolicies:
         return None
 
     def _key_target(self, account: str, region: str, resource: str, peek: bool) -> Any:
+        key_id: str | None
         if resource.startswith("key/"):
             key_id = resource[len("key/"):]
         elif resource.startswith("alias/"):
-            alias_key = ("kms-alias", account, region, resource)
             if peek:
-                key_id = self._peek(alias_key)
-                if key_id is _MISSING:
+                known, key_id = self.kms_alias_cached(account, region, resource)
+                if not known:
                     return _MISSING
             else:
-                key_id = self._cached(alias_key, "kms-alias", resource,
-                                      lambda: self._resolve_alias(account, region, resource))
+                key_id = self.kms_alias(account, region, resource)
             if key_id is None:
                 return None
         else:

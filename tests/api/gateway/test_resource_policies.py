@@ -249,11 +249,18 @@ def test_kms_key_policy_by_key_arn_and_alias(moto, upstream, policies):
     assert sid_of(policies.policy_for("kms", key["Arn"])) == "Two"
     assert sid_of(policies.cached("kms", f"arn:aws:kms:{REGION}:{A}:{alias}")) == "Two"  # alias → same entry
 
+    # For the mapping: which key an alias names (so that an alias request is weighed against its key).
+    assert policies.kms_alias_cached(A, REGION, alias) == (True, key["KeyId"])
+    assert policies.kms_alias(A, REGION, alias) == key["KeyId"]
+    assert policies.kms_alias(B, REGION, alias) is None  # aliases are per account
+
     # The alias moved to a new key (a key id is never reused: the new key has entries of its own).
     other = kms.create_key(Policy=policy("*", "kms:*", sid="Other"))["KeyMetadata"]
     kms.update_alias(AliasName=alias, TargetKeyId=other["KeyId"])
     policies.forget(forwarded("kms", "UpdateAlias", AliasName=alias, TargetKeyId=other["KeyId"]))
+    assert policies.kms_alias_cached(A, REGION, alias) == (False, None)
     assert sid_of(policies.policy_for("kms", f"arn:aws:kms:{REGION}:{A}:{alias}")) == "Other"
+    assert policies.kms_alias(A, REGION, alias) == other["KeyId"]
     assert policies.policy_for("kms", f"arn:aws:kms:{REGION}:{A}:alias/{unique('missing')}") is None
     assert policies.policy_for("kms", f"arn:aws:kms:{REGION}:{A}:key/{uuid.uuid4()}") is None
 
