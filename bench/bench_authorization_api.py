@@ -3,6 +3,11 @@
 ARN, and GetCallerIdentity (the cheapest signed call) in the same run for the ratio.
 
     .venv/bin/python bench/bench_authorization_api.py [--seconds 5] [--connections 16] [--no-audit]
+    .venv/bin/python bench/bench_authorization_api.py --in-process [--calls 3000]
+
+--in-process: no HTTP, no server: the CPU time of each call's handling (QueryApi.handle and
+AuthorizationApi.handle in this process, SQLite), which a machine shared with other work disturbs far
+less than requests per second.
 
 Every request is signed before the timed window (loadgen.py): the service's call with botocore's signer
 for "iamd", and inside it the client's request, signed for "orders" by another key, as a service hands it
@@ -109,13 +114,91 @@ def measure(name: str, process: subprocess.Popen, port: int, pool: list[bytes], 
     return row
 
 
+def in_process(calls: int) -> None:
+    """CPU µs per call of the handlers themselves, interleaved so that a disturbance hits all alike."""
+    from starlette.requests import Request
+
+    from iamd.cli.bootstrap import open_state
+    from iamd.config import Settings
+    from iamd.service.runtime import new_environment
+    from iamd.web.api import QueryApi
+    from iamd.web.authorization_api import AuthorizationApi
+
+    def scope_of(raw: bytes) -> tuple[Request, bytes]:
+        head, body = raw.split(b"\r\n\r\n", 1)
+        headers = [tuple(line.split(b": ", 1)) for line in head.split(b"\r\n")[1:]]
+        return Request({"type": "http", "method": "POST", "path": "/", "raw_path": b"/", "query_string": b"",
+                        "headers": [(name.lower(), value) for name, value in headers], "client": ("127.0.0.1", 1),
+                        "scheme": "http", "server": ("127.0.0.1", 1)}), body
+
+    with tempfile.TemporaryDirectory() as tmp:
+        state = open_state(Settings(data_dir=tmp, account_id=ACCOUNT, root_access_key_id=KEY,
+                                    root_secret_access_key=SECRET, audit=False))
+        env = new_environment(state.box)
+        query, authz = QueryApi(state.store, env), AuthorizationApi(state.store, env)
+
+        def iam(params: dict, key: str = KEY, secret: str = SECRET, service: str = "iam") -> str:
+            status, content, _ = query.handle(*scope_of(loadgen.sign(HOST, 1, {"Version": "2010-05-08", **params},
+                                                                     key, secret, service)))
+            assert status == 200, content
+            return content.decode()
+
+        def new_key(user: str, policy: dict) -> tuple[str, str]:
+            iam({"Action": "CreateUser", "UserName": user})
+            iam({"Action": "PutUserPolicy", "UserName": user, "PolicyName": "p", "PolicyDocument": json.dumps(policy)})
+            created = iam({"Action": "CreateAccessKey", "UserName": user})
+            return (created.split("<AccessKeyId>")[1].split("<")[0], created.split("<SecretAccessKey>")[1].split("<")[0])
+
+        skey, ssecret = new_key("orders-service", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iamd:VerifySignature", "iamd:Authorize"], "Resource": "*"}]})
+        ckey, csecret = new_key("alice", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["orders:Get*", "orders:List*"], "Resource": ORDER + "*"},
+            {"Effect": "Deny", "Action": "orders:CancelOrder", "Resource": "*"}]})
+        material = client_material(ckey, csecret, 1)
+        actions = ["orders:GetOrder", "orders:ListOrders", "orders:CancelOrder", "orders:GetInvoice",
+                   "orders:UpdateOrder"]
+        pools = {
+            "GetCallerIdentity (baseline)": (query, loadgen.sign(HOST, 1, {"Action": "GetCallerIdentity",
+                                                                           "Version": "2011-06-15"},
+                                                                 skey, ssecret, "sts"), 1),
+            "VerifyAndAuthorize, 1 pair": (authz, json_call(1, "VerifyAndAuthorize", {
+                "Request": material, "Actions": ["orders:GetOrder"], "Resources": [ORDER + "o-1"]}, skey, ssecret), 1),
+            "VerifyAndAuthorize, 10 pairs": (authz, json_call(1, "VerifyAndAuthorize", {
+                "Request": material, "Actions": actions, "Resources": [ORDER + "o-1", ORDER + "o-2"]},
+                skey, ssecret), 10),
+        }
+        spent = dict.fromkeys(pools, 0.0)
+        for name, (handler, raw, _) in pools.items():
+            status, content, _ = handler.handle(*scope_of(raw))
+            assert status == 200 and b'"Authenticated": false' not in content, content
+        rounds = 10
+        for _ in range(rounds):
+            for name, (handler, raw, _) in pools.items():
+                request, body = scope_of(raw)
+                started = time.process_time()
+                for _ in range(calls // rounds):
+                    handler.handle(request, body)
+                spent[name] += time.process_time() - started
+        state.store.dispose()
+    base = spent["GetCallerIdentity (baseline)"] / calls
+    for name, (_, _, pairs) in pools.items():
+        per_call = spent[name] / calls
+        print(f"{name:32s} {per_call * 1e6:6.0f} µs CPU per call  {pairs / per_call:8.0f} decisions/s per core  "
+              f"{per_call / base:4.2f}× GetCallerIdentity")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-audit", action="store_true", help="serve with IAMD_AUDIT=false")
+    parser.add_argument("--in-process", action="store_true", help="CPU per call of the handlers, no HTTP")
+    parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args()
     print("command:", " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv]))
+    if args.in_process:
+        in_process(args.calls)
+        return
     print(f"{args.connections} connections, {args.seconds:.0f} s per figure, one server process (SQLite)\n")
     with tempfile.TemporaryDirectory() as tmp:
         process, port = start_server(Path(tmp), "false" if args.no_audit else "true")
