@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from iamd.cli import account, backup, coverage, events, serve
+from iamd.cli import account, backup, coverage, events, serve, service
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_parser(subcommands)
     backup.add_parser(subcommands)
     events.add_parser(subcommands)
+    service.add_parser(subcommands)
     try:
         from iamd.cli import policy
     except ImportError:  # the offline policy commands need only the engine; absent in a partial install

@@ -65,8 +65,12 @@ def parse_signature(
     body: bytes,
     query: dict[str, str],
     services: tuple[str, ...] | None = None,
+    payload_hash: str | None = None,
 ) -> SignedRequest:
-    """Read the signature's claims and build the canonical request. ``headers`` has lower-case names."""
+    """Read the signature's claims and build the canonical request. ``headers`` has lower-case names.
+
+    ``payload_hash``: the body's SHA-256 (hex) as computed by whoever received it, instead of ``body``:
+    the authorization API's callers verify requests whose bodies iamd never sees."""
     authorization = headers.get("authorization")
     if authorization is not None:
         fields, raw_date = _header_fields(authorization, headers)
@@ -102,7 +106,7 @@ def parse_signature(
     if "host" not in signed_headers:
         raise SignatureDoesNotMatch("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
     canonical = _canonical_request(method, raw_path, raw_query, headers, body, signed_headers,
-                                   presigned=authorization is None)
+                                   presigned=authorization is None, payload_hash=payload_hash)
     return SignedRequest(
         access_key_id=key_id,
         scope_date=scope_date,
@@ -116,6 +120,29 @@ def parse_signature(
         expires=expires,
         canonical_request=canonical,
     )
+
+
+def parse_string_to_sign(access_key_id: str, string_to_sign: str, signature: str,
+                         security_token: str | None = None) -> SignedRequest:
+    """The claims of a SigV4 string to sign (algorithm, date, scope, canonical request hash), for
+    ``verify_string_to_sign``. ``canonical_request`` stays empty: iamd never sees the request."""
+    lines = string_to_sign.split("\n")
+    if len(lines) != 4 or lines[0] != ALGORITHM:
+        raise IncompleteSignature(f"The string to sign must be 4 lines, the first '{ALGORITHM}'.")
+    _, raw_date, scope, _hash = lines
+    parts = scope.split("/")
+    if len(parts) != 4 or parts[3] != "aws4_request":
+        raise IncompleteSignature(
+            f"The string to sign's scope must be date/region/service/aws4_request, got '{scope}'.")
+    signed_at, amz_date = _signing_date(raw_date)
+    if parts[0] != amz_date[:8]:
+        raise SignatureDoesNotMatch(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
+            f"'{parts[0]}' != '{amz_date[:8]}', from '{amz_date}'."
+        )
+    return SignedRequest(access_key_id=access_key_id, scope_date=parts[0], region=parts[1], service=parts[2],
+                         signed_at=signed_at, amz_date=amz_date, signed_headers=(), signature=signature,
+                         security_token=security_token, expires=None, canonical_request="")
 
 
 def check_service(signed: SignedRequest, expected: str) -> None:
@@ -149,6 +176,12 @@ def verify_signature(signed: SignedRequest, secret_access_key: str) -> None:
     string_to_sign = "\n".join(
         (ALGORITHM, signed.amz_date, signed.scope, hashlib.sha256(signed.canonical_request.encode()).hexdigest())
     )
+    verify_string_to_sign(string_to_sign, signed, secret_access_key)
+
+
+def verify_string_to_sign(string_to_sign: str, signed: SignedRequest, secret_access_key: str) -> None:
+    """The signature over a string to sign the caller built itself (OpenStack's s3tokens hands over the
+    string to sign and the signature, never the request): constant-time compare, AWS's message."""
     key = _signing_key(secret_access_key, signed.scope_date, signed.region, signed.service)
     expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()  # one-shot: in C
     if not hmac.compare_digest(expected.encode(), signed.signature.encode("utf-8", "replace")):
@@ -240,6 +273,7 @@ def _canonical_request(
     signed_headers: tuple[str, ...],
     *,
     presigned: bool,
+    payload_hash: str | None = None,
 ) -> str:
     missing = [name for name in signed_headers if name not in headers]
     if missing:
@@ -248,7 +282,8 @@ def _canonical_request(
             "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
         )
     canonical_headers = "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed_headers)
-    payload_hash = hashlib.sha256(body).hexdigest()   # never the client's word for it: see the docstring
+    if payload_hash is None:
+        payload_hash = hashlib.sha256(body).hexdigest()   # never the client's word for it: see the docstring
     return "\n".join((
         method,
         _canonical_path(raw_path),

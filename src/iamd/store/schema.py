@@ -519,3 +519,16 @@ policy_generations = Table(
     Column("client_token", String(64)),  # StartPolicyGeneration's idempotency token
     Index("ix_policy_generations_token", "account_id", "client_token"),
 )
+
+# The operator's own services' definitions (service/authorization_api/registry.py), one per service prefix
+# for the whole server: a prefix names the same actions in every account's policies, as AWS's do. ``id``
+# is new at every registration, so a cache keyed on it never serves a definition that was replaced.
+service_definitions = Table(
+    "service_definitions",
+    metadata,
+    Column("prefix", String(64), primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("owner_account_id", String(12), nullable=False),  # "" when the operator registered it (iamd service)
+    Column("document", Text, nullable=False),  # the definition as registered, normalised JSON
+    Column("registered_at", UtcDateTime, nullable=False),
+)

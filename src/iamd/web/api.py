@@ -62,25 +62,9 @@ class QueryApi:
         routing, middleware and Response cost more than the lines they would save. The limits that
         web/limits.py's middleware applies elsewhere hold here too: a body over MAX_BODY is refused from
         its Content-Length before a byte is read (413), one that stops arriving is answered 408."""
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY:
-                return await _refuse(send, 413, b"Request body is too large.")
-        chunks, size = [], 0
-        while True:
-            try:
-                message = await asyncio.wait_for(receive(), self.read_timeout)
-            except TimeoutError:
-                return await _refuse(send, 408, b"The request body stopped arriving.")
-            if message["type"] == "http.disconnect":
-                return  # the client left before its request was complete: nobody to answer
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY:
-                return await _refuse(send, 413, b"Request body is too large.")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        body = await read_body(scope, receive, send, self.read_timeout)
+        if body is None:
+            return
         request = Request(scope)  # lazy: only what the handlers read of it is ever parsed
         # AssumeRoleWithWebIdentity may fetch an issuer's keys over the network: never in the event loop.
         if self.threaded or _MAY_FETCH in body or _MAY_FETCH in scope.get("query_string", b""):
@@ -230,6 +214,34 @@ class QueryApi:
             )
             result = execute(tx, call, operation, params)
         return encode_result(operation.service, operation_model, result, request_id)
+
+
+async def read_body(scope, receive, send, read_timeout: float) -> bytes | None:
+    """The request's body, or None once it has been answered: a body over MAX_BODY is refused from its
+    Content-Length before a byte is read (413), one that stops arriving is answered 408, and nobody is
+    answered when the client left."""
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY:
+            await _refuse(send, 413, b"Request body is too large.")
+            return None
+    chunks, size = [], 0
+    while True:
+        try:
+            message = await asyncio.wait_for(receive(), read_timeout)
+        except TimeoutError:
+            await _refuse(send, 408, b"The request body stopped arriving.")
+            return None
+        if message["type"] == "http.disconnect":
+            return None  # the client left before its request was complete: nobody to answer
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            await _refuse(send, 413, b"Request body is too large.")
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _read_only(service: str, operation) -> bool:

@@ -18,6 +18,7 @@ from iamd.audit.retention import prune
 from iamd.service.context import Environment
 from iamd.service.runtime import Store
 from iamd.web.api import QueryApi
+from iamd.web.authorization_api import AuthorizationApi, is_authorization_request
 from iamd.web.coverage import check_operations
 from iamd.web.json_api import JsonApi, is_json_request
 from iamd.web.limits import Limits
@@ -31,19 +32,21 @@ _API_METHODS = frozenset({"GET", "HEAD", "POST"})
 
 
 class ApiFirst:
-    """The Query API's requests (GET, HEAD and POST on /, without X-Amz-Target) go straight to it;
-    everything else, and the lifespan, through Starlette's middleware and routing, which would cost a
-    third of a GetUser. The Query API applies the same body limits itself (web/api.py)."""
+    """The Query API's requests (GET, HEAD and POST on /, without X-Amz-Target) go straight to it, and
+    the authorization API's (POST on / with an IamdAuthorization.* target) to it; everything else, and
+    the lifespan, through Starlette's middleware and routing, which would cost a third of a GetUser.
+    Both APIs apply the same body limits themselves (web/api.py read_body)."""
 
-    def __init__(self, api: QueryApi, app: Starlette):
-        self.api, self.app = api, app
+    def __init__(self, api: QueryApi, app: Starlette, authorization: AuthorizationApi | None = None):
+        self.api, self.app, self.authorization = api, app, authorization
 
     async def __call__(self, scope, receive, send) -> None:
-        if (scope["type"] == "http" and scope["path"] == "/" and scope["method"] in _API_METHODS
-                and not any(name == b"x-amz-target" for name, _ in scope["headers"])):
-            await self.api(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+        if scope["type"] == "http" and scope["path"] == "/" and scope["method"] in _API_METHODS:
+            if not any(name == b"x-amz-target" for name, _ in scope["headers"]):
+                return await self.api(scope, receive, send)
+            if self.authorization is not None and is_authorization_request(scope["headers"]):
+                return await self.authorization(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 class LazyConsole:
@@ -123,5 +126,7 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> Ap
               Route("/saml", console.saml, methods=["POST"]),
               Mount("/console", app=console)]
     # Inside Starlette's error handling, so that the 408 and 413 raised while reading a body are answered.
+    authorization = AuthorizationApi(store, env, threaded=not store.is_sqlite)
+    authorization.read_timeout = read_timeout
     return ApiFirst(api, Starlette(routes=routes, lifespan=lifespan,
-                                   middleware=[Middleware(Limits, read_timeout=read_timeout)]))
+                                   middleware=[Middleware(Limits, read_timeout=read_timeout)]), authorization)

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from iamd.errors import AwsError, LimitExceeded, MalformedPolicyDocument
 from iamd.service import policy_documents
+from iamd.service.authorization_api import registry
 from iamd.web.console.base import Console, Ctx, field_errors, page
 from iamd.web.console.picker import policy_kind
 
@@ -48,7 +49,16 @@ def problems_of(document: str, kind: str = "identity") -> list[dict]:
 def validate(ctx: Ctx) -> Response:
     document = ctx.raw_field("document")
     kind = ctx.field("kind", "identity")
-    return JSONResponse({"problems": policy_documents.problems(document, kind)})
+    problems = policy_documents.problems(document, kind)
+    with ctx.console.store.transaction(write=False) as tx:  # registered services' actions: warnings only
+        warnings = registry.editor_warnings(tx, document) if not problems else []
+    return JSONResponse({"problems": problems, "warnings": warnings})
+
+
+def known_actions(ctx: Ctx) -> Response:
+    """iamd's own and the registered services' actions, which the editor offers (AWS's are too many to list)."""
+    with ctx.console.store.transaction(write=False) as tx:
+        return JSONResponse({"actions": registry.known_actions(tx)})
 
 
 def editor_errors(error: AwsError, default: str = "PolicyDocument", editor: str = "PolicyDocument") -> dict:
@@ -155,6 +165,7 @@ def routes(console: Console) -> list[Route]:
     return [
         Route("/policies", page(console, policies_list), methods=["GET"]),
         Route("/policies/validate", page(console, validate), methods=["POST"]),
+        Route("/policies/actions", page(console, known_actions), methods=["GET"]),
         Route("/policies/create", page(console, create_policy), methods=["GET", "POST"]),
         Route("/policies/view", page(console, view_policy), methods=["GET"]),
         Route("/policies/edit", page(console, edit_policy), methods=["GET", "POST"]),

@@ -78,9 +78,39 @@
             li.addEventListener("click", function () { goTo(p.line); });
             list.appendChild(li);
           });
+          (data.warnings || []).forEach(function (p) {  // an undeclared action of a registered service
+            var li = document.createElement("li");
+            li.className = "warning";
+            li.textContent = "Ln " + p.line + ", Col " + p.column + ": " + p.message;
+            li.addEventListener("click", function () { goTo(p.line); });
+            list.appendChild(li);
+          });
           numbers();
         }).catch(function () {});
     }
+    // iamd's own and the registered services' actions, offered below the editor: a click inserts one.
+    function offer() {
+      fetch("/console/policies/actions", { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (data) {
+          var box = document.createElement("p");
+          box.className = "actions-offered small";
+          box.dataset.testid = "offered-actions";
+          box.appendChild(document.createTextNode("Your services' actions: "));
+          data.actions.forEach(function (name) {
+            var chip = document.createElement("button");
+            chip.type = "button"; chip.className = "chip"; chip.textContent = name;
+            chip.addEventListener("click", function () {
+              var s = area.selectionStart;
+              area.setRangeText('"' + name + '"', s, area.selectionEnd, "end");
+              area.focus(); numbers(); clearTimeout(timer); timer = setTimeout(check, 400);
+            });
+            box.appendChild(chip);
+          });
+          editor.parentNode.insertBefore(box, list);
+        }).catch(function () {});
+    }
+    offer();
     function goTo(line) {
       var lines = area.value.split("\n"), pos = 0;
       for (var i = 0; i < line - 1 && i < lines.length; i++) { pos += lines[i].length + 1; }

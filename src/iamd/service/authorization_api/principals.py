@@ -1,0 +1,106 @@
+"""Principals for the authorization API: the one behind a verified key, described without its secret, and
+the one a PrincipalArn names (a user, or a session of a role, in the caller's account)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import cast
+
+from sqlalchemy import Connection, bindparam, select
+
+from iamd.errors import InvalidInput, NoSuchEntity
+from iamd.security import ids
+from iamd.service import roles, users
+from iamd.service.authenticate import KeyOwner
+from iamd.service.authorize import Authorizer
+from iamd.service.context import Call, Environment, Principal
+from iamd.store.fastpath import HotQuery
+from iamd.store.schema import accounts
+
+_TYPES = {"root": "Root", "user": "User", "assumed-role": "AssumedRole", "federated-user": "FederatedUser"}
+_EPOCH = HotQuery(select(accounts.c.auth_epoch).where(accounts.c.id == bindparam("account_id")))
+# The session name given to a role named by ARN: a session with no session policy, as the role alone allows.
+DEFAULT_SESSION = "iamd-authorization"
+
+
+def principal_call(tx: Connection, env: Environment, owner: KeyOwner, now: datetime, request_id: str,
+                   region: str) -> Call:
+    """The call a verified principal would make: what decide() weighs its policies for."""
+    return Call(principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id, env=env,
+                region=region, service="iamd", auth_epoch=owner.auth_epoch, tx=tx, session=owner.session,
+                session_context=owner.session_context)
+
+
+def describe(call: Call) -> dict:
+    """The principal as the API returns it: ARN, account, ids, session context, tags; never a secret."""
+    principal = call.principal
+    authorizer = cast(Authorizer, call.env.authorizer)
+    tags = {} if principal.is_root else dict(authorizer.policies_of(cast(Connection, call.tx), call).tags)
+    session = call.session or {}
+    tags.update(session.get("tags") or {})
+    described: dict = {"Arn": principal.arn, "AccountId": principal.account_id,
+                       "Type": _TYPES.get(principal.kind, principal.kind), "UserId": principal.id,
+                       "Name": principal.name, "Tags": tags}
+    if principal.access_key_id:
+        described["AccessKeyId"] = principal.access_key_id
+    if principal.kind == "assumed-role":
+        described["RoleId"] = session.get("rid", "")
+        described["RoleArn"] = ids.entity_arn(principal.account_id, "role", session.get("p", "/"),
+                                              session.get("rn", ""))
+    elif principal.user_id:
+        described["IamUserId"] = principal.user_id
+    if "iat" in session:
+        context: dict = {"CreationDate": _iso(session["iat"]), "Expiration": _iso(session["exp"]),
+                         "MfaAuthenticated": bool(session.get("mfa"))}
+        if principal.kind == "assumed-role":
+            context["Issuer"] = {"Type": "Role", "Arn": described["RoleArn"], "PrincipalId": described["RoleId"]}
+        if session.get("si"):
+            context["SourceIdentity"] = session["si"]
+        if session.get("fed"):
+            context["FederatedProvider"] = session["fed"]
+        described["SessionContext"] = context
+    if session.get("si"):
+        described["SourceIdentity"] = session["si"]
+    return described
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def call_for_arn(tx: Connection, env: Environment, account_id: str, arn: str, now: datetime, request_id: str,
+                 region: str) -> Call:
+    """The call of the principal an ARN names in ``account_id``: a user, a role (as a session of it), or
+    an assumed-role session of one of the account's roles. Other accounts' principals are unknown here."""
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    if len(parts) != 6 or parts[0] != "arn":
+        raise InvalidInput(f"PrincipalArn {arn!r} is not an IAM user, role or assumed-role ARN.")
+    if parts[4] != account_id:
+        raise NoSuchEntity(f"The principal {arn} cannot be found in account {account_id}.")
+    found = _EPOCH.first(tx, {"account_id": account_id})
+    epoch = found.auth_epoch if found is not None else 0
+    service, resource = parts[2], parts[5]
+    if service == "iam" and resource.startswith("user/"):
+        row = users.find_user(tx, account_id, resource.rsplit("/", 1)[-1])
+        if users.user_arn(row) != arn:  # the path must match too
+            raise users.not_found(resource.rsplit("/", 1)[-1])
+        principal = Principal(kind="user", account_id=account_id, arn=arn, id=row.id, name=row.name,
+                              access_key_id="", user_id=row.id, path=row.path)
+        return Call(principal=principal, now=now.replace(microsecond=0), request_id=request_id, env=env,
+                    region=region, service="iamd", auth_epoch=epoch, tx=tx)
+    if service == "iam" and resource.startswith("role/"):
+        role = roles.find_role_by_arn(tx, arn)
+        session_name = DEFAULT_SESSION
+    elif service == "sts" and resource.startswith("assumed-role/") and resource.count("/") == 2:
+        _, role_name, session_name = resource.split("/")
+        role = roles.find_role(tx, account_id, role_name)
+    else:
+        raise InvalidInput(f"PrincipalArn {arn!r} is not an IAM user, role or assumed-role ARN.")
+    if role is None:
+        raise NoSuchEntity(f"The principal {arn} cannot be found in account {account_id}.")
+    session_arn = f"arn:aws:sts::{account_id}:assumed-role/{role.name}/{session_name}"
+    principal = Principal(kind="assumed-role", account_id=account_id, arn=session_arn, id=f"{role.id}:{session_name}",
+                          name=session_name, access_key_id="", path=role.path)
+    claims = {"a": account_id, "k": "assumed-role", "rid": role.id, "rn": role.name, "p": role.path}
+    return Call(principal=principal, now=now.replace(microsecond=0), request_id=request_id, env=env, region=region,
+                service="iamd", auth_epoch=epoch, tx=tx, session=claims)

@@ -1,0 +1,299 @@
+"""The authorization API's wire: AWS's JSON 1.1 protocol on ``/``, for services that are not AWS-compatible.
+
+    POST /   X-Amz-Target: IamdAuthorization.Verify | Authorize | VerifyAndAuthorize
+                           | RegisterService | GetService | ListServices | DeregisterService
+             Content-Type: application/x-amz-json-1.1, signed with SigV4 for the service name "iamd"
+
+The caller (a service's key) is authenticated as every other caller (service/authenticate.py, sigv4),
+then must be allowed iamd's own action for the operation (iamd:VerifySignature, iamd:Authorize ...,
+service/authorization_api). The signed material a caller hands over for verification is checked with
+the same two functions, and what is wrong with it (unknown key, bad signature, expired session) is the
+answer, not an error of the call: ``{"Authenticated": false, "Error": {"Code", "Message"}}``.
+Errors of the call itself are JSON 1.1's: ``{"__type": code, "message": ...}`` with the error's status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+import anyio
+import anyio.to_thread
+from starlette.requests import Request
+
+from iamd.errors import AwsError, ServiceFailure, ValidationError
+from iamd.protocol import sigv4
+from iamd.protocol.decode import parse_form
+from iamd.service import authorization_api as api
+from iamd.service.authenticate import KeyOwner, principal_for_key, principal_for_session
+from iamd.service.authorization_api import decisions, principals, registry
+from iamd.service.context import Call, Environment
+from iamd.service.last_used import LastUsedRecorder
+from iamd.web import audit_hooks
+from iamd.web.api import DATABASE_THREADS, read_body
+from iamd.web.limits import MAX_BODY
+
+log = logging.getLogger("iamd.api")
+
+TARGET_PREFIX = "IamdAuthorization."
+SIGNING_NAME = "iamd"
+_CONTENT_TYPE = (b"content-type", b"application/x-amz-json-1.1")
+_EMPTY_HASH = hashlib.sha256(b"").hexdigest()
+_JSON_CODES = {"AccessDenied": "AccessDeniedException", "InvalidClientTokenId": "UnrecognizedClientException",
+               "SignatureDoesNotMatch": "InvalidSignatureException", "ValidationError": "ValidationException",
+               "MissingAuthenticationToken": "MissingAuthenticationTokenException",
+               "IncompleteSignature": "IncompleteSignatureException", "ExpiredToken": "ExpiredTokenException",
+               "NoSuchEntity": "ResourceNotFoundException", "EntityAlreadyExists": "ConflictException",
+               "InternalFailure": "InternalFailure"}
+
+
+class Transactions(Protocol):
+    """What this API needs of the store (web/app.py hands it the Store)."""
+
+    is_sqlite: bool
+
+    def transaction(self, write: bool = False) -> AbstractContextManager[Any]: ...
+
+
+class UnknownOperation(AwsError):
+    code, status = "UnknownOperationException", 400
+
+
+def is_authorization_request(headers) -> bool:
+    """Whether an ASGI request's raw headers name one of this API's targets."""
+    return any(name == b"x-amz-target" and value.startswith(b"IamdAuthorization.") for name, value in headers)
+
+
+class AuthorizationApi:
+    def __init__(self, store: Transactions, env: Environment, *, threaded: bool = False):
+        self.store, self.env, self.threaded = store, env, threaded
+        self.read_timeout = 10.0  # web/app.py sets the configured one
+        self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, at the first request
+
+    async def __call__(self, scope, receive, send) -> None:
+        """An ASGI app of its own, which web/app.py's ApiFirst sends this API's requests to straight (as the
+        Query API's): decisions per second are this API's point, and Starlette's routing would cost a part."""
+        body = await read_body(scope, receive, send, self.read_timeout)
+        if body is None:
+            return
+        request = Request(scope)
+        if self.threaded:
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
+            status, content, request_id = await anyio.to_thread.run_sync(self.handle, request, body,
+                                                                         limiter=self._limiter)
+        else:
+            status, content, request_id = self.handle(request, body)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"x-amzn-requestid", request_id.encode()),
+                                (b"content-length", str(len(content)).encode()), _CONTENT_TYPE]})
+        await send({"type": "http.response.body", "body": content})
+
+    def handle(self, request: Request, body: bytes) -> tuple[int, bytes, str]:
+        request_id = api.new_request_id()
+        failed: list = []  # the audit record of a refused change, written once its transaction is gone
+        try:
+            result = self._handle(request, body, request_id, failed)
+            return 200, json.dumps(result).encode(), request_id
+        except AwsError as error:
+            for event in failed:
+                self.env.audit.write_apart(self.store, event)  # type: ignore[attr-defined]
+            return error.status, _error_body(error), request_id
+        except Exception:  # a bug: log it, answer without details
+            log.exception("request %s failed", request_id)
+            failure = ServiceFailure("An internal error occurred.")
+            return failure.status, _error_body(failure), request_id
+
+    def _handle(self, request: Request, body: bytes, request_id: str, failed: list) -> dict:
+        if len(body) > MAX_BODY:
+            raise ValidationError("Request body is too large.")
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in request.scope["headers"]}
+        raw_query = request.scope.get("query_string", b"").decode("latin-1")
+        path = request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
+        signed = sigv4.parse_signature(request.method, path, raw_query, headers, body, parse_form(raw_query),
+                                       services=(SIGNING_NAME,))
+        now = datetime.now(UTC)
+        sigv4.check_freshness(signed, now)
+        name = headers.get("x-amz-target", "")[len(TARGET_PREFIX):]
+        handler = _OPERATIONS.get(name)
+        params = _json_body(body)
+        # Changes to service definitions are recorded in the audit trail (event source iamd.amazonaws.com);
+        # decisions are not: they change nothing, and a service asks for thousands a second.
+        audited = name in _WRITES and audit_hooks.enabled(self.env)
+        with self.store.transaction(write=name in _WRITES) as tx:
+            owner = self._owner(tx, signed, now)
+            sigv4.verify_signature(signed, owner.secret_access_key)
+            self._last_used().record(signed.access_key_id, owner.principal, owner.session, now, signed.service,
+                                      signed.region)
+            if handler is None:
+                raise UnknownOperation(f"Operation {headers.get('x-amz-target', '')} is not supported.")
+            call = Call(principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id,
+                        env=self.env, source_ip=request.client.host if request.client else "",
+                        user_agent=headers.get("user-agent", ""), region=signed.region, service=SIGNING_NAME,
+                        secure_transport=request.url.scheme == "https", auth_epoch=owner.auth_epoch, tx=tx,
+                        session=owner.session, session_context=owner.session_context,
+                        trail={} if audited else None)
+            try:
+                result = handler(self, tx, call, params)
+            except AwsError as error:
+                if audited:
+                    failure = audit_hooks.failed_event(call, SIGNING_NAME, name, False, params, error, request)
+                    if failure is not None:
+                        failed.append(failure)
+                raise
+            if audited:
+                audit_hooks.succeeded(tx, call, SIGNING_NAME, name, False, params, result, request)
+            return result
+
+    def _last_used(self) -> LastUsedRecorder:
+        return cast(LastUsedRecorder, self.env.last_used)
+
+    def _owner(self, tx, signed: sigv4.SignedRequest, now: datetime) -> KeyOwner:
+        if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
+            assert self.env.sessions is not None  # web/worker.py always gives one
+            return principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
+        return principal_for_key(tx, self.env.secrets, signed.access_key_id)
+
+    # ---- the operations --------------------------------------------------------------------------
+
+    def verify(self, tx, call: Call, params: dict) -> dict:
+        decisions.require(tx, call, api.VERIFY, "*")
+        verified = self._verified(tx, call, params)
+        if isinstance(verified, dict):
+            return verified
+        subject, signed = verified
+        return {"Authenticated": True, "Principal": principals.describe(subject), "Signature": _signature(signed)}
+
+    def authorize(self, tx, call: Call, params: dict) -> dict:
+        arn = params.get("PrincipalArn")
+        if not isinstance(arn, str) or not arn:
+            raise ValidationError("PrincipalArn is required: the ARN of a user, a role or a role session.")
+        decisions.require(tx, call, api.AUTHORIZE, arn)
+        # aws:RequestedRegion: the caller's signing region unless its Context says (decisions.connection_keys).
+        subject = principals.call_for_arn(tx, self.env, call.account_id, arn, call.now, call.request_id,
+                                          call.region)
+        return {"Principal": {"Arn": subject.principal.arn, "AccountId": subject.account_id},
+                "Results": self._decide(tx, subject, params)}
+
+    def verify_and_authorize(self, tx, call: Call, params: dict) -> dict:
+        decisions.require(tx, call, api.VERIFY, "*")
+        checked = _decision_params(params)  # bad input is the caller's error, whatever the signature
+        verified = self._verified(tx, call, params)
+        if isinstance(verified, dict):
+            return verified
+        subject, signed = verified
+        decisions.require(tx, call, api.AUTHORIZE, subject.principal.arn)
+        return {"Authenticated": True, "Principal": principals.describe(subject), "Signature": _signature(signed),
+                "Results": decisions.authorize_pairs(tx, subject, *checked)}
+
+    def _decide(self, tx, subject: Call, params: dict) -> list[dict]:
+        return decisions.authorize_pairs(tx, subject, *_decision_params(params))
+
+    def _verified(self, tx, call: Call, params: dict) -> tuple[Call, sigv4.SignedRequest] | dict:
+        """The verified principal's call, or the answer saying why the material does not verify."""
+        try:
+            signed = _material(params)
+            expected = params.get("Service")
+            if expected is not None:
+                sigv4.check_service(signed, str(expected))
+            now = datetime.now(UTC)
+            sigv4.check_freshness(signed, now)
+            owner = self._owner(tx, signed, now)
+            if "StringToSign" in params:
+                sigv4.verify_string_to_sign(params["StringToSign"], signed, owner.secret_access_key)
+            else:
+                sigv4.verify_signature(signed, owner.secret_access_key)
+        except ValidationError:
+            raise
+        except AwsError as error:
+            return {"Authenticated": False, "Error": {"Code": error.code, "Message": error.message or ""}}
+        self._last_used().record(signed.access_key_id, owner.principal, owner.session, call.now, signed.service,
+                                  signed.region)
+        return principals.principal_call(tx, self.env, owner, call.now, call.request_id, signed.region), signed
+
+    def register_service(self, tx, call: Call, params: dict) -> dict:
+        return registry.register_operation(tx, call, params)
+
+    def get_service(self, tx, call: Call, params: dict) -> dict:
+        return registry.get_operation(tx, call, params)
+
+    def list_services(self, tx, call: Call, params: dict) -> dict:
+        return registry.list_operation(tx, call, params)
+
+    def deregister_service(self, tx, call: Call, params: dict) -> dict:
+        return registry.deregister_operation(tx, call, params)
+
+
+_OPERATIONS = {"Verify": AuthorizationApi.verify, "Authorize": AuthorizationApi.authorize,
+               "VerifyAndAuthorize": AuthorizationApi.verify_and_authorize,
+               "RegisterService": AuthorizationApi.register_service, "GetService": AuthorizationApi.get_service,
+               "ListServices": AuthorizationApi.list_services,
+               "DeregisterService": AuthorizationApi.deregister_service}
+_WRITES = frozenset({"RegisterService", "DeregisterService"})
+
+
+def _decision_params(params: dict) -> tuple:
+    pairs = decisions.pairs_of(params.get("Actions"), params.get("Resources"))
+    context = decisions.check_context(params.get("Context"))
+    policy, owner = decisions.check_resource_policy(params.get("ResourcePolicy"), params.get("ResourceOwner"))
+    return pairs, context, policy, owner
+
+
+def _material(params: dict) -> sigv4.SignedRequest:
+    """The client's signed request (headers or presigned query), or its string to sign and signature."""
+    if "StringToSign" in params:
+        text, signature, key_id = params.get("StringToSign"), params.get("Signature"), params.get("AccessKeyId")
+        token = params.get("SecurityToken")
+        if not (isinstance(text, str) and isinstance(signature, str) and isinstance(key_id, str)
+                and text and signature and key_id) or not isinstance(token, str | None):
+            raise ValidationError("StringToSign, Signature and AccessKeyId must be non-empty strings.")
+        return sigv4.parse_string_to_sign(key_id, text, signature, token)
+    material = params.get("Request")
+    if not isinstance(material, dict):
+        raise ValidationError("Request (the client's signed request) or StringToSign is required.")
+    method, path, query = material.get("Method", "GET"), material.get("Path", "/"), material.get("Query", "")
+    payload_hash = material.get("PayloadHash", _EMPTY_HASH)
+    if not all(isinstance(v, str) for v in (method, path, query, payload_hash)):
+        raise ValidationError("Request's Method, Path, Query and PayloadHash must be strings.")
+    headers = _headers(material.get("Headers"))
+    return sigv4.parse_signature(method.upper(), path, query.lstrip("?"), headers, b"", parse_form(query.lstrip("?")),
+                                 payload_hash=payload_hash)
+
+
+def _headers(given: object) -> dict[str, str]:
+    """Headers as an object, or as [name, value] pairs (repeated names joined with commas, as HTTP does)."""
+    pairs = given.items() if isinstance(given, dict) else given if isinstance(given, list) else None
+    if pairs is None:
+        raise ValidationError("Request.Headers must be an object or a list of [name, value] pairs.")
+    headers: dict[str, str] = {}
+    for pair in pairs:
+        if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(isinstance(v, str) for v in pair)):
+            raise ValidationError("Each header must be a name and a string value.")
+        name = pair[0].lower()
+        headers[name] = f"{headers[name]},{pair[1]}" if name in headers else pair[1]
+    return headers
+
+
+def _signature(signed: sigv4.SignedRequest) -> dict:
+    return {"AccessKeyId": signed.access_key_id, "Region": signed.region, "Service": signed.service,
+            "SignedAt": signed.amz_date}
+
+
+def _json_body(body: bytes) -> dict:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    return value
+
+
+def _error_body(error: AwsError) -> bytes:
+    return json.dumps({"__type": _JSON_CODES.get(error.code, error.code), "message": error.message or ""}).encode()
