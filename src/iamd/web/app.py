@@ -15,10 +15,12 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from iamd.audit.retention import prune
+from iamd.config import Settings
 from iamd.service.context import Environment
 from iamd.store.database import Store
 from iamd.web.api import QueryApi
 from iamd.web.coverage import check_operations
+from iamd.web.gateway import create_gateway, for_gateway
 from iamd.web.json_api import JsonApi, is_json_request
 from iamd.web.limits import Limits
 from iamd.web.oidc_issuer import routes as oidc_issuer_routes
@@ -33,13 +35,18 @@ _API_METHODS = frozenset({"GET", "HEAD", "POST"})
 class ApiFirst:
     """The Query API's requests (GET, HEAD and POST on /, without X-Amz-Target) go straight to it;
     everything else, and the lifespan, through Starlette's middleware and routing, which would cost a
-    third of a GetUser. The Query API applies the same body limits itself (web/api.py)."""
+    third of a GetUser. The Query API applies the same body limits itself (web/api.py).
 
-    def __init__(self, api: QueryApi, app: Starlette):
-        self.api, self.app = api, app
+    With an upstream (``iamd serve --upstream URL``), a request for another service goes straight to the
+    gateway first (web/gateway.py ``for_gateway``): it streams its bodies and applies its own limits."""
+
+    def __init__(self, api: QueryApi, app: Starlette, gateway=None):
+        self.api, self.app, self.gateway = api, app, gateway
 
     async def __call__(self, scope, receive, send) -> None:
-        if (scope["type"] == "http" and scope["path"] == "/" and scope["method"] in _API_METHODS
+        if scope["type"] == "http" and self.gateway is not None and for_gateway(scope):
+            await self.gateway(scope, receive, send)
+        elif (scope["type"] == "http" and scope["path"] == "/" and scope["method"] in _API_METHODS
                 and not any(name == b"x-amz-target" for name, _ in scope["headers"])):
             await self.api(scope, receive, send)
         else:
@@ -70,8 +77,10 @@ class LazyConsole:
         return await saml_signin.idp_endpoint(self.built().console)(request)
 
 
-def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> ApiFirst:
+def create_app(store: Store, env: Environment, read_timeout: float = 10.0, settings: Settings | None = None
+               ) -> ApiFirst:
     check_operations()
+    gateway = create_gateway(store, env, settings, read_timeout) if settings is not None else None
     api = QueryApi(store, env, threaded=not store.is_sqlite)
     api.read_timeout = read_timeout
 
@@ -107,6 +116,8 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> Ap
         finally:
             pruning.cancel()
             task.cancel()
+            if gateway is not None:
+                await gateway.close()
             flush_last_used()
             store.dispose()
 
@@ -124,4 +135,4 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> Ap
               Mount("/console", app=console)]
     # Inside Starlette's error handling, so that the 408 and 413 raised while reading a body are answered.
     return ApiFirst(api, Starlette(routes=routes, lifespan=lifespan,
-                                   middleware=[Middleware(Limits, read_timeout=read_timeout)]))
+                                   middleware=[Middleware(Limits, read_timeout=read_timeout)]), gateway)

@@ -19,4 +19,5 @@ def create_worker_app() -> ApiFirst:
     logs.configure(settings.log_level, settings.log_format, settings.access_log)
     box = SecretBox(load_master_key(settings.data_path, settings.master_key or None))
     store = Store.open(settings.effective_database_url)
-    return create_app(store, new_environment(box, settings), read_timeout=settings.read_timeout)
+    return create_app(store, new_environment(box, settings), read_timeout=settings.read_timeout,
+                      settings=settings)
