@@ -23,11 +23,11 @@ import anyio
 import anyio.to_thread
 
 from iamd import telemetry
-from iamd.errors import AccessDenied, AwsError, InvalidClientTokenId, ServiceFailure
+from iamd.errors import AccessDenied, AwsError, InvalidClientTokenId, ServiceFailure, SignatureDoesNotMatch
 from iamd.gateway import audit, body as bodies, interim as classify, interim as mapping
 from iamd.gateway.authorization import authorize
 from iamd.gateway.errors import (ContentHashMismatch, IncompleteBody, InvalidRequest, RequestTimeout,
-                                 RequestTooLarge, Unrecognized)
+                                 RequestTimeTooSkewed, RequestTooLarge, Unrecognized)
 from iamd.gateway.forward import Forwarder, relay
 from iamd.gateway.refusals import render
 from iamd.gateway.upstream import Upstream
@@ -194,7 +194,12 @@ class Gateway:
         forwarded service's rules; checked for freshness (15 minutes; a presigned URL's expiry)."""
         headers = exchange.headers
         query = parse_form(exchange.raw_query) if "X-Amz-" in exchange.raw_query else {}
+        if headers.get("authorization", "").startswith("AWS "):
+            headers = {name: value for name, value in headers.items() if name != "authorization"}
         if not sigv4.has_authentication(headers, query):
+            if s3 and (headers.get("authorization", "").startswith("AWS ") or "AWSAccessKeyId=" in exchange.raw_query):
+                raise InvalidRequest("The authorization mechanism you have provided is not supported. "
+                                     "Please use AWS4-HMAC-SHA256.")  # Signature Version 2
             return None
         payload_hash = None
         if s3:
@@ -211,7 +216,14 @@ class Gateway:
                             "The provided 'x-amz-content-sha256' header does not match what was computed.")
         signed = sigv4.parse_signature(exchange.method, exchange.path, exchange.raw_query, headers,
                                        body or b"", query, payload_hash=payload_hash, s3=s3, twice=not s3)
-        sigv4.check_freshness(signed, now)
+        try:
+            sigv4.check_freshness(signed, now)
+        except SignatureDoesNotMatch as error:
+            if not s3:
+                raise
+            if signed.expires is not None:  # Amazon S3's words for a presigned URL past its expiry
+                raise AccessDenied("Request has expired") from None
+            raise RequestTimeTooSkewed("The difference between the request time and the current time is too large.") from None
         return signed
 
     async def _decide(self, exchange: Exchange, signed, service_request, now: datetime) -> Verdict:
