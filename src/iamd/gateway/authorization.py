@@ -16,29 +16,7 @@ from iamd import telemetry
 from iamd.policy import Decision
 from iamd.service.authorize import Authorizer, denial_reason
 from iamd.service.context import Call
-from iamd.service.request_context import request_context
-
-try:  # gw-respol's weighing of the resource's policy; until it lands, the identity side alone
-    from iamd.service.decide import decide
-except ImportError:  # pragma: no cover - replaced at the merge
-    from iamd.policy import PolicySet, Request, authorize as _evaluate
-    from iamd.service.authorize import scope_refusal
-
-    def decide(tx, authorizer, call, action, resource, context, resource_policy, resource_owner) -> Decision:
-        if call.principal.kind == "anonymous":
-            return Decision(False, "implicitDeny", "resource")
-        if call.principal.is_root:
-            return Decision(True, "allowed", None)
-        loaded = authorizer.policies_of(tx, call)
-        request = Request(action=action, resource=resource, context=context, principal_arn=call.principal.arn,
-                          principal_account=call.account_id, explain=False)
-        decision = _evaluate(request, loaded.policy_set)
-        if decision.allowed:
-            decision = scope_refusal(call, request) or decision
-        return decision
-
-    _ = PolicySet
-
+from iamd.service.decide import decide
 
 @dataclass(frozen=True)
 class Refusal:
@@ -59,22 +37,16 @@ class Refusal:
                 f"{denial_reason(self.action, self.decision)}")
 
 
-def principal_tags(tx, authorizer: Authorizer, call: Call) -> tuple[tuple[str, str], ...]:
-    if call.principal.kind in ("anonymous", "root"):
-        return ()
-    return authorizer.policies_of(tx, call).tags
-
-
-def authorize(tx, authorizer: Authorizer, call: Call, items: Sequence, policies: Mapping[int, tuple[str, str]]
-              ) -> Refusal | None:
-    """The first item refused (None: all allowed). ``policies``: item index → (policy text, owner account)."""
-    tags = principal_tags(tx, authorizer, call)
-    base = request_context(call, {}, tags) if call.principal.kind != "anonymous" else _anonymous_context(call)
+def authorize(tx, authorizer: Authorizer, call: Call, items: Sequence,
+              policies: Mapping[int, tuple[str | None, str | None]]) -> Refusal | None:
+    """The first item refused (None: all allowed). ``policies``: item index → (the resource's policy
+    text or None, its owner account or None when unknown)."""
     for index, item in enumerate(items):
-        context = {**base, **item.context}
-        policy, owner = policies.get(index, (None, item.resource_owner))
-        decision = decide(tx, authorizer, call, item.action, item.resource, context, policy,
-                          owner or item.resource_owner)
+        policy, owner = policies.get(index, (None, None))
+        decision = decide(tx, authorizer, call, item.action, item.resource, item.context, policy,
+                          owner or item.resource_owner, explain=False)
+        if call.trail is not None:
+            context = _recorded_context(call, item.context)
         if call.trail is not None and index == 0:
             call.trail.update(resource=item.resource, context=context, decision=decision)
         elif call.trail is not None:
@@ -86,13 +58,13 @@ def authorize(tx, authorizer: Authorizer, call: Call, items: Sequence, policies:
     return None
 
 
-def _anonymous_context(call: Call) -> dict:
-    context = {"aws:CurrentTime": call.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-               "aws:EpochTime": str(int(call.now.timestamp())),
-               "aws:SecureTransport": "true" if call.secure_transport else "false",
-               "aws:RequestedRegion": call.region}
+def _recorded_context(call: Call, context: Mapping) -> dict:
+    """What the audit record keeps of the context (audit/record.py SUGGESTIBLE_KEYS), built cheaply."""
+    recorded = dict(context)
+    recorded["aws:SecureTransport"] = "true" if call.secure_transport else "false"
+    recorded["aws:RequestedRegion"] = call.region
     if call.source_ip:
-        context["aws:SourceIp"] = call.source_ip
-    if call.user_agent:
-        context["aws:UserAgent"] = call.user_agent
-    return context
+        recorded["aws:SourceIp"] = call.source_ip
+    if call.session_context.get("aws:MultiFactorAuthPresent"):
+        recorded["aws:MultiFactorAuthPresent"] = call.session_context["aws:MultiFactorAuthPresent"]
+    return recorded

@@ -27,9 +27,10 @@ from iamd.errors import AccessDenied, AwsError, InvalidClientTokenId, ServiceFai
 from iamd.gateway import audit, body as bodies, interim as classify, interim as mapping
 from iamd.gateway.authorization import authorize
 from iamd.gateway.errors import (ContentHashMismatch, IncompleteBody, InvalidRequest, RequestTimeout,
-                                 RequestTimeTooSkewed, RequestTooLarge, Unrecognized)
+                                 RequestTimeTooSkewed, RequestTooLarge, Unrecognized, UpstreamUnavailable)
 from iamd.gateway.forward import Forwarder, relay
 from iamd.gateway.refusals import render
+from iamd.gateway.resource_policies import RESOURCE_POLICY_SERVICES, UNKNOWN_OWNER, ResourcePolicyUnavailable
 from iamd.gateway.upstream import Upstream
 from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
@@ -80,6 +81,7 @@ class Verdict:
     refusal: str | None = None  # the AccessDenied message
     decision: Any = None
     signing_key: bytes | None = None  # to verify S3's chunk signatures (never the secret itself)
+    owner: str = ""  # the resource's owner: the account an anonymous request is forwarded in
 
 
 class Gateway:
@@ -171,7 +173,7 @@ class Gateway:
         verdict = await self._decide(exchange, signed, service_request, now)
         if verdict.refusal is not None:
             raise AccessDenied(verdict.refusal)
-        account_id = verdict.call.account_id or self._owner(service_request, verdict)
+        account_id = verdict.call.account_id or verdict.owner
         upload, length = self._upload(exchange, body, source, signed, verdict, s3)
         service = identified.service if identified else (exchange.signing_name or "s3")
         problem: list[AwsError] = []
@@ -229,7 +231,7 @@ class Gateway:
     async def _decide(self, exchange: Exchange, signed, service_request, now: datetime) -> Verdict:
         guess = _account_guess(signed)
         items = mapping.authorization_items(service_request, guess) if service_request is not None else ()
-        policies = await self._policies_of(items)
+        policies = await self._policies_of(items, guess)
         if self.threaded:
             if self._limiter is None:
                 self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
@@ -237,20 +239,34 @@ class Gateway:
                                                   policies, now, limiter=self._limiter)
         return self._decide_in_store(exchange, signed, service_request, items, policies, now)
 
-    async def _policies_of(self, items) -> dict:
-        """The resource-based policies the items' resources carry, read before the transaction opens."""
+    async def _policies_of(self, items, caller_account: str) -> dict:
+        """The policies and owners of the items' resources, read before the transaction opens: from the
+        cache in the event loop, else from the upstream in a worker thread."""
         if self.resource_policies is None or not items:
             return {}
-        return await anyio.to_thread.run_sync(self._read_policies, items)
-
-    def _read_policies(self, items) -> dict:
-        found = {}
+        found, missing = {}, []
         for index, item in enumerate(items):
             service = item.action.partition(":")[0]
-            if service in getattr(self.resource_policies, "services", ()) and item.resource != "*":
-                policy = self.resource_policies.policy_for(service, item.resource)
-                if policy is not None:
-                    found[index] = (policy.document, policy.owner)
+            if service not in RESOURCE_POLICY_SERVICES or item.resource in ("", "*"):
+                continue
+            known = self.resource_policies.cached(service, item.resource, caller_account or None)
+            if known is None:
+                missing.append((index, service, item.resource))
+            else:
+                found[index] = (known.document, known.owner_account)
+        if missing:
+            found.update(await anyio.to_thread.run_sync(self._read_policies, missing, caller_account))
+        return found
+
+    def _read_policies(self, missing, caller_account: str) -> dict:
+        found = {}
+        for index, service, resource in missing:
+            try:
+                policy = self.resource_policies.lookup(service, resource, caller_account or None)
+            except ResourcePolicyUnavailable as error:  # fail closed: a Deny in it would be missed
+                raise UpstreamUnavailable(f"The resource-based policy of {resource} could not be read: {error}."
+                                          ) from None
+            found[index] = (policy.document, policy.owner_account)
         return found
 
     def _forget(self, service_request) -> None:
@@ -284,7 +300,8 @@ class Gateway:
                 self.env.audit.write(tx, audit.event(call, exchange.service, exchange.operation, exchange.params,
                                                      exchange.host, error_code="AccessDenied" if message else None,
                                                      error_message=message))
-            return Verdict(call, message, refusal.decision if refusal else None, key)
+            owner = next((owner for _, owner in policies.values() if owner and owner != UNKNOWN_OWNER), "")
+            return Verdict(call, message, refusal.decision if refusal else None, key, owner)
 
     def _caller(self, tx, exchange: Exchange, signed, now: datetime, audited: bool) -> tuple[Call, bytes | None]:
         """The caller (anonymous when unsigned), its signature checked; the chunk signing key."""
@@ -311,10 +328,6 @@ class Gateway:
         call = Call(principal=owner.principal, region=signed.region, auth_epoch=owner.auth_epoch,
                     session=owner.session, session_context=owner.session_context, **common)
         return call, key
-
-    def _owner(self, service_request, verdict: Verdict) -> str:
-        """An anonymous request is forwarded in the account that owns the resource (its policy allowed it)."""
-        return getattr(verdict.decision, "resource_owner", "") or ""
 
     def _upload(self, exchange: Exchange, body: bytes | None, source: _Receiver, signed, verdict: Verdict,
                 s3: bool) -> tuple[bytes | AsyncIterator[bytes], int | None]:

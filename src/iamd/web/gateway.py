@@ -12,8 +12,10 @@ from urllib.parse import unquote
 
 from iamd.config import Settings
 from iamd.gateway.edge import Gateway
+from iamd.gateway.resource_policies import ResourcePolicies
 from iamd.gateway.upstream import Upstream
 from iamd.protocol.sigv4 import scope_service
+from iamd.service.accounts import account_ids
 from iamd.service.context import Environment
 from iamd.web.json_api import TARGET_PREFIX
 
@@ -46,13 +48,12 @@ def create_gateway(store, env: Environment, settings: Settings, read_timeout: fl
         return None
     upstream = Upstream.from_settings(settings.upstream_url, settings.upstream_credentials,
                                       settings.upstream_account_header)
-    resource_policies = None
-    try:  # gw-respol's cache of the upstream's resource-based policies
-        from iamd.gateway.resource_policies import ResourcePolicies
-    except ImportError:  # pragma: no cover - until the merge
-        pass
-    else:
-        resource_policies = ResourcePolicies(upstream)
+
+    def accounts() -> list[str]:  # the accounts that may own a bucket the caller's does not
+        with store.transaction(write=False) as tx:
+            return account_ids(tx)
+
+    resource_policies = ResourcePolicies(upstream, accounts=accounts)
     return Gateway(store, env, upstream, threaded=not store.is_sqlite,
                    forward_unclassified=settings.upstream_unclassified == "forward", read_timeout=read_timeout,
                    resource_policies=resource_policies)
