@@ -27,6 +27,8 @@ class AuthorizationItem:
 
 # A table's partition key attribute name, or None when unknown: (account, region, table name) -> name.
 KeySchemaLookup = Callable[[str, str, str], "str | None"]
+# The key id a KMS alias points to, or None when unknown: (account, region, "alias/name") -> key id.
+KmsAliasLookup = Callable[[str, str, str], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Target:
     account: str  # the caller's account: the owner of what the request names by name only
     partition: str
     key_schema: KeySchemaLookup | None = None
+    kms_alias: KmsAliasLookup | None = None
 
     @property
     def params(self) -> Mapping[str, Any]:
@@ -83,6 +86,8 @@ def resource_for(prefix: str, action: str, t: Target, values: Mapping[str, str],
     known = {"Partition": t.partition, "Region": region or t.region, "Account": owner, **values}
     best: tuple[int, str, bool] | None = None
     for rtype, _required in act.resource_types:
+        if not all(p in known for p in rtype.placeholders):
+            continue
         arn = fill_arn(rtype.arn, known)
         if arn is not None and (best is None or len(rtype.placeholders) > best[0]):
             best = (len(rtype.placeholders), arn, "Account" in rtype.placeholders)
@@ -118,6 +123,9 @@ def _pairs(value: Any) -> Iterable[tuple[str, str]]:
     if isinstance(value, Mapping):
         if "Key" in value and ("Value" in value or len(value) == 1):
             yield str(value["Key"]), str(value.get("Value", ""))
+            return
+        if "TagKey" in value:  # KMS
+            yield str(value["TagKey"]), str(value.get("TagValue", ""))
             return
         if "key" in value and "value" in value:
             yield str(value["key"]), str(value["value"])
@@ -167,3 +175,21 @@ def add(context: dict[str, ContextValue], key: str, value: Any) -> None:
         context[key] = [str(v) for v in value]
     else:
         context[key] = str(value)
+
+
+@dataclass(frozen=True)
+class Arn:
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str  # everything after the fifth colon: "function:name:live", "alias/app"
+
+
+def parse_arn(value: Any) -> Arn | None:
+    if not isinstance(value, str) or not value.startswith("arn:"):
+        return None
+    parts = value.split(":", 5)
+    if len(parts) != 6:
+        return None
+    return Arn(parts[1], parts[2], parts[3], parts[4], parts[5])

@@ -28,6 +28,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote
@@ -89,8 +90,10 @@ def configure_virtual_host_suffixes(suffixes: tuple[str, ...]) -> None:
     """Host suffixes (".s3.example.internal") under which the first labels name a bucket."""
     global _virtual_host_suffixes
     _virtual_host_suffixes = tuple(s if s.startswith(".") else "." + s for s in suffixes)
+    s3_bucket_from_host.cache_clear()
 
 
+@lru_cache(maxsize=4096)
 def s3_bucket_from_host(host: str) -> str | None:
     """The bucket of a virtual-hosted S3 request's Host, or None for path style."""
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
@@ -145,7 +148,18 @@ def _candidates(signing_name: str | None, host: str) -> tuple[str, ...]:
     return found if found else ()
 
 
+_streaming_ops: dict[tuple[str, str], bool] = {}
+
+
 def _streaming(ops: ServiceOperations, operation: str) -> bool:
+    key = (ops.name, operation)
+    found = _streaming_ops.get(key)
+    if found is None:
+        found = _streaming_ops[key] = _streaming_payload(ops, operation)
+    return found
+
+
+def _streaming_payload(ops: ServiceOperations, operation: str) -> bool:
     shape = ops.operation(operation).input_shape
     if shape is None:
         return False
@@ -320,60 +334,98 @@ def _parse_form(shape: Any, query: str, headers: Mapping[str, str], body: bytes 
     return _dict(decode.from_form(shape, decode.form_tree(pairs), ec2))
 
 
-def _parse_rest(shape: Any, identified: Identified, query: str, headers: Mapping[str, str],
-                body: bytes | None) -> dict[str, Any]:
-    h = _lower_headers(headers)
-    q = parse_qs(query, keep_blank_values=True)
-    params: dict[str, Any] = {}
-    claimed_query: set[str] = set()
-    body_members = []
+@dataclass(frozen=True)
+class _RestPlan:
+    """Where each input member of a REST operation is on the wire, worked out once per operation."""
+
+    uri: tuple[tuple[str, str, Any], ...]  # (member, label, shape)
+    query: tuple[tuple[str, str, Any], ...]  # (member, query key, shape)
+    query_map: str | None  # the member taking the query keys no other member claims
+    headers: tuple[tuple[str, str, Any], ...]  # (member, lower-case header, shape)
+    header_maps: tuple[tuple[str, str], ...]  # (member, lower-case prefix) e.g. x-amz-meta-
+    body_members: frozenset[str]
+    payload: str | None
+    payload_shape: Any
+
+
+_plans: dict[tuple[str, str], _RestPlan] = {}
+
+
+def _rest_plan(identified: Identified, shape: Any) -> _RestPlan:
+    key = (identified.service, identified.operation)
+    plan = _plans.get(key)
+    if plan is not None:
+        return plan
+    uri, query, headers, header_maps, body = [], [], [], [], []
+    query_map = None
     for name, member in shape.members.items():
         location = member.serialization.get("location")
         wire = member.serialization.get("name", name)
         if location == "uri":
-            value = identified.path_params.get(wire) or identified.path_params.get(name)
-            if value is not None:
-                params[name] = decode.scalar(member, value)
+            uri.append((name, wire, member))
         elif location == "querystring":
             if member.type_name == "map":
-                continue  # takes what no other member claims, below
-            claimed_query.add(wire)
+                query_map = name
+            else:
+                query.append((name, wire, member))
+        elif location == "header":
+            headers.append((name, wire.lower(), member))
+        elif location == "headers":
+            header_maps.append((name, wire.lower()))
+        elif not location:
+            body.append(name)
+    payload = shape.serialization.get("payload")
+    plan = _RestPlan(tuple(uri), tuple(query), query_map, tuple(headers), tuple(header_maps), frozenset(body),
+                     payload, shape.members[payload] if payload else None)
+    _plans[key] = plan
+    return plan
+
+
+def _parse_rest(shape: Any, identified: Identified, query: str, headers: Mapping[str, str],
+                body: bytes | None) -> dict[str, Any]:
+    plan = _rest_plan(identified, shape)
+    params: dict[str, Any] = {}
+    for name, label, member in plan.uri:
+        value = identified.path_params.get(label) or identified.path_params.get(name)
+        if value is not None:
+            params[name] = decode.scalar(member, value)
+    if query:
+        q = parse_qs(query, keep_blank_values=True)
+        for name, wire, member in plan.query:
             if wire in q:
                 params[name] = decode.from_query(member, q[wire])
-        elif location == "header":
-            value = h.get(wire.lower())
-            if value is not None:
-                params[name] = decode.from_header(member, value)
-        elif location == "headers":
-            found = decode.header_map(wire, h)
-            if found:
-                params[name] = found
-        elif location in (None, ""):
-            body_members.append(name)
-    for name, member in shape.members.items():
-        if member.serialization.get("location") == "querystring" and member.type_name == "map":
-            rest = {k: v[-1] for k, v in q.items() if k not in claimed_query}
+        if plan.query_map is not None:
+            claimed = {wire for _, wire, _ in plan.query}
+            rest = {k: v[-1] for k, v in q.items() if k not in claimed}
             if rest:
-                params[name] = rest
+                params[plan.query_map] = rest
+    h = _lower_headers(headers)
+    for name, header, member in plan.headers:
+        value = h.get(header)
+        if value is not None:
+            params[name] = decode.from_header(member, value)
+    for name, prefix in plan.header_maps:
+        found = decode.header_map(prefix, h)
+        if found:
+            params[name] = found
     if not body or identified.streaming_input:
         return params
-    payload = shape.serialization.get("payload")
     xml = identified.protocol == "rest-xml"
-    if payload:
-        member = shape.members[payload]
+    if plan.payload:
+        member = plan.payload_shape
         if member.type_name != "structure":
             return params  # a blob or string payload: not the gateway's to read
         if xml:
             if len(body) <= XML_PAYLOAD_LIMIT:
-                params[payload] = decode.parse_xml(member, body)
+                params[plan.payload] = decode.parse_xml(member, body)
         else:
-            params[payload] = decode.from_json(member, decode.parse_json(body))
+            params[plan.payload] = decode.from_json(member, decode.parse_json(body))
         return params
     if xml:
         if len(body) <= XML_PAYLOAD_LIMIT:
             parsed = decode.parse_xml(shape, body)
-            params.update({k: v for k, v in parsed.items() if k in body_members})
+            params.update({k: v for k, v in parsed.items() if k in plan.body_members})
     else:
         parsed = _dict(decode.from_json(shape, _dict(decode.parse_json(body))))
-        params.update({k: v for k, v in parsed.items() if k in body_members})
+        params.update({k: v for k, v in parsed.items() if k in plan.body_members})
     return params

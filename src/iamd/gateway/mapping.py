@@ -20,14 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-from iamd.gateway.authz import AuthorizationItem, KeySchemaLookup, Target, tag_context
+from iamd.gateway.authz import AuthorizationItem, KeySchemaLookup, KmsAliasLookup, Target, tag_context
 from iamd.gateway.classify import ServiceRequest
 from iamd.gateway.service_index import index
-from iamd.gateway.services import dynamodb, s3, sqs
+from iamd.gateway.services import dynamodb, kms, lambda_, s3, secretsmanager, sns, sqs, ssm
 from iamd.reference import actions as reference_actions
 
-__all__ = ["PRECISE_SERVICES", "AuthorizationItem", "KeySchemaLookup", "authorization_items", "iam_action",
-           "iam_prefix", "precise"]
+__all__ = ["PRECISE_SERVICES", "AuthorizationItem", "KeySchemaLookup", "KmsAliasLookup", "authorization_items",
+           "iam_action", "iam_prefix", "precise"]
 
 _Mapper = Callable[[Target], list[AuthorizationItem]]
 
@@ -36,6 +36,11 @@ _MAPPERS: dict[str, _Mapper] = {
     "s3": s3.items,
     "dynamodb": dynamodb.items,
     "sqs": sqs.items,
+    "sns": sns.items,
+    "kms": kms.items,
+    "lambda": lambda_.items,
+    "secretsmanager": secretsmanager.items,
+    "ssm": ssm.items,
 }
 
 PRECISE_SERVICES = frozenset(_MAPPERS)
@@ -75,16 +80,19 @@ def iam_action(service: str, operation: str) -> tuple[str, bool]:
 
 
 def authorization_items(request: ServiceRequest, account_id: str, partition: str = "aws",
-                        key_schema: KeySchemaLookup | None = None) -> tuple[AuthorizationItem, ...]:
+                        key_schema: KeySchemaLookup | None = None,
+                        kms_alias: KmsAliasLookup | None = None) -> tuple[AuthorizationItem, ...]:
     """Every (action, resource, context) AWS evaluates for the request.
 
     ``account_id``: the caller's account, owner of what the request names by name alone.
     ``key_schema``: (account, region, table) -> the DynamoDB table's partition key name, or None
     (see services/dynamodb.py for what is given without it).
+    ``kms_alias``: (account, region, "alias/name") -> the key id the alias points to, or None
+    (see services/kms.py).
     """
     service = request.identified.service
     mapper = _MAPPERS.get(service)
     if mapper is not None:
-        return tuple(mapper(Target(request, account_id, partition, key_schema)))
+        return tuple(mapper(Target(request, account_id, partition, key_schema, kms_alias)))
     action, _known = iam_action(service, request.identified.operation)
     return (AuthorizationItem(action, "*", tag_context(request.params)),)

@@ -29,7 +29,8 @@ class ResourceType:
 class ActionRef:
     name: str
     resource_types: tuple[tuple[ResourceType, bool], ...]  # (type, required)
-    condition_keys: frozenset[str]  # lower-case, templates cut at their variable part ("s3:existingobjecttag/")
+    condition_keys: frozenset[str]  # the action's, lower-case, templates cut ("s3:existingobjecttag/")
+    resource_condition_keys: frozenset[str]  # its resource types' (what the resource is, not the request)
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,11 @@ def _build(raw: dict[str, Any]) -> ServiceRef:
     actions = {}
     for name, a in raw["actions"].items():
         refs = tuple((types[t], bool(req)) for t, req in a["resource_types"] if t in types)
-        keys = set(a["condition_keys"])
+        resource_keys: set[str] = set()
         for t, _ in a["resource_types"]:
-            keys.update(type_keys.get(t, ()))
-        actions[name.lower()] = ActionRef(name, refs, frozenset(_key_stem(k) for k in keys))
+            resource_keys.update(type_keys.get(t, ()))
+        actions[name.lower()] = ActionRef(name, refs, frozenset(_key_stem(k) for k in a["condition_keys"]),
+                                          frozenset(_key_stem(k) for k in resource_keys))
     return ServiceRef(raw["prefix"], actions, raw["source"]["version"])
 
 
@@ -83,7 +85,8 @@ def service(prefix: str) -> ServiceRef | None:
 
 
 def documents_key(action: ActionRef, key: str) -> bool:
-    """Whether the reference lists the condition key for the action (or its resource types)."""
+    """Whether the reference lists the condition key for the action itself: the keys a request carries
+    (its resource types' keys describe the resource, such as a KMS key's kms:KeySpec)."""
     low = key.lower()
     if low in action.condition_keys:
         return True

@@ -42,6 +42,7 @@ class Route:
     literal_length: int
     greedy: int
     deprecated: bool  # an old name of a route a newer operation has (S3's GetBucketLifecycle): tried last
+    first_segment: str | None  # the path's first segment when literal ("2015-03-31" of Lambda's routes)
 
     @property
     def specificity(self) -> tuple[int, int, int, int]:
@@ -64,6 +65,11 @@ class Route:
         if m is None:
             return None
         return {member: unquote(m.group(group)) for group, member in self.labels}
+
+
+def _first_segment(path: str) -> str | None:
+    segment = path[1:].split("/", 1)[0]
+    return None if "{" in segment else segment
 
 
 def compile_route(op: OperationModel) -> Route:
@@ -112,7 +118,7 @@ def compile_route(op: OperationModel) -> Route:
                 required_headers.append(name.lower())
     return Route(op.name, http.get("method", "POST").upper(), re.compile("".join(regex) + r"\Z"),
                  tuple(labels), tuple(query_literals), tuple(required_query), tuple(required_headers),
-                 literal_length, greedy, bool(op.deprecated))
+                 literal_length, greedy, bool(op.deprecated), _first_segment(path_part))
 
 
 @dataclass
@@ -138,11 +144,49 @@ class ServiceOperations:
 
     def match_rest(self, method: str, path: str, query: Mapping[str, list[str]],
                    headers: Mapping[str, str]) -> tuple[Route, dict[str, str]] | None:
-        for route in self.routes_by_method.get(method, ()):
+        groups = self._route_index.get(method)
+        if groups is None:
+            return None
+        segment = path[1:].split("/", 1)[0]
+        group = groups.get(segment) or groups.get(None)
+        if group is None:
+            return None
+        unkeyed, keyed = group
+        candidates = unkeyed
+        if query and keyed:
+            extra = [entry for key in query if key in keyed for entry in keyed[key]]
+            if extra:
+                candidates = sorted(unkeyed + extra, key=lambda entry: entry[0])
+        for _, route in candidates:
             labels = route.match(path, query, headers)
             if labels is not None:
                 return route, labels
         return None
+
+    # method -> first path segment (None: routes whose path starts with a label) -> (routes that need no
+    # query key, {query key: routes that need it}); each route with its rank in specificity order. A
+    # request is matched against its segment's routes and those its query keys may select: a handful.
+    _route_index: dict[str, dict[str | None, tuple[list[tuple[int, Route]],
+                                                   dict[str, list[tuple[int, Route]]]]]] = field(default_factory=dict)
+
+    def index_routes(self) -> None:
+        index: dict[str, dict[str | None, tuple[list[tuple[int, Route]], dict[str, list[tuple[int, Route]]]]]] = {}
+        for method, routes in self.routes_by_method.items():
+            groups: dict[str | None, tuple[list[tuple[int, Route]], dict[str, list[tuple[int, Route]]]]] = {}
+            literal_segments = {r.first_segment for r in routes if r.first_segment is not None}
+            for rank, route in enumerate(routes):
+                targets: list[str | None] = (
+                    [route.first_segment] if route.first_segment is not None else [None, *literal_segments])
+                key = route.query_literals[0][0] if route.query_literals else (
+                    route.required_query[0] if route.required_query else None)
+                for target in targets:
+                    unkeyed, keyed = groups.setdefault(target, ([], {}))
+                    if key is None:
+                        unkeyed.append((rank, route))
+                    else:
+                        keyed.setdefault(key, []).append((rank, route))
+            index[method] = groups
+        self._route_index = index
 
 
 _lock = threading.Lock()
@@ -178,4 +222,5 @@ def _build(name: str) -> ServiceOperations:
         for method_routes in routes.values():
             method_routes.sort(key=lambda r: r.specificity, reverse=True)
         ops.routes_by_method = routes
+        ops.index_routes()
     return ops

@@ -9,6 +9,15 @@ Sources, per service (Service Authorization Reference, "Actions, resources, and 
   access control" (dynamodb:LeadingKeys, dynamodb:Attributes, dynamodb:Select).
 - SQS: "... for Amazon SQS"; SQS Developer Guide "Amazon SQS API permissions: Actions and resource
   reference" (batch operations need the single action).
+- SNS: "... for Amazon SNS" (sns:Protocol, sns:Endpoint on Subscribe); PublishBatch needs sns:Publish.
+- KMS: "... for AWS Key Management Service"; KMS Developer Guide "AWS KMS condition keys"
+  (kms:EncryptionContext:*, kms:EncryptionContextKeys, kms:RequestAlias, kms:CallerAccount,
+  kms:GrantOperations) and ReEncrypt (kms:ReEncryptFrom on the source, kms:ReEncryptTo on the destination).
+- Lambda: "... for AWS Lambda" (Invoke is lambda:InvokeFunction; lambda:FunctionArn on event source
+  mappings, lambda:Principal on AddPermission, lambda:Layer and VPC keys on CreateFunction).
+- Secrets Manager: "... for AWS Secrets Manager" (secretsmanager:SecretId, secretsmanager:Name ...).
+- SSM: "... for AWS Systems Manager" (parameter/<name without leading slash>, ssm:Recursive, ssm:Overwrite;
+  SendCommand on the document and each instance).
 """
 
 from __future__ import annotations
@@ -133,6 +142,87 @@ CASES: list[tuple[str, str, dict[str, Any], list[tuple[str, str, dict[str, Any]]
     ("sqs", "UntagQueue", {"QueueUrl": f"http://127.0.0.1:8777/{ACCOUNT}/q1", "TagKeys": ["team"]},
      [("sqs:UntagQueue", f"arn:aws:sqs:us-east-1:{ACCOUNT}:q1", {"aws:TagKeys": ["team"]})]),
     ("sqs", "ListQueues", {}, [("sqs:ListQueues", "*", {})]),
+    # -- SNS -------------------------------------------------------------------------------------------
+    ("sns", "Publish", {"TopicArn": f"arn:aws:sns:us-east-1:{OTHER}:t1", "Message": "x"},
+     [("sns:Publish", f"arn:aws:sns:us-east-1:{OTHER}:t1", {})]),
+    ("sns", "PublishBatch", {"TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:t1",
+                             "PublishBatchRequestEntries": [{"Id": "1", "Message": "x"}]},
+     [("sns:Publish", f"arn:aws:sns:us-east-1:{ACCOUNT}:t1", {})]),
+    ("sns", "Subscribe", {"TopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:t1", "Protocol": "https",
+                          "Endpoint": "https://example.com/hook"},
+     [("sns:Subscribe", f"arn:aws:sns:us-east-1:{ACCOUNT}:t1", {"sns:Protocol": "https",
+                                                                "sns:Endpoint": "https://example.com/hook"})]),
+    ("sns", "CreateTopic", {"Name": "t2", "Tags": [{"Key": "team", "Value": "red"}]},
+     [("sns:CreateTopic", f"arn:aws:sns:us-east-1:{ACCOUNT}:t2", {"aws:RequestTag/team": "red",
+                                                                  "aws:TagKeys": ["team"]})]),
+    ("sns", "Unsubscribe", {"SubscriptionArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:t1:0d1c-44"},
+     [("sns:Unsubscribe", f"arn:aws:sns:us-east-1:{ACCOUNT}:t1", {})]),
+    # -- KMS -------------------------------------------------------------------------------------------
+    ("kms", "Encrypt", {"KeyId": "k-1", "Plaintext": b"x", "EncryptionContext": {"app": "billing"},
+                        "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"},
+     [("kms:Encrypt", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-1", {
+         "kms:CallerAccount": ACCOUNT, "kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+         "kms:EncryptionContext:app": "billing", "kms:EncryptionContextKeys": ["app"]})]),
+    ("kms", "Decrypt", {"CiphertextBlob": b"x", "KeyId": f"arn:aws:kms:eu-west-1:{OTHER}:key/k-2"},
+     [("kms:Decrypt", f"arn:aws:kms:eu-west-1:{OTHER}:key/k-2", {"kms:CallerAccount": ACCOUNT})]),
+    ("kms", "GenerateDataKey", {"KeyId": "alias/app", "KeySpec": "AES_256"},
+     [("kms:GenerateDataKey", "*", {"kms:CallerAccount": ACCOUNT, "kms:RequestAlias": "alias/app"})]),
+    ("kms", "CreateGrant", {"KeyId": "k-1", "GranteePrincipal": f"arn:aws:iam::{OTHER}:role/r",
+                            "Operations": ["Decrypt"], "Constraints": {"EncryptionContextEquals": {"a": "b"}}},
+     [("kms:CreateGrant", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-1", {
+         "kms:CallerAccount": ACCOUNT, "kms:GranteePrincipal": f"arn:aws:iam::{OTHER}:role/r",
+         "kms:GrantOperations": ["Decrypt"], "kms:GrantConstraintType": "EncryptionContextEquals",
+         "kms:EncryptionContext:a": "b", "kms:EncryptionContextKeys": ["a"]})]),
+    ("kms", "CreateKey", {"KeyUsage": "ENCRYPT_DECRYPT", "Tags": [{"TagKey": "team", "TagValue": "red"}]},
+     [("kms:CreateKey", "*", {"aws:RequestTag/team": "red", "aws:TagKeys": ["team"], "kms:CallerAccount": ACCOUNT,
+                              "kms:KeyUsage": "ENCRYPT_DECRYPT"})]),
+    ("kms", "CreateAlias", {"AliasName": "alias/app", "TargetKeyId": "k-1"},
+     [("kms:CreateAlias", f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/app", {"kms:CallerAccount": ACCOUNT}),
+      ("kms:CreateAlias", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-1", {"kms:CallerAccount": ACCOUNT})]),
+    ("kms", "ReEncrypt", {"CiphertextBlob": b"x", "SourceKeyId": "k-1", "DestinationKeyId": "k-2"},
+     [("kms:ReEncryptFrom", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-1", {"kms:CallerAccount": ACCOUNT}),
+      ("kms:ReEncryptTo", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-2", {"kms:CallerAccount": ACCOUNT})]),
+    # -- Lambda ----------------------------------------------------------------------------------------
+    ("lambda", "Invoke", {"FunctionName": "f1", "Payload": b"{}"},
+     [("lambda:InvokeFunction", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f1", {})]),
+    ("lambda", "Invoke", {"FunctionName": "f1", "Qualifier": "live", "Payload": b"{}"},
+     [("lambda:InvokeFunction", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f1:live", {})]),
+    ("lambda", "Invoke", {"FunctionName": f"arn:aws:lambda:us-west-2:{OTHER}:function:f2", "Payload": b"{}"},
+     [("lambda:InvokeFunction", f"arn:aws:lambda:us-west-2:{OTHER}:function:f2", {})]),
+    ("lambda", "AddPermission", {"FunctionName": "f1", "StatementId": "s", "Action": "lambda:InvokeFunction",
+                                 "Principal": "s3.amazonaws.com"},
+     [("lambda:AddPermission", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f1",
+       {"lambda:Principal": "s3.amazonaws.com"})]),
+    ("lambda", "CreateEventSourceMapping", {"FunctionName": "f1", "EventSourceArn": "arn:aws:sqs:us-east-1:1:q"},
+     [("lambda:CreateEventSourceMapping", "*",
+       {"lambda:FunctionArn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:f1"})]),
+    ("lambda", "GetLayerVersion", {"LayerName": "l1", "VersionNumber": 2},
+     [("lambda:GetLayerVersion", f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:l1:2", {})]),
+    ("lambda", "ListFunctions", {}, [("lambda:ListFunctions", "*", {})]),
+    # -- Secrets Manager -------------------------------------------------------------------------------
+    ("secretsmanager", "GetSecretValue", {"SecretId": "prod/db", "VersionStage": "AWSCURRENT"},
+     [("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:prod/db",
+       {"secretsmanager:SecretId": "prod/db", "secretsmanager:VersionStage": "AWSCURRENT"})]),
+    ("secretsmanager", "CreateSecret", {"Name": "prod/db", "KmsKeyId": "k-1"},
+     [("secretsmanager:CreateSecret", f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:prod/db",
+       {"secretsmanager:Name": "prod/db", "secretsmanager:KmsKeyId": "k-1"})]),
+    ("secretsmanager", "BatchGetSecretValue", {"SecretIdList": ["a"]},
+     [("secretsmanager:BatchGetSecretValue", "*", {}),
+      ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:a",
+       {"secretsmanager:SecretId": "a"})]),
+    # -- SSM -------------------------------------------------------------------------------------------
+    ("ssm", "GetParameter", {"Name": "/app/db/password", "WithDecryption": True},
+     [("ssm:GetParameter", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/db/password", {})]),
+    ("ssm", "GetParameters", {"Names": ["/a/b", "c"]},
+     [("ssm:GetParameters", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/a/b", {}),
+      ("ssm:GetParameters", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/c", {})]),
+    ("ssm", "GetParametersByPath", {"Path": "/app/", "Recursive": True},
+     [("ssm:GetParametersByPath", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app", {"ssm:Recursive": "true"})]),
+    ("ssm", "PutParameter", {"Name": "/app/x", "Value": "v", "Overwrite": True},
+     [("ssm:PutParameter", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/x", {"ssm:Overwrite": "true"})]),
+    ("ssm", "SendCommand", {"DocumentName": "AWS-RunShellScript", "InstanceIds": ["i-1"]},
+     [("ssm:SendCommand", f"arn:aws:ssm:us-east-1:{ACCOUNT}:document/AWS-RunShellScript", {}),
+      ("ssm:SendCommand", f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-1", {})]),
 ]
 
 
@@ -166,6 +256,15 @@ def test_leading_keys_use_the_key_schema_when_given() -> None:
     assert query.context["dynamodb:LeadingKeys"] == ["u1"]
 
 
+def test_kms_alias_resolves_to_its_key_when_the_edge_can_look_it_up() -> None:
+    def alias_target(account: str, region: str, alias: str) -> str | None:
+        return "k-9" if (account, region, alias) == (ACCOUNT, "us-east-1", "alias/app") else None
+
+    [encrypt] = items_for("kms", "Encrypt", {"KeyId": "alias/app", "Plaintext": b"x"}, kms_alias=alias_target)
+    assert encrypt.resource == f"arn:aws:kms:us-east-1:{ACCOUNT}:key/k-9"
+    assert encrypt.context["kms:RequestAlias"] == "alias/app"
+
+
 def test_unmapped_services_get_the_action_on_star() -> None:
     assert not precise("cloudformation")
     [stack] = items_for("cloudformation", "CreateStack", {"StackName": "s", "Tags": [{"Key": "a", "Value": "b"}]})
@@ -180,7 +279,10 @@ def test_unmapped_services_get_the_action_on_star() -> None:
 # their items name the operation as the action, which is how AWS names new ones.
 LATER_THAN_REFERENCE = {
     "dynamodb:CancelBulkOperation", "dynamodb:DescribeBulkOperation", "dynamodb:ListBulkOperations",
-    "dynamodb:StartBulkPutItems",
+    "dynamodb:StartBulkPutItems", "lambda:DeleteDurableExecution", "lambda:PauseDurableExecution",
+    "lambda:ResumeDurableExecution", "secretsmanager:AssociateCrossAccountReplica",
+    "secretsmanager:DisassociateCrossAccountReplica", "secretsmanager:ListResourcePolicies",
+    "ssm:DeregisterDefaultHostManagementConfiguration", "ssm:RegisterDefaultHostManagementConfiguration",
 }
 
 

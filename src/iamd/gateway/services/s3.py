@@ -149,8 +149,10 @@ def _copy_source(value: Any) -> tuple[str, str, str | None] | None:
 
 def _context(params: Mapping[str, Any]) -> dict[str, ContextValue]:
     ctx: dict[str, ContextValue] = {}
-    for member, key in MEMBER_KEYS.items():
-        add(ctx, key, params.get(member))
+    for member, value in params.items():
+        key = MEMBER_KEYS.get(member)
+        if key is not None:
+            add(ctx, key, value)
     config = params.get("CreateBucketConfiguration")
     if isinstance(config, Mapping):
         add(ctx, "s3:LocationConstraint", config.get("LocationConstraint"))
