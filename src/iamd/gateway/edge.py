@@ -24,7 +24,7 @@ import anyio.to_thread
 
 from iamd import telemetry
 from iamd.errors import AccessDenied, AwsError, InvalidClientTokenId, ServiceFailure, SignatureDoesNotMatch
-from iamd.gateway import audit, body as bodies, interim as classify, interim as mapping
+from iamd.gateway import audit, body as bodies, classify, mapping
 from iamd.gateway.authorization import authorize
 from iamd.gateway.errors import (ContentHashMismatch, IncompleteBody, InvalidRequest, RequestTimeout,
                                  RequestTimeTooSkewed, RequestTooLarge, Unrecognized, UpstreamUnavailable)
