@@ -29,6 +29,7 @@ from iamd.gateway.authorization import authorize
 from iamd.gateway.errors import (ContentHashMismatch, IncompleteBody, InvalidRequest, RequestTimeout,
                                  RequestTimeTooSkewed, RequestTooLarge, Unrecognized, UpstreamUnavailable)
 from iamd.gateway.forward import Forwarder, relay
+from iamd.gateway.lookups import Cold, UpstreamLookups
 from iamd.gateway.refusals import render
 from iamd.gateway.resource_policies import RESOURCE_POLICY_SERVICES, UNKNOWN_OWNER, ResourcePolicyUnavailable
 from iamd.gateway.upstream import Upstream
@@ -94,6 +95,7 @@ class Gateway:
         self.read_timeout = read_timeout
         self.forwarder = Forwarder(upstream)
         self.resource_policies = resource_policies
+        self.lookups = UpstreamLookups(upstream)
         self.clock = clock or (lambda: datetime.now(UTC))
         self._limiter: anyio.CapacityLimiter | None = None
 
@@ -186,7 +188,7 @@ class Gateway:
             if problem:  # the body was refused on its way: the upstream got it short, and drops it
                 raise problem[0] from None
             raise
-        if self.resource_policies is not None and service_request is not None:
+        if service_request is not None:
             self._forget(service_request)
         exchange.answered, exchange.status = True, response.status_code
         await relay(response, send)
@@ -228,9 +230,25 @@ class Gateway:
             raise RequestTimeTooSkewed("The difference between the request time and the current time is too large.") from None
         return signed
 
+    async def _items(self, service_request, account_id: str) -> tuple:
+        """The mapping's items, with what it needs of the upstream (a table's key, an alias's key): from
+        the cache in the event loop, else read in a worker thread."""
+        if service_request is None:
+            return ()
+        try:
+            return mapping.authorization_items(service_request, account_id,
+                                               key_schema=self.lookups.cached_key_schema,
+                                               kms_alias=self.lookups.cached_kms_alias)
+        except Cold:
+            return await anyio.to_thread.run_sync(self._items_read, service_request, account_id)
+
+    def _items_read(self, service_request, account_id: str) -> tuple:
+        return mapping.authorization_items(service_request, account_id, key_schema=self.lookups.key_schema,
+                                           kms_alias=self.lookups.kms_alias)
+
     async def _decide(self, exchange: Exchange, signed, service_request, now: datetime) -> Verdict:
         guess = _account_guess(signed)
-        items = mapping.authorization_items(service_request, guess) if service_request is not None else ()
+        items = await self._items(service_request, guess)
         policies = await self._policies_of(items, guess)
         if self.threaded:
             if self._limiter is None:
@@ -271,7 +289,10 @@ class Gateway:
 
     def _forget(self, service_request) -> None:
         try:
-            self.resource_policies.forget(service_request)
+            self.lookups.forget(service_request.identified.service, service_request.identified.operation,
+                                service_request.params)
+            if self.resource_policies is not None:
+                self.resource_policies.forget(service_request)
         except Exception:  # a stale cache entry expires; never fail the answer already given
             log.exception("dropping a cached resource policy failed")
 
@@ -289,7 +310,7 @@ class Gateway:
         with self.store.transaction(write=audited) as tx:
             call, key = self._caller(tx, exchange, signed, now, audited)
             if call.account_id and call.account_id != _account_guess(signed) and service_request is not None:
-                items = mapping.authorization_items(service_request, call.account_id)
+                items = self._items_read(service_request, call.account_id)  # rare: a key's first use
             if service_request is None:  # IAMD_UPSTREAM_UNCLASSIFIED=forward: authenticated, not authorized
                 return Verdict(call, signing_key=key)
             refusal = authorize(tx, self.env.authorizer, call, items, policies)

@@ -89,3 +89,32 @@ def test_forwarded_and_refused_calls_are_in_the_audit_trail(gateway, principal, 
     assert refused["errorMessage"].startswith(f"User: {user['arn']} is not authorized to perform: dynamodb:DescribeTable")
     assert refused["requestParameters"] == {"tableName": table}
     assert user["secret"] not in json.dumps(records)
+
+
+def test_dynamodb_leading_keys_bound_a_user_to_its_own_items(gateway, moto, principal, unique):
+    """DynamoDB Developer Guide, "Using IAM policy conditions for fine-grained access control": a policy
+    allowing items whose partition key is the caller's user name (dynamodb:LeadingKeys)."""
+    table = unique("lead")
+    gw_client(gateway, "dynamodb").create_table(
+        TableName=table, KeySchema=[{"AttributeName": "owner", "KeyType": "HASH"},
+                                    {"AttributeName": "item", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "owner", "AttributeType": "S"},
+                              {"AttributeName": "item", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    arn = f"arn:aws:dynamodb:us-east-1:{ACCOUNT_ID}:table/{table}"
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem"], "Resource": arn,
+        "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:username}"]}}}]}
+    user = principal(policy)
+    dynamodb = as_user(gateway, user, "dynamodb")
+    dynamodb.put_item(TableName=table, Item={"owner": {"S": user["name"]}, "item": {"S": "1"}})
+    key = {"owner": {"S": user["name"]}, "item": {"S": "1"}}
+    assert moto.client("dynamodb").get_item(TableName=table, Key=key)["Item"] == key
+    assert dynamodb.get_item(TableName=table, Key=key)["Item"] == key
+    other = {"owner": {"S": "someone-else"}, "item": {"S": "1"}}
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        dynamodb.put_item(TableName=table, Item=other)
+    code, message, _ = error_of(refused)
+    assert code == "AccessDeniedException"
+    assert message == (f"User: {user['arn']} is not authorized to perform: dynamodb:PutItem on resource: {arn} "
+                       "because no identity-based policy allows the dynamodb:PutItem action")
+    assert "Item" not in moto.client("dynamodb").get_item(TableName=table, Key=other)
