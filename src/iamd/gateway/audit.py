@@ -5,8 +5,9 @@ with the request's scalar members only (no bodies, no items, no secrets)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from iamd.audit.record import Outcome, Transport, build
+from iamd.audit.record import Event, Outcome, Transport, build
 from iamd.service.context import Call
 
 # Members that carry data or secrets, never recorded (CloudTrail leaves them out of data events too).
@@ -22,8 +23,8 @@ def read_only(operation: str) -> bool:
     return operation.startswith(_READ_PREFIXES)
 
 
-def recorded_params(params: Mapping) -> dict:
-    kept = {}
+def recorded_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
     for name, value in params.items():
         if name.lower() in _NEVER or not isinstance(value, (str, int, float, bool)):
             continue
@@ -31,8 +32,8 @@ def recorded_params(params: Mapping) -> dict:
     return kept
 
 
-def event(call: Call, service: str, operation: str, params: Mapping, host: str, *, error_code: str | None = None,
-          error_message: str | None = None):
+def event(call: Call, service: str, operation: str, params: Mapping[str, Any], host: str, *,
+          error_code: str | None = None, error_message: str | None = None) -> Event:
     decision = (call.trail or {}).get("decision")
     outcome = Outcome(error_code=error_code, error_message=error_message, decision=decision,
                       decided_by="root user" if decision is None and call.principal.is_root else "")

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from iamd import telemetry
+from iamd.gateway.authz import AuthorizationItem
 from iamd.policy import Decision
 from iamd.service.authorize import Authorizer, denial_reason
 from iamd.service.context import Call
 from iamd.service.decide import decide
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -37,7 +40,7 @@ class Refusal:
                 f"{denial_reason(self.action, self.decision)}")
 
 
-def authorize(tx, authorizer: Authorizer, call: Call, items: Sequence,
+def authorize(tx: Any, authorizer: Authorizer, call: Call, items: Sequence[AuthorizationItem],
               policies: Mapping[int, tuple[str | None, str | None]]) -> Refusal | None:
     """The first item refused (None: all allowed). ``policies``: item index → (the resource's policy
     text or None, its owner account or None when unknown)."""
@@ -58,7 +61,7 @@ def authorize(tx, authorizer: Authorizer, call: Call, items: Sequence,
     return None
 
 
-def _recorded_context(call: Call, context: Mapping) -> dict:
+def _recorded_context(call: Call, context: Mapping[str, Any]) -> dict[str, Any]:
     """What the audit record keeps of the context (audit/record.py SUGGESTIBLE_KEYS), built cheaply."""
     recorded = dict(context)
     recorded["aws:SecureTransport"] = "true" if call.secure_transport else "false"

@@ -22,10 +22,11 @@ import hashlib
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
+from iamd.errors import SignatureDoesNotMatch
 from iamd.gateway.errors import BadDigest, ContentHashMismatch, IncompleteBody, InvalidRequest
 from iamd.protocol import sigv4
-from iamd.errors import SignatureDoesNotMatch
 
 EMPTY_HASH = hashlib.sha256(b"").hexdigest()
 MAX_CHUNK = 16 * 1024 * 1024  # a chunk is verified whole before it is passed on: bounded memory
@@ -75,7 +76,7 @@ class _Reader:
         return data
 
 
-def _checksum(name: str):
+def _checksum(name: str) -> Any:
     """The trailer's checksum algorithm, or None when iamd cannot compute it (CRC32C, CRC64NVME)."""
     algorithm = name.removeprefix("x-amz-checksum-")
     if algorithm == "crc32":
@@ -86,7 +87,7 @@ def _checksum(name: str):
 
 
 class _Crc32:
-    def __init__(self):
+    def __init__(self) -> None:
         self.value = 0
 
     def update(self, data: bytes) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,12 +26,27 @@ from iamd import telemetry
 from iamd.errors import AccessDenied, AwsError, InvalidClientTokenId, ServiceFailure, SignatureDoesNotMatch
 from iamd.gateway import audit, body as bodies, classify, mapping
 from iamd.gateway.authorization import authorize
-from iamd.gateway.errors import (ContentHashMismatch, IncompleteBody, InvalidRequest, RequestTimeout,
-                                 RequestTimeTooSkewed, RequestTooLarge, Unrecognized, UpstreamUnavailable)
+from iamd.gateway.authz import AuthorizationItem
+from iamd.gateway.classify import ServiceRequest
+from iamd.gateway.errors import (
+    ContentHashMismatch,
+    IncompleteBody,
+    InvalidRequest,
+    RequestTimeout,
+    RequestTimeTooSkewed,
+    RequestTooLarge,
+    Unrecognized,
+    UpstreamUnavailable,
+)
 from iamd.gateway.forward import Forwarder, relay
 from iamd.gateway.lookups import Cold, UpstreamLookups
 from iamd.gateway.refusals import render
-from iamd.gateway.resource_policies import RESOURCE_POLICY_SERVICES, UNKNOWN_OWNER, ResourcePolicyUnavailable
+from iamd.gateway.resource_policies import (
+    RESOURCE_POLICY_SERVICES,
+    UNKNOWN_OWNER,
+    ResourcePolicies,
+    ResourcePolicyUnavailable,
+)
 from iamd.gateway.upstream import Upstream
 from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
@@ -41,6 +56,13 @@ from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.store.database import ATTEMPTS, lost_race
 
 log = logging.getLogger("iamd.gateway")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Signed = sigv4.SignedRequest | None
+Items = tuple[AuthorizationItem, ...]
+Policies = dict[int, tuple[str | None, str | None]]
 
 MAX_BUFFERED = 20 * 1024 * 1024  # a body the gateway reads whole (not a streamed S3 payload)
 DATABASE_THREADS = 16
@@ -86,9 +108,9 @@ class Verdict:
 
 
 class Gateway:
-    def __init__(self, store, env: Environment, upstream: Upstream, *, threaded: bool = False,
-                 forward_unclassified: bool = False, read_timeout: float = 10.0, resource_policies=None,
-                 clock=None):
+    def __init__(self, store: Any, env: Environment, upstream: Upstream, *, threaded: bool = False,
+                 forward_unclassified: bool = False, read_timeout: float = 10.0,
+                 resource_policies: ResourcePolicies | None = None, clock: Callable[[], datetime] | None = None):
         self.store, self.env, self.upstream = store, env, upstream
         self.threaded = threaded
         self.forward_unclassified = forward_unclassified
@@ -96,13 +118,17 @@ class Gateway:
         self.forwarder = Forwarder(upstream)
         self.resource_policies = resource_policies
         self.lookups = UpstreamLookups(upstream)
+        # The environment's parts, typed as what they are (Environment names them object).
+        self.trail: Any = env.audit
+        self.authorizer: Any = env.authorizer
+        self.last_used: Any = env.last_used
         self.clock = clock or (lambda: datetime.now(UTC))
         self._limiter: anyio.CapacityLimiter | None = None
 
     async def close(self) -> None:
         await self.forwarder.close()
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = telemetry.timer()
         request_id = ids.request_id()
         database = telemetry.start_request(request_id)
@@ -131,7 +157,7 @@ class Gateway:
         telemetry.request_answered(exchange.service, exchange.operation, exchange.status,
                                    telemetry.timer() - started, database[0])
 
-    async def _refuse(self, exchange: Exchange, send, error: AwsError) -> None:
+    async def _refuse(self, exchange: Exchange, send: Send, error: AwsError) -> None:
         if exchange.answered:  # the upstream's answer has begun: nothing more can be said
             return
         status, headers, content = render(exchange.protocol, exchange.service, error, exchange.request_id,
@@ -143,7 +169,7 @@ class Gateway:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
 
-    async def _serve(self, exchange: Exchange, receive, send) -> None:
+    async def _serve(self, exchange: Exchange, receive: Receive, send: Send) -> None:
         source = exchange.source = _Receiver(receive, self.read_timeout)
         body: bytes | None = None
         headers, method, path = exchange.headers, exchange.method, exchange.path
@@ -170,7 +196,8 @@ class Gateway:
             try:
                 service_request = classify.parse(identified, method, path, exchange.raw_query, headers, body, region)
             except classify.Unclassified as error:
-                raise Unrecognized(f"iamd's gateway could not read this {identified.operation} request: {error}") from None
+                raise Unrecognized(
+                    f"iamd's gateway could not read this {identified.operation} request: {error}") from None
             exchange.params = service_request.params
         verdict = await self._decide(exchange, signed, service_request, now)
         if verdict.refusal is not None:
@@ -193,7 +220,8 @@ class Gateway:
         exchange.answered, exchange.status = True, response.status_code
         await relay(response, send)
 
-    def _signature(self, exchange: Exchange, body: bytes | None, s3: bool, now: datetime):
+    def _signature(self, exchange: Exchange, body: bytes | None, s3: bool, now: datetime
+                   ) -> sigv4.SignedRequest | None:
         """The request's signature claims (None when unsigned), its canonical request built by the
         forwarded service's rules; checked for freshness (15 minutes; a presigned URL's expiry)."""
         headers = exchange.headers
@@ -222,15 +250,16 @@ class Gateway:
                                        body or b"", query, payload_hash=payload_hash, s3=s3, twice=not s3)
         try:
             sigv4.check_freshness(signed, now)
-        except SignatureDoesNotMatch as error:
+        except SignatureDoesNotMatch:
             if not s3:
                 raise
             if signed.expires is not None:  # Amazon S3's words for a presigned URL past its expiry
                 raise AccessDenied("Request has expired") from None
-            raise RequestTimeTooSkewed("The difference between the request time and the current time is too large.") from None
+            raise RequestTimeTooSkewed(
+                "The difference between the request time and the current time is too large.") from None
         return signed
 
-    async def _items(self, service_request, account_id: str) -> tuple:
+    async def _items(self, service_request: ServiceRequest | None, account_id: str) -> Items:
         """The mapping's items, with what it needs of the upstream (a table's key, an alias's key): from
         the cache in the event loop, else read in a worker thread."""
         if service_request is None:
@@ -242,11 +271,12 @@ class Gateway:
         except Cold:
             return await anyio.to_thread.run_sync(self._items_read, service_request, account_id)
 
-    def _items_read(self, service_request, account_id: str) -> tuple:
+    def _items_read(self, service_request: ServiceRequest, account_id: str) -> Items:
         return mapping.authorization_items(service_request, account_id, key_schema=self.lookups.key_schema,
                                            kms_alias=self.lookups.kms_alias)
 
-    async def _decide(self, exchange: Exchange, signed, service_request, now: datetime) -> Verdict:
+    async def _decide(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
+                      now: datetime) -> Verdict:
         guess = _account_guess(signed)
         items = await self._items(service_request, guess)
         policies = await self._policies_of(items, guess)
@@ -257,7 +287,7 @@ class Gateway:
                                                   policies, now, limiter=self._limiter)
         return self._decide_in_store(exchange, signed, service_request, items, policies, now)
 
-    async def _policies_of(self, items, caller_account: str) -> dict:
+    async def _policies_of(self, items: Items, caller_account: str) -> Policies:
         """The policies and owners of the items' resources, read before the transaction opens: from the
         cache in the event loop, else from the upstream in a worker thread."""
         if self.resource_policies is None or not items:
@@ -276,8 +306,9 @@ class Gateway:
             found.update(await anyio.to_thread.run_sync(self._read_policies, missing, caller_account))
         return found
 
-    def _read_policies(self, missing, caller_account: str) -> dict:
-        found = {}
+    def _read_policies(self, missing: list[tuple[int, str, str]], caller_account: str) -> Policies:
+        assert self.resource_policies is not None  # only called when there are some
+        found: Policies = {}
         for index, service, resource in missing:
             try:
                 policy = self.resource_policies.lookup(service, resource, caller_account or None)
@@ -287,7 +318,7 @@ class Gateway:
             found[index] = (policy.document, policy.owner_account)
         return found
 
-    def _forget(self, service_request) -> None:
+    def _forget(self, service_request: ServiceRequest) -> None:
         try:
             self.lookups.forget(service_request.identified.service, service_request.identified.operation,
                                 service_request.params)
@@ -296,7 +327,8 @@ class Gateway:
         except Exception:  # a stale cache entry expires; never fail the answer already given
             log.exception("dropping a cached resource policy failed")
 
-    def _decide_in_store(self, exchange: Exchange, signed, service_request, items, policies, now) -> Verdict:
+    def _decide_in_store(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
+                         items: Items, policies: Policies, now: datetime) -> Verdict:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return self._decide_once(exchange, signed, service_request, items, policies, now)
@@ -305,26 +337,28 @@ class Gateway:
                     raise
         raise ServiceFailure("An internal error occurred.")  # not reached
 
-    def _decide_once(self, exchange: Exchange, signed, service_request, items, policies, now) -> Verdict:
-        audited = self.env.audit is not None and self.env.audit.enabled and service_request is not None
+    def _decide_once(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
+                     items: Items, policies: Policies, now: datetime) -> Verdict:
+        audited = self.trail is not None and self.trail.enabled and service_request is not None
         with self.store.transaction(write=audited) as tx:
             call, key = self._caller(tx, exchange, signed, now, audited)
             if call.account_id and call.account_id != _account_guess(signed) and service_request is not None:
                 items = self._items_read(service_request, call.account_id)  # rare: a key's first use
             if service_request is None:  # IAMD_UPSTREAM_UNCLASSIFIED=forward: authenticated, not authorized
                 return Verdict(call, signing_key=key)
-            refusal = authorize(tx, self.env.authorizer, call, items, policies)
+            refusal = authorize(tx, self.authorizer, call, items, policies)
             message = None
             if refusal is not None:
                 message = refusal.message(call.principal.arn, exchange.service)
             if audited:
-                self.env.audit.write(tx, audit.event(call, exchange.service, exchange.operation, exchange.params,
+                self.trail.write(tx, audit.event(call, exchange.service, exchange.operation, exchange.params,
                                                      exchange.host, error_code="AccessDenied" if message else None,
                                                      error_message=message))
             owner = next((owner for _, owner in policies.values() if owner and owner != UNKNOWN_OWNER), "")
             return Verdict(call, message, refusal.decision if refusal else None, key, owner)
 
-    def _caller(self, tx, exchange: Exchange, signed, now: datetime, audited: bool) -> tuple[Call, bytes | None]:
+    def _caller(self, tx: Any, exchange: Exchange, signed: Signed, now: datetime, audited: bool
+                ) -> tuple[Call, bytes | None]:
         """The caller (anonymous when unsigned), its signature checked; the chunk signing key."""
         common = dict(now=now.replace(microsecond=0), request_id=exchange.request_id, env=self.env,
                       source_ip=exchange.client_ip, user_agent=exchange.headers.get("user-agent", ""),
@@ -334,7 +368,7 @@ class Gateway:
             return Call(principal=ANONYMOUS, region=_REGION, **common), None
         temporary = signed.security_token is not None or signed.access_key_id.startswith("ASIA")
         try:
-            if temporary:
+            if temporary and self.env.sessions is not None:
                 owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
             else:
                 owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
@@ -343,14 +377,14 @@ class Gateway:
                 raise _InvalidToken("The provided token is malformed or otherwise invalid.") from None
             raise error
         sigv4.verify_signature(signed, owner.secret_access_key)
-        self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now, signed.service,
+        self.last_used.record(signed.access_key_id, owner.principal, owner.session, now, signed.service,
                                   signed.region)
         key = sigv4.signing_key(owner.secret_access_key, signed.scope_date, signed.region, signed.service)
         call = Call(principal=owner.principal, region=signed.region, auth_epoch=owner.auth_epoch,
                     session=owner.session, session_context=owner.session_context, **common)
         return call, key
 
-    def _upload(self, exchange: Exchange, body: bytes | None, source: _Receiver, signed, verdict: Verdict,
+    def _upload(self, exchange: Exchange, body: bytes | None, source: _Receiver, signed: Signed, verdict: Verdict,
                 s3: bool) -> tuple[bytes | AsyncIterator[bytes], int | None]:
         """The body to send upstream and its length: bytes read whole, or a stream checked as it passes."""
         if body is not None:
@@ -383,7 +417,7 @@ class _InvalidToken(AwsError):
 class _Receiver:
     """The client's request body, from the ASGI receive channel, with the server's read timeout."""
 
-    def __init__(self, receive, timeout: float):
+    def __init__(self, receive: Receive, timeout: float):
         self.receive, self.timeout = receive, timeout
         self.done = False
 
@@ -397,7 +431,7 @@ class _Receiver:
             raise IncompleteBody("The client closed the connection before its request body was complete.")
         if not message.get("more_body", False):
             self.done = True
-        return message.get("body", b"")
+        return bytes(message.get("body", b""))
 
     async def read_all(self, limit: int) -> bytes:
         chunks, size = [], 0
@@ -427,7 +461,7 @@ class _Receiver:
                 yield chunk
 
 
-async def _watch(stream: AsyncIterator[bytes], problem: list) -> AsyncIterator[bytes]:
+async def _watch(stream: AsyncIterator[bytes], problem: list[AwsError]) -> AsyncIterator[bytes]:
     """Pass the stream on; an error in it is kept for the answer (httpx only sees the upload break off)."""
     try:
         async for chunk in stream:
@@ -437,7 +471,7 @@ async def _watch(stream: AsyncIterator[bytes], problem: list) -> AsyncIterator[b
         raise
 
 
-def _account_guess(signed) -> str:
+def _account_guess(signed: Signed) -> str:
     """The account a key likely belongs to, before the store says (the mapping's ARNs need one)."""
     if signed is None:
         return ""

@@ -4,7 +4,8 @@ streamed (httpx's async client), the upstream's answer passed back unchanged but
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import httpx
 
@@ -83,7 +84,7 @@ class Forwarder:
             raise UpstreamUnavailable(f"The upstream service at {self.upstream.url} is unreachable.") from None
 
 
-async def relay(response: httpx.Response, send) -> None:
+async def relay(response: httpx.Response, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
     """The upstream's answer to the client: status, headers and body as they came (body streamed)."""
     headers = [(name, value) for name, value in response.headers.raw if name.lower() not in _NOT_RELAYED]
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})

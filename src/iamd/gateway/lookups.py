@@ -29,7 +29,7 @@ class Cold(Exception):
 
 
 class UpstreamLookups:
-    def __init__(self, upstream, *, ttl: float = 5.0, max_entries: int = 10_000,
+    def __init__(self, upstream: Any, *, ttl: float = 5.0, max_entries: int = 10_000,
                  clock: Callable[[], float] = time.monotonic):
         self._upstream, self._ttl, self._max, self._clock = upstream, ttl, max_entries, clock
         self._entries: OrderedDict[tuple[str, ...], tuple[float, str | None]] = OrderedDict()

@@ -32,7 +32,8 @@ _S3_STATUS = {"InvalidAccessKeyId": 403, "ExpiredToken": 400, "InvalidToken": 40
               "AuthorizationHeaderMalformed": 400, "AccessDenied": 403, "SignatureDoesNotMatch": 403}
 # iamd's codes → the JSON protocols' (AWS's JSON services answer signature problems with 400).
 _JSON_CODES = {"AccessDenied": "AccessDeniedException", "InvalidClientTokenId": "UnrecognizedClientException",
-               "SignatureDoesNotMatch": "InvalidSignatureException", "RequestTimeTooSkewed": "InvalidSignatureException",
+               "SignatureDoesNotMatch": "InvalidSignatureException",
+               "RequestTimeTooSkewed": "InvalidSignatureException",
                "MissingAuthenticationToken": "MissingAuthenticationTokenException",
                "IncompleteSignature": "IncompleteSignatureException", "ExpiredToken": "ExpiredTokenException",
                "UnrecognizedRequest": "UnknownOperationException", "ServiceUnavailable": "ServiceUnavailableException",

@@ -35,7 +35,8 @@ def parse_credentials(text: str) -> dict[str, tuple[str, str]]:
         account, sep, pair = entry.partition("=")
         key_id, sep2, secret = pair.partition(":")
         account = account.strip()
-        if not (sep and sep2 and key_id and secret) or not (account == "*" or (account.isdigit() and len(account) == 12)):
+        valid_account = account == "*" or (account.isdigit() and len(account) == 12)
+        if not (sep and sep2 and key_id and secret and valid_account):
             raise SystemExit("IAMD_UPSTREAM_CREDENTIALS: entries are ACCOUNT=KEY_ID:SECRET (ACCOUNT 12 digits or *), "
                              "separated by commas")
         found[account] = (key_id.strip(), secret.strip())
@@ -82,7 +83,7 @@ class Upstream:
 
 
 @lru_cache(maxsize=256)
-def _signer(kind: type, credentials: tuple[str, str], service: str, region: str):
+def _signer(kind: type, credentials: tuple[str, str], service: str, region: str) -> Any:
     return kind(Credentials(*credentials), service, region)
 
 
@@ -97,7 +98,7 @@ def _client(upstream: Upstream, service: str, account_id: str, region: str) -> A
                                                     read_timeout=30, s3={"addressing_style": "path"}))
     headers = upstream.account_headers(account_id)
     if headers:
-        def add_account(request, **_):
+        def add_account(request: Any, **_: Any) -> None:
             for name, value in headers.items():
                 request.headers[name] = value
         client.meta.events.register_first("before-sign.*.*", add_account)

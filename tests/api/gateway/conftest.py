@@ -121,7 +121,8 @@ def principal(gateway, unique):
 def allow(*statements: tuple) -> dict:
     """A policy of Allow statements: allow(("s3:GetObject", "arn:aws:s3:::b/*"), ...)."""
     return {"Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource} for action, resource in statements]}
+            "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}
+                          for action, resource in statements]}
 
 
 def as_user(server, user: dict, service: str, **config):

@@ -14,7 +14,7 @@ import botocore.exceptions
 import httpx
 import pytest
 
-from tests.api.conftest import client, error_of
+from tests.api.conftest import error_of
 from tests.api.gateway.conftest import ACCOUNT_ID, allow, as_user, gw_client
 
 
@@ -82,8 +82,9 @@ def test_cross_account_read_needs_the_bucket_policy(gateway, moto, other_account
     code, message, _ = error_of(refused)
     assert code == "AccessDenied"
     assert message == (f'User: {reader_arn} is not authorized to perform: s3:GetObject on resource: '
-                       f'"arn:aws:s3:::{bucket}/shared.txt" because no resource-based policy allows the s3:GetObject action')
-    owner.put_bucket_policy(Bucket=bucket, Policy=_bucket_policy(bucket, "Allow",
-                                                                 {"AWS": f"arn:aws:iam::{other_account['account']}:root"}))
+                       f'"arn:aws:s3:::{bucket}/shared.txt" because no resource-based policy allows the '
+                       "s3:GetObject action")
+    account_b = {"AWS": f"arn:aws:iam::{other_account['account']}:root"}
+    owner.put_bucket_policy(Bucket=bucket, Policy=_bucket_policy(bucket, "Allow", account_b))
     assert reader.get_object(Bucket=bucket, Key="shared.txt")["Body"].read() == b"shared"
     assert ACCOUNT_ID != other_account["account"]

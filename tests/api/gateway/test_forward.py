@@ -58,7 +58,8 @@ def test_s3_refusal_has_s3_s_shape_and_aws_s_message(gateway, moto, principal, u
     code, message, status = error_of(refused)
     assert (code, status) == ("AccessDenied", 403)
     assert message == (f'User: {user["arn"]} is not authorized to perform: s3:PutObject on resource: '
-                       f'"arn:aws:s3:::{bucket}/nope.txt" because no identity-based policy allows the s3:PutObject action')
+                       f'"arn:aws:s3:::{bucket}/nope.txt" because no identity-based policy allows the '
+                       "s3:PutObject action")
     assert refused.value.response["ResponseMetadata"]["RequestId"]
     assert "Contents" not in moto.client("s3").list_objects_v2(Bucket=bucket)   # never reached moto
     moto.client("s3").put_object(Bucket=bucket, Key="yes.txt", Body=b"y")

@@ -86,7 +86,8 @@ def test_forwarded_and_refused_calls_are_in_the_audit_trail(gateway, principal, 
     assert "errorCode" not in records["ListTables"]
     refused = records["DescribeTable"]
     assert refused["errorCode"] == "AccessDenied"
-    assert refused["errorMessage"].startswith(f"User: {user['arn']} is not authorized to perform: dynamodb:DescribeTable")
+    assert refused["errorMessage"].startswith(
+        f"User: {user['arn']} is not authorized to perform: dynamodb:DescribeTable")
     assert refused["requestParameters"] == {"tableName": table}
     assert user["secret"] not in json.dumps(records)
 

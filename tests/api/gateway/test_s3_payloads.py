@@ -27,6 +27,10 @@ def _error(response: httpx.Response) -> tuple[str, str]:
     return root.findtext("Code"), root.findtext("Message")
 
 
+def presign(s3, bucket: str, key: str, expires: int = 300) -> str:
+    return s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires)
+
+
 def _absent(moto, bucket: str, key: str) -> bool:
     return key not in [o["Key"] for o in moto.client("s3").list_objects_v2(Bucket=bucket).get("Contents", [])]
 
@@ -40,8 +44,7 @@ def bucket(gateway, unique):
 
 def test_presigned_get_works_with_a_plain_http_client(gateway, moto, bucket):
     moto.client("s3").put_object(Bucket=bucket, Key="shared.txt", Body=b"for anyone with the link")
-    url = gw_client(gateway, "s3", signature_version="s3v4").generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "shared.txt"},
-                                                          ExpiresIn=300)
+    url = presign(gw_client(gateway, "s3", signature_version="s3v4"), bucket, "shared.txt")
     answer = httpx.get(url)
     assert answer.status_code == 200
     assert answer.content == b"for anyone with the link"
@@ -50,20 +53,19 @@ def test_presigned_get_works_with_a_plain_http_client(gateway, moto, bucket):
 def test_presigned_url_of_a_user_without_permission_is_refused(gateway, moto, bucket, principal):
     moto.client("s3").put_object(Bucket=bucket, Key="secret.txt", Body=b"s")
     user = principal(allow(("s3:ListBucket", "*")))
-    url = as_user(gateway, user, "s3", signature_version="s3v4").generate_presigned_url("get_object", Params={"Bucket": bucket,
-                                                                                   "Key": "secret.txt"})
+    url = presign(as_user(gateway, user, "s3", signature_version="s3v4"), bucket, "secret.txt")
     answer = httpx.get(url)
     assert answer.status_code == 403
     code, message = _error(answer)
     assert code == "AccessDenied"
     assert message == (f'User: {user["arn"]} is not authorized to perform: s3:GetObject on resource: '
-                       f'"arn:aws:s3:::{bucket}/secret.txt" because no identity-based policy allows the s3:GetObject action')
+                       f'"arn:aws:s3:::{bucket}/secret.txt" because no identity-based policy allows the '
+                       "s3:GetObject action")
 
 
 def test_expired_presigned_url_is_refused(gateway, moto, bucket):
     moto.client("s3").put_object(Bucket=bucket, Key="old.txt", Body=b"o")
-    url = gw_client(gateway, "s3", signature_version="s3v4").generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "old.txt"},
-                                                          ExpiresIn=1)
+    url = presign(gw_client(gateway, "s3", signature_version="s3v4"), bucket, "old.txt", expires=1)
     time.sleep(2.1)
     answer = httpx.get(url)
     assert answer.status_code == 403
@@ -82,7 +84,7 @@ def test_signature_version_2_is_refused_with_s3_s_words(gateway, bucket):
 def test_a_tampered_presigned_url_is_refused(gateway, moto, bucket):
     moto.client("s3").put_object(Bucket=bucket, Key="a.txt", Body=b"a")
     moto.client("s3").put_object(Bucket=bucket, Key="b.txt", Body=b"b")
-    url = gw_client(gateway, "s3", signature_version="s3v4").generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "a.txt"})
+    url = presign(gw_client(gateway, "s3", signature_version="s3v4"), bucket, "a.txt")
     answer = httpx.get(url.replace("/a.txt?", "/b.txt?"))
     assert answer.status_code == 403
     assert _error(answer)[0] == "SignatureDoesNotMatch"
