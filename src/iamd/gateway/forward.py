@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from iamd.gateway.errors import UpstreamUnavailable
-from iamd.gateway.upstream import Upstream
+from iamd.gateway.upstream import DEFAULT_ACCOUNT_HEADER, Upstream
 
 log = logging.getLogger("iamd.gateway")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per forwarded request otherwise
@@ -34,8 +34,9 @@ def forwarded_query(raw_query: str) -> str:
 
 
 def forwarded_headers(headers: dict[str, str], account_header: str, content_length: int | None) -> dict[str, str]:
+    dropped = (account_header, DEFAULT_ACCOUNT_HEADER)  # the client never names the upstream account
     kept = {name: value for name, value in headers.items()
-            if name not in HOP_BY_HOP and name not in _REPLACED and name != account_header}
+            if name not in HOP_BY_HOP and name not in _REPLACED and name not in dropped}
     encoding = kept.pop("content-encoding", None)
     if encoding is not None:  # aws-chunked is the gateway's to decode; any other coding is the client's
         others = [part.strip() for part in encoding.split(",") if part.strip() and part.strip() != "aws-chunked"]

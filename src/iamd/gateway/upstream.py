@@ -23,6 +23,7 @@ from botocore.credentials import Credentials
 DEFAULT_ACCOUNT_HEADER = "x-moto-account-id"
 # Used for any account without credentials of its own: moto accepts any key (it tells accounts by the header).
 DEFAULT_CREDENTIALS = ("iamd-gateway", "iamd-gateway")
+_ALWAYS_SIGNED = frozenset({"content-md5", "content-type", "x-moto-account-id"})
 _UNSIGNED_S3 = Config(s3={"payload_signing_enabled": False})
 
 
@@ -66,16 +67,22 @@ class Upstream:
 
         ``body`` None: a streamed payload, signed UNSIGNED-PAYLOAD (Amazon S3 accepts it; the gateway
         has already checked the client's own payload hash or chunk signatures). S3 requests are always
-        signed so: the body is never hashed twice."""
-        request = AWSRequest(method=method, url=url, headers={**headers, **self.account_headers(account_id)},
-                             data=body if body is not None else b"")
+        signed so: the body is never hashed twice.
+
+        Only the headers AWS requires signed go through the signer (host, every x-amz-*, Content-MD5 and
+        Content-Type): botocore's header handling costs per header, and the others need no signature."""
+        everything = {**headers, **self.account_headers(account_id)}
+        signed = {name: value for name, value in everything.items()
+                  if name.startswith("x-amz-") or name in _ALWAYS_SIGNED}
+        request = AWSRequest(method=method, url=url, headers=signed, data=body if body is not None else b"")
         if service == "s3" or body is None:
             request.context["client_config"] = _UNSIGNED_S3
             request.context["payload_signing_enabled"] = False
             _signer(S3SigV4Auth, self.credentials_for(account_id), service, region).add_auth(request)
         else:
             _signer(SigV4Auth, self.credentials_for(account_id), service, region).add_auth(request)
-        return dict(request.headers.items())
+        unsigned = {name: value for name, value in everything.items() if name not in signed}
+        return {**unsigned, **dict(request.headers.items())}
 
     def client(self, service: str, account_id: str, region: str) -> Any:
         """A botocore client for that account at the upstream (for reading resource policies)."""

@@ -43,7 +43,11 @@ def test_root_reaches_the_upstream_for_s3_dynamodb_and_sqs(gateway, moto, unique
 def test_the_caller_s_account_is_the_upstream_account(gateway, moto, unique):
     """Resources created through the gateway belong to the caller's iamd account at moto, no other."""
     bucket = unique("own")
-    gw_client(gateway, "s3").create_bucket(Bucket=bucket)
+    s3 = gw_client(gateway, "s3")
+    # A client cannot choose another account at moto: its own x-moto-account-id is dropped.
+    s3.meta.events.register_first("before-sign.s3.CreateBucket",
+                                  lambda request, **_: request.headers.__setitem__("x-moto-account-id", "111122223333"))
+    s3.create_bucket(Bucket=bucket)
     assert bucket in [b["Name"] for b in moto.client("s3", ACCOUNT_ID).list_buckets()["Buckets"]]
     assert bucket not in [b["Name"] for b in moto.client("s3", "111122223333").list_buckets()["Buckets"]]
 
