@@ -36,14 +36,6 @@ SAME_ON_THE_WIRE = {
 }
 
 
-def _cases() -> list[tuple[str, str]]:
-    cases = []
-    for service in SERVICES:
-        for operation in client(service).meta.service_model.operation_names:
-            cases.append((service, operation))
-    return cases
-
-
 def _identify(r: Captured) -> Identified:
     body = r.body if needs_body(r.method, r.path, r.headers, r.signing_name) else None
     return identify(r.method, r.path, r.query, r.headers, r.host, r.signing_name, body)
@@ -56,10 +48,12 @@ def _capturable(service: str, operation: str) -> Captured | None:
         return None
 
 
-def test_every_operation_of_the_services_is_identified() -> None:
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_operation_of_the_services_is_identified(service: str) -> None:
     failures = []
     made = 0
-    for service, operation in _cases():
+    operations = client(service).meta.service_model.operation_names
+    for operation in operations:
         r = _capturable(service, operation)
         if r is None:
             continue
@@ -79,7 +73,7 @@ def test_every_operation_of_the_services_is_identified() -> None:
                   "us-east-1")
         except Unclassified as exc:
             failures.append(f"{service}.{operation}: parse: {exc}")
-    assert made > 3000, made  # the set covers thousands of operations; few are not made
+    assert made >= len(operations) * 0.9, (made, len(operations))  # minimal parameters make nearly all
     assert not failures, "\n".join(failures)
 
 
