@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, unquote
+from urllib.parse import parse_qs, parse_qsl, unquote, unquote_plus
 
 from iamd.gateway import decode
 from iamd.gateway.routes import ServiceOperations, service_operations
@@ -53,6 +53,7 @@ XML_PAYLOAD_LIMIT = 256 * 1024
 _FORM = "application/x-www-form-urlencoded"
 _CBOR_PATH = re.compile(r"/service/([^/]+)/operation/([^/?]+)\Z")
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+_EMPTY_QUERY: Mapping[str, list[str]] = MappingProxyType({})
 
 
 class Unclassified(Exception):
@@ -116,6 +117,12 @@ def s3_bucket_from_host(host: str) -> str | None:
 
 
 # -- identification ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1024)
+def _query_params(query: str) -> Mapping[str, list[str]]:
+    """The query string's keys and values; cached, as identify() and parse() both read it (never mutated)."""
+    return MappingProxyType(parse_qs(query, keep_blank_values=True))
+
 
 def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
@@ -225,17 +232,23 @@ def _identify_cbor(path: str, signing_name: str | None) -> Identified:
     raise Unclassified(f"no AWS service {prefix!r} with an operation {operation!r} (smithy-rpc-v2-cbor)")
 
 
+_FORM_ACTION = re.compile(r"(?:^|&)Action=([^&]*)")
+_FORM_VERSION = re.compile(r"(?:^|&)Version=([^&]*)")
+
+
 def _query_action(method: str, query: str, h: Mapping[str, str],
                   body: bytes | None) -> tuple[str, str | None] | None:
-    """(Action, Version) of a query or ec2 request, or None."""
-    pairs: list[tuple[str, str]] = []
+    """(Action, Version) of a query or ec2 request, or None. Found without parsing the whole form."""
+    text = ""
     if "Action=" in query:
-        pairs = parse_qsl(query, keep_blank_values=True)
+        text = query
     elif body and method == "POST" and h.get("content-type", "").split(";")[0].strip().lower() == _FORM:
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-    found = dict(pairs)
-    action = found.get("Action")
-    return (action, found.get("Version")) if action is not None else None
+        text = body.decode("utf-8", "replace")
+    m = _FORM_ACTION.search(text) if text else None
+    if m is None:
+        return None
+    version = _FORM_VERSION.search(text)
+    return unquote_plus(m.group(1)), unquote_plus(version.group(1)) if version else None
 
 
 def _identify_query(action_version: tuple[str, str | None], signing_name: str | None, host: str) -> Identified:
@@ -268,7 +281,7 @@ def _identify_rest(method: str, path: str, query: str, h: Mapping[str, str], hos
     if not candidates and not signing_name:
         candidates = ("s3",)  # anonymous requests are S3's public reads
     raw_path = path.split("?", 1)[0] or "/"
-    q = parse_qs(query, keep_blank_values=True)
+    q = _query_params(query) if query else _EMPTY_QUERY
     best: tuple[tuple[int, int, int, int], ServiceOperations, Any, dict[str, str]] | None = None
     for name in candidates:
         ops = service_operations(name)
@@ -327,7 +340,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _parse_form(shape: Any, query: str, headers: Mapping[str, str], body: bytes | None,
                 ec2: bool) -> dict[str, Any]:
-    pairs = parse_qsl(query, keep_blank_values=True)
+    pairs = parse_qsl(query, keep_blank_values=True) if query else []
     if body:
         pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     pairs = [(k, v) for k, v in pairs if k not in ("Action", "Version")]
@@ -390,7 +403,7 @@ def _parse_rest(shape: Any, identified: Identified, query: str, headers: Mapping
         if value is not None:
             params[name] = decode.scalar(member, value)
     if query:
-        q = parse_qs(query, keep_blank_values=True)
+        q = _query_params(query)
         for name, wire, member in plan.query:
             if wire in q:
                 params[name] = decode.from_query(member, q[wire])
