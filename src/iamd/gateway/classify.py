@@ -275,12 +275,20 @@ def _api_version(service: str) -> str:
     return str(service_operations(service).model.metadata.get("apiVersion", ""))
 
 
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.{1,2}(?:/|$)")
+
+
 def _identify_rest(method: str, path: str, query: str, h: Mapping[str, str], host: str,
                    signing_name: str | None) -> Identified:
     candidates = _candidates(signing_name, host)
     if not candidates and not signing_name:
         candidates = ("s3",)  # anonymous requests are S3's public reads
     raw_path = path.split("?", 1)[0] or "/"
+    if ("." in raw_path or "%" in raw_path) and _DOT_SEGMENT.search(unquote(raw_path)):
+        # "/bucket/public/../secret" is authorized as one key and may reach the upstream (or an HTTP
+        # library on the way) as another: refused rather than guessed.
+        raise Unclassified(f"the path {raw_path!r} has '.' or '..' segments, which may name another resource "
+                           "than the one authorized")
     q = _query_params(query) if query else _EMPTY_QUERY
     best: tuple[tuple[int, int, int, int], ServiceOperations, Any, dict[str, str]] | None = None
     for name in candidates:

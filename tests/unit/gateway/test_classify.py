@@ -195,6 +195,17 @@ def test_unclassified_names_what_was_not_understood() -> None:
         identify("POST", "/", "Action=NoSuchAction", {}, "127.0.0.1:8777", "sns", None)
 
 
+@pytest.mark.parametrize("path", ["/bucket-1/public/../secret", "/bucket-1/public/%2E%2E/secret",
+                                  "/bucket-1/./secret", "/bucket-1/.."])
+def test_dot_segments_are_refused(path: str) -> None:
+    """The key authorized must be the key the upstream acts on: a path an HTTP library or the upstream
+    may resolve ("public/../secret" -> "secret") is refused."""
+    with pytest.raises(Unclassified, match="segments"):
+        identify("GET", path, "", {}, "127.0.0.1:8777", "s3", None)
+    found = identify("GET", "/bucket-1/a..b/...", "", {}, "127.0.0.1:8777", "s3", None)
+    assert dict(found.path_params) == {"Bucket": "bucket-1", "Key": "a..b/..."}
+
+
 def test_malformed_body_is_unclassified_not_a_crash() -> None:
     found = identify("POST", "/", "", {"X-Amz-Target": "DynamoDB_20120810.GetItem"}, "h", "dynamodb", None)
     with pytest.raises(Unclassified, match="json body"):

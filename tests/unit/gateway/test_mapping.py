@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from iamd.gateway.classify import identify, needs_body, parse
+from iamd.gateway.classify import Unclassified, identify, needs_body, parse
 from iamd.gateway.mapping import PRECISE_SERVICES, AuthorizationItem, authorization_items, precise
 from iamd.gateway.reference_data import service as reference
 from iamd.gateway.services import s3 as s3_mapping, sqs as sqs_mapping
@@ -254,6 +254,24 @@ def test_leading_keys_use_the_key_schema_when_given() -> None:
                                               "ExpressionAttributeValues": {":p": {"S": "u1"}, ":s": {"S": "x"}}},
                         key_schema=partition_key)
     assert query.context["dynamodb:LeadingKeys"] == ["u1"]
+
+
+@pytest.mark.parametrize("url", [
+    f"http://127.0.0.1:8777/{ACCOUNT}/q1/../q2",  # read as q2 by an upstream resolving dot segments
+    f"http://127.0.0.1:8777/{ACCOUNT}/q1/extra",
+    "http://127.0.0.1:8777/q1",
+    "http://127.0.0.1:8777/not-an-account/q1",
+])
+def test_a_queue_url_that_is_not_one_is_refused(url: str) -> None:
+    with pytest.raises(Unclassified, match="QueueUrl"):
+        items_for("sqs", "SendMessage", {"QueueUrl": url, "MessageBody": "x"})
+
+
+def test_members_of_the_wrong_type_are_refused_not_crashed_on() -> None:
+    found = identify("POST", "/", "", {"X-Amz-Target": "DynamoDB_20120810.BatchGetItem"}, "h", "dynamodb", None)
+    request = parse(found, "POST", "/", "", {}, b'{"RequestItems": ["T"]}', "us-east-1")
+    with pytest.raises(Unclassified, match="modelled types"):
+        authorization_items(request, ACCOUNT)
 
 
 def test_kms_alias_resolves_to_its_key_when_the_edge_can_look_it_up() -> None:
