@@ -99,8 +99,12 @@ def authorization_items(request: ServiceRequest, account_id: str, partition: str
             items = tuple(mapper(Target(request, account_id, partition, key_schema, kms_alias)))
             if items:
                 return items
-            # A batch of nothing (BatchGetItem without tables ...): still the operation's action, so that
-            # a request is never let through for having no item to check.
+            # A batch of nothing (BatchGetItem without tables ...): still the operation's action if it is
+            # one, so that a request is never let through for having no item to check.
+            action, known = iam_action(service, request.identified.operation)
+            if not known:
+                raise Unclassified(f"{service}:{request.identified.operation} names nothing to authorize")
+            return (AuthorizationItem(action, "*", {}),)
         except Unclassified:
             raise
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
