@@ -274,6 +274,25 @@ def test_members_of_the_wrong_type_are_refused_not_crashed_on() -> None:
         authorization_items(request, ACCOUNT)
 
 
+def test_a_resource_the_request_does_not_give_is_flagged_unresolved() -> None:
+    [by_alias] = items_for("kms", "Encrypt", {"KeyId": "alias/app", "Plaintext": b"x"})
+    [by_ciphertext] = items_for("kms", "Decrypt", {"CiphertextBlob": b"x"})
+    [by_id] = items_for("kms", "Encrypt", {"KeyId": "k-1", "Plaintext": b"x"})
+    [listing] = items_for("kms", "ListKeys", {})
+    assert (by_alias.resource, by_alias.unresolved) == ("*", True)
+    assert (by_ciphertext.resource, by_ciphertext.unresolved) == ("*", True)
+    assert by_id.unresolved is False
+    assert (listing.resource, listing.unresolved) == ("*", False)  # AWS evaluates "*" too
+
+
+def test_delete_objects_without_its_keys_is_refused() -> None:
+    r = capture("s3", "DeleteObjects", {"Bucket": "b1", "Delete": {"Objects": [{"Key": "a"}]}})
+    found = identify(r.method, r.path, r.query, r.headers, r.host, r.signing_name, None)
+    request = parse(found, r.method, r.path, r.query, r.headers, None, "us-east-1")  # body not read
+    with pytest.raises(Unclassified, match="Delete payload"):
+        authorization_items(request, ACCOUNT)
+
+
 def test_kms_alias_resolves_to_its_key_when_the_edge_can_look_it_up() -> None:
     def alias_target(account: str, region: str, alias: str) -> str | None:
         return "k-9" if (account, region, alias) == (ACCOUNT, "us-east-1", "alias/app") else None
