@@ -23,7 +23,7 @@ from functools import cache
 from iamd.gateway.authz import AuthorizationItem, KeySchemaLookup, KmsAliasLookup, Target, tag_context
 from iamd.gateway.classify import ServiceRequest, Unclassified
 from iamd.gateway.service_index import index
-from iamd.gateway.services import dynamodb, kms, lambda_, s3, secretsmanager, sns, sqs, ssm
+from iamd.gateway.services import apigateway, dynamodb, kms, lambda_, s3, secretsmanager, sns, sqs, ssm
 from iamd.reference import actions as reference_actions
 
 __all__ = ["PRECISE_SERVICES", "AuthorizationItem", "KeySchemaLookup", "KmsAliasLookup", "authorization_items",
@@ -41,6 +41,8 @@ _MAPPERS: dict[str, _Mapper] = {
     "lambda": lambda_.items,
     "secretsmanager": secretsmanager.items,
     "ssm": ssm.items,
+    "apigateway": apigateway.items,
+    "apigatewayv2": apigateway.items,
 }
 
 PRECISE_SERVICES = frozenset(_MAPPERS)
