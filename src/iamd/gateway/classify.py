@@ -68,7 +68,9 @@ class Identified:
     service: str  # botocore service name: "s3", "dynamodb", "sqs", "kms", ...
     operation: str  # botocore operation name: "PutObject", "GetItem", ...
     protocol: str  # "rest-xml" | "rest-json" | "json" | "query" | "ec2" | "smithy-rpc-v2-cbor"
-    streaming_input: bool  # the body is a streamed payload (S3 PutObject/UploadPart): do not buffer it
+    # The body is a raw payload member (a blob or string: S3 PutObject/UploadPart, Lambda Invoke's Payload,
+    # PutBucketPolicy's policy): parse() reads nothing from it, so it need not be buffered.
+    streaming_input: bool
     path_params: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # members from the URI
 
 
