@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, unquote_plus
 
 from iamd.gateway import decode
-from iamd.gateway.routes import ServiceOperations, service_operations
+from iamd.gateway.routes import ServiceOperations, service_operations as _service_operations
 from iamd.gateway.service_index import index
 
 __all__ = [
@@ -120,6 +120,15 @@ def s3_bucket_from_host(host: str) -> str | None:
 
 
 # -- identification ---------------------------------------------------------------------------------
+
+def service_operations(name: str) -> ServiceOperations:
+    """The service's indexed model; a name the index has and botocore has not (an index older than the
+    installed botocore) is a request not understood, not a crash."""
+    try:
+        return _service_operations(name)
+    except KeyError:
+        raise Unclassified(f"botocore has no model of the service {name!r}") from None
+
 
 @lru_cache(maxsize=1024)
 def _query_params(query: str) -> Mapping[str, list[str]]:
