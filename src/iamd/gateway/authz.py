@@ -120,9 +120,10 @@ def item(prefix: str, action: str, t: Target, values: Mapping[str, str] | None =
 
 
 def _requires_resource(prefix: str, action: str) -> bool:
+    """Whether the reference lists resource types for the action: then AWS evaluates an ARN, not "*"."""
     ref = reference_data.service(prefix)
     act = ref.action(action) if ref else None
-    return act is not None and any(required for _, required in act.resource_types)
+    return act is not None and bool(act.resource_types)
 
 
 # -- tags, in the shapes services send them ---------------------------------------------------------

@@ -23,7 +23,7 @@ from functools import cache
 from iamd.gateway.authz import AuthorizationItem, KeySchemaLookup, KmsAliasLookup, Target, tag_context
 from iamd.gateway.classify import ServiceRequest, Unclassified
 from iamd.gateway.service_index import index
-from iamd.gateway.services import apigateway, dynamodb, kms, lambda_, s3, secretsmanager, sns, sqs, ssm
+from iamd.gateway.services import apigateway, dynamodb, generic, kms, lambda_, s3, secretsmanager, sns, sqs, ssm
 from iamd.reference import actions as reference_actions
 
 __all__ = ["PRECISE_SERVICES", "AuthorizationItem", "KeySchemaLookup", "KmsAliasLookup", "authorization_items",
@@ -43,6 +43,11 @@ _MAPPERS: dict[str, _Mapper] = {
     "ssm": ssm.items,
     "apigateway": apigateway.items,
     "apigatewayv2": apigateway.items,
+    "logs": generic.make("logs"),
+    "events": generic.make("events"),
+    "stepfunctions": generic.make("states"),
+    "ecr": generic.make("ecr"),
+    "cloudwatch": generic.make("cloudwatch"),
 }
 
 PRECISE_SERVICES = frozenset(_MAPPERS)

