@@ -4,8 +4,9 @@ The requests are made by botocore's own serializers (a client pointed at an unus
 at its ``before-send`` event), so they are what boto3 sends. Measured per operation, warm (the service
 model and its routes indexed, the reference loaded), in microseconds per request: the median of
 ``--rounds`` rounds of ``--number`` calls each, in CPU time (process_time: other processes on a busy
-machine do not count). The first call of each service (cold: its model loaded
-and indexed) is printed beside it.
+machine do not count), beside botocore's own serializer making the same request from the same parameters
+in the same run (the client-side cost of the request: a yardstick for the ratio). The first call of each
+service (cold: its model loaded and indexed) is printed beside it.
 
 Run:  .venv/bin/python bench/bench_gateway_classify.py [--rounds 7] [--number 2000]
 """
@@ -75,6 +76,23 @@ def capture(service: str, operation: str, params: dict[str, Any]) -> tuple[str, 
     return r.method, url.path, url.query, headers, url.netloc, signing, body
 
 
+def serializer_cost(service: str, operation: str, params: dict[str, Any], rounds: int, number: int) -> float:
+    """µs per request of botocore's serializer for the operation (what the client spends making it)."""
+    from botocore.serialize import create_serializer  # noqa: PLC0415
+
+    model = botocore.session.get_session().get_service_model(service)
+    op = model.operation_model(operation)
+    serializer = create_serializer(model.resolved_protocol if hasattr(model, "resolved_protocol")
+                                   else model.metadata["protocol"])
+    times = []
+    for _ in range(rounds):
+        t0 = time.process_time()
+        for _ in range(number):
+            serializer.serialize_to_request(params, op)
+        times.append((time.process_time() - t0) / number * 1e6)
+    return statistics.median(times)
+
+
 def once(method: str, path: str, query: str, headers: dict[str, str], host: str, signing: str | None,
          body: bytes) -> Any:
     read = body if needs_body(method, path, headers, signing) else None
@@ -89,7 +107,7 @@ def main() -> None:
     ap.add_argument("--number", type=int, default=2000)
     args = ap.parse_args()
     print(f"command: .venv/bin/python bench/bench_gateway_classify.py --rounds {args.rounds} --number {args.number}")
-    print(f"{'operation':<28} {'cold ms':>8} {'warm µs':>8}  items")
+    print(f"{'operation':<28} {'cold ms':>8} {'warm µs':>8} {'botocore µs':>11} {'ratio':>6}  items")
     for service, operation, params in CASES:
         wire = capture(service, operation, params)
         t0 = time.process_time()
@@ -101,8 +119,11 @@ def main() -> None:
             for _ in range(args.number):
                 once(*wire)
             times.append((time.process_time() - t0) / args.number * 1e6)
+        warm = statistics.median(times)
+        yardstick = serializer_cost(service, operation, params, args.rounds, args.number)
         summary = ", ".join(f"{i.action} {i.resource}" for i in items)
-        print(f"{service + '.' + operation:<28} {cold:>8.1f} {statistics.median(times):>8.1f}  {summary}")
+        print(f"{service + '.' + operation:<28} {cold:>8.1f} {warm:>8.1f} {yardstick:>11.1f} {warm / yardstick:>6.2f}"
+              f"  {summary}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ class AuthorizationItem:
     resource: str  # an ARN, or "*" when the service/operation has no precise mapping
     context: Mapping[str, ContextValue] = field(default_factory=dict)  # service and request keys
     resource_owner: str | None = None  # the account owning the resource when known
+    # True: AWS evaluates an ARN here that the request alone does not give (a KMS alias without the alias
+    # lookup, Decrypt's key inside the ciphertext, ...), so resource is "*". Statements naming resources
+    # of the action's type do not match "*": allows are not granted (refused rather than allowed) and
+    # denies are not applied, which an edge wanting AWS's denies should refuse or look up.
+    unresolved: bool = False
 
 
 # A table's partition key attribute name, or None when unknown: (account, region, table name) -> name.
@@ -110,7 +115,15 @@ def item(prefix: str, action: str, t: Target, values: Mapping[str, str] | None =
          region: str | None = None) -> AuthorizationItem:
     resource, resource_owner = resource_for(prefix, action, t, values or {}, region=region, account=owner)
     ctx = documented_context(prefix, action, {**tag_context(t.params), **(context or {})})
-    return AuthorizationItem(f"{prefix}:{action}", resource, ctx, resource_owner)
+    return AuthorizationItem(f"{prefix}:{action}", resource, ctx, resource_owner,
+                             unresolved=resource == "*" and _requires_resource(prefix, action))
+
+
+def _requires_resource(prefix: str, action: str) -> bool:
+    """Whether the reference lists resource types for the action: then AWS evaluates an ARN, not "*"."""
+    ref = reference_data.service(prefix)
+    act = ref.action(action) if ref else None
+    return act is not None and bool(act.resource_types)
 
 
 # -- tags, in the shapes services send them ---------------------------------------------------------

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, unquote
+from urllib.parse import parse_qs, parse_qsl, unquote, unquote_plus
 
 from iamd.gateway import decode
-from iamd.gateway.routes import ServiceOperations, service_operations
+from iamd.gateway.routes import ServiceOperations, service_operations as _service_operations
 from iamd.gateway.service_index import index
 
 __all__ = [
@@ -47,12 +47,14 @@ __all__ = [
     "parse",
 ]
 
-# A buffered rest-xml payload larger than this is left unparsed (its members are not in params).
-XML_PAYLOAD_LIMIT = 256 * 1024
+# The largest structured rest-xml payload parse() reads (S3's DeleteObjects: 1,000 keys of up to 1 KiB);
+# a larger one is refused, as its members could not be authorized. The edge buffers at least this much.
+XML_PAYLOAD_LIMIT = 2 * 1024 * 1024
 
 _FORM = "application/x-www-form-urlencoded"
 _CBOR_PATH = re.compile(r"/service/([^/]+)/operation/([^/?]+)\Z")
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+_EMPTY_QUERY: Mapping[str, list[str]] = MappingProxyType({})
 
 
 class Unclassified(Exception):
@@ -66,7 +68,9 @@ class Identified:
     service: str  # botocore service name: "s3", "dynamodb", "sqs", "kms", ...
     operation: str  # botocore operation name: "PutObject", "GetItem", ...
     protocol: str  # "rest-xml" | "rest-json" | "json" | "query" | "ec2" | "smithy-rpc-v2-cbor"
-    streaming_input: bool  # the body is a streamed payload (S3 PutObject/UploadPart): do not buffer it
+    # The body is a raw payload member (a blob or string: S3 PutObject/UploadPart, Lambda Invoke's Payload,
+    # PutBucketPolicy's policy): parse() reads nothing from it, so it need not be buffered.
+    streaming_input: bool
     path_params: Mapping[str, str] = field(default_factory=lambda: _EMPTY)  # members from the URI
 
 
@@ -116,6 +120,21 @@ def s3_bucket_from_host(host: str) -> str | None:
 
 
 # -- identification ---------------------------------------------------------------------------------
+
+def service_operations(name: str) -> ServiceOperations:
+    """The service's indexed model; a name the index has and botocore has not (an index older than the
+    installed botocore) is a request not understood, not a crash."""
+    try:
+        return _service_operations(name)
+    except KeyError:
+        raise Unclassified(f"botocore has no model of the service {name!r}") from None
+
+
+@lru_cache(maxsize=1024)
+def _query_params(query: str) -> Mapping[str, list[str]]:
+    """The query string's keys and values; cached, as identify() and parse() both read it (never mutated)."""
+    return MappingProxyType(parse_qs(query, keep_blank_values=True))
+
 
 def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
@@ -225,17 +244,23 @@ def _identify_cbor(path: str, signing_name: str | None) -> Identified:
     raise Unclassified(f"no AWS service {prefix!r} with an operation {operation!r} (smithy-rpc-v2-cbor)")
 
 
+_FORM_ACTION = re.compile(r"(?:^|&)Action=([^&]*)")
+_FORM_VERSION = re.compile(r"(?:^|&)Version=([^&]*)")
+
+
 def _query_action(method: str, query: str, h: Mapping[str, str],
                   body: bytes | None) -> tuple[str, str | None] | None:
-    """(Action, Version) of a query or ec2 request, or None."""
-    pairs: list[tuple[str, str]] = []
+    """(Action, Version) of a query or ec2 request, or None. Found without parsing the whole form."""
+    text = ""
     if "Action=" in query:
-        pairs = parse_qsl(query, keep_blank_values=True)
+        text = query
     elif body and method == "POST" and h.get("content-type", "").split(";")[0].strip().lower() == _FORM:
-        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-    found = dict(pairs)
-    action = found.get("Action")
-    return (action, found.get("Version")) if action is not None else None
+        text = body.decode("utf-8", "replace")
+    m = _FORM_ACTION.search(text) if text else None
+    if m is None:
+        return None
+    version = _FORM_VERSION.search(text)
+    return unquote_plus(m.group(1)), unquote_plus(version.group(1)) if version else None
 
 
 def _identify_query(action_version: tuple[str, str | None], signing_name: str | None, host: str) -> Identified:
@@ -262,13 +287,21 @@ def _api_version(service: str) -> str:
     return str(service_operations(service).model.metadata.get("apiVersion", ""))
 
 
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.{1,2}(?:/|$)")
+
+
 def _identify_rest(method: str, path: str, query: str, h: Mapping[str, str], host: str,
                    signing_name: str | None) -> Identified:
     candidates = _candidates(signing_name, host)
     if not candidates and not signing_name:
         candidates = ("s3",)  # anonymous requests are S3's public reads
     raw_path = path.split("?", 1)[0] or "/"
-    q = parse_qs(query, keep_blank_values=True)
+    if ("." in raw_path or "%" in raw_path) and _DOT_SEGMENT.search(unquote(raw_path)):
+        # "/bucket/public/../secret" is authorized as one key and may reach the upstream (or an HTTP
+        # library on the way) as another: refused rather than guessed.
+        raise Unclassified(f"the path {raw_path!r} has '.' or '..' segments, which may name another resource "
+                           "than the one authorized")
+    q = _query_params(query) if query else _EMPTY_QUERY
     best: tuple[tuple[int, int, int, int], ServiceOperations, Any, dict[str, str]] | None = None
     for name in candidates:
         ops = service_operations(name)
@@ -327,7 +360,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _parse_form(shape: Any, query: str, headers: Mapping[str, str], body: bytes | None,
                 ec2: bool) -> dict[str, Any]:
-    pairs = parse_qsl(query, keep_blank_values=True)
+    pairs = parse_qsl(query, keep_blank_values=True) if query else []
     if body:
         pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
     pairs = [(k, v) for k, v in pairs if k not in ("Action", "Version")]
@@ -390,7 +423,7 @@ def _parse_rest(shape: Any, identified: Identified, query: str, headers: Mapping
         if value is not None:
             params[name] = decode.scalar(member, value)
     if query:
-        q = parse_qs(query, keep_blank_values=True)
+        q = _query_params(query)
         for name, wire, member in plan.query:
             if wire in q:
                 params[name] = decode.from_query(member, q[wire])
@@ -416,15 +449,17 @@ def _parse_rest(shape: Any, identified: Identified, query: str, headers: Mapping
         if member.type_name != "structure":
             return params  # a blob or string payload: not the gateway's to read
         if xml:
-            if len(body) <= XML_PAYLOAD_LIMIT:
-                params[plan.payload] = decode.parse_xml(member, body)
+            if len(body) > XML_PAYLOAD_LIMIT:
+                raise Unclassified(f"the {identified.operation} payload is larger than {XML_PAYLOAD_LIMIT} bytes")
+            params[plan.payload] = decode.parse_xml(member, body)
         else:
             params[plan.payload] = decode.from_json(member, decode.parse_json(body))
         return params
     if xml:
-        if len(body) <= XML_PAYLOAD_LIMIT:
-            parsed = decode.parse_xml(shape, body)
-            params.update({k: v for k, v in parsed.items() if k in plan.body_members})
+        if len(body) > XML_PAYLOAD_LIMIT:
+            raise Unclassified(f"the {identified.operation} payload is larger than {XML_PAYLOAD_LIMIT} bytes")
+        parsed = decode.parse_xml(shape, body)
+        params.update({k: v for k, v in parsed.items() if k in plan.body_members})
     else:
         parsed = _dict(decode.from_json(shape, _dict(decode.parse_json(body))))
         params.update({k: v for k, v in parsed.items() if k in plan.body_members})

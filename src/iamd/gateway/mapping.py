@@ -21,9 +21,9 @@ from collections.abc import Callable
 from functools import cache
 
 from iamd.gateway.authz import AuthorizationItem, KeySchemaLookup, KmsAliasLookup, Target, tag_context
-from iamd.gateway.classify import ServiceRequest
+from iamd.gateway.classify import ServiceRequest, Unclassified
 from iamd.gateway.service_index import index
-from iamd.gateway.services import dynamodb, kms, lambda_, s3, secretsmanager, sns, sqs, ssm
+from iamd.gateway.services import apigateway, dynamodb, generic, kms, lambda_, s3, secretsmanager, sns, sqs, ssm
 from iamd.reference import actions as reference_actions
 
 __all__ = ["PRECISE_SERVICES", "AuthorizationItem", "KeySchemaLookup", "KmsAliasLookup", "authorization_items",
@@ -41,6 +41,13 @@ _MAPPERS: dict[str, _Mapper] = {
     "lambda": lambda_.items,
     "secretsmanager": secretsmanager.items,
     "ssm": ssm.items,
+    "apigateway": apigateway.items,
+    "apigatewayv2": apigateway.items,
+    "logs": generic.make("logs"),
+    "events": generic.make("events"),
+    "stepfunctions": generic.make("states"),
+    "ecr": generic.make("ecr"),
+    "cloudwatch": generic.make("cloudwatch"),
 }
 
 PRECISE_SERVICES = frozenset(_MAPPERS)
@@ -89,10 +96,28 @@ def authorization_items(request: ServiceRequest, account_id: str, partition: str
     (see services/dynamodb.py for what is given without it).
     ``kms_alias``: (account, region, "alias/name") -> the key id the alias points to, or None
     (see services/kms.py).
+    Raises classify.Unclassified when the members cannot be what the model says (the request is then
+    refused like an unidentified one).
     """
     service = request.identified.service
     mapper = _MAPPERS.get(service)
     if mapper is not None:
-        return tuple(mapper(Target(request, account_id, partition, key_schema, kms_alias)))
+        try:
+            items = tuple(mapper(Target(request, account_id, partition, key_schema, kms_alias)))
+            if items:
+                return items
+            # A batch of nothing (BatchGetItem without tables ...): still the operation's action if it is
+            # one, so that a request is never let through for having no item to check.
+            action, known = iam_action(service, request.identified.operation)
+            if not known:
+                raise Unclassified(f"{service}:{request.identified.operation} names nothing to authorize")
+            return (AuthorizationItem(action, "*", {}),)
+        except Unclassified:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # Members of types botocore would never send (a list where a map belongs ...): the upstream
+            # would refuse the request too; it is not authorized on a guess.
+            raise Unclassified(f"the members of {service}:{request.identified.operation} are not of their "
+                               f"modelled types ({type(exc).__name__})") from exc
     action, _known = iam_action(service, request.identified.operation)
     return (AuthorizationItem(action, "*", tag_context(request.params)),)

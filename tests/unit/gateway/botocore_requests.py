@@ -138,6 +138,8 @@ def minimal_params(service: str, operation: str) -> dict[str, Any]:
     # S3 validates bucket names; a shape's "abc1" is one, but keep one spelling for every bucket.
     if service in ("s3",) and "Bucket" in params:
         params["Bucket"] = "bucket-1"
+    if service == "sqs" and "QueueUrl" in params:  # the gateway refuses URLs that are not a queue's
+        params["QueueUrl"] = f"{ENDPOINT}/{ACCOUNT}/q1"
     return params
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from iamd.gateway.authz import AuthorizationItem, ContextValue, Target, add, item
+from iamd.gateway.classify import Unclassified
 
 PREFIX = "s3"
 
@@ -206,13 +207,15 @@ def items(t: Target) -> list[AuthorizationItem]:
         return out
     if op == "DeleteObjects":
         delete = params.get("Delete")
-        objects = delete.get("Objects", []) if isinstance(delete, Mapping) else []
+        objects = delete.get("Objects") if isinstance(delete, Mapping) else None
+        if not objects:  # the keys are what is authorized: without them (body not read), nothing is
+            raise Unclassified("DeleteObjects without its Delete payload (the keys to authorize)")
         out = []
-        for obj in objects or [{}]:
+        for obj in objects:
             version = obj.get("VersionId")
             action = "DeleteObjectVersion" if version else "DeleteObject"
             obj_ctx = {"s3:VersionId": str(version)} if version else {}
-            out.append(_object_item(action, t, str(bucket), obj.get("Key") if obj else None, obj_ctx))
+            out.append(_object_item(action, t, str(bucket), str(obj["Key"]), obj_ctx))
         return out
     action = ACTIONS.get(op, op)
     if params.get("VersionId") and action in VERSIONED:

@@ -7,9 +7,11 @@ are authorized as their single actions: SendMessageBatch is sqs:SendMessage, and
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from iamd.gateway.authz import AuthorizationItem, Target, item
+from iamd.gateway.classify import Unclassified
 
 PREFIX = "sqs"
 
@@ -20,12 +22,19 @@ ACTIONS = {
 }
 
 
-def queue_from_url(url: str) -> tuple[str, str] | None:
-    """(account, queue name) of a queue URL (https://sqs.us-east-1.amazonaws.com/123456789012/name)."""
-    parts = [p for p in urlsplit(url).path.split("/") if p]
-    if len(parts) >= 2:
-        return parts[-2], parts[-1]
-    return None
+_ACCOUNT = re.compile(r"\d{12}\Z")
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}(?:\.fifo)?\Z")
+
+
+def queue_from_url(url: str) -> tuple[str, str]:
+    """(account, queue name) of a queue URL (https://sqs.us-east-1.amazonaws.com/123456789012/name).
+
+    Anything else is refused: a URL the gateway reads as one queue and the upstream as another
+    (``/123456789012/q1/../q2``) would authorize the wrong queue."""
+    parts = urlsplit(url).path.split("/")
+    if len(parts) == 3 and not parts[0] and _ACCOUNT.match(parts[1]) and _QUEUE_NAME.match(parts[2]):
+        return parts[1], parts[2]
+    raise Unclassified(f"QueueUrl {url!r} is not <endpoint>/<account id>/<queue name>")
 
 
 def items(t: Target) -> list[AuthorizationItem]:
@@ -33,10 +42,8 @@ def items(t: Target) -> list[AuthorizationItem]:
     action = ACTIONS.get(op, op)
     url = params.get("QueueUrl")
     if isinstance(url, str):
-        found = queue_from_url(url)
-        if found is not None:
-            account, queue = found
-            return [item(PREFIX, action, t, {"QueueName": queue}, owner=account)]
+        account, queue = queue_from_url(url)
+        return [item(PREFIX, action, t, {"QueueName": queue}, owner=account)]
     name = params.get("QueueName")
     if isinstance(name, str):
         owner = params.get("QueueOwnerAWSAccountId") or t.account
