@@ -182,6 +182,23 @@ def test_role_arn_in_resource_policy_is_limited_by_boundary_and_session_policy_s
                         session=narrowed_session).allowed
 
 
+def test_federated_user_session_arn_grants_alone_the_users_arn_within_the_session_policy(world):
+    # GetFederationToken sessions: a resource policy naming the federated-user session ARN is not limited
+    # by the session policy; one naming the IAM user behind it is (IAM User Guide, "Session policies").
+    olga = world.user(A, "olga", document(allow("s3:*", "*")))
+    session = {"a": A, "k": "federated-user", "uid": olga.user_id, "sp": [document(allow("sqs:*", "*"))]}
+    federated = Principal(kind="federated-user", account_id=A, arn=f"arn:aws:sts::{A}:federated-user/olga-app",
+                          id=f"{A}:olga-app", name="olga-app", access_key_id="ASIAOLGA")
+    refused = world.decide(federated, session=session)
+    assert not refused.allowed and refused.denied_by == "session"
+    naming_user = document(allow(Principal={"AWS": olga.arn}))
+    refused = world.decide(federated, session=session, policy=naming_user)
+    assert not refused.allowed and refused.denied_by == "session"
+    naming_session = document(allow(Principal={"AWS": federated.arn}, Sid="Fed"))
+    allowed = world.decide(federated, session=session, policy=naming_session)
+    assert allowed.allowed and [m.sid for m in allowed.matched] == ["Fed"]
+
+
 def test_cross_account_needs_both_identity_and_resource_policy(world):
     erin = world.user(B, "erin")
     naming_erin = document(allow(Principal={"AWS": erin.arn}))
@@ -259,6 +276,11 @@ def test_kms_key_policy_must_allow_even_in_the_same_account(world):
     kim = world.user(A, "kim")
     naming_kim = document({"Effect": "Allow", "Principal": {"AWS": kim.arn}, "Action": "kms:Decrypt", "Resource": "*"})
     assert world.decide(kim, "kms:Decrypt", key, policy=naming_kim).allowed
+    # Not even the account's root user uses a key whose policy does not let it (AWS KMS Developer
+    # Guide, "Key policies in AWS KMS"); with no policy read, the default one (naming the account) holds.
+    root = Principal(kind="root", account_id=A, arn=ids.root_arn(A), id=A, name=A, access_key_id="")
+    assert not world.decide(root, "kms:Decrypt", key, policy=someone_else).allowed
+    assert world.decide(root, "kms:Decrypt", key, policy=root_only).allowed
 
 
 def test_given_context_is_evaluated_but_cannot_pose_as_another_principal(world):

@@ -41,6 +41,7 @@ there were no policy.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import threading
 import time
@@ -99,7 +100,7 @@ class _Target:
     """One resource to read: its cache key, the name forget() drops it by, where and how to read it."""
 
     service: str
-    name: str  # bucket, queue, topic, key id, function or secret name
+    names: tuple[str, ...]  # bucket, queue, topic, key id, function or secret name (a secret: maybe two)
     key: tuple[str, ...]
     account: str | None
     region: str
@@ -121,8 +122,8 @@ class ResourcePolicies:
         self._max = max_entries
         self._accounts = accounts
         self._clock = clock
-        # key → (expiry, value, (service, name) it is dropped by)
-        self._entries: OrderedDict[tuple[str, ...], tuple[float, Any, tuple[str, str]]] = OrderedDict()
+        # key → (expiry, value, the (service, name) pairs it is dropped by)
+        self._entries: OrderedDict[tuple[str, ...], tuple[float, Any, tuple[tuple[str, str], ...]]] = OrderedDict()
         self._by_name: dict[tuple[str, str], set[tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._forgets = 0  # bumped by every forget(): a read that saw another value does not store
@@ -146,7 +147,7 @@ class ResourcePolicies:
         target = self._target(service, resource_arn, caller_account)
         if not isinstance(target, _Target):
             return ResourcePolicy(None, None)
-        document = self._cached(target.key, target.service, target.name, lambda: self._read(target))
+        document = self._cached(target.key, target.service, target.names, lambda: self._read(target))
         return ResourcePolicy(document, target.account)
 
     def cached(self, service: str, resource_arn: str, caller_account: str | None = None) -> ResourcePolicy | None:
@@ -172,6 +173,19 @@ class ResourcePolicies:
             return ResourcePolicy(None, None)
         document = self._peek(target.key)
         return None if document is _MISSING else ResourcePolicy(document, target.account)
+
+    def kms_alias(self, account_id: str, region: str, alias: str) -> str | None:
+        """The id of the key an alias ("alias/name") points to in that account and region at the
+        upstream, None when there is no such alias: for gateway/mapping.py's ``kms_alias``, so that a
+        request naming its key by an alias is weighed against that key's policy, as AWS does. Cached
+        with the policies, dropped on a forwarded Create/Update/DeleteAlias; reads the upstream on a miss."""
+        return self._cached(("kms-alias", account_id, region, alias), "kms-alias", alias,
+                            lambda: self._resolve_alias(account_id, region, alias))
+
+    def kms_alias_cached(self, account_id: str, region: str, alias: str) -> tuple[bool, str | None]:
+        """(True, kms_alias()'s answer) when it is cached, else (False, None): no upstream call."""
+        found = self._peek(("kms-alias", account_id, region, alias))
+        return (False, None) if found is _MISSING else (True, found)
 
     def _bucket(self, resource_arn: str, caller_account: str | None) -> ResourcePolicy:
         bucket = _bucket_name(resource_arn)
@@ -256,9 +270,9 @@ class ResourcePolicies:
                 return client.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get(
                     "Attributes", {}).get("Policy")
 
-            return _Target("sqs", resource, ("sqs", account, region, resource), account, region, queue_policy)
+            return _Target("sqs", (resource,), ("sqs", account, region, resource), account, region, queue_policy)
         if service == "sns":
-            return _Target("sns", resource, ("sns", account, region, resource), account, region,
+            return _Target("sns", (resource,), ("sns", account, region, resource), account, region,
                            lambda client: client.get_topic_attributes(TopicArn=arn)
                            .get("Attributes", {}).get("Policy"))
         if service == "kms":
@@ -268,36 +282,50 @@ class ResourcePolicies:
                 return None
             name, _, qualifier = resource[len("function:"):].partition(":")
             extra = {"Qualifier": qualifier} if qualifier else {}
-            return _Target("lambda", name, ("lambda", account, region, name, qualifier), account, region,
-                           lambda client: client.get_policy(FunctionName=name, **extra)["Policy"])
+            return _Target("lambda", (name,), ("lambda", account, region, name, qualifier), account, region,
+                           lambda client: _principals_as_aws_shows_them(
+                               client.get_policy(FunctionName=name, **extra)["Policy"]))
         if service == "secretsmanager":
             if not resource.startswith("secret:"):
                 return None
-            full = resource[len("secret:"):]
-            name = _SECRET_SUFFIX.sub("", full)
-            secret_id = arn if full != name and "?" not in full else name
-            return _Target("secretsmanager", name, ("secretsmanager", account, region, full), account, region,
-                           lambda client: client.get_resource_policy(SecretId=secret_id).get("ResourcePolicy"))
+            given = resource[len("secret:"):]
+            # The request names the secret by its name ("db-secret") or by its full ARN, whose last
+            # seven characters ("-AbC123") are random. Which one, the text cannot tell ("db-secret"
+            # looks like the name "db" and a suffix): read by name first, then by the full ARN.
+            stripped = _SECRET_SUFFIX.sub("", given)
+            names = (given,) if stripped == given else (given, stripped)
+
+            def secret_policy(client: Any) -> str | None:
+                if "?" not in given:
+                    try:
+                        return client.get_resource_policy(SecretId=given).get("ResourcePolicy")
+                    except ClientError as error:
+                        if _client_error_code(error) != "ResourceNotFoundException" or stripped == given:
+                            raise
+                secret_id = arn if "?" not in given else stripped
+                return client.get_resource_policy(SecretId=secret_id).get("ResourcePolicy")
+
+            return _Target("secretsmanager", names, ("secretsmanager", account, region, given), account, region,
+                           secret_policy)
         return None
 
     def _key_target(self, account: str, region: str, resource: str, peek: bool) -> Any:
+        key_id: str | None
         if resource.startswith("key/"):
             key_id = resource[len("key/"):]
         elif resource.startswith("alias/"):
-            alias_key = ("kms-alias", account, region, resource)
             if peek:
-                key_id = self._peek(alias_key)
-                if key_id is _MISSING:
+                known, key_id = self.kms_alias_cached(account, region, resource)
+                if not known:
                     return _MISSING
             else:
-                key_id = self._cached(alias_key, "kms-alias", resource,
-                                      lambda: self._resolve_alias(account, region, resource))
+                key_id = self.kms_alias(account, region, resource)
             if key_id is None:
                 return None
         else:
             return None
         # A key id is never reused: it alone identifies the key (and its policy's cache entry).
-        return _Target("kms", key_id, ("kms", key_id), account, region,
+        return _Target("kms", (key_id,), ("kms", key_id), account, region,
                        lambda client: client.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
 
     def _resolve_alias(self, account: str, region: str, alias: str) -> str | None:
@@ -319,7 +347,7 @@ class ResourcePolicies:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def _cached(self, key: tuple[str, ...], service: str, name: str, load: Callable[[], Any],
+    def _cached(self, key: tuple[str, ...], service: str, names: str | tuple[str, ...], load: Callable[[], Any],
                 key_for: Callable[[Any], tuple[str, ...]] | None = None) -> Any:
         """The entry at ``key``, else ``load()``'s answer, stored at ``key`` (or ``key_for(answer)``)."""
         found = self._peek(key)
@@ -332,16 +360,19 @@ class ResourcePolicies:
             key = key_for(value)
         with self._lock:
             if self._forgets == forgets:  # no change forwarded meanwhile: the answer may be kept
-                self._entries[key] = (self._clock() + self._ttl, value, (service, name))
+                index = tuple((service, name) for name in ((names,) if isinstance(names, str) else names))
+                self._entries[key] = (self._clock() + self._ttl, value, index)
                 self._entries.move_to_end(key)
-                self._by_name.setdefault((service, name), set()).add(key)
+                for index_key in index:
+                    self._by_name.setdefault(index_key, set()).add(key)
                 while len(self._entries) > self._max:
-                    old, (_, _, index_key) = self._entries.popitem(last=False)
-                    keys = self._by_name.get(index_key)
-                    if keys is not None:
-                        keys.discard(old)
-                        if not keys:
-                            del self._by_name[index_key]
+                    old, (_, _, old_index) = self._entries.popitem(last=False)
+                    for index_key in old_index:
+                        keys = self._by_name.get(index_key)
+                        if keys is not None:
+                            keys.discard(old)
+                            if not keys:
+                                del self._by_name[index_key]
         return value
 
     def _drop(self, service: str, name: str) -> None:
@@ -392,6 +423,33 @@ def _call(read: Callable[[], Any]) -> Any:
                                         f"({error.operation_name})") from None
     except (BotoCoreError, KeyError) as error:
         raise ResourcePolicyUnavailable(f"the upstream could not be read: {type(error).__name__}") from None
+
+
+def _principals_as_aws_shows_them(document: str) -> str:
+    """A Lambda policy whose statements give Principal as a bare string (moto stores AddPermission's
+    Principal as given: "123456789012", an ARN, "s3.amazonaws.com") in the shape AWS's GetPolicy
+    answers, which the policy grammar requires: {"AWS": "arn:aws:iam::123456789012:root"},
+    {"AWS": ARN}, {"Service": NAME}. Any other text is returned as it came."""
+    try:
+        parsed = json.loads(document)
+    except ValueError:
+        return document
+    statements = parsed.get("Statement") if isinstance(parsed, dict) else None
+    if not isinstance(statements, list):
+        return document
+    changed = False
+    for statement in statements:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        if not isinstance(principal, str) or principal == "*":
+            continue
+        if principal.isdigit() and len(principal) == 12:
+            statement["Principal"] = {"AWS": f"arn:aws:iam::{principal}:root"}
+        elif principal.startswith("arn:"):
+            statement["Principal"] = {"AWS": principal}
+        else:
+            statement["Principal"] = {"Service": principal}
+        changed = True
+    return json.dumps(parsed) if changed else document
 
 
 def _bucket_name(arn: str) -> str:
@@ -461,9 +519,11 @@ def _names(kind: str, value: str) -> list[str]:
         if ":function:" in value:
             value = value.split(":function:", 1)[1]
         return [value.split(":", 1)[0]]
-    if kind == "secretsmanager":  # a name or an ARN
+    if kind == "secretsmanager":  # a name, or an ARN (its suffix, if any, cut: entries are named so too)
         if value.startswith("arn:") and ":secret:" in value:
-            value = _SECRET_SUFFIX.sub("", value.split(":secret:", 1)[1])
+            given = value.split(":secret:", 1)[1]
+            stripped = _SECRET_SUFFIX.sub("", given)
+            return [given] if stripped == given else [given, stripped]
         return [value]
     if kind == "kms":  # a key id, key ARN, alias name or alias ARN
         resource = value.split(":", 5)[5] if value.startswith("arn:") and value.count(":") >= 5 else value

@@ -130,10 +130,7 @@ def decide(tx: Connection, authorizer: Authorizer, call: Call, action: str, reso
     full_context = _context(call, context, tags, anonymous)
     if len(owner) == 12 and owner.isdigit():  # a global key AWS sets for requests to a resource
         full_context.setdefault("aws:ResourceAccount", owner)
-    policy_set = PolicySet(
-        identity=base.identity, boundary=base.boundary, session=base.session, resource=resource_part,
-        resource_alone_grants=same_account, trust=service in MUST_BE_NAMED_BY_RESOURCE_POLICY,
-    )
+    policy_set = _combined(base, resource_part, same_account, service in MUST_BE_NAMED_BY_RESOURCE_POLICY)
     request = Request(action=action, resource=resource, context=full_context,
                       principal_arn=principal.arn, principal_account=principal.account_id,
                       principal_aliases=aliases, explain=explain)
@@ -143,6 +140,18 @@ def decide(tx: Connection, authorizer: Authorizer, call: Call, action: str, reso
         if refused is not None:
             decision = refused
     return decision
+
+
+@lru_cache(maxsize=4096)
+def _combined(base: PolicySet, resource_part: tuple[Policy, ...], same_account: bool, trust: bool) -> PolicySet:
+    """The caller's policy set with the resource's policy, made once per combination so that the
+    engine's per-action memo (kept inside the PolicySet) serves the next request too. Keyed by the
+    compiled objects themselves (they hash by identity): a caller whose policies changed has a new
+    base, a changed resource policy a new compiled Policy."""
+    if not resource_part:
+        return base
+    return PolicySet(identity=base.identity, boundary=base.boundary, session=base.session, resource=resource_part,
+                     resource_alone_grants=same_account, trust=trust)
 
 
 def _context(call: Call, given: Mapping[str, object], tags: tuple[tuple[str, str], ...], anonymous: bool) -> dict:

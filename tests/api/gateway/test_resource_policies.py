@@ -25,6 +25,7 @@ from iamd.gateway.resource_policies import (
     ResourcePolicy,
     ResourcePolicyUnavailable,
 )
+from iamd.service.decide import compile_resource_policy
 from tests.api.gateway.upstream import MotoServer
 
 A, B = "111111111111", "222222222222"
@@ -213,6 +214,7 @@ def test_sns_topic_policy(moto, policies):
     arn = sns.create_topic(Name=name)["TopicArn"]
     default = policies.policy_for("sns", arn)  # SNS gives every topic a default policy
     assert default is not None and default.owner_account == A
+    compile_resource_policy(default.document)  # the engine reads it (Version 2008-10-17, AWS:SourceOwner)
 
     sns.set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy(arn, "sns:Publish", B, "Mine"))
     assert sid_of(policies.policy_for("sns", arn)) != "Mine"  # cached
@@ -232,6 +234,8 @@ def test_sns_topic_policy(moto, policies):
 
 def test_kms_key_policy_by_key_arn_and_alias(moto, upstream, policies):
     kms = moto.client("kms", A)
+    default = policies.policy_for("kms", kms.create_key()["KeyMetadata"]["Arn"])  # AWS's default key policy
+    assert default is not None and compile_resource_policy(default.document).statements[0].principals.accounts == {A}
     key = kms.create_key(Policy=policy("*", "kms:*", sid="One"))["KeyMetadata"]
     alias = f"alias/{unique('key')}"
     kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
@@ -245,11 +249,18 @@ def test_kms_key_policy_by_key_arn_and_alias(moto, upstream, policies):
     assert sid_of(policies.policy_for("kms", key["Arn"])) == "Two"
     assert sid_of(policies.cached("kms", f"arn:aws:kms:{REGION}:{A}:{alias}")) == "Two"  # alias → same entry
 
+    # For the mapping: which key an alias names (so that an alias request is weighed against its key).
+    assert policies.kms_alias_cached(A, REGION, alias) == (True, key["KeyId"])
+    assert policies.kms_alias(A, REGION, alias) == key["KeyId"]
+    assert policies.kms_alias(B, REGION, alias) is None  # aliases are per account
+
     # The alias moved to a new key (a key id is never reused: the new key has entries of its own).
     other = kms.create_key(Policy=policy("*", "kms:*", sid="Other"))["KeyMetadata"]
     kms.update_alias(AliasName=alias, TargetKeyId=other["KeyId"])
     policies.forget(forwarded("kms", "UpdateAlias", AliasName=alias, TargetKeyId=other["KeyId"]))
+    assert policies.kms_alias_cached(A, REGION, alias) == (False, None)
     assert sid_of(policies.policy_for("kms", f"arn:aws:kms:{REGION}:{A}:{alias}")) == "Other"
+    assert policies.kms_alias(A, REGION, alias) == other["KeyId"]
     assert policies.policy_for("kms", f"arn:aws:kms:{REGION}:{A}:alias/{unique('missing')}") is None
     assert policies.policy_for("kms", f"arn:aws:kms:{REGION}:{A}:key/{uuid.uuid4()}") is None
 
@@ -282,6 +293,10 @@ def test_lambda_function_policy(moto, policies):
     policies.forget(forwarded("lambda", "AddPermission", FunctionName=name, StatementId="One"))
     found = policies.policy_for("lambda", arn)
     assert found is not None and found.owner_account == A and sid_of(found) == "One"
+    # AddPermission's Principal "222222222222" reads as AWS's GetPolicy shows it (moto keeps the bare
+    # string, which the policy grammar refuses): the engine can weigh it.
+    assert json.loads(found.document)["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{B}:root"}
+    assert compile_resource_policy(found.document).statements[0].principals.accounts == frozenset({B})
 
     lam.delete_function(FunctionName=name)
     policies.forget(forwarded("lambda", "DeleteFunction", FunctionName=arn))
@@ -311,6 +326,21 @@ def test_secrets_manager_resource_policy(moto, policies):
     secrets.create_secret(Name=name, SecretString="again")
     policies.forget(forwarded("secretsmanager", "CreateSecret", Name=name))
     assert policies.policy_for("secretsmanager", wildcard) is None  # the new secret has no policy
+
+
+def test_a_secret_whose_name_looks_like_it_ends_in_a_suffix(moto, policies):
+    # "…-secret" ends like an ARN's random suffix ("-AbC123"): the name must still be read as a name.
+    secrets = moto.client("secretsmanager", A)
+    name = f"{unique('db')}-secret"
+    arn = secrets.create_secret(Name=name, SecretString="s3cr3t")["ARN"]
+    secrets.put_resource_policy(SecretId=name, ResourcePolicy=policy("*", "secretsmanager:*", B, "Named"))
+    by_name = f"arn:aws:secretsmanager:{REGION}:{A}:secret:{name}"  # as the mapping builds it from a name
+    assert sid_of(policies.policy_for("secretsmanager", by_name)) == "Named"
+    assert sid_of(policies.policy_for("secretsmanager", arn)) == "Named"  # the full ARN, suffix and all
+    secrets.put_resource_policy(SecretId=name, ResourcePolicy=policy("*", "secretsmanager:*", B, "Changed"))
+    policies.forget(forwarded("secretsmanager", "PutResourcePolicy", SecretId=name))  # by name: both go
+    assert sid_of(policies.policy_for("secretsmanager", by_name)) == "Changed"
+    assert sid_of(policies.policy_for("secretsmanager", arn)) == "Changed"
 
 
 # ---------------------------------------------------------------------------------------------- the rest
@@ -390,7 +420,8 @@ def test_the_cache_is_bounded(moto, upstream, clock):
      [("lambda", "f")]),
     ("secretsmanager", "DeleteResourcePolicy",
      {"SecretId": "arn:aws:secretsmanager:us-east-1:111111111111:secret:my-secret-AbC123"},
-     [("secretsmanager", "my-secret")]),
+     [("secretsmanager", "my-secret-AbC123"), ("secretsmanager", "my-secret")]),
+    ("secretsmanager", "DeleteSecret", {"SecretId": "db-secret"}, [("secretsmanager", "db-secret")]),
     ("s3", "GetObject", {"Bucket": "b", "Key": "k"}, []),  # reads change nothing
     ("dynamodb", "PutResourcePolicy", {"ResourceArn": "arn:aws:dynamodb:us-east-1:1:table/t"}, []),
 ])
