@@ -267,13 +267,23 @@ class Gateway:
         try:
             return mapping.authorization_items(service_request, account_id,
                                                key_schema=self.lookups.cached_key_schema,
-                                               kms_alias=self.lookups.cached_kms_alias)
+                                               kms_alias=self._cached_alias)
         except Cold:
             return await anyio.to_thread.run_sync(self._items_read, service_request, account_id)
 
     def _items_read(self, service_request: ServiceRequest, account_id: str) -> Items:
+        aliases = self.resource_policies.kms_alias if self.resource_policies is not None else None
         return mapping.authorization_items(service_request, account_id, key_schema=self.lookups.key_schema,
-                                           kms_alias=self.lookups.kms_alias)
+                                           kms_alias=aliases)
+
+    def _cached_alias(self, account_id: str, region: str, alias: str) -> str | None:
+        """The key a KMS alias points to, from gw-respol's cache (dropped with the alias's changes)."""
+        if self.resource_policies is None:
+            return None
+        known, key_id = self.resource_policies.kms_alias_cached(account_id, region, alias)
+        if not known:
+            raise Cold("kms alias")
+        return key_id
 
     async def _decide(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
                       now: datetime) -> Verdict:

@@ -1,13 +1,14 @@
 """What the mapping needs to know of the upstream's resources: a DynamoDB table's partition key name
-(for dynamodb:LeadingKeys) and the key a KMS alias points to. Read with the account's upstream
-credentials, cached briefly, dropped when iamd forwards the table's or alias's creation or deletion.
+(for dynamodb:LeadingKeys); the key a KMS alias points to is resource_policies.py's kms_alias(). Read
+with the account's upstream credentials, cached briefly, dropped when iamd forwards the table's
+creation or deletion.
 
 The edge asks ``cached_*`` first (in the event loop: no I/O; ``Cold`` when unknown), and on ``Cold``
 computes the items again in a worker thread with the reading functions.
 
-Table names and alias names can be reused after a deletion, and the upstream exposes no identity that
+Table names can be reused after a deletion, and the upstream exposes no identity that
 could be read without the call the cache saves: so entries live ``ttl`` seconds (default 5) and every
-forwarded CreateTable, DeleteTable, CreateAlias, UpdateAlias and DeleteAlias drops its name's entries.
+forwarded CreateTable and DeleteTable drops its name's entries.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-_FORGET = {("dynamodb", "CreateTable"), ("dynamodb", "DeleteTable"), ("kms", "CreateAlias"),
-           ("kms", "UpdateAlias"), ("kms", "DeleteAlias")}
+_FORGET = {("dynamodb", "CreateTable"), ("dynamodb", "DeleteTable")}
 
 
 class Cold(Exception):
@@ -69,27 +69,10 @@ class UpstreamLookups:
             return None  # not stored: the table may be being created
         return self._store(("table", account, region, table), name)
 
-    # -- KMS ---------------------------------------------------------------------------------------
-
-    def cached_kms_alias(self, account: str, region: str, alias: str) -> str | None:
-        return self._peek(("alias", account, region, alias))
-
-    def kms_alias(self, account: str, region: str, alias: str) -> str | None:
-        try:
-            return self.cached_kms_alias(account, region, alias)
-        except Cold:
-            pass
-        try:
-            described = self._upstream.client("kms", account, region).describe_key(KeyId=alias)
-            key_id = described["KeyMetadata"]["KeyId"]
-        except (ClientError, BotoCoreError, KeyError):
-            return None
-        return self._store(("alias", account, region, alias), key_id)
-
     def forget(self, service: str, operation: str, params: Mapping[str, Any]) -> None:
         if (service, operation) not in _FORGET:
             return
-        name = params.get("TableName") if service == "dynamodb" else params.get("AliasName")
+        name = params.get("TableName")
         with self._lock:
             for key in [key for key in self._entries if key[-1] == name]:
                 del self._entries[key]
