@@ -39,6 +39,14 @@ class Settings:
     audit: bool = True  # an event per call (CloudTrail's record), read by LookupEvents and policy generation
     audit_retention_days: int = 90  # events older than this are pruned in the background; 0 keeps them all
     audit_prune_seconds: int = 3600  # how often the background prune runs
+    # The gateway (docs/gateway.md): requests for other AWS services are authorized, then forwarded here.
+    upstream_url: str = ""  # e.g. http://127.0.0.1:5000 (moto's server); empty: no gateway
+    # Credentials per iamd account at the upstream: ACCOUNT=KEY_ID:SECRET,... (ACCOUNT * for every other).
+    upstream_credentials: str = field(default="", repr=False)
+    # The header naming the caller's account at the upstream (moto's server); empty: send none.
+    upstream_account_header: str = "x-moto-account-id"
+    # A request the gateway cannot classify: "refuse" (default) or "forward" (authenticated, not authorized).
+    upstream_unclassified: str = "refuse"
     # The root user's console password, hashed into the first account at first start (never logged).
     root_password: str = field(default="", repr=False)
 
@@ -82,6 +90,10 @@ class Settings:
             raise SystemExit("IAMD_TIMEOUT_KEEP_ALIVE and IAMD_READ_TIMEOUT must be at least 1 second")
         if self.root_access_key_id and not re.fullmatch(r"[\w]{16,128}", self.root_access_key_id):
             raise SystemExit("IAMD_ROOT_ACCESS_KEY_ID must be 16 to 128 letters, digits or underscores")
+        if self.upstream_url and not re.match(r"https?://[^/\s]+/?$", self.upstream_url):
+            raise SystemExit("IAMD_UPSTREAM_URL must be http(s)://host[:port], without a path")
+        if self.upstream_unclassified not in ("refuse", "forward"):
+            raise SystemExit("IAMD_UPSTREAM_UNCLASSIFIED must be refuse or forward")
         if self.oidc_key_rotation_seconds < 1:
             raise SystemExit("IAMD_OIDC_KEY_ROTATION_SECONDS must be a positive number of seconds")
 

@@ -31,6 +31,8 @@ _FIRST_START_ONLY = ("root_access_key_id", "root_secret_access_key", "root_passw
 def add_parser(subcommands) -> None:
     parser = subcommands.add_parser("serve", help="start the IAM and STS API server")
     add_settings_flags(parser)
+    parser.add_argument("--upstream", dest="upstream_url", default=None, metavar="URL",
+                        help="forward other AWS services' requests there once authorized (same as --upstream-url)")
     parser.set_defaults(func=run)
 
 
@@ -44,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     workers = settings.effective_workers
     print(f"iamd: serving IAM and STS at {endpoint} (database {state.store.engine.url.render_as_string()}, "
           f"{workers} worker process{'es' if workers > 1 else ''})")
+    if settings.upstream_url:
+        print(f"iamd: every other AWS service's requests authorized, then forwarded to {settings.upstream_url}")
     if settings.self_signed:
         print(f"iamd: self-signed certificate {tls['ssl_certfile']}: give it to clients "
               f"(aws --ca-bundle, boto3 verify=, AWS_CA_BUNDLE)")
@@ -52,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False, ws="none",
                    timeout_keep_alive=settings.timeout_keep_alive, **tls)
     if workers == 1:
-        app = create_app(state.store, new_environment(state.box, settings), read_timeout=settings.read_timeout)
+        app = create_app(state.store, new_environment(state.box, settings), read_timeout=settings.read_timeout,
+                         settings=settings)
         uvicorn.run(app, http=timed_protocol(settings.read_timeout), **options)
         return 0
     state.store.dispose()  # each worker opens its own connections

@@ -11,7 +11,7 @@ from iamd.config import Settings, env_name, from_environment
 # user of the machine. (The key flags exist because the configuration contract names them; their help
 # says to prefer the environment.)
 ENVIRONMENT_ONLY = frozenset({"root_password"})
-_SECRET_FLAGS = frozenset({"root_secret_access_key", "master_key"})
+_SECRET_FLAGS = frozenset({"root_secret_access_key", "master_key", "upstream_credentials"})
 
 
 def add_settings_flags(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:

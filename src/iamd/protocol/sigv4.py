@@ -65,12 +65,18 @@ def parse_signature(
     body: bytes,
     query: dict[str, str],
     services: tuple[str, ...] | None = None,
+    *,
     payload_hash: str | None = None,
+    s3: bool = False,
+    twice: bool = False,
 ) -> SignedRequest:
     """Read the signature's claims and build the canonical request. ``headers`` has lower-case names.
 
-    ``payload_hash``: the body's SHA-256 (hex) as computed by whoever received it, instead of ``body``:
-    the authorization API's callers verify requests whose bodies iamd never sees."""
+    ``payload_hash``: the hash to put in the canonical request instead of the body's (Amazon S3's
+    x-amz-content-sha256: UNSIGNED-PAYLOAD, STREAMING-..., or the body's hash checked as it streams; the
+    authorization API's callers verify requests whose bodies iamd never sees).
+    ``s3``: Amazon S3's canonical URI, the path encoded once and never normalized; ``twice``: every other
+    service's (the gateway's), normalized and encoded twice. Neither: iamd's own, whose path is ``/``."""
     authorization = headers.get("authorization")
     if authorization is not None:
         fields, raw_date = _header_fields(authorization, headers)
@@ -106,7 +112,8 @@ def parse_signature(
     if "host" not in signed_headers:
         raise SignatureDoesNotMatch("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
     canonical = _canonical_request(method, raw_path, raw_query, headers, body, signed_headers,
-                                   presigned=authorization is None, payload_hash=payload_hash)
+                                   presigned=authorization is None, payload_hash=payload_hash, s3=s3,
+                                   twice=twice)
     return SignedRequest(
         access_key_id=key_id,
         scope_date=scope_date,
@@ -274,6 +281,8 @@ def _canonical_request(
     *,
     presigned: bool,
     payload_hash: str | None = None,
+    s3: bool = False,
+    twice: bool = False,
 ) -> str:
     missing = [name for name in signed_headers if name not in headers]
     if missing:
@@ -282,11 +291,11 @@ def _canonical_request(
             "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
         )
     canonical_headers = "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed_headers)
-    if payload_hash is None:
-        payload_hash = hashlib.sha256(body).hexdigest()   # never the client's word for it: see the docstring
+    if payload_hash is None:   # never the client's word for it: see the docstring
+        payload_hash = hashlib.sha256(body).hexdigest()
     return "\n".join((
         method,
-        _canonical_path(raw_path),
+        _s3_path(raw_path) if s3 else _canonical_path(raw_path, double=twice),
         _canonical_query(raw_query, drop_signature=presigned),
         canonical_headers,
         ";".join(signed_headers),
@@ -294,10 +303,57 @@ def _canonical_request(
     ))
 
 
-def _canonical_path(raw_path: str) -> str:
+def _canonical_path(raw_path: str, double: bool = False) -> str:
+    """Every service but S3: the path as botocore signs it, its segments normalized (``.`` and ``..``
+    resolved) and encoded twice: the received path is already encoded once."""
     path = raw_path or "/"
-    segments = [quote(unquote(segment), safe="-_.~") for segment in path.split("/")]
-    return "/".join(segments) or "/"
+    if not double:
+        segments = [quote(unquote(segment), safe="-_.~") for segment in path.split("/")]
+        return "/".join(segments) or "/"
+    normalized: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if normalized:
+                normalized.pop()
+        elif segment not in (".", ""):
+            normalized.append(segment)
+    text = "/" + "/".join(normalized) + ("/" if path.endswith("/") and normalized else "")
+    return quote(text, safe="/~")
+
+
+def _s3_path(raw_path: str) -> str:
+    """Amazon S3: the path encoded once, never normalized (a key may hold ``//`` or ``..``)."""
+    return "/".join(quote(unquote(segment), safe="-_.~") for segment in (raw_path or "/").split("/")) or "/"
+
+
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """The SigV4 signing key (cached): for the signatures of S3's streamed chunks."""
+    return _signing_key(secret, date, region, service)
+
+
+def signature_of(key: bytes, string_to_sign: str) -> str:
+    return hmac.digest(key, string_to_sign.encode(), "sha256").hex()
+
+
+def signatures_match(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
+
+
+def scope_service(authorization: str | None, raw_query: str) -> str | None:
+    """The service a request is signed for, read from its credential scope without checking anything
+    (``Credential=KEY/DATE/REGION/SERVICE/aws4_request``), or None when it carries no SigV4 signature."""
+    if authorization is not None:
+        start = authorization.find("Credential=")
+        if start < 0:
+            return None
+        credential = authorization[start + 11:].split(",", 1)[0]
+    else:
+        start = raw_query.find("X-Amz-Credential=")
+        if start < 0:
+            return None
+        credential = unquote(raw_query[start + 17:].split("&", 1)[0])
+    parts = credential.strip().split("/")
+    return parts[3] if len(parts) == 5 else None
 
 
 def _canonical_query(raw_query: str, *, drop_signature: bool) -> str:

@@ -48,9 +48,15 @@ _IMPLICIT = {
 }
 
 
-def denial_message(principal_arn: str, action: str, resource: str, decision: Decision) -> str:
+def denial_reason(action: str, decision: Decision) -> str:
+    """The end of AWS's message: "because no identity-based policy allows the ... action", "with an explicit
+    deny in a resource-based policy", ..."""
     part = decision.denied_by or "identity"
-    reason = (_EXPLICIT if decision.decision == "explicitDeny" else _IMPLICIT)[part].format(action=action)
+    return (_EXPLICIT if decision.decision == "explicitDeny" else _IMPLICIT)[part].format(action=action)
+
+
+def denial_message(principal_arn: str, action: str, resource: str, decision: Decision) -> str:
+    reason = denial_reason(action, decision)
     return f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource} {reason}"
 
 

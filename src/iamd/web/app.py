@@ -15,11 +15,13 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from iamd.audit.retention import prune
+from iamd.config import Settings
 from iamd.service.context import Environment
 from iamd.service.runtime import Store
 from iamd.web.api import QueryApi
 from iamd.web.authorization_api import AuthorizationApi, is_authorization_request
 from iamd.web.coverage import check_operations
+from iamd.web.gateway import create_gateway, for_gateway
 from iamd.web.json_api import JsonApi, is_json_request
 from iamd.web.limits import Limits
 from iamd.web.oidc_issuer import routes as oidc_issuer_routes
@@ -35,17 +37,24 @@ class ApiFirst:
     """The Query API's requests (GET, HEAD and POST on /, without X-Amz-Target) go straight to it, and
     the authorization API's (POST on / with an IamdAuthorization.* target) to it; everything else, and
     the lifespan, through Starlette's middleware and routing, which would cost a third of a GetUser.
-    Both APIs apply the same body limits themselves (web/api.py read_body)."""
+    Both APIs apply the same body limits themselves (web/api.py read_body).
 
-    def __init__(self, api: QueryApi, app: Starlette, authorization: AuthorizationApi | None = None):
-        self.api, self.app, self.authorization = api, app, authorization
+    With an upstream (``iamd serve --upstream URL``), a request for another service goes straight to the
+    gateway first (web/gateway.py ``for_gateway``): it streams its bodies and applies its own limits."""
+
+    def __init__(self, api: QueryApi, app: Starlette, authorization: AuthorizationApi | None = None, gateway=None):
+        self.api, self.app, self.authorization, self.gateway = api, app, authorization, gateway
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/" and scope["method"] in _API_METHODS:
-            if not any(name == b"x-amz-target" for name, _ in scope["headers"]):
-                return await self.api(scope, receive, send)
-            if self.authorization is not None and is_authorization_request(scope["headers"]):
-                return await self.authorization(scope, receive, send)
+        if scope["type"] == "http":
+            if scope["path"] == "/" and scope["method"] in _API_METHODS:
+                if not any(name == b"x-amz-target" for name, _ in scope["headers"]):
+                    if self.gateway is None or not for_gateway(scope):
+                        return await self.api(scope, receive, send)
+                elif self.authorization is not None and is_authorization_request(scope["headers"]):
+                    return await self.authorization(scope, receive, send)
+            if self.gateway is not None and for_gateway(scope):
+                return await self.gateway(scope, receive, send)
         await self.app(scope, receive, send)
 
 
@@ -73,8 +82,10 @@ class LazyConsole:
         return await saml_signin.idp_endpoint(self.built().console)(request)
 
 
-def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> ApiFirst:
+def create_app(store: Store, env: Environment, read_timeout: float = 10.0, settings: Settings | None = None
+               ) -> ApiFirst:
     check_operations()
+    gateway = create_gateway(store, env, settings, read_timeout) if settings is not None else None
     api = QueryApi(store, env, threaded=not store.is_sqlite)
     api.read_timeout = read_timeout
 
@@ -110,6 +121,8 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> Ap
         finally:
             pruning.cancel()
             task.cancel()
+            if gateway is not None:
+                await gateway.close()
             flush_last_used()
             store.dispose()
 
@@ -129,4 +142,4 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0) -> Ap
     authorization = AuthorizationApi(store, env, threaded=not store.is_sqlite)
     authorization.read_timeout = read_timeout
     return ApiFirst(api, Starlette(routes=routes, lifespan=lifespan,
-                                   middleware=[Middleware(Limits, read_timeout=read_timeout)]), authorization)
+                                   middleware=[Middleware(Limits, read_timeout=read_timeout)]), authorization, gateway)

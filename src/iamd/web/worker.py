@@ -17,4 +17,5 @@ def create_worker_app() -> ApiFirst:
     logs.configure(settings.log_level, settings.log_format, settings.access_log)
     box = load_secrets(settings)
     store = open_store(settings)
-    return create_app(store, new_environment(box, settings), read_timeout=settings.read_timeout)
+    return create_app(store, new_environment(box, settings), read_timeout=settings.read_timeout,
+                      settings=settings)

@@ -38,6 +38,11 @@ def list_accounts(tx: Connection) -> Sequence[Row]:
     return tx.execute(select(accounts).order_by(accounts.c.created_at, accounts.c.id)).all()
 
 
+def account_ids(tx: Connection) -> list[str]:
+    """Every account's id (the gateway asks which of them owns an S3 bucket)."""
+    return list(tx.scalars(select(accounts.c.id).order_by(accounts.c.id)))
+
+
 def create_account(
     tx: Connection,
     box: SecretBox,

@@ -1,0 +1,112 @@
+"""The upstream iamd forwards to, and how to sign for one of iamd's accounts there.
+
+An iamd account maps to credentials at the upstream (``IAMD_UPSTREAM_CREDENTIALS``: ``ACCOUNT=KEY:SECRET``
+entries, ``*`` for every other account). moto's server tells accounts apart by the ``x-moto-account-id``
+header (moto's documentation, "Multi-Account support": environment variable, then this header, then the
+access key's account), so by default the gateway names the caller's account in that header
+(``IAMD_UPSTREAM_ACCOUNT_HEADER``; empty for an upstream that tells accounts apart by their keys).
+Requests are signed with botocore's own SigV4 signers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+DEFAULT_ACCOUNT_HEADER = "x-moto-account-id"
+# Used for any account without credentials of its own: moto accepts any key (it tells accounts by the header).
+DEFAULT_CREDENTIALS = ("iamd-gateway", "iamd-gateway")
+_ALWAYS_SIGNED = frozenset({"content-md5", "content-type", "x-moto-account-id"})
+_UNSIGNED_S3 = Config(s3={"payload_signing_enabled": False})
+
+
+def parse_credentials(text: str) -> dict[str, tuple[str, str]]:
+    """``123456789012=AKID:SECRET,*=AKID:SECRET`` → {account: (key id, secret)}; SystemExit on a bad entry."""
+    found: dict[str, tuple[str, str]] = {}
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        account, sep, pair = entry.partition("=")
+        key_id, sep2, secret = pair.partition(":")
+        account = account.strip()
+        valid_account = account == "*" or (account.isdigit() and len(account) == 12)
+        if not (sep and sep2 and key_id and secret and valid_account):
+            raise SystemExit("IAMD_UPSTREAM_CREDENTIALS: entries are ACCOUNT=KEY_ID:SECRET (ACCOUNT 12 digits or *), "
+                             "separated by commas")
+        found[account] = (key_id.strip(), secret.strip())
+    return found
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: one per server
+class Upstream:
+    url: str  # e.g. http://127.0.0.1:5000 (moto's server), without a trailing slash
+    credentials: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    account_header: str = DEFAULT_ACCOUNT_HEADER
+
+    @classmethod
+    def from_settings(cls, url: str, credentials: str = "", account_header: str = DEFAULT_ACCOUNT_HEADER) -> Upstream:
+        return cls(url.rstrip("/"), parse_credentials(credentials), account_header.strip().lower())
+
+    def credentials_for(self, account_id: str) -> tuple[str, str]:
+        """(access key id, secret) for that account at the upstream."""
+        return self.credentials.get(account_id) or self.credentials.get("*") or DEFAULT_CREDENTIALS
+
+    def account_headers(self, account_id: str) -> dict[str, str]:
+        return {self.account_header: account_id} if self.account_header and account_id else {}
+
+    def sign(self, method: str, url: str, headers: dict[str, str], body: bytes | None, *, service: str,
+             region: str, account_id: str) -> dict[str, str]:
+        """The headers to send: ``headers`` plus the account header and a fresh SigV4 signature.
+
+        ``body`` None: a streamed payload, signed UNSIGNED-PAYLOAD (Amazon S3 accepts it; the gateway
+        has already checked the client's own payload hash or chunk signatures). S3 requests are always
+        signed so: the body is never hashed twice.
+
+        Only the headers AWS requires signed go through the signer (host, every x-amz-*, Content-MD5 and
+        Content-Type): botocore's header handling costs per header, and the others need no signature."""
+        everything = {**headers, **self.account_headers(account_id)}
+        signed = {name: value for name, value in everything.items()
+                  if name.startswith("x-amz-") or name in _ALWAYS_SIGNED}
+        request = AWSRequest(method=method, url=url, headers=signed, data=body if body is not None else b"")
+        if service == "s3" or body is None:
+            request.context["client_config"] = _UNSIGNED_S3
+            request.context["payload_signing_enabled"] = False
+            _signer(S3SigV4Auth, self.credentials_for(account_id), service, region).add_auth(request)
+        else:
+            _signer(SigV4Auth, self.credentials_for(account_id), service, region).add_auth(request)
+        unsigned = {name: value for name, value in everything.items() if name not in signed}
+        return {**unsigned, **dict(request.headers.items())}
+
+    def client(self, service: str, account_id: str, region: str) -> Any:
+        """A botocore client for that account at the upstream (for reading resource policies)."""
+        return _client(self, service, account_id, region)
+
+
+@lru_cache(maxsize=256)
+def _signer(kind: type, credentials: tuple[str, str], service: str, region: str) -> Any:
+    return kind(Credentials(*credentials), service, region)
+
+
+@lru_cache(maxsize=256)
+def _client(upstream: Upstream, service: str, account_id: str, region: str) -> Any:
+    import boto3  # only for the resource policies' reads
+
+    key_id, secret = upstream.credentials_for(account_id)
+    client = boto3.session.Session().client(
+        service, endpoint_url=upstream.url, region_name=region, aws_access_key_id=key_id,
+        aws_secret_access_key=secret, config=Config(retries={"total_max_attempts": 2}, connect_timeout=5,
+                                                    read_timeout=30, s3={"addressing_style": "path"}))
+    headers = upstream.account_headers(account_id)
+    if headers:
+        def add_account(request: Any, **_: Any) -> None:
+            for name, value in headers.items():
+                request.headers[name] = value
+        client.meta.events.register_first("before-sign.*.*", add_account)
+    return client

@@ -1,0 +1,59 @@
+"""The gateway's entry: which requests web/app.py sends to it, and its construction from the settings.
+
+With an upstream configured, a request goes to the gateway when it is signed for a service other than
+iamd's own (the SigV4 credential scope, in the Authorization header or X-Amz-Credential), when its
+X-Amz-Target is not CloudTrail's, or when it is unsigned and its path is none of iamd's own. So S3
+buckets named like iamd's paths (``health``, ``console``, ...) are reachable only with signed requests.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from iamd.config import Settings
+from iamd.gateway.edge import Gateway
+from iamd.gateway.resource_policies import ResourcePolicies
+from iamd.gateway.upstream import Upstream
+from iamd.protocol.sigv4 import scope_service
+from iamd.service.accounts import account_ids
+from iamd.service.context import Environment
+from iamd.web.json_api import TARGET_PREFIX
+
+# The services iamd answers itself (SigV4 credential scopes).
+OWN_SIGNING_NAMES = frozenset({"iam", "sts", "cloudtrail", "access-analyzer", "iamd"})
+_OWN_TARGET = TARGET_PREFIX.encode()
+_OWN_PATHS = frozenset({"/", "/health", "/ready", "/metrics", "/saml"})
+_OWN_PREFIXES = ("/console", "/policy/generation", "/oidc/")
+
+
+def for_gateway(scope) -> bool:
+    """Whether an HTTP request is for another service (the gateway's) rather than iamd's own."""
+    authorization = None
+    for name, value in scope["headers"]:
+        if name == b"x-amz-target":
+            return not value.startswith(_OWN_TARGET)
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+    query = scope.get("query_string", b"")
+    if authorization is not None or b"X-Amz-Credential" in query:
+        service = scope_service(authorization, unquote(query.decode("latin-1")) if authorization is None else "")
+        if service is not None:
+            return service not in OWN_SIGNING_NAMES
+    path = scope["path"]
+    return not (path in _OWN_PATHS or path.startswith(_OWN_PREFIXES))
+
+
+def create_gateway(store, env: Environment, settings: Settings, read_timeout: float) -> Gateway | None:
+    if not settings.upstream_url:
+        return None
+    upstream = Upstream.from_settings(settings.upstream_url, settings.upstream_credentials,
+                                      settings.upstream_account_header)
+
+    def accounts() -> list[str]:  # the accounts that may own a bucket the caller's does not
+        with store.transaction(write=False) as tx:
+            return account_ids(tx)
+
+    resource_policies = ResourcePolicies(upstream, accounts=accounts)
+    return Gateway(store, env, upstream, threaded=not store.is_sqlite,
+                   forward_unclassified=settings.upstream_unclassified == "forward", read_timeout=read_timeout,
+                   resource_policies=resource_policies)

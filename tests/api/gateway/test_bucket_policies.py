@@ -1,0 +1,90 @@
+"""Resource-based policies read from the upstream, weighed by iamd's engine at the gateway: a public
+read allowed to anonymous callers, an explicit deny in a bucket policy, a cross-account read allowed by
+the bucket policy and refused without it, and a policy change forwarded through iamd seen at once.
+
+Sources: IAM User Guide, "Policy evaluation logic" and "Cross-account policy evaluation logic" (both sides
+must allow across accounts); "Troubleshoot access denied error messages" ("with an explicit deny in a
+resource-based policy"); Amazon S3 User Guide, "Bucket policy examples" (Principal "*")."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.exceptions
+import httpx
+import pytest
+
+from tests.api.conftest import error_of
+from tests.api.gateway.conftest import ACCOUNT_ID, allow, as_user, gw_client
+
+
+def _bucket_policy(bucket: str, effect: str, principal, action: str = "s3:GetObject") -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": effect, "Principal": principal, "Action": action, "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+
+
+@pytest.fixture
+def other_account(gateway):
+    done = gateway.cli("account", "create")
+    assert done.returncode == 0, done.stderr
+    values = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
+    values = {key.strip(): value.strip() for key, value in values.items()}
+    account = next(line.split()[-1] for line in done.stdout.splitlines() if "account" in line and
+                   any(part.isdigit() and len(part) == 12 for part in line.split()))
+    return {"account": account, "key_id": values["aws_access_key_id"], "secret": values["aws_secret_access_key"]}
+
+
+def test_a_public_bucket_policy_lets_anonymous_callers_read(gateway, moto, unique):
+    bucket = unique("pub")
+    s3 = gw_client(gateway, "s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="index.html", Body=b"<h1>hi</h1>")
+    assert httpx.get(f"{gateway.endpoint}/{bucket}/index.html").status_code == 403
+    s3.put_bucket_policy(Bucket=bucket, Policy=_bucket_policy(bucket, "Allow", "*"))  # forwarded: cache dropped
+    answer = httpx.get(f"{gateway.endpoint}/{bucket}/index.html")
+    assert answer.status_code == 200
+    assert answer.content == b"<h1>hi</h1>"
+    answer = httpx.put(f"{gateway.endpoint}/{bucket}/defaced.html", content=b"x")  # only GetObject is public
+    assert answer.status_code == 403
+    assert "Contents" in moto.client("s3").list_objects_v2(Bucket=bucket)
+    assert "defaced.html" not in [o["Key"] for o in moto.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
+
+
+def test_an_explicit_deny_in_a_bucket_policy_is_named(gateway, principal, unique):
+    bucket = unique("deny")
+    s3 = gw_client(gateway, "s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v")
+    user = principal(allow(("s3:*", "*")))
+    s3.put_bucket_policy(Bucket=bucket, Policy=_bucket_policy(bucket, "Deny", {"AWS": user["arn"]}))
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        as_user(gateway, user, "s3").get_object(Bucket=bucket, Key="k")
+    code, message, status = error_of(refused)
+    assert (code, status) == ("AccessDenied", 403)
+    assert message == (f'User: {user["arn"]} is not authorized to perform: s3:GetObject on resource: '
+                       f'"arn:aws:s3:::{bucket}/k" with an explicit deny in a resource-based policy')
+
+
+def test_cross_account_read_needs_the_bucket_policy(gateway, moto, other_account, unique):
+    bucket = unique("xacct")
+    owner = gw_client(gateway, "s3")
+    owner.create_bucket(Bucket=bucket)
+    owner.put_object(Bucket=bucket, Key="shared.txt", Body=b"shared")
+    # The other account's admin user: its identity policy allows s3:* on everything.
+    iam_b = gw_client(gateway, "iam", other_account["key_id"], other_account["secret"])
+    iam_b.create_user(UserName="reader")
+    iam_b.put_user_policy(UserName="reader", PolicyName="s3", PolicyDocument=json.dumps(allow(("s3:*", "*"))))
+    key = iam_b.create_access_key(UserName="reader")["AccessKey"]
+    reader = gw_client(gateway, "s3", key["AccessKeyId"], key["SecretAccessKey"])
+    reader_arn = f"arn:aws:iam::{other_account['account']}:user/reader"
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        reader.get_object(Bucket=bucket, Key="shared.txt")
+    code, message, _ = error_of(refused)
+    assert code == "AccessDenied"
+    assert message == (f'User: {reader_arn} is not authorized to perform: s3:GetObject on resource: '
+                       f'"arn:aws:s3:::{bucket}/shared.txt" because no resource-based policy allows the '
+                       "s3:GetObject action")
+    account_b = {"AWS": f"arn:aws:iam::{other_account['account']}:root"}
+    owner.put_bucket_policy(Bucket=bucket, Policy=_bucket_policy(bucket, "Allow", account_b))
+    assert reader.get_object(Bucket=bucket, Key="shared.txt")["Body"].read() == b"shared"
+    assert ACCOUNT_ID != other_account["account"]
