@@ -20,10 +20,9 @@ from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSu
 from iamd.security import ids
 from iamd.service import policy_documents, resources, tags as tagging
 from iamd.service.account import quotas
-from iamd.service.identities import trust_principals
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
-from iamd.service.identities import boundaries
+from iamd.service.identities import boundaries, trust_principals
 from iamd.service.pagination import list_by_path
 from iamd.store.schema import inline_policies, instance_profile_roles, policy_attachments, principal_last_used, roles
 
