@@ -30,7 +30,7 @@ from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
 from iamd.service import authorization_api as api
 from iamd.service.authenticate import KeyOwner, principal_for_key, principal_for_session
-from iamd.service.authorization_api import decisions, principals, registry
+from iamd.service.authorization_api import decisions, permission, principals, registry
 from iamd.service.context import Call, Environment
 from iamd.service.last_used import LastUsedRecorder
 from iamd.web import audit_hooks
@@ -161,7 +161,7 @@ class AuthorizationApi:
     # ---- the operations --------------------------------------------------------------------------
 
     def verify(self, tx, call: Call, params: dict) -> dict:
-        decisions.require(tx, call, api.VERIFY, "*")
+        permission.require(tx, call, api.VERIFY, "*")
         verified = self._verified(tx, call, params)
         if isinstance(verified, dict):
             return verified
@@ -172,7 +172,7 @@ class AuthorizationApi:
         arn = params.get("PrincipalArn")
         if not isinstance(arn, str) or not arn:
             raise ValidationError("PrincipalArn is required: the ARN of a user, a role or a role session.")
-        decisions.require(tx, call, api.AUTHORIZE, arn)
+        permission.require(tx, call, api.AUTHORIZE, arn)
         # aws:RequestedRegion: the caller's signing region unless its Context says (decisions.connection_keys).
         subject = principals.call_for_arn(tx, self.env, call.account_id, arn, call.now, call.request_id,
                                           call.region)
@@ -180,13 +180,13 @@ class AuthorizationApi:
                 "Results": self._decide(tx, subject, params)}
 
     def verify_and_authorize(self, tx, call: Call, params: dict) -> dict:
-        decisions.require(tx, call, api.VERIFY, "*")
+        permission.require(tx, call, api.VERIFY, "*")
         checked = _decision_params(params)  # bad input is the caller's error, whatever the signature
         verified = self._verified(tx, call, params)
         if isinstance(verified, dict):
             return verified
         subject, signed = verified
-        decisions.require(tx, call, api.AUTHORIZE, subject.principal.arn)
+        permission.require(tx, call, api.AUTHORIZE, subject.principal.arn)
         return {"Authenticated": True, "Principal": principals.describe(subject), "Signature": _signature(signed),
                 "Results": decisions.authorize_pairs(tx, subject, *checked)}
 

@@ -2,6 +2,7 @@
 
     principals.py  who a verified key belongs to (never its secret), and principals named by ARN
     decisions.py   per-pair decisions through service/decide.py, worded as the simulator words them
+    permission.py  the API caller's own permission (iamd:Authorize ...), checked first by every operation
     registry.py    service definitions of the operator's own services (orders:GetOrder ...)
 
 The wire (JSON, SigV4 of the caller and of the verified material) is web/authorization_api.py's.

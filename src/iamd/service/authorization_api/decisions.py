@@ -10,7 +10,7 @@ from typing import cast
 from sqlalchemy import Connection
 
 from iamd import telemetry
-from iamd.errors import AccessDenied, InvalidInput, MalformedPolicyDocument, ValidationError
+from iamd.errors import InvalidInput, MalformedPolicyDocument, ValidationError
 from iamd.policy import Decision, check_policy
 from iamd.service.authorization_api import registry
 from iamd.service.authorize import Authorizer, denial_message
@@ -127,11 +127,3 @@ def _statement(matched) -> dict:
             "EndPosition": {"Line": matched.end[0], "Column": matched.end[1]}}
 
 
-def require(tx: Connection, call: Call, action: str, resource: str) -> None:
-    """The API's caller must be allowed its own action (iamd:Authorize ...): denied by default. The
-    resource (a principal, a service definition) has no policy of its own: identity policies decide."""
-    decision = decide(tx, cast(Authorizer, call.env.authorizer), call, action, resource, {}, None, None,
-                      explain=False)
-    telemetry.DECISIONS.labels("allowed" if decision.allowed else "denied").inc()
-    if not decision.allowed:
-        raise AccessDenied(denial_message(call.principal.arn, action, resource, decision))

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select
 from iamd.errors import AccessDenied, EntityAlreadyExists, InvalidInput, NoSuchEntity, ValidationError
 from iamd.reference import actions as reference
 from iamd.service import authorization_api as api
+from iamd.service.authorization_api.permission import require
 from iamd.service.context import Call
 from iamd.store.fastpath import HotQuery
 from iamd.store.schema import service_definitions
@@ -303,12 +304,6 @@ def known_actions(tx: Connection) -> list[str]:
 
 # ---- operations of the authorization API --------------------------------------------------------
 
-def _require(tx: Connection, call: Call, action: str, resource: str) -> None:
-    from iamd.service.authorization_api.decisions import require  # decisions builds on the registry
-
-    require(tx, call, action, resource)
-
-
 def _prefix_param(params: dict) -> str:
     prefix = params.get("ServicePrefix")
     if not isinstance(prefix, str) or not prefix:
@@ -319,13 +314,13 @@ def _prefix_param(params: dict) -> str:
 def register_operation(tx: Connection, call: Call, params: dict) -> dict:
     definition = params.get("Definition")
     prefix = definition.get("ServicePrefix") if isinstance(definition, dict) else None
-    _require(tx, call, api.REGISTER, service_arn(str(prefix or "*").lower()))
+    require(tx, call, api.REGISTER, service_arn(str(prefix or "*").lower()))
     return {"Service": register(tx, definition, call.account_id, call.now).describe()}
 
 
 def get_operation(tx: Connection, call: Call, params: dict) -> dict:
     prefix = _prefix_param(params)
-    _require(tx, call, api.GET, service_arn(prefix))
+    require(tx, call, api.GET, service_arn(prefix))
     if prefix == api.SERVICE_PREFIX:
         return {"Service": {**BUILT_IN, "ServiceArn": service_arn(prefix)}}
     found = find(tx, prefix)
@@ -335,7 +330,7 @@ def get_operation(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def list_operation(tx: Connection, call: Call, params: dict) -> dict:
-    _require(tx, call, api.LIST, "*")
+    require(tx, call, api.LIST, "*")
     return {"Services": [{"ServicePrefix": d.prefix, "Name": d.document.get("Name", d.prefix),
                           "ServiceArn": service_arn(d.prefix), "OwnerAccountId": d.owner_account_id or None,
                           "Actions": len(d.actions)} for d in all_definitions(tx)]}
@@ -343,7 +338,7 @@ def list_operation(tx: Connection, call: Call, params: dict) -> dict:
 
 def deregister_operation(tx: Connection, call: Call, params: dict) -> dict:
     prefix = _prefix_param(params)
-    _require(tx, call, api.DEREGISTER, service_arn(prefix))
+    require(tx, call, api.DEREGISTER, service_arn(prefix))
     deregister(tx, prefix, call.account_id)
     return {}
 
