@@ -57,6 +57,12 @@ class SignedRequest:
         return f"{self.scope_date}/{self.region}/{self.service}/aws4_request"
 
 
+def has_authentication(headers: dict[str, str], query: dict[str, str]) -> bool:
+    """Whether a request carries a SigV4 signature at all (header or presigned): the gateway's unsigned
+    requests are anonymous, not refused."""
+    return "authorization" in headers or "X-Amz-Signature" in query or "X-Amz-Credential" in query
+
+
 def parse_signature(
     method: str,
     raw_path: str,

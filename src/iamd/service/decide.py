@@ -49,6 +49,7 @@ from functools import lru_cache
 from sqlalchemy import Connection, bindparam, select
 
 from iamd.policy import Decision, Policy, PolicyError, PolicySet, Request, authorize as evaluate, parse_policy
+from iamd.security.principal_kind import PrincipalKind
 from iamd.service.authorize import Authorizer, scope_refusal
 from iamd.service.context import Call
 from iamd.service.request_context import request_context
@@ -99,7 +100,7 @@ def decide(tx: Connection, authorizer: Authorizer, call: Call, action: str, reso
     The caller counts decisions (telemetry) and records them in ``call.trail``: one request may need
     several decisions, and it knows which of them its audit record names."""
     principal = call.principal
-    anonymous = principal.kind == "anonymous"
+    anonymous = principal.kind is PrincipalKind.ANONYMOUS
     owner = resource_owner or ("" if anonymous else call.account_id)
     same_account = anonymous or owner == call.account_id
     service = action.split(":", 1)[0].lower()
@@ -175,12 +176,14 @@ def _aliases(tx: Connection, call: Call) -> tuple[str, ...]:
     """The other ARNs a session answers to in a resource policy: the role of an assumed-role session,
     the IAM user behind a federated-user session (AWS: grants to these are limited by the boundary and
     the session policies, unlike grants to the session's own ARN)."""
-    principal, session = call.principal, call.session or {}
-    if principal.kind == "assumed-role" and session.get("rn"):
-        return (f"arn:aws:iam::{principal.account_id}:role{session.get('p', '/')}{session['rn']}",)
-    if principal.kind == "federated-user" and session.get("uid"):
+    principal, session = call.principal, call.session
+    if session is None:
+        return ()
+    if principal.kind is PrincipalKind.ASSUMED_ROLE and session.role_name:
+        return (f"arn:aws:iam::{principal.account_id}:role{session.path}{session.role_name}",)
+    if principal.kind is PrincipalKind.FEDERATED_USER and session.user_id:
         # Looked up by the user's unique id: a namesake created after the session began is not it.
-        row = tx.execute(_USER_ARN, {"user_id": session["uid"]}).first()
+        row = tx.execute(_USER_ARN, {"user_id": session.user_id}).first()
         if row is not None:
             return (f"arn:aws:iam::{principal.account_id}:user{row.path}{row.name}",)
     return ()

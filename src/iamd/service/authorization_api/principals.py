@@ -10,10 +10,12 @@ from sqlalchemy import Connection, bindparam, select
 
 from iamd.errors import InvalidInput, NoSuchEntity
 from iamd.security import ids
-from iamd.service import roles, users
+from iamd.security.principal_kind import PrincipalKind
+from iamd.security.session_tokens import SessionClaims
 from iamd.service.authenticate import KeyOwner
 from iamd.service.authorize import Authorizer
 from iamd.service.context import Call, Environment, Principal
+from iamd.service.identities import roles, users
 from iamd.store.fastpath import HotQuery
 from iamd.store.schema import accounts
 
@@ -36,31 +38,31 @@ def describe(call: Call) -> dict:
     principal = call.principal
     authorizer = cast(Authorizer, call.env.authorizer)
     tags = {} if principal.is_root else dict(authorizer.policies_of(cast(Connection, call.tx), call).tags)
-    session = call.session or {}
-    tags.update(session.get("tags") or {})
+    session = call.session
+    if session is not None:
+        tags.update(session.tags)
     described: dict = {"Arn": principal.arn, "AccountId": principal.account_id,
                        "Type": _TYPES.get(principal.kind, principal.kind), "UserId": principal.id,
                        "Name": principal.name, "Tags": tags}
     if principal.access_key_id:
         described["AccessKeyId"] = principal.access_key_id
-    if principal.kind == "assumed-role":
-        described["RoleId"] = session.get("rid", "")
-        described["RoleArn"] = ids.entity_arn(principal.account_id, "role", session.get("p", "/"),
-                                              session.get("rn", ""))
+    if principal.kind is PrincipalKind.ASSUMED_ROLE and session is not None:
+        described["RoleId"] = session.role_id or ""
+        described["RoleArn"] = ids.entity_arn(principal.account_id, "role", session.path, session.role_name or "")
     elif principal.user_id:
         described["IamUserId"] = principal.user_id
-    if "iat" in session:
-        context: dict = {"CreationDate": _iso(session["iat"]), "Expiration": _iso(session["exp"]),
-                         "MfaAuthenticated": bool(session.get("mfa"))}
-        if principal.kind == "assumed-role":
+    if session is not None and session.issued_at:
+        context: dict = {"CreationDate": _iso(session.issued_at), "Expiration": _iso(session.expires_at),
+                         "MfaAuthenticated": session.mfa}
+        if principal.kind is PrincipalKind.ASSUMED_ROLE:
             context["Issuer"] = {"Type": "Role", "Arn": described["RoleArn"], "PrincipalId": described["RoleId"]}
-        if session.get("si"):
-            context["SourceIdentity"] = session["si"]
-        if session.get("fed"):
-            context["FederatedProvider"] = session["fed"]
+        if session.source_identity:
+            context["SourceIdentity"] = session.source_identity
+        if session.federated_provider:
+            context["FederatedProvider"] = session.federated_provider
         described["SessionContext"] = context
-    if session.get("si"):
-        described["SourceIdentity"] = session["si"]
+    if session is not None and session.source_identity:
+        described["SourceIdentity"] = session.source_identity
     return described
 
 
@@ -84,7 +86,7 @@ def call_for_arn(tx: Connection, env: Environment, account_id: str, arn: str, no
         row = users.find_user(tx, account_id, resource.rsplit("/", 1)[-1])
         if users.user_arn(row) != arn:  # the path must match too
             raise users.not_found(resource.rsplit("/", 1)[-1])
-        principal = Principal(kind="user", account_id=account_id, arn=arn, id=row.id, name=row.name,
+        principal = Principal(kind=PrincipalKind.USER, account_id=account_id, arn=arn, id=row.id, name=row.name,
                               access_key_id="", user_id=row.id, path=row.path)
         return Call(principal=principal, now=now.replace(microsecond=0), request_id=request_id, env=env,
                     region=region, service="iamd", auth_epoch=epoch, tx=tx)
@@ -99,8 +101,9 @@ def call_for_arn(tx: Connection, env: Environment, account_id: str, arn: str, no
     if role is None:
         raise NoSuchEntity(f"The principal {arn} cannot be found in account {account_id}.")
     session_arn = f"arn:aws:sts::{account_id}:assumed-role/{role.name}/{session_name}"
-    principal = Principal(kind="assumed-role", account_id=account_id, arn=session_arn, id=f"{role.id}:{session_name}",
-                          name=session_name, access_key_id="", path=role.path)
-    claims = {"a": account_id, "k": "assumed-role", "rid": role.id, "rn": role.name, "p": role.path}
+    principal = Principal(kind=PrincipalKind.ASSUMED_ROLE, account_id=account_id, arn=session_arn,
+                          id=f"{role.id}:{session_name}", name=session_name, access_key_id="", path=role.path)
+    claims = SessionClaims(account_id=account_id, kind=PrincipalKind.ASSUMED_ROLE, id=principal.id,
+                           name=session_name, arn=session_arn, path=role.path, role_id=role.id, role_name=role.name)
     return Call(principal=principal, now=now.replace(microsecond=0), request_id=request_id, env=env, region=region,
                 service="iamd", auth_epoch=epoch, tx=tx, session=claims)
