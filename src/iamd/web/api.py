@@ -139,7 +139,7 @@ class QueryApi:
         event = audit_hooks.failed_event(call, seen["service"], seen["operation"], read_only,
                                          seen.get("params"), error, request)
         if event is not None:
-            self.env.audit.write_apart(self.store, event)
+            self.env.audit.write_apart(self.store, event, changed=operation is not None and operation.writes)
 
     def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
         if len(body) > MAX_BODY:
@@ -185,11 +185,11 @@ class QueryApi:
              resolution_error, seen: dict):
         """Authenticate, authorize and run the operation in one transaction; the handler's result."""
         writes = operation.writes if operation else False
-        # SQLite: a read transaction that then records its event would have to upgrade its lock halfway.
         audited = audit_hooks.enabled(self.env)
         temporary = signed.security_token is not None or signed.access_key_id.startswith("ASIA")
         reads = [] if temporary or self.store.is_sqlite else _reads_ahead(signed.access_key_id, operation, form)
-        with self.store.transaction(write=writes or (audited and self.store.is_sqlite)) as tx, read_ahead(tx, reads):
+        # A read's event is deferred (audit.writer): its transaction stays a read.
+        with self.store.transaction(write=writes) as tx, read_ahead(tx, reads):
             if temporary:
                 owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
             else:
@@ -215,7 +215,7 @@ class QueryApi:
             seen["params"] = params
             result = execute(tx, call, operation, params)
             audit_hooks.succeeded(tx, call, service, operation_model.name, _read_only(service, operation), params,
-                                  result, request)
+                                  result, request, changed=writes)
             return result
 
     def _anonymous(self, request: Request, form: dict, headers: dict, now: datetime, request_id: str,

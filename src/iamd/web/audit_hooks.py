@@ -45,12 +45,18 @@ def _decided_by(call: Call, action: str) -> str:
 
 
 def succeeded(tx, call: Call, service: str, name: str, read_only: bool, params: dict | None, result: dict | None,
-              request: Request, console: bool = False) -> None:
+              request: Request, console: bool = False, changed: bool = True) -> None:
+    """A change's event goes into its transaction; that of a call that ``changed`` nothing is deferred
+    (audit.writer): only after its last statement, so a transaction run again never records twice."""
     if call.trail is None:
         return
     outcome = Outcome(result=result, decision=call.trail.get("decision"),
                       decided_by=_decided_by(call, f"{service}:{name}"))
-    call.env.audit.write(tx, build(call, service, name, read_only, params, outcome, transport(request, console)))
+    event = build(call, service, name, read_only, params, outcome, transport(request, console))
+    if changed:
+        call.env.audit.write(tx, event)
+    else:
+        call.env.audit.defer(tx, event)
 
 
 def failed_event(call: Call, service: str, name: str, read_only: bool, params: dict | None, error: AwsError,
