@@ -35,6 +35,8 @@ _COLUMNS = ("event_id", "account_id", "event_ms", "event_source", "event_name", 
 _INSERT = insert(events).values({name: None for name in _COLUMNS})
 _INSERT_RETURNING = _INSERT.returning(events.c.seq)
 _RESOURCE = insert(event_resources)
+# Compact JSON, made once: json.dumps with options builds a new encoder for every record.
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 # One statement, one round trip: set_config(..., true) lasts for the statement's own transaction.
 _PG_RELAXED = (f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {', '.join(f'%({c})s' for c in _COLUMNS)} "
                "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed")
@@ -121,7 +123,7 @@ class AuditTrail:
         rows: list[tuple] = []
         for event in batch:
             # The record's JSON is made here, not when the call is answered.
-            text = json.dumps(event.record, separators=(",", ":"), ensure_ascii=False)
+            text = _JSON(event.record)
             first = event.resources[0] if event.resources else (None, None)
             values = (event.event_id, event.account_id, event.event_ms, event.event_source, event.event_name,
                       event.username, event.access_key_id, event.read_only, event.principal_key, event.error_code,
