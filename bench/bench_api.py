@@ -41,7 +41,7 @@ def free_port() -> int:
 
 
 def wait_for(port: int, process: subprocess.Popen) -> None:
-    for _ in range(300):
+    for _ in range(1200):  # a minute: a loaded machine starts servers slowly
         if process.poll() is not None:
             raise SystemExit("server exited early")
         try:

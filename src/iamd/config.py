@@ -39,6 +39,8 @@ class Settings:
     audit: bool = True  # an event per call (CloudTrail's record), read by LookupEvents and policy generation
     audit_retention_days: int = 90  # events older than this are pruned in the background; 0 keeps them all
     audit_prune_seconds: int = 3600  # how often the background prune runs
+    # How often read-only calls' events, held in memory, are written (a crash loses at most this much).
+    audit_flush_seconds: int = 1
     # The gateway (docs/gateway.md): requests for other AWS services are authorized, then forwarded here.
     upstream_url: str = ""  # e.g. http://127.0.0.1:5000 (moto's server); empty: no gateway
     # Credentials per iamd account at the upstream: ACCOUNT=KEY_ID:SECRET,... (ACCOUNT * for every other).
@@ -80,6 +82,8 @@ class Settings:
             raise SystemExit("IAMD_LOG_FORMAT must be text or json")
         if self.audit_retention_days < 0:
             raise SystemExit("IAMD_AUDIT_RETENTION_DAYS must be 0 (keep every event) or more")
+        if self.audit_flush_seconds < 1:
+            raise SystemExit("IAMD_AUDIT_FLUSH_SECONDS must be at least 1 second")
         if self.workers < 0:
             raise SystemExit("IAMD_WORKERS must be 0 (one per CPU) or more")
         if bool(self.tls_cert) != bool(self.tls_key):

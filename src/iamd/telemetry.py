@@ -25,6 +25,9 @@ CACHE = Counter("iamd_cache_lookups", "Cache lookups on the authorization path, 
                 ("cache", "result"))
 DATABASE = Histogram("iamd_database_seconds", "Time a request spent in database statements",
                      buckets=_LATENCY_BUCKETS)
+# "backpressure" says the buffer filled faster than the background flush emptied it.
+DEFERRED_EVENTS = Counter("iamd_audit_deferred_events", "Read-only calls' events written from the in-memory "
+                          "buffer, by what wrote them (background, reader, shutdown, backpressure)", ("by",))
 
 # Labelled children by label values: ``labels()`` validates and locks on every call, a dict does not.
 _request_counters: dict[tuple[str, str, int], Counter] = {}

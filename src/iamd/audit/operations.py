@@ -22,3 +22,6 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 # The console's Access Advisor reads the event history: authorized, and recorded, as cloudtrail:LookupEvents.
 ACCESS_ADVISOR = Operation("cloudtrail", "LookupEvents", advisor.access_advisor, any_resource, writes=False,
                            changes_access=False)
+
+# The operations that read the trail: the server writes its deferred events before running them.
+READS_TRAIL = frozenset({("cloudtrail", "LookupEvents"), ("access-analyzer", "StartPolicyGeneration")})

@@ -7,7 +7,7 @@ or denied the call (CloudTrail's readers ignore fields they do not know).
 
 from __future__ import annotations
 
-import os
+import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,9 +31,11 @@ _RESOURCE_MEMBERS = (
     ("SerialNumber", "AWS::IAM::MFADevice"), ("SAMLProviderArn", "AWS::IAM::SAMLProvider"),
     ("OpenIDConnectProviderArn", "AWS::IAM::OIDCProvider"), ("ServerCertificateName", "AWS::IAM::ServerCertificate"),
 )
+# member → (its place in the list above, the resource type)
+_RESOURCE_KINDS = {member: (place, kind) for place, (member, kind) in enumerate(_RESOURCE_MEMBERS)}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
     """How a call ended, for its record."""
 
@@ -44,7 +46,7 @@ class Outcome:
     decided_by: str = ""  # why no policy was evaluated: "root", "no permission required", "trust policy"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Transport:
     host: str = ""
     tls_version: str = ""
@@ -119,12 +121,16 @@ def principal_key(call: Call) -> str:
 
 
 def resources_of(params: dict | None) -> list[tuple[str, str]]:
+    """The resources a request names, in _RESOURCE_MEMBERS' order (a request has a few members; the
+    list has twelve)."""
     found = []
-    for member, kind in _RESOURCE_MEMBERS:
-        value = (params or {}).get(member)
-        if isinstance(value, str) and value:
-            found.append((kind, value))
-    return found
+    for member, value in (params or {}).items():
+        known = _RESOURCE_KINDS.get(member)
+        if known is not None and isinstance(value, str) and value:
+            found.append((known[0], known[1], value))
+    if len(found) > 1:
+        found.sort()
+    return [(kind, value) for _place, kind, value in found]
 
 
 # Context keys kept in the record: policy generation suggests a condition when every call had one value.
@@ -170,7 +176,7 @@ def build(call: Call, service: str, name: str, read_only: bool, params: dict | N
     record: dict = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": user_identity(call, transport.console),
-        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "eventTime": _event_time(int(now)),
         "eventSource": source,
         "eventName": name,
         "awsRegion": call.region,
@@ -202,10 +208,23 @@ def build(call: Call, service: str, name: str, read_only: bool, params: dict | N
                  resources=resources_of(params))
 
 
+_last_second: tuple[int, str] = (0, "")  # the second last formatted, and its text: thousands of events share one
+
+
+def _event_time(second: int) -> str:
+    global _last_second
+    cached = _last_second  # one tuple, replaced whole: threads never see a second with another's text
+    if cached[0] != second:
+        cached = _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return cached[1]
+
+
 def time_ordered_id(event_ms: int) -> str:
     """A UUID whose first 48 bits are the event's time in milliseconds (RFC 9562's version 7): an
-    EventId lookup finds its event through the time index, and the id needs no index of its own."""
-    rand = int.from_bytes(os.urandom(10), "big")
+    EventId lookup finds its event through the time index, and the id needs no index of its own. Its
+    random bits come from ``random``, as request ids' do: an event id is a name, not a secret, and a
+    system call for each would cost more than the rest of the id."""
+    rand = random.getrandbits(74)
     value = (event_ms << 80) | (0x7 << 76) | (((rand >> 62) & 0xFFF) << 64) | (0b10 << 62) | (rand & ((1 << 62) - 1))
     text = f"{value:032x}"
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

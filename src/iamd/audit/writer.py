@@ -1,5 +1,12 @@
-"""Records into the store: in the request's own transaction, or, for a call that failed (its transaction
-rolled back), in one of their own afterwards.
+"""Records into the store: a change's in the request's own transaction; a read-only call's from an
+in-memory buffer, in batches, about once a second; a failed change's (its transaction rolled back) in a
+transaction of its own afterwards.
+
+Why read-only calls wait: their event was the only thing their transaction wrote, so every read became
+a write transaction (on SQLite, the write lock and a commit to the WAL; ~+60 % of a GetUser's CPU). A
+batch is one transaction for hundreds of events. The price: a crash (not a graceful stop, which
+flushes) loses at most the last second of read-only events, and a reader in another worker process
+sees them up to a second late (docs/audit.md). CloudTrail itself delivers events minutes late.
 
 The insert goes straight to the driver (as store.fastpath does for the hot reads): SQLAlchemy's
 execution path would cost more than the insert itself, on every request.
@@ -9,19 +16,27 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 from sqlalchemy import Connection, insert
 
+from iamd import telemetry
 from iamd.audit.record import Event
 from iamd.store.schema import event_resources, events
 
 log = logging.getLogger("iamd.audit")
+
+# Read-only events held at most; at this many the request that adds one writes the batch itself
+# (back-pressure: never an event dropped). A second of GetUsers at full speed is ~7,000.
+PENDING_LIMIT = 20_000
 
 _COLUMNS = ("event_id", "account_id", "event_ms", "event_source", "event_name", "username", "access_key_id",
             "read_only", "principal_key", "error_code", "resource_type", "resource_name", "record")
 _INSERT = insert(events).values({name: None for name in _COLUMNS})
 _INSERT_RETURNING = _INSERT.returning(events.c.seq)
 _RESOURCE = insert(event_resources)
+# Compact JSON, made once: json.dumps with options builds a new encoder for every record.
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 # One statement, one round trip: set_config(..., true) lasts for the statement's own transaction.
 _PG_RELAXED = (f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {', '.join(f'%({c})s' for c in _COLUMNS)} "
                "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed")
@@ -30,27 +45,107 @@ _PG_RELAXED = (f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {', '.join(f'
 class AuditTrail:
     """The server's recorder of events; ``enabled`` False (IAMD_AUDIT=false) records nothing."""
 
-    def __init__(self, enabled: bool = True, retention_days: int = 90, prune_seconds: int = 3600):
+    def __init__(self, enabled: bool = True, retention_days: int = 90, prune_seconds: int = 3600,
+                 flush_seconds: float = 1.0, pending_limit: int = PENDING_LIMIT):
         self.enabled = enabled
         self.retention_days = retention_days
         self.prune_seconds = max(1, prune_seconds)
+        self.flush_seconds = flush_seconds
+        self.pending_limit = pending_limit
         self._sql: dict[str, str] = {}
+        self._store = None  # where deferred events go (attach); None: into the call's own transaction
+        self._pending: list[Event] = []
+        self._pending_lock = threading.Lock()
+        # One flush at a time: a reader's flush waits for a batch already taken from the buffer to commit.
+        self._flushing = threading.Lock()
+
+    def attach(self, store) -> None:
+        """Defer read-only calls' events into ``store``, flushed by the server (web/app.py) every second."""
+        self._store = store
 
     def write(self, tx: Connection, event: Event) -> None:
-        text = json.dumps(event.record, separators=(",", ":"), ensure_ascii=False)
-        first = event.resources[0] if event.resources else (None, None)
-        values = (event.event_id, event.account_id, event.event_ms, event.event_source, event.event_name,
-                  event.username, event.access_key_id, event.read_only, event.principal_key, event.error_code,
-                  first[0], first[1], text)
-        if len(event.resources) > 1:  # the others need the row's seq: the ordinary (slower) way
+        """One event into ``tx``, the call's own transaction: a change and its event commit together."""
+        self._insert(tx, [event])
+
+    def defer(self, tx: Connection, event: Event) -> None:
+        """A call that changed nothing: its event waits in memory for the next flush, so the call's
+        transaction stays a read. Without a server flushing (tools), into ``tx`` as a change's would."""
+        if self._store is None:
+            self.write(tx, event)
+            return
+        with self._pending_lock:
+            self._pending.append(event)
+            full = len(self._pending) >= self.pending_limit
+        if full:
+            try:
+                self.flush("backpressure")
+            except Exception:  # the call is answered all the same; the events stay pending
+                log.exception("writing the pending events failed")
+
+    def write_apart(self, store, event: Event, changed: bool = True) -> None:
+        """A failed call's record, after its own transaction rolled back: a failed change's at once, in a
+        transaction of its own; a failed read's deferred like any read's. Never fails the answer."""
+        if not changed and self._store is not None:
+            with self._pending_lock:
+                self._pending.append(event)
+            return
+        try:
+            with store.transaction(write=True) as tx:
+                self.write(tx, event)
+        except Exception:
+            log.exception("recording the event of request %s failed", event.record.get("requestID"))
+
+    def flush(self, by: str = "background") -> None:
+        """Write the deferred events, oldest first, in one transaction. If it fails they stay pending,
+        ahead of newer ones, for the next flush."""
+        if self._store is None or not self._pending:
+            return
+        with self._flushing:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+            if not batch:
+                return
+            try:
+                with self._store.transaction(write=True) as tx:
+                    self._insert(tx, batch)
+            except BaseException:
+                with self._pending_lock:
+                    self._pending[:0] = batch
+                raise
+        telemetry.DEFERRED_EVENTS.labels(by).inc(len(batch))
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def _insert(self, tx: Connection, batch: list[Event]) -> None:
+        """The events in ``batch`` order, so their rows' seq follows their time (LookupEvents' order)."""
+        rows: list[tuple] = []
+        for event in batch:
+            # The record's JSON is made here, not when the call is answered.
+            text = _JSON(event.record)
+            first = event.resources[0] if event.resources else (None, None)
+            values = (event.event_id, event.account_id, event.event_ms, event.event_source, event.event_name,
+                      event.username, event.access_key_id, event.read_only, event.principal_key, event.error_code,
+                      first[0], first[1], text)
+            if len(event.resources) <= 1:
+                rows.append(values)
+                continue
+            self._insert_rows(tx, rows)
+            rows = []
+            # The others need the row's seq: the ordinary (slower) way.
             seq = tx.execute(_INSERT_RETURNING, dict(zip(_COLUMNS, values, strict=True))).scalar_one()
             tx.execute(_RESOURCE, [{"seq": seq, "position": position, "account_id": event.account_id,
                                     "event_ms": event.event_ms, "resource_type": kind, "resource_name": name}
                                    for position, (kind, name) in enumerate(event.resources[1:], 1)])
+        self._insert_rows(tx, rows)
+
+    def _insert_rows(self, tx: Connection, rows: list[tuple]) -> None:
+        if not rows:
             return
         dialect = tx.dialect.name
         if dialect not in ("sqlite", "postgresql"):
-            tx.execute(_INSERT, dict(zip(_COLUMNS, values, strict=True)))
+            tx.execute(_INSERT, [dict(zip(_COLUMNS, values, strict=True)) for values in rows])
             return
         sql = self._sql.get(dialect)
         if sql is None:
@@ -60,17 +155,16 @@ class AuditTrail:
             sql = self._sql[dialect] = compiled.string
         driver = tx.connection.driver_connection
         if dialect == "sqlite":
-            driver.execute(sql, values)
+            if len(rows) == 1:
+                driver.execute(sql, rows[0])
+            else:
+                driver.executemany(sql, rows)
             return
-        # A read runs without a transaction block on PostgreSQL (store.database): its event is a
-        # transaction of one statement, which need not wait for the WAL flush (~ms a request). A crash
-        # may lose the last fraction of a second of read events; a change's event commits with it.
-        driver.execute(_PG_RELAXED if driver.autocommit else sql, dict(zip(_COLUMNS, values, strict=True)))
-
-    def write_apart(self, store, event: Event) -> None:
-        """A failed call's record, after its own transaction rolled back. Never fails the answer."""
-        try:
-            with store.transaction(write=True) as tx:
-                self.write(tx, event)
-        except Exception:
-            log.exception("recording the event of request %s failed", event.record.get("requestID"))
+        named = [dict(zip(_COLUMNS, values, strict=True)) for values in rows]
+        if len(named) == 1:
+            # Without a transaction block (a read's, in a tool without a flushing server): a transaction of
+            # one statement, which need not wait for the WAL flush.
+            driver.execute(_PG_RELAXED if driver.autocommit else sql, named[0])
+            return
+        with driver.cursor() as cursor:
+            cursor.executemany(sql, named)

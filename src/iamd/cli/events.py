@@ -13,7 +13,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from iamd.audit.retention import prune
 from iamd.cli.bootstrap import open_state
@@ -72,10 +72,14 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _records(store, args):
-    """Every matching record, oldest first, read in batches (keyset on seq, never all at once)."""
-    after = 0
+    """Every matching record, oldest first, read in batches (keyset on time and seq, never all at once).
+    By time, not seq: read-only calls' events are written in batches, after later calls' changes."""
+    after = None  # (event_ms, seq) of the last record written
     while True:
-        query = select(events.c.seq, events.c.record).where(events.c.seq > after)
+        query = select(events.c.seq, events.c.event_ms, events.c.record)
+        if after is not None:
+            query = query.where(or_(events.c.event_ms > after[0],
+                                    and_(events.c.event_ms == after[0], events.c.seq > after[1])))
         if args.export_account_id:
             query = query.where(events.c.account_id == args.export_account_id)
         if args.since:
@@ -83,12 +87,12 @@ def _records(store, args):
         if args.until:
             query = query.where(events.c.event_ms < int(args.until.timestamp() * 1000))
         with store.transaction(write=False) as tx:
-            rows = tx.execute(query.order_by(events.c.seq).limit(_BATCH)).all()
+            rows = tx.execute(query.order_by(events.c.event_ms, events.c.seq).limit(_BATCH)).all()
         for row in rows:
             yield row.record
         if len(rows) < _BATCH:
             return
-        after = rows[-1].seq
+        after = (rows[-1].event_ms, rows[-1].seq)
 
 
 def run_prune(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ def new_environment(box: SecretBox, settings: Settings | None = None) -> Environ
     """Everything a server process keeps between requests; defaults where ``settings`` is None (tools)."""
     settings = settings or Settings()
     audit = AuditTrail(enabled=settings.audit, retention_days=settings.audit_retention_days,
-                       prune_seconds=settings.audit_prune_seconds)
+                       prune_seconds=settings.audit_prune_seconds, flush_seconds=settings.audit_flush_seconds)
     return Environment(secrets=box, last_used=LastUsedRecorder(), authorizer=Authorizer(),
                        sessions=box.derived(SESSION_TOKENS), oidc_keys=KeySource(settings.oidc_jwks_dir),
                        signing_keys=box.derived(SIGNING_KEYS), issuer_base=settings.effective_public_url,

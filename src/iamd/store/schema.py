@@ -462,9 +462,10 @@ saml_assertions_seen = Table(
 # columns LookupEvents filters on beside it. Times are epoch milliseconds: small, and ordered in the index.
 # ``principal_key`` is who the call counts for in policy generation: the user's ARN, or the role's ARN
 # for every session of the role. The first resource of an event is kept in the row (most IAM calls name
-# one); the others go to event_resources. Every index costs each request's commit a page (~6 µs on
-# SQLite), so there are six: EventId needs none (the id is time-ordered: its time finds it in
-# ix_events_account_time); principal_key serves policy generation and the console's Access Advisor.
+# one); the others go to event_resources. Every index costs an insert a page, so there are seven:
+# EventId needs none (the id is time-ordered: its time finds it in ix_events_account_time);
+# principal_key serves policy generation and the console's Access Advisor; ix_events_time the export
+# and the prune, in time order (read-only calls' events are written in batches, after later changes').
 events = Table(
     "events",
     metadata,
@@ -488,6 +489,7 @@ events = Table(
     Index("ix_events_account_resource", "account_id", "resource_name", "event_ms"),
     Index("ix_events_account_principal", "account_id", "principal_key", "event_ms"),
     Index("ix_events_access_key", "access_key_id", "event_ms"),
+    Index("ix_events_time", "event_ms"),
 )
 
 event_resources = Table(

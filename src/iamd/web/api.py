@@ -121,7 +121,7 @@ class QueryApi:
         event = audit_hooks.failed_event(call, seen["service"], seen["operation"], read_only,
                                          seen.get("params"), error, request)
         if event is not None:
-            self.env.audit.write_apart(self.store, event)
+            self.env.audit.write_apart(self.store, event, changed=operation is not None and operation.writes)
 
     def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
@@ -165,11 +165,11 @@ class QueryApi:
              resolution_error, seen: dict):
         """Authenticate, authorize and run the operation in one transaction; the handler's result."""
         writes = operation.writes if operation else False
-        # SQLite: a read transaction that then records its event would have to upgrade its lock halfway.
         audited = audit_hooks.enabled(self.env)
         temporary = is_temporary(signed.access_key_id, signed.security_token)
         reads = [] if temporary or self.store.is_sqlite else _reads_ahead(signed.access_key_id, operation, form)
-        with self.store.transaction(write=writes or (audited and self.store.is_sqlite)) as tx, read_ahead(tx, reads):
+        # A read's event is deferred (audit.writer): its transaction stays a read.
+        with self.store.transaction(write=writes) as tx, read_ahead(tx, reads):
             owner = authenticate(tx, self.env, signed.access_key_id, signed.security_token, now)
             sigv4.verify_signature(signed, owner.secret_access_key)
             self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now,
@@ -192,7 +192,7 @@ class QueryApi:
             seen["params"] = params
             result = execute(tx, call, operation, params)
             audit_hooks.succeeded(tx, call, service, operation_model.name, _read_only(service, operation), params,
-                                  result, request)
+                                  result, request, changed=writes)
             return result
 
     def _anonymous(self, request: Request, form: dict, headers: dict, now: datetime, request_id: str,

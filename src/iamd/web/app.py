@@ -1,6 +1,6 @@
 """The ASGI application: the Query API on ``/`` (and CloudTrail's and Access Analyzer's JSON APIs), the web
 console under ``/console``, health and metrics, the OIDC issuer; the background flush of access-key use
-and pruning of old events."""
+and of read-only calls' audit events, and pruning of old events."""
 
 from __future__ import annotations
 
@@ -89,10 +89,19 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0, setti
     api = QueryApi(store, env, threaded=not store.is_sqlite)
     api.read_timeout = read_timeout
 
+    if env.audit is not None:
+        env.audit.attach(store)  # read-only calls' events wait in memory for flush_forever
+
     def flush_last_used() -> None:
         if env.last_used:
             with store.transaction(write=True) as tx:
                 env.last_used.flush(tx)
+
+    def flush_events(by: str) -> None:
+        try:
+            env.audit.flush(by)
+        except Exception:  # the events stay pending; the next round retries
+            log.exception("writing the deferred audit events failed")
 
     async def flush_forever() -> None:
         while True:
@@ -101,6 +110,11 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0, setti
                 await run_in_threadpool(flush_last_used)
             except Exception:  # keep flushing; the next round retries what is still pending
                 log.exception("flushing access key use failed")
+
+    async def flush_events_forever() -> None:
+        while env.audit is not None:
+            await asyncio.sleep(env.audit.flush_seconds)
+            await run_in_threadpool(flush_events, "background")
 
     async def prune_forever() -> None:
         """The operator's retention (IAMD_AUDIT_RETENTION_DAYS), applied in the background in small batches."""
@@ -114,16 +128,18 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0, setti
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        task = asyncio.create_task(flush_forever())
-        pruning = asyncio.create_task(prune_forever())
+        tasks = [asyncio.create_task(flush_forever()), asyncio.create_task(flush_events_forever()),
+                 asyncio.create_task(prune_forever())]
         try:
             yield
         finally:
-            pruning.cancel()
-            task.cancel()
+            for task in tasks:
+                task.cancel()
             if gateway is not None:
                 await gateway.close()
             flush_last_used()
+            if env.audit is not None:
+                flush_events("shutdown")  # a graceful stop loses no event
             store.dispose()
 
     json_api = JsonApi(store, env, threaded=not store.is_sqlite)

@@ -18,8 +18,10 @@ def enabled(env) -> bool:
     return env.audit is not None and env.audit.enabled
 
 
-def transport(request: Request, console: bool = False) -> Transport:
-    return Transport(host=request.headers.get("host", ""), console=console)
+def transport(request: Request, secure: bool, console: bool = False) -> Transport:
+    """What the record needs of the connection: the Host header for tlsDetails, over HTTPS only
+    (reading a header makes Starlette parse them all: a few µs on every call otherwise)."""
+    return Transport(host=request.headers.get("host", "") if secure else "", console=console)
 
 
 @cache
@@ -45,12 +47,18 @@ def _decided_by(call: Call, action: str) -> str:
 
 
 def succeeded(tx, call: Call, service: str, name: str, read_only: bool, params: dict | None, result: dict | None,
-              request: Request, console: bool = False) -> None:
+              request: Request, console: bool = False, changed: bool = True) -> None:
+    """A change's event goes into its transaction; that of a call that ``changed`` nothing is deferred
+    (audit.writer): only after its last statement, so a transaction run again never records twice."""
     if call.trail is None:
         return
     outcome = Outcome(result=result, decision=call.trail.get("decision"),
                       decided_by=_decided_by(call, f"{service}:{name}"))
-    call.env.audit.write(tx, build(call, service, name, read_only, params, outcome, transport(request, console)))
+    event = build(call, service, name, read_only, params, outcome, transport(request, call.secure_transport, console))
+    if changed:
+        call.env.audit.write(tx, event)
+    else:
+        call.env.audit.defer(tx, event)
 
 
 def failed_event(call: Call, service: str, name: str, read_only: bool, params: dict | None, error: AwsError,
@@ -61,4 +69,4 @@ def failed_event(call: Call, service: str, name: str, read_only: bool, params: d
     outcome = Outcome(error_code=error_code(service, error), error_message=error.message,
                       decision=getattr(error, "decision", None) or call.trail.get("decision"),
                       decided_by=_decided_by(call, f"{service}:{name}"))
-    return build(call, service, name, read_only, params, outcome, transport(request, console))
+    return build(call, service, name, read_only, params, outcome, transport(request, call.secure_transport, console))

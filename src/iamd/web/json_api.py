@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from iamd.audit.errors import JsonValidation
-from iamd.audit.operations import OPERATIONS
+from iamd.audit.operations import OPERATIONS, READS_TRAIL
 from iamd.errors import AwsError, ServiceFailure
 from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
@@ -120,7 +120,9 @@ class JsonApi:
         operation = OPERATIONS.get((service, name))
         audited = audit_hooks.enabled(self.env)
         writes = operation.writes if operation else False
-        with self.store.transaction(write=writes or (audited and self.store.is_sqlite)) as tx:
+        if audited and (service, name) in READS_TRAIL:
+            self.env.audit.flush("reader")  # this process's deferred events first: a reader sees its own calls
+        with self.store.transaction(write=writes) as tx:
             owner = authenticate(tx, self.env, signed.access_key_id, signed.security_token, now)
             sigv4.verify_signature(signed, owner.secret_access_key)
             self.env.last_used.record(signed.access_key_id, owner.principal, owner.session, now, signed.service,
@@ -136,7 +138,8 @@ class JsonApi:
                 raise UnknownOperation(f"Operation {name} is not supported.")
             seen.update(call=call, service=service, name=name, params=params, read_only=not operation.writes)
             result = execute(tx, call, operation, params)
-            audit_hooks.succeeded(tx, call, service, name, not operation.writes, params, _plain(result), request)
+            audit_hooks.succeeded(tx, call, service, name, not operation.writes, params, _plain(result), request,
+                                  changed=operation.writes)
         return result
 
     def _record_failure(self, request: Request, seen: dict, error: AwsError) -> None:
@@ -145,7 +148,7 @@ class JsonApi:
         event = audit_hooks.failed_event(seen["call"], seen["service"], seen["name"], seen["read_only"],
                                          seen["params"], error, request)
         if event is not None:
-            self.env.audit.write_apart(self.store, event)
+            self.env.audit.write_apart(self.store, event, changed=not seen["read_only"])
 
 
 def _json_body(body: bytes) -> dict:

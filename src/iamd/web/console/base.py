@@ -102,7 +102,7 @@ class Api:
                                                           self.request, console=True))
             raise
         audit_hooks.succeeded(self.tx, self.call, service, name, read_only, params, result, self.request,
-                              console=True)
+                              console=True, changed=operation.writes)
         return result
 
     def try_run(self, name: str, params: dict | None = None,
@@ -190,9 +190,10 @@ class Ctx:
         env, store = self.console.env, self.console.store
         audited = audit_hooks.enabled(env)
         api = None
+        if audited:  # this process's deferred events first: Event history and Access Advisor show them
+            env.audit.flush("reader")
         try:
-            # SQLite: a read transaction that then records its events would have to upgrade its lock.
-            with store.transaction(write=write or (audited and store.is_sqlite)) as tx:
+            with store.transaction(write=write) as tx:
                 api = Api(tx, self.call(tx, audited), self.request)
                 yield api
         finally:

@@ -1,14 +1,14 @@
 """roles.trust_principals: a trust policy's user and role principals pinned to their unique ids
 
-Revision ID: 0017
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-25 20:00:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017'
-down_revision = '0012'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,76 @@
+"""The buffer of read-only calls' events (audit/writer.py), in-process over a real SQLite store:
+back-pressure instead of dropping, and a failed batch kept for the next flush."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+from sqlalchemy import select
+
+from iamd import telemetry
+from iamd.audit.record import Event, time_ordered_id
+from iamd.audit.writer import AuditTrail
+from iamd.cli.bootstrap import open_state
+from iamd.config import Settings
+from iamd.store.schema import events
+
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def store(tmp_path):
+    state = open_state(Settings(data_dir=str(tmp_path), account_id=ACCOUNT))
+    yield state.store
+    state.store.dispose()
+
+
+def event(name: str = "GetUser", account_id: str | None = ACCOUNT) -> Event:
+    ms = int(time.time() * 1000)
+    return Event(record={"eventName": name}, event_id=time_ordered_id(ms), account_id=account_id, event_ms=ms,
+                 event_source="iam.amazonaws.com", event_name=name, username="root", access_key_id=None,
+                 read_only=True, principal_key=None, error_code=None)
+
+
+def stored(store) -> list[str]:
+    with store.transaction(write=False) as tx:
+        return list(tx.scalars(select(events.c.event_name).order_by(events.c.seq)))
+
+
+def backpressure_count() -> float:
+    return telemetry.DEFERRED_EVENTS.labels("backpressure")._value.get()
+
+
+def test_a_full_buffer_is_written_by_the_request_that_fills_it(store):
+    trail = AuditTrail(pending_limit=3)
+    trail.attach(store)
+    before = backpressure_count()
+    with store.transaction(write=False) as tx:
+        trail.defer(tx, event("GetUser"))
+        trail.defer(tx, event("ListUsers"))
+    assert stored(store) == [] and trail.pending == 2  # waiting for the background flush
+    with store.transaction(write=False) as tx:
+        trail.defer(tx, event("GetRole"))  # the third: the buffer is full, this call writes it
+    assert stored(store) == ["GetUser", "ListUsers", "GetRole"]
+    assert trail.pending == 0
+    assert backpressure_count() - before == 3
+
+
+def test_a_failed_flush_keeps_the_events_in_order_for_the_next(store):
+    trail = AuditTrail()
+    trail.attach(store)
+    with store.transaction(write=False) as tx:
+        trail.defer(tx, event("GetUser"))
+        trail.defer(tx, event("Broken", account_id=None))  # NOT NULL: the batch's transaction fails
+    with pytest.raises(sqlite3.IntegrityError):
+        trail.flush()
+    assert stored(store) == []  # one transaction: nothing of the batch was written
+    assert [e.event_name for e in trail._pending] == ["GetUser", "Broken"]
+
+
+def test_without_a_flushing_server_an_event_goes_into_the_calls_transaction(store):
+    trail = AuditTrail()  # a tool's: never attached
+    with store.transaction(write=True) as tx:
+        trail.defer(tx, event("GetUser"))
+    assert stored(store) == ["GetUser"] and trail.pending == 0
