@@ -30,11 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from iamd.security import ids  # noqa: E402
 from iamd.security.secrets import SecretBox  # noqa: E402
-from iamd.service import inline_policies, users  # noqa: E402
-from iamd.service.accounts import create_account  # noqa: E402
+from iamd.service import users  # noqa: E402
+from iamd.service.account.accounts import create_account  # noqa: E402
 from iamd.service.authorize import Authorizer, record_change  # noqa: E402
 from iamd.service.context import Call, Environment, Principal  # noqa: E402
 from iamd.service.decide import decide  # noqa: E402
+from iamd.service.policies import inline_policies
 from iamd.store import migrate  # noqa: E402
 from iamd.store.database import Store  # noqa: E402
 

@@ -18,11 +18,12 @@ from sqlalchemy import select
 
 from iamd.security import ids
 from iamd.security.secrets import SecretBox
-from iamd.service import inline_policies, roles, users
-from iamd.service.accounts import create_account
+from iamd.service.account.accounts import create_account
 from iamd.service.authorize import Authorizer, denial_message, record_change
 from iamd.service.context import ANONYMOUS, Call, Environment, Principal
 from iamd.service.decide import decide
+from iamd.service.identities import roles, users
+from iamd.service.policies import inline_policies
 from iamd.store import migrate
 from iamd.store.database import Store
 from iamd.store.schema import accounts

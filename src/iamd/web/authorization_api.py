@@ -32,7 +32,7 @@ from iamd.service import authorization_api as api
 from iamd.service.authenticate import KeyOwner, principal_for_key, principal_for_session
 from iamd.service.authorization_api import decisions, permission, principals, registry
 from iamd.service.context import Call, Environment
-from iamd.service.last_used import LastUsedRecorder
+from iamd.service.credentials.last_used import LastUsedRecorder
 from iamd.web import audit_hooks
 from iamd.web.api import DATABASE_THREADS, read_body
 from iamd.web.limits import MAX_BODY

@@ -15,7 +15,7 @@ from iamd.gateway.edge import Gateway
 from iamd.gateway.resource_policies import ResourcePolicies
 from iamd.gateway.upstream import Upstream
 from iamd.protocol.sigv4 import scope_service
-from iamd.service.accounts import account_ids
+from iamd.service.account.accounts import account_ids
 from iamd.service.context import Environment
 from iamd.web.json_api import TARGET_PREFIX
 
