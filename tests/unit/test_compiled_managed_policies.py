@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from iamd.policy import PolicySet, Request, authorize
-from iamd.service.principal_policies import CompiledManagedPolicies
+from iamd.service.policy_sets import CompiledManagedPolicies
 
 ARN = "arn:aws:iam::123456789012:policy/P"
 

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, insert, select
 
 from iamd.audit.errors import JsonValidation, ResourceNotFound, Serialization
 from iamd.audit.generate import Generated, generate, principal_records
+from iamd.service import policy_sets
 from iamd.service.context import Call
-from iamd.service.principal_policies import CompiledManagedPolicies, load_user_policies
 from iamd.store.schema import policy_generations, roles, users
 
 DEFAULT_WINDOW = timedelta(days=90)
@@ -28,7 +28,7 @@ _PRINCIPAL = re.compile(r"arn:aws:iam::(\d{12}):(user|role)(/(?:[^/]+/)*)?([\w+=
 
 
 def generate_for(tx: Connection, account_id: str, principal_arn: str, start: datetime, end: datetime,
-                 compiled: CompiledManagedPolicies | None = None) -> Generated:
+                 compiled: policy_sets.CompiledManagedPolicies | None = None) -> Generated:
     """The policy for a user or role of the account, from its records in [start, end]."""
     match = _PRINCIPAL.fullmatch(principal_arn)
     if match is None or match.group(1) != account_id:
@@ -40,13 +40,7 @@ def generate_for(tx: Connection, account_id: str, principal_arn: str, start: dat
                                                    table.c.name_key == name.lower()))
     if entity_id is None:
         raise JsonValidation(f"The principal {principal_arn} does not exist.", "other", ("principalArn",))
-    compiled = compiled or CompiledManagedPolicies()
-    if kind == "user":
-        loaded = load_user_policies(tx, account_id, entity_id, compiled)
-    else:
-        from iamd.service.role_policies_loader import load_role_policies
-
-        loaded = load_role_policies(tx, account_id, entity_id, compiled)
+    loaded = policy_sets.load(tx, account_id, kind, entity_id, compiled or policy_sets.CompiledManagedPolicies())
     return generate(principal_arn, principal_records(tx, account_id, principal_arn, start, end),
                     loaded.policy_set.identity)
 

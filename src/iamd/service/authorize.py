@@ -19,13 +19,12 @@ from iamd import telemetry
 from iamd.errors import AccessDenied
 from iamd.policy import Decision, PolicySet, Request, authorize as evaluate, parse_policy
 from iamd.security.principal_kind import PrincipalKind
-from iamd.security.session_tokens import SessionClaims
-from iamd.service import principal_policies, resource_tags
+from iamd.service import policy_sets, resource_tags
 from iamd.service.account.password_policy import load_policy
 from iamd.service.context import Call
 from iamd.service.declare import Operation
 from iamd.service.request_context import request_context
-from iamd.service.role_policies_loader import load_role_policies
+from iamd.service.targets import Target
 from iamd.store.fastpath import HotStatement
 from iamd.store.schema import accounts
 
@@ -92,19 +91,23 @@ def scope_refusal(call: Call, request: Request) -> Decision | None:
 
 class Authorizer:
     def __init__(self, max_principals: int = 10_000):
-        self._cache: OrderedDict[tuple[str, str], tuple[int, principal_policies.PrincipalPolicies]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[int, policy_sets.PrincipalPolicies]] = OrderedDict()
         self._max = max_principals
         self._lock = threading.Lock()
-        self.compiled = principal_policies.CompiledManagedPolicies()
+        self.compiled = policy_sets.CompiledManagedPolicies()
 
     def check(self, tx: Connection, call: Call, operation: Operation, params: dict) -> Decision | None:
         """Raise AccessDenied unless the caller may make this call; None when no evaluation was needed."""
         if call.principal.is_root or operation.action in NEVER_DENIED or operation.action in AUTHORIZED_BY_HANDLER:
             return None
-        resource = operation.resource(call, params)
+        found = operation.resource(call, params)
+        resource = found.arn if isinstance(found, Target) else found
         loaded = self.policies_of(tx, call)
-        target = resource_tags.condition_values(tx, call.account_id, resource) if loaded.uses_resource_tags else None
-        context = request_context(call, params, loaded.tags, target)
+        target_tags = None
+        if loaded.uses_resource_tags:
+            target_tags = resource_tags.of_target(tx, found) if isinstance(found, Target) else \
+                resource_tags.condition_values(tx, call.account_id, resource)
+        context = request_context(call, params, loaded.tags, target_tags)
         request = Request(action=operation.action, resource=resource, context=context,
                           principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)
         decision = evaluate(request, loaded.policy_set)
@@ -136,7 +139,7 @@ class Authorizer:
             telemetry.DECISIONS.labels("denied").inc()
             raise denied(call.principal.arn, extra.action, resource, decision)
 
-    def policies_of(self, tx: Connection, call: Call) -> principal_policies.PrincipalPolicies:
+    def policies_of(self, tx: Connection, call: Call) -> policy_sets.PrincipalPolicies:
         principal = call.principal
         # A session's policies include its own session policies: cache those per session.
         per_session = principal.is_session
@@ -148,47 +151,13 @@ class Authorizer:
                 telemetry.CACHE.labels("principal_policies", "hit").inc()
                 return cached[1]
         telemetry.CACHE.labels("principal_policies", "miss").inc()
-        if principal.kind is PrincipalKind.ASSUMED_ROLE and call.session is not None:
-            loaded = self._load_role_session(tx, call, call.session)
-        elif principal.kind is PrincipalKind.FEDERATED_USER and call.session is not None:
-            loaded = self._load_federated_session(tx, call, call.session)
-        else:
-            loaded = principal_policies.load_user_policies(tx, principal.account_id, principal.user_id,
-                                                           self.compiled)
+        loaded = policy_sets.for_principal(tx, principal.account_id, principal.kind, principal.user_id, call.session,
+                                           self.compiled)
         with self._lock:
             self._cache[key] = (call.auth_epoch, loaded)
             if len(self._cache) > self._max:
                 self._cache.popitem(last=False)
         return loaded
-
-    def _session_policies(self, tx: Connection, call: Call, session: SessionClaims) -> tuple:
-        compiled = tuple(parse_policy(text, policy_id="SessionPolicy", policy_type="Session Policy")
-                         for text in session.session_policies)
-        return compiled + tuple(principal_policies.managed(tx, call.account_id, list(session.session_policy_arns),
-                                                           self.compiled))
-
-    def _load_federated_session(self, tx: Connection, call: Call,
-                                session: SessionClaims) -> principal_policies.PrincipalPolicies:
-        """The federating user's policies, narrowed by the session policies (none: nothing allowed)."""
-        if session.user_id is None:  # federated by the root user: session policies alone, within the account
-            return principal_policies.PrincipalPolicies(
-                PolicySet(identity=self._session_policies(tx, call, session)), ())
-        loaded = principal_policies.load_user_policies(tx, call.account_id, session.user_id, self.compiled)
-        policy_set = PolicySet(identity=loaded.policy_set.identity, boundary=loaded.policy_set.boundary,
-                               session=self._session_policies(tx, call, session))
-        return principal_policies.PrincipalPolicies(policy_set, loaded.tags, loaded.exists)
-
-    def _load_role_session(self, tx: Connection, call: Call,
-                           session: SessionClaims) -> principal_policies.PrincipalPolicies:
-        loaded = load_role_policies(tx, call.account_id, session.role_id, self.compiled)
-        policy_set = loaded.policy_set
-        if session.session_policies or session.session_policy_arns:
-            policy_set = PolicySet(identity=policy_set.identity, boundary=policy_set.boundary,
-                                   session=self._session_policies(tx, call, session))
-        # Session tags override the role's tags of the same key (aws:PrincipalTag).
-        session_tags = {key.lower() for key in session.tags}
-        role_tags = tuple((k, v) for k, v in loaded.tags if k.lower() not in session_tags)
-        return principal_policies.PrincipalPolicies(policy_set, role_tags, loaded.exists)
 
 
 def _granted_by_account(tx: Connection, call: Call, action: str, resource: str, decision: Decision) -> bool:

@@ -13,7 +13,7 @@ from iamd.policy import Decision
 from iamd.security.principal_kind import PrincipalKind
 from iamd.security.secrets import SecretBox
 from iamd.security.session_tokens import SessionClaims
-from iamd.service.principal_policies import CompiledManagedPolicies, PrincipalPolicies
+from iamd.service.policy_sets import CompiledManagedPolicies, PrincipalPolicies
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +95,15 @@ class Call:
     auth_epoch: int = 0  # the account's change counter when the request began
     # The request's transaction, for resource functions that look up a stored path (authorization
     # runs before the handler, which gets the same transaction as its own argument).
-    tx: object = None
+    tx: Connection | None = None
     # Context keys a temporary session carries (aws:MultiFactorAuthPresent, aws:TokenIssueTime ...).
     session_context: dict = field(default_factory=dict)
     session: SessionClaims | None = None  # the claims of the caller's temporary credentials, if it used some
     base_url: str = ""  # how the caller reached this server (https://host:port), for its SAML endpoint
     # What the call's audit record needs from inside (the authorization decision); None: not recorded.
     trail: dict | None = None
+    # Entities authorization found, by (kind, key), for the handler's first look-up (service/targets.py).
+    found: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
     def account_id(self) -> str:

@@ -5,7 +5,9 @@
         iam("ListUsers", list_users, any_resource, writes=False),
     )
 
-``resource`` computes the ARN the operation acts on, for authorization, from the call and params.
+``resource`` computes the ARN the operation acts on, for authorization, from the call and params, or
+the ``Target`` (service/targets.py) it found: the ARN with the stored row, which authorization and the
+handler then reuse.
 ``writes=False`` lets the store open a read transaction. ``additional`` names the actions AWS evaluates
 besides the operation's own (iam:PassRole for AddRoleToInstanceProfile), each on its own resource
 and with the condition keys AWS sets for it. ``reads`` (reading operations only) names the hot
@@ -19,8 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from iamd.service.context import Call
+from iamd.service.targets import Target
 
 Handler = Callable[..., dict | None]
+Resource = Callable[[Call, dict], "str | Target"]
 
 
 def no_context(call: Call, params: dict) -> dict:
@@ -42,7 +46,7 @@ class Operation:
     service: str  # "iam" | "sts"
     name: str  # "CreateUser"
     handler: Handler
-    resource: Callable[[Call, dict], str]
+    resource: Resource
     writes: bool = True
     changes_access: bool = True  # a successful call may change what principals may do: drop cached policies
     additional: tuple[Additional, ...] = ()
@@ -62,7 +66,7 @@ def any_resource(call: Call, params: dict) -> str:
     return "*"
 
 
-def iam(name: str, handler: Handler, resource: Callable[[Call, dict], str], writes: bool = True,
+def iam(name: str, handler: Handler, resource: Resource, writes: bool = True,
         changes_access: bool | None = None, additional: tuple[Additional, ...] = (),
         reads: Callable[[str, dict], list] | None = None) -> Operation:
     return Operation("iam", name, handler, resource, writes=writes,

@@ -6,7 +6,8 @@ roles, server certificates and users, and ``iam:ResourceTag/${TagKey}`` for role
 A resource type without them (a group, say) gives no key, so a condition on one does not match.
 
 Read at every request whose policies use such a key (never cached): a tag added or removed holds at
-once, in every process.
+once, in every process. When the resource function found the entity already (a ``Target``), its
+tags are read by its id (``of_target``); otherwise the ARN is parsed to find it (``condition_values``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import bindparam, select
 
 from iamd.reference import actions as reference
 from iamd.security import ids
+from iamd.service.targets import Target
 from iamd.store.fastpath import HotQuery
 from iamd.store.schema import (
     instance_profiles,
@@ -58,6 +60,10 @@ _QUERIES = {
 }
 
 
+_BY_ID = HotQuery(select(tags.c.key, tags.c.value).where(tags.c.resource_id == bindparam("id"))
+                  .order_by(tags.c.position))
+
+
 @functools.cache
 def tag_key_prefixes(resource_type: str) -> tuple[str, ...]:
     """("aws:ResourceTag/", "iam:ResourceTag/") or the part of them AWS defines for the resource type."""
@@ -81,3 +87,12 @@ def condition_values(tx, account_id: str, resource: str) -> dict[str, str]:
     key = parsed.name.lower() if by_name else resource
     rows = query.all(tx, {"account_id": account_id, "key": key})
     return {f"{prefix}{tag_key}": value for tag_key, value in rows for prefix in tag_key_prefixes(resource_type)}
+
+
+def of_target(tx, target: Target) -> dict[str, str]:
+    """The condition keys of a target's tags: none when it does not exist (or its type has none)."""
+    prefixes = tag_key_prefixes(target.kind)
+    if target.row is None or not prefixes:
+        return {}
+    rows = _BY_ID.all(tx, {"id": target.row.id})
+    return {f"{prefix}{tag_key}": value for tag_key, value in rows for prefix in prefixes}

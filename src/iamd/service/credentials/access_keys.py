@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from iamd.errors import AccessDenied, NoSuchEntity
 from iamd.security import ids
 from iamd.security.secrets import SecretBox
+from iamd.service import targets
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
@@ -106,7 +107,7 @@ def get_access_key_last_used(tx: Connection, call: Call, params: dict) -> dict:
     return {"UserName": user_name, "AccessKeyLastUsed": last_used}
 
 
-def resource_arn(call: Call, params: dict) -> str:
+def resource_arn(call: Call, params: dict) -> str | targets.Target:
     return users.resource_arn(call, params)
 
 

@@ -48,15 +48,6 @@ CHANGE_BY_NON_USER = "Only IAM Users can change their own password."
 WRONG_OLD_PASSWORD = "The old password is incorrect."
 
 
-def _user(tx: Connection, call: Call, params: dict):
-    name = params.get("UserName")
-    if name is None:
-        if call.principal.kind is not PrincipalKind.USER:
-            raise ValidationError("Must specify userName when calling with non-User credentials")
-        name = call.principal.name
-    return users.find_user(tx, call.account_id, name)
-
-
 def _profile(tx: Connection, user_row):
     row = tx.execute(select(login_profiles).where(login_profiles.c.user_id == user_row.id)).first()
     if row is None:
@@ -107,7 +98,7 @@ def _describe(user_row, profile_row) -> dict:
 
 
 def create_login_profile(tx: Connection, call: Call, params: dict) -> dict:
-    user = _user(tx, call, params)
+    user = users.named_or_caller(tx, call, params.get("UserName"))
     password = params.get("Password")
     if password is None:
         raise ValidationError.detected([Problem("password", "Value null at 'password' failed to satisfy "
@@ -127,12 +118,12 @@ def create_login_profile(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def get_login_profile(tx: Connection, call: Call, params: dict) -> dict:
-    user = _user(tx, call, params)
+    user = users.named_or_caller(tx, call, params.get("UserName"))
     return {"LoginProfile": _describe(user, _profile(tx, user))}
 
 
 def update_login_profile(tx: Connection, call: Call, params: dict) -> None:
-    user = _user(tx, call, params)
+    user = users.named_or_caller(tx, call, params.get("UserName"))
     _profile(tx, user)
     changes: dict[str, Any] = {}
     if params.get("Password") is not None:
@@ -147,7 +138,7 @@ def update_login_profile(tx: Connection, call: Call, params: dict) -> None:
 
 
 def delete_login_profile(tx: Connection, call: Call, params: dict) -> None:
-    user = _user(tx, call, params)
+    user = users.named_or_caller(tx, call, params.get("UserName"))
     _profile(tx, user)
     tx.execute(delete(password_history).where(password_history.c.user_id == user.id))
     tx.execute(delete(login_profiles).where(login_profiles.c.user_id == user.id))

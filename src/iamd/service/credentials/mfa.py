@@ -26,7 +26,6 @@ from iamd.errors import (
     EntityAlreadyExists,
     InvalidAuthenticationCode,
     NoSuchEntity,
-    ValidationError,
 )
 from iamd.security import ids, totp
 from iamd.security.principal_kind import PrincipalKind
@@ -47,7 +46,6 @@ IN_USE = "MFA Device is already in use."
 INVALID_CODE = "Authentication code for device is not valid."
 DELETE_IN_USE = "MFA VirtualDevice in use. Must deactivate first."
 INVALID_FOR_USER = "MFA Device invalid for user."
-NON_USER = "Must specify userName when calling with non-User credentials"
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
@@ -70,15 +68,6 @@ def _find_device(tx: Connection, account_id: str, serial: str):
     if row is None:
         raise not_found(serial)
     return row
-
-
-def _user(tx: Connection, call: Call, name: str | None):
-    """The named user, or the calling IAM user; ValidationError for other callers without a name."""
-    if name is None:
-        if call.principal.kind is not PrincipalKind.USER:
-            raise ValidationError(NON_USER)
-        name = call.principal.name
-    return users.find_user(tx, call.account_id, name)
 
 
 def _seed(call: Call, row) -> str:
@@ -181,7 +170,7 @@ def enable_mfa_device(tx: Connection, call: Call, params: dict) -> None:
 
 
 def resync_mfa_device(tx: Connection, call: Call, params: dict) -> None:
-    user = users.find_user(tx, call.account_id, params["UserName"])
+    user = users.target_user(tx, call, params["UserName"])
     serial = params["SerialNumber"]
     device = _find_device(tx, call.account_id, serial)
     if device.user_id != user.id:
@@ -193,7 +182,7 @@ def resync_mfa_device(tx: Connection, call: Call, params: dict) -> None:
 
 
 def deactivate_mfa_device(tx: Connection, call: Call, params: dict) -> None:
-    user = _user(tx, call, params.get("UserName"))
+    user = users.named_or_caller(tx, call, params.get("UserName"))
     serial = params["SerialNumber"]
     device = _find_device(tx, call.account_id, serial)
     if device.user_id != user.id:
@@ -211,10 +200,9 @@ def delete_virtual_mfa_device(tx: Connection, call: Call, params: dict) -> None:
 
 
 def list_mfa_devices(tx: Connection, call: Call, params: dict) -> dict:
-    name = params.get("UserName")
-    if name is None and call.principal.is_root:
+    user = users.named_or_caller(tx, call, params.get("UserName"), root_itself=True)
+    if user is None:
         return {"MFADevices": [], "IsTruncated": False}  # the root user's own devices are not kept here
-    user = _user(tx, call, name)
     max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
     query = select(mfa_devices.c.serial_number, mfa_devices.c.enabled_at).where(mfa_devices.c.user_id == user.id)
     after = decode_marker(params.get("Marker"))
@@ -254,7 +242,7 @@ def list_virtual_mfa_devices(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def get_mfa_device(tx: Connection, call: Call, params: dict) -> dict:
-    user = _user(tx, call, params.get("UserName"))
+    user = users.named_or_caller(tx, call, params.get("UserName"))
     serial = params["SerialNumber"]
     device = tx.execute(select(mfa_devices).where(
         mfa_devices.c.serial_number == serial, mfa_devices.c.account_id == call.account_id,

@@ -14,9 +14,8 @@ import secrets
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from iamd.errors import NoSuchEntity, NotImplementedOperation, ValidationError
+from iamd.errors import NoSuchEntity, NotImplementedOperation
 from iamd.security import ids
-from iamd.security.principal_kind import PrincipalKind
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import iam
@@ -40,16 +39,6 @@ def _new_password() -> str:
     return base64.b64encode(secrets.token_bytes(33)).decode()
 
 
-def _user(tx: Connection, call: Call, params: dict):
-    """The user a credential operation acts on: the named one or the calling user."""
-    name = params.get("UserName")
-    if name is None:
-        if call.principal.kind is not PrincipalKind.USER:
-            raise ValidationError("Must specify userName when calling with non-User credentials")
-        name = call.principal.name
-    return users.find_user(tx, call.account_id, name)
-
-
 def _describe(row, user_name: str, password: str | None = None) -> dict:
     """A credential as AWS shows it; with its password (or API key secret) when one is given."""
     found = {
@@ -68,7 +57,7 @@ def _describe(row, user_name: str, password: str | None = None) -> dict:
 
 
 def create_service_specific_credential(tx: Connection, call: Call, params: dict) -> dict:
-    user = users.find_user(tx, call.account_id, params["UserName"])
+    user = users.target_user(tx, call, params["UserName"])
     service = params["ServiceName"]
     _check_service(service)
     if "CredentialAgeDays" in params:
@@ -95,7 +84,7 @@ def list_service_specific_credentials(tx: Connection, call: Call, params: dict) 
     elif params.get("UserName") is None and call.principal.is_root:
         return {"ServiceSpecificCredentials": [], "IsTruncated": False}  # the root user has none
     else:
-        query = query.where(credentials.c.user_id == _user(tx, call, params).id)
+        query = query.where(credentials.c.user_id == users.named_or_caller(tx, call, params.get("UserName")).id)
     service = params.get("ServiceName")
     if service is not None:
         _check_service(service)
@@ -110,7 +99,7 @@ def list_service_specific_credentials(tx: Connection, call: Call, params: dict) 
 
 
 def _find(tx: Connection, call: Call, params: dict):
-    user = _user(tx, call, params)
+    user = users.named_or_caller(tx, call, params.get("UserName"))
     credential_id = params["ServiceSpecificCredentialId"]
     row = tx.execute(select(credentials).where(credentials.c.user_id == user.id,
                                                credentials.c.id == credential_id)).first()

@@ -21,10 +21,8 @@ from iamd.errors import (
     InvalidPublicKey,
     NoSuchEntity,
     UnrecognizedPublicKeyEncoding,
-    ValidationError,
 )
 from iamd.security import ids
-from iamd.security.principal_kind import PrincipalKind
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import iam
@@ -97,7 +95,7 @@ def _full(row, user_name: str, body: str | None = None) -> dict:
 
 
 def upload_ssh_public_key(tx: Connection, call: Call, params: dict) -> dict:
-    user = users.find_user(tx, call.account_id, params["UserName"])
+    user = users.target_user(tx, call, params["UserName"])
     body = params["SSHPublicKeyBody"]
     key = parse_key(body)
     digest = fingerprint(key)
@@ -118,7 +116,7 @@ def upload_ssh_public_key(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def get_ssh_public_key(tx: Connection, call: Call, params: dict) -> dict:
-    user = users.find_user(tx, call.account_id, params["UserName"])
+    user = users.target_user(tx, call, params["UserName"])
     row = _find_key(tx, user.id, params["SSHPublicKeyId"])
     key = parse_key(row.body)
     body = pem_form(key) if params["Encoding"] == "PEM" else ssh_form(key)
@@ -126,14 +124,9 @@ def get_ssh_public_key(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def list_ssh_public_keys(tx: Connection, call: Call, params: dict) -> dict:
-    name = params.get("UserName")
-    if name is None:
-        if call.principal.kind is PrincipalKind.ASSUMED_ROLE:
-            raise ValidationError("Must specify userName when calling with non-User credentials")
-        if call.principal.is_root:  # the root user has no SSH keys
-            return {"SSHPublicKeys": [], "IsTruncated": False}
-        name = call.principal.name
-    user = users.find_user(tx, call.account_id, name)
+    user = users.named_or_caller(tx, call, params.get("UserName"), root_itself=True)
+    if user is None:  # the root user has no SSH keys
+        return {"SSHPublicKeys": [], "IsTruncated": False}
     max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
     query = select(ssh_public_keys).where(ssh_public_keys.c.user_id == user.id)
     after = decode_marker(params.get("Marker"))
@@ -149,13 +142,13 @@ def list_ssh_public_keys(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def update_ssh_public_key(tx: Connection, call: Call, params: dict) -> None:
-    user = users.find_user(tx, call.account_id, params["UserName"])
+    user = users.target_user(tx, call, params["UserName"])
     row = _find_key(tx, user.id, params["SSHPublicKeyId"])
     tx.execute(update(ssh_public_keys).where(ssh_public_keys.c.id == row.id).values(status=params["Status"]))
 
 
 def delete_ssh_public_key(tx: Connection, call: Call, params: dict) -> None:
-    user = users.find_user(tx, call.account_id, params["UserName"])
+    user = users.target_user(tx, call, params["UserName"])
     row = _find_key(tx, user.id, params["SSHPublicKeyId"])
     tx.execute(delete(ssh_public_keys).where(ssh_public_keys.c.id == row.id))
 

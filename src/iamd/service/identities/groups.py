@@ -138,7 +138,7 @@ def _is_member(tx: Connection, group_id: str, user_id: str) -> bool:
 
 
 def add_user_to_group(tx: Connection, call: Call, params: dict) -> None:
-    user = users.find_user(tx, call.account_id, params["UserName"])
+    user = users.target_user(tx, call, params["UserName"])
     group = find_group(tx, call.account_id, params["GroupName"])
     quotas.hold_user(tx, user)  # the quota is the user's: user first, then group (store/locks.py)
     quotas.hold_group(tx, group)
@@ -150,7 +150,7 @@ def add_user_to_group(tx: Connection, call: Call, params: dict) -> None:
 
 
 def remove_user_from_group(tx: Connection, call: Call, params: dict) -> None:
-    user = users.find_user(tx, call.account_id, params["UserName"])
+    user = users.target_user(tx, call, params["UserName"])
     group = find_group(tx, call.account_id, params["GroupName"])
     tx.execute(delete(group_members).where(group_members.c.group_id == group.id,
                                            group_members.c.user_id == user.id))
@@ -158,7 +158,7 @@ def remove_user_from_group(tx: Connection, call: Call, params: dict) -> None:
 
 
 def list_groups_for_user(tx: Connection, call: Call, params: dict) -> dict:
-    user = users.find_user(tx, call.account_id, params["UserName"])
+    user = users.target_user(tx, call, params["UserName"])
     max_items = params.get("MaxItems", DEFAULT_MAX_ITEMS)
     after = decode_marker(params.get("Marker"))
     query = (
@@ -171,11 +171,6 @@ def list_groups_for_user(tx: Connection, call: Call, params: dict) -> dict:
     rows = tx.execute(query.order_by(groups.c.name_key).limit(max_items + 1)).all()
     rows, paging = page(rows, max_items, lambda row: row.name_key)
     return {"Groups": [describe(row) for row in rows], **paging}
-
-
-def group_ids_of_user(tx: Connection, user_id: str) -> list[str]:
-    """The ids of the groups a user belongs to (for authorization and account details)."""
-    return list(tx.scalars(select(group_members.c.group_id).where(group_members.c.user_id == user_id)))
 
 
 OPERATIONS = (

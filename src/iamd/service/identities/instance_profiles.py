@@ -112,7 +112,7 @@ def list_instance_profiles(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def list_instance_profiles_for_role(tx: Connection, call: Call, params: dict) -> dict:
-    role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    role = role_area.target_role(tx, call, params["RoleName"])
     query = (
         select(instance_profiles)
         .join(instance_profile_roles, instance_profile_roles.c.profile_id == instance_profiles.c.id)
@@ -133,7 +133,7 @@ def delete_instance_profile(tx: Connection, call: Call, params: dict) -> None:
 
 def add_role_to_instance_profile(tx: Connection, call: Call, params: dict) -> None:
     profile = find_profile(tx, call.account_id, params["InstanceProfileName"])
-    role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    role = role_area.target_role(tx, call, params["RoleName"])
     quotas.hold_profile(tx, profile, not_found(profile.name))
     if len(roles_of(tx, profile.id)) >= MAX_ROLES_PER_PROFILE:
         raise quotas.ROLES_PER_PROFILE.exceeded()
@@ -143,7 +143,7 @@ def add_role_to_instance_profile(tx: Connection, call: Call, params: dict) -> No
 
 def remove_role_from_instance_profile(tx: Connection, call: Call, params: dict) -> None:
     profile = find_profile(tx, call.account_id, params["InstanceProfileName"])
-    role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    role = role_area.target_role(tx, call, params["RoleName"])
     gone = tx.execute(delete(instance_profile_roles).where(
         instance_profile_roles.c.profile_id == profile.id, instance_profile_roles.c.role_id == role.id))
     if gone.rowcount == 0:
@@ -163,7 +163,8 @@ def profiles_of_role(tx: Connection, role_id: str) -> list[dict]:
 
 
 def passed_role(call: Call, params: dict) -> str:
-    return role_area.resource_arn(call, {"RoleName": params["RoleName"]})
+    found = role_area.resource_arn(call, {"RoleName": params["RoleName"]})  # the handler reuses the row
+    return found if isinstance(found, str) else found.arn
 
 
 def passed_to_ec2(call: Call, params: dict) -> dict:

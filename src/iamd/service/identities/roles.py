@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity, UnmodifiableEntity
 from iamd.security import ids
-from iamd.service import policy_documents, resources, tags as tagging
+from iamd.service import policy_documents, resources, tags as tagging, targets
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
@@ -103,9 +103,20 @@ def describe(row, with_tags: list[dict] | None = None, *, tx: Connection | None 
     return role
 
 
-def resource_arn(call: Call, params: dict) -> str:
-    """The role an operation acts on, for authorization: its stored path, or CreateRole's Path."""
-    return resources.entity_arn(call, "role", params["RoleName"], params.get("Path"))
+def resource_arn(call: Call, params: dict) -> str | targets.Target:
+    """The role an operation acts on, for authorization: its stored path, or CreateRole's Path; with the
+    role's row when it was looked up, for the handler to reuse (target_role)."""
+    name = params["RoleName"]
+    if call.tx is None or params.get("Path") is not None:  # CreateRole's Path: no look-up needed
+        return resources.entity_arn(call, "role", name, params.get("Path"))
+    row = call.tx.execute(_FIND_ROLE, {"account_id": call.account_id, "key": name.lower()}).first()
+    arn = ids.entity_arn(call.account_id, "role", row.path if row is not None else "/", name)
+    return targets.found(call, "role", name.lower(), row, arn)
+
+
+def target_role(tx: Connection, call: Call, name: str):
+    """``find_role``, taking the row authorization found for this request when it is this role's."""
+    return targets.reuse(call, "role", name.lower()) or find_role(tx, call.account_id, name)
 
 
 def check_trust_policy(text: str) -> None:
@@ -150,7 +161,7 @@ def create_role(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def get_role(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_role(tx, call.account_id, params["RoleName"])
+    row = target_role(tx, call, params["RoleName"])
     return {"Role": describe(row, tagging.list_tags(tx, row.id), tx=tx)}
 
 
@@ -160,7 +171,7 @@ def list_roles(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def update_role(tx: Connection, call: Call, params: dict) -> None:
-    row = find_role(tx, call.account_id, params["RoleName"])
+    row = target_role(tx, call, params["RoleName"])
     changes = {}
     if "Description" in params:
         changes["description"] = params["Description"]
@@ -172,7 +183,7 @@ def update_role(tx: Connection, call: Call, params: dict) -> None:
 
 
 def update_role_description(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_role(tx, call.account_id, params["RoleName"])
+    row = target_role(tx, call, params["RoleName"])
     tx.execute(update(roles).where(roles.c.id == row.id).values(description=params["Description"]))
     row = tx.execute(select(roles).where(roles.c.id == row.id)).one()
     return {"Role": describe(row, tagging.list_tags(tx, row.id), tx=tx)}
@@ -218,16 +229,16 @@ def delete_role(tx: Connection, call: Call, params: dict) -> None:
 
 def put_role_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
     boundaries.check_attachable(tx, call, params["PermissionsBoundary"])
-    row = find_role(tx, call.account_id, params["RoleName"])
+    row = target_role(tx, call, params["RoleName"])
     tx.execute(update(roles).where(roles.c.id == row.id).values(permissions_boundary=params["PermissionsBoundary"]))
 
 
 def delete_role_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
-    row = find_role(tx, call.account_id, params["RoleName"])
+    row = target_role(tx, call, params["RoleName"])
     tx.execute(update(roles).where(roles.c.id == row.id).values(permissions_boundary=None))
 
 
-_TAGS = tagging.TagHandlers(lambda tx, call, params: find_role(tx, call.account_id, params["RoleName"]))
+_TAGS = tagging.TagHandlers(lambda tx, call, params: target_role(tx, call, params["RoleName"]))
 
 
 OPERATIONS = (

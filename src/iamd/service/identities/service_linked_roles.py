@@ -27,6 +27,7 @@ from iamd.security import ids
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.identities import roles as role_area
+from iamd.service.targets import Target
 from iamd.store.schema import deletion_tasks, inline_policies, instance_profile_roles, policy_attachments, roles
 
 
@@ -68,7 +69,7 @@ def create_resource(call: Call, params: dict) -> str:
     return ids.entity_arn(call.account_id, "role", path_for(service), name)
 
 
-def role_resource(call: Call, params: dict) -> str:
+def role_resource(call: Call, params: dict) -> str | Target:
     return role_area.resource_arn(call, params)
 
 
@@ -99,7 +100,7 @@ def create_service_linked_role(tx: Connection, call: Call, params: dict) -> dict
 
 
 def delete_service_linked_role(tx: Connection, call: Call, params: dict) -> dict:
-    row = role_area.find_role(tx, call.account_id, params["RoleName"])
+    row = role_area.target_role(tx, call, params["RoleName"])
     if row.service_linked is None:
         raise InvalidInput(f"Role {row.name} is not a service-linked role.")
     for column in (policy_attachments.c.entity_id, inline_policies.c.entity_id, instance_profile_roles.c.role_id):

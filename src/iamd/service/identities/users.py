@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal, overload
+
 from sqlalchemy import Connection, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity, ValidationError
 from iamd.security import ids
 from iamd.security.principal_kind import PrincipalKind
-from iamd.service import resources, tags as tagging
+from iamd.service import resources, tags as tagging, targets
 from iamd.service.account import quotas
 from iamd.service.account.accounts import find_account
 from iamd.service.context import Call
@@ -81,12 +83,22 @@ def describe(row, with_tags: list[dict] | None = None) -> dict:
     return user
 
 
-def resource_arn(call: Call, params: dict) -> str:
-    """The ARN a user operation acts on, for authorization: the named user, or the caller itself."""
+def resource_arn(call: Call, params: dict) -> str | targets.Target:
+    """The ARN a user operation acts on, for authorization: the named user, or the caller itself; with
+    the user's row when it was looked up (its stored path), for the handler to reuse (target_user)."""
     name = params.get("UserName")
     if name is None:
         return call.principal.arn
-    return resources.entity_arn(call, "user", name, params.get("Path"))
+    if call.tx is None or params.get("Path") is not None:  # CreateUser's Path: no look-up needed
+        return resources.entity_arn(call, "user", name, params.get("Path"))
+    row = _FIND_USER.first(call.tx, {"account_id": call.account_id, "key": name.lower()})
+    arn = ids.entity_arn(call.account_id, "user", row.path if row is not None else "/", name)
+    return targets.found(call, "user", name.lower(), row, arn)
+
+
+def target_user(tx: Connection, call: Call, name: str):
+    """``find_user``, taking the row authorization found for this request when it is this user's."""
+    return targets.reuse(call, "user", name.lower()) or find_user(tx, call.account_id, name)
 
 
 def create_user(tx: Connection, call: Call, params: dict) -> dict:
@@ -109,16 +121,39 @@ def create_user(tx: Connection, call: Call, params: dict) -> dict:
     return {"User": describe(row, new_tags)}
 
 
+NON_USER = "Must specify userName when calling with non-User credentials"
+
+
+@overload
+def named_or_caller(tx: Connection, call: Call, name: str | None, *, root_itself: Literal[False] = False) -> Any: ...
+@overload
+def named_or_caller(tx: Connection, call: Call, name: str | None, *, root_itself: Literal[True]) -> Any | None: ...
+def named_or_caller(tx: Connection, call: Call, name: str | None, *, root_itself: bool = False) -> Any | None:
+    """The user an operation acts on: the one named (UserName), else the caller, by AWS's rules.
+
+    AWS's API Reference, e.g. CreateAccessKey, GetUser, ListMFADevices: "If you do not specify a user
+    name, IAM determines the user name implicitly based on the AWS access key ID signing the request."
+    So an IAM user (with its own key, or GetSessionToken's credentials) means itself. The root user
+    means itself where the operation manages the root user's credentials too (``root_itself``: access
+    keys, signing certificates, GetUser, the MFA device and SSH key lists): None stands for it.
+    Elsewhere (login profiles: "you must use an AssumeRoot session to omit the user name"), and for a
+    role session or federated user anywhere, it must name a user: ValidationError as AWS words it
+    (aws-recorded-errors.md, DeleteAccessKey)."""
+    if name is not None:
+        return target_user(tx, call, name)
+    principal = call.principal
+    if principal.kind is PrincipalKind.USER:
+        return find_user(tx, call.account_id, principal.name)
+    if principal.is_root and root_itself:
+        return None
+    raise ValidationError(NON_USER)
+
+
 def get_user(tx: Connection, call: Call, params: dict) -> dict:
-    name = params.get("UserName")
-    if name is None:
-        if call.principal.is_root:
-            return {"User": root_user(tx, call)}
-        if call.principal.kind is not PrincipalKind.USER:
-            raise ValidationError("Must specify userName when calling with non-User credentials")
-        name = call.principal.name
-    row = find_user(tx, call.account_id, name)
-    found = {"account_id": call.account_id, "key": name.lower()}
+    row = named_or_caller(tx, call, params.get("UserName"), root_itself=True)
+    if row is None:
+        return {"User": root_user(tx, call)}
+    found = {"account_id": call.account_id, "key": row.name.lower()}
     return {"User": describe(row, [{"Key": key, "Value": value} for key, value in _USER_TAGS.all(tx, found)])}
 
 
@@ -146,7 +181,7 @@ def list_users(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def update_user(tx: Connection, call: Call, params: dict) -> None:
-    row = find_user(tx, call.account_id, params["UserName"])
+    row = target_user(tx, call, params["UserName"])
     changes: dict[str, object] = {}
     if "NewUserName" in params:
         changes.update(name=params["NewUserName"], name_key=params["NewUserName"].lower())
@@ -176,7 +211,7 @@ _DELETE_BLOCKERS = (
 
 
 def delete_user(tx: Connection, call: Call, params: dict) -> None:
-    row = find_user(tx, call.account_id, params["UserName"])
+    row = target_user(tx, call, params["UserName"])
     quotas.hold_user(tx, row)  # nothing is added to the user between the checks and the delete
     for _table, column, message in _DELETE_BLOCKERS:
         if tx.scalar(select(exists().where(column == row.id))):
@@ -189,27 +224,20 @@ def delete_user(tx: Connection, call: Call, params: dict) -> None:
 
 def put_user_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
     boundaries.check_attachable(tx, call, params["PermissionsBoundary"])
-    row = find_user(tx, call.account_id, params["UserName"])
+    row = target_user(tx, call, params["UserName"])
     tx.execute(update(users).where(users.c.id == row.id).values(permissions_boundary=params["PermissionsBoundary"]))
 
 
 def delete_user_permissions_boundary(tx: Connection, call: Call, params: dict) -> None:
-    row = find_user(tx, call.account_id, params["UserName"])
+    row = target_user(tx, call, params["UserName"])
     tx.execute(update(users).where(users.c.id == row.id).values(permissions_boundary=None))
 
 
 def credential_owner(tx: Connection, call: Call, params: dict) -> tuple[str | None, str]:
     """(user id, or None for the root user; the user name as AWS reports it) whose access keys or
     signing certificates an operation acts on: the named user, else the caller itself."""
-    name = params.get("UserName")
-    if name is None:
-        if call.principal.kind is PrincipalKind.ASSUMED_ROLE:
-            raise ValidationError("Must specify userName when calling with non-User credentials")
-        if call.principal.is_root:
-            return None, call.principal.name
-        name = call.principal.name
-    row = find_user(tx, call.account_id, name)
-    return row.id, row.name
+    row = named_or_caller(tx, call, params.get("UserName"), root_itself=True)
+    return (None, call.principal.name) if row is None else (row.id, row.name)
 
 
 def name_of(tx: Connection, user_id: str) -> str | None:

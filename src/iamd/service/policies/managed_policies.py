@@ -28,8 +28,8 @@ from iamd.service.policies.policy_attachments import (
     attached_arns,
     boundary_arns,
     check_arn,
-    customer_policy,
     policy_resource,
+    target_policy,
     usage_counts,
 )
 from iamd.store.schema import managed_policies, policy_attachments as attachments_table, policy_versions as versions
@@ -121,7 +121,7 @@ def get_policy(tx: Connection, call: Call, params: dict) -> dict:
         if aws_policy.description:
             policy["Description"] = aws_policy.description
         return {"Policy": {**policy, "Tags": []}}
-    row = customer_policy(tx, call.account_id, arn)
+    row = target_policy(tx, call, arn)
     if row is None:
         raise not_found(arn)
     policy = describe(row, counts)
@@ -136,7 +136,7 @@ def delete_policy(tx: Connection, call: Call, params: dict) -> None:
     check_arn(arn)
     if account_of(arn) != call.account_id:
         raise AccessDenied("Cannot delete policies outside your own account.")
-    row = customer_policy(tx, call.account_id, arn)
+    row = target_policy(tx, call, arn)
     if row is None:
         raise not_found(arn)
     quotas.hold_policy(tx, row, not_found(arn))  # no attachment or version added meanwhile
@@ -243,7 +243,7 @@ def list_policies(tx: Connection, call: Call, params: dict) -> dict:
 
 def _tagged_policy(tx: Connection, call: Call, arn: str):
     check_arn(arn)
-    row = customer_policy(tx, call.account_id, arn)
+    row = target_policy(tx, call, arn)
     if row is None:
         raise not_found(arn)
     return row

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select
 
 from iamd.errors import NoSuchEntity, ValidationError
 from iamd.security import ids
-from iamd.service import policy_lookup, resources
+from iamd.service import policy_lookup, resources, targets
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import iam
@@ -124,7 +124,7 @@ def find_group(tx: Connection, account_id: str, name: str):
     return row
 
 
-def user_resource(call: Call, params: dict) -> str:
+def user_resource(call: Call, params: dict) -> str | targets.Target:
     return user_area.resource_arn(call, params)
 
 
@@ -161,13 +161,13 @@ def detach(tx: Connection, entity_id: str, arn: str) -> None:
 
 def attach_user_policy(tx: Connection, call: Call, params: dict) -> None:
     check_arn(params["PolicyArn"])
-    user = user_area.find_user(tx, call.account_id, params["UserName"])
+    user = user_area.target_user(tx, call, params["UserName"])
     attach(tx, call, "user", user, params["PolicyArn"])
 
 
 def detach_user_policy(tx: Connection, call: Call, params: dict) -> None:
     check_arn(params["PolicyArn"])
-    user = user_area.find_user(tx, call.account_id, params["UserName"])
+    user = user_area.target_user(tx, call, params["UserName"])
     detach(tx, user.id, params["PolicyArn"])
 
 
@@ -183,7 +183,7 @@ def detach_group_policy(tx: Connection, call: Call, params: dict) -> None:
     detach(tx, group.id, params["PolicyArn"])
 
 
-def role_resource(call: Call, params: dict) -> str:
+def role_resource(call: Call, params: dict) -> str | targets.Target:
     return role_area.resource_arn(call, params)
 
 
@@ -218,7 +218,7 @@ def _list_attached(tx: Connection, entity_id: str, params: dict) -> dict:
 
 
 def list_attached_user_policies(tx: Connection, call: Call, params: dict) -> dict:
-    user = user_area.find_user(tx, call.account_id, params["UserName"])
+    user = user_area.target_user(tx, call, params["UserName"])
     return _list_attached(tx, user.id, params)
 
 
@@ -228,7 +228,7 @@ def list_attached_group_policies(tx: Connection, call: Call, params: dict) -> di
 
 
 def list_attached_role_policies(tx: Connection, call: Call, params: dict) -> dict:
-    role = role_area.find_role(tx, call.account_id, params["RoleName"])
+    role = role_area.target_role(tx, call, params["RoleName"])
     return _list_attached(tx, role.id, params)
 
 
@@ -292,8 +292,18 @@ def list_entities_for_policy(tx: Connection, call: Call, params: dict) -> dict:
     return {**result, **paging}
 
 
-def policy_resource(call: Call, params: dict) -> str:
-    return params["PolicyArn"]
+def policy_resource(call: Call, params: dict) -> str | targets.Target:
+    """The policy's ARN as given; with the account's own policy's row, for the handler (target_policy)."""
+    arn = params["PolicyArn"]
+    parts = arn.split(":", 5)
+    if call.tx is None or len(parts) != 6 or parts[4] != call.account_id:  # AWS's, another account's, malformed
+        return arn
+    return targets.found(call, "policy", arn, customer_policy(call.tx, call.account_id, arn), arn)
+
+
+def target_policy(tx: Connection, call: Call, arn: str):
+    """``customer_policy``, taking the row authorization found for this request when it is this one's."""
+    return targets.reuse(call, "policy", arn) or customer_policy(tx, call.account_id, arn)
 
 
 OPERATIONS = (

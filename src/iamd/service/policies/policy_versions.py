@@ -16,7 +16,7 @@ from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
-from iamd.service.policies.policy_attachments import account_of, check_arn, customer_policy, policy_resource
+from iamd.service.policies.policy_attachments import account_of, check_arn, policy_resource, target_policy
 from iamd.store.schema import managed_policies, policy_versions
 
 MAX_VERSIONS = quotas.POLICY_VERSIONS.limit  # VersionsPerPolicyQuota
@@ -35,7 +35,7 @@ def _own_policy(tx: Connection, call: Call, arn: str, outside_message: str, miss
     check_arn(arn)
     if account_of(arn) != call.account_id:
         raise AccessDenied(outside_message)
-    row = customer_policy(tx, call.account_id, arn)
+    row = target_policy(tx, call, arn)
     if row is None:
         raise missing
     return row
@@ -75,7 +75,7 @@ def get_policy_version(tx: Connection, call: Call, params: dict) -> dict:
             "Document": text, "VersionId": version_id, "IsDefaultVersion": version.is_default,
             "CreateDate": version.create_date or aws_policy.create_date,
         }}
-    row = customer_policy(tx, call.account_id, arn)
+    row = target_policy(tx, call, arn)
     version = None if row is None else tx.execute(select(policy_versions).where(
         policy_versions.c.policy_id == row.id, policy_versions.c.version_id == version_id)).first()
     if version is None:
@@ -97,7 +97,7 @@ def list_policy_versions(tx: Connection, call: Call, params: dict) -> dict:
             for v in aws_catalogue.versions(arn)
         ]
     else:
-        row = customer_policy(tx, call.account_id, arn)
+        row = target_policy(tx, call, arn)
         if row is None:
             raise NoSuchEntity(f"Policy {arn} was not found.")
         versions = [

@@ -32,19 +32,17 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 
 from iamd.errors import InvalidInput, NoSuchEntity
-from iamd.policy import Policy, parse_policy
+from iamd.policy import Policy
 from iamd.reference import actions as reference
 from iamd.security import ids
-from iamd.service import policy_lookup
+from iamd.service import policy_lookup, policy_sets
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import groups as group_area, roles as role_area, users as user_area
 from iamd.service.pagination import page_by_offset
-from iamd.service.principal_policies import managed
 from iamd.store.schema import (
     accounts,
     group_members,
-    inline_policies,
     last_accessed_jobs,
     policy_attachments,
     principal_last_used,
@@ -96,15 +94,10 @@ def _allowed_services(policies: list[Policy]) -> set[str]:
     return found
 
 
-def _policies_of(tx: Connection, call: Call, entity_ids: list[str]) -> list[Policy]:
-    if not entity_ids:
-        return []
-    policies = [parse_policy(document, policy_id=name) for name, document in tx.execute(
-        select(inline_policies.c.name, inline_policies.c.document)
-        .where(inline_policies.c.entity_id.in_(entity_ids)))]
-    arns = sorted(set(tx.scalars(select(policy_attachments.c.policy_arn)
-                                 .where(policy_attachments.c.entity_id.in_(entity_ids)))))
-    return policies + managed(tx, call.account_id, arns, call.env.authorizer.compiled)
+def _policies_of(tx: Connection, call: Call, kind: str, entity_id: str) -> list[Policy]:
+    """The identity policies of a user (its groups' too), group or role; boundaries do not count."""
+    loaded = policy_sets.load(tx, call.account_id, kind, entity_id, call.env.authorizer.compiled)
+    return [sourced.policy for sourced in loaded.identity]
 
 
 # ---------------------------------------------------------------------------------- who is reported
@@ -123,7 +116,7 @@ def _subject(tx: Connection, call: Call, arn: str) -> tuple[list[Policy], list[t
     if policy_lookup.is_policy_arn(arn):
         if not policy_lookup.exists(tx, call.account_id, arn):
             raise NoSuchEntity(f"Policy {arn} was not found.")
-        policies = managed(tx, call.account_id, [arn], call.env.authorizer.compiled)
+        policies = policy_sets.managed(tx, call.account_id, [arn], call.env.authorizer.compiled)
         attached = tx.execute(select(policy_attachments.c.entity_id, policy_attachments.c.entity_kind)
                               .where(policy_attachments.c.account_id == call.account_id,
                                      policy_attachments.c.policy_arn == arn)).all()
@@ -145,14 +138,14 @@ def _subject(tx: Connection, call: Call, arn: str) -> tuple[list[Policy], list[t
         raise InvalidInput(f"ARN {arn} is not valid.")
     if kind == "user":
         row = user_area.find_user(tx, call.account_id, name)
-        return _policies_of(tx, call, [row.id, *group_area.group_ids_of_user(tx, row.id)]), [(_user_info(row), row)]
+        return _policies_of(tx, call, "user", row.id), [(_user_info(row), row)]
     if kind == "role":
         row = role_area.find_role(tx, call.account_id, name)
-        return _policies_of(tx, call, [row.id]), [(_role_info(row), row)]
+        return _policies_of(tx, call, "role", row.id), [(_role_info(row), row)]
     group = group_area.find_group(tx, call.account_id, name)
     members = tx.execute(select(users).join(group_members, group_members.c.user_id == users.c.id)
                          .where(group_members.c.group_id == group.id).order_by(users.c.name_key)).all()
-    return _policies_of(tx, call, [group.id]), [(_user_info(row), row) for row in members]
+    return _policies_of(tx, call, "group", group.id), [(_user_info(row), row) for row in members]
 
 
 def _uses(tx: Connection, holders: list[tuple[dict, object]]) -> list[dict[str, tuple[datetime, str]]]:

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from iamd.errors import InvalidInput
-from iamd.policy import Policy, parse_policy
+from iamd.policy import Policy
 from iamd.reference import actions as reference
 from iamd.security import ids
+from iamd.service import policy_sets
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.identities import groups as group_area, roles as role_area, users as user_area
-from iamd.service.principal_policies import managed
-from iamd.store.schema import group_members, groups, inline_policies, policy_attachments
 
 
 @dataclass(frozen=True)
@@ -37,19 +36,18 @@ def _entity(tx: Connection, call: Call, arn: str):
     return parsed.resource_type, finders[parsed.resource_type](tx, call.account_id, parsed.name)
 
 
-def _sources(tx: Connection, call: Call, entity_id: str, entity_type: str, entity_name: str) -> list[_Source]:
+def _sources(loaded: policy_sets.EntityPolicies) -> list[_Source]:
+    """Holder by holder (the entity, then a user's groups by name): its inline policies by name, then
+    the managed ones attached to it by ARN; a managed policy a user gets twice counts at its first holder."""
     found = []
-    for name, document in tx.execute(select(inline_policies.c.name, inline_policies.c.document)
-                                     .where(inline_policies.c.entity_id == entity_id)
-                                     .order_by(inline_policies.c.name)):
-        found.append(_Source({"PolicyName": name, "PolicyType": "INLINE", "EntityType": entity_type,
-                              "EntityName": entity_name}, parse_policy(document, policy_id=name)))
-    arns = sorted(tx.scalars(select(policy_attachments.c.policy_arn)
-                             .where(policy_attachments.c.entity_id == entity_id)))
-    for arn in arns:
-        for policy in managed(tx, call.account_id, [arn], call.env.authorizer.compiled):
-            found.append(_Source({"PolicyName": arn.rsplit("/", 1)[-1], "PolicyType": "MANAGED", "PolicyArn": arn},
-                                 policy))
+    for holder in loaded.holders:
+        inline, managed = loaded.held_by(holder)
+        for sourced in inline:
+            found.append(_Source({"PolicyName": sourced.name, "PolicyType": "INLINE",
+                                  "EntityType": holder.kind.upper(), "EntityName": holder.name}, sourced.policy))
+        for sourced in sorted(managed, key=lambda s: s.arn or ""):
+            found.append(_Source({"PolicyName": sourced.name, "PolicyType": "MANAGED", "PolicyArn": sourced.arn},
+                                 sourced.policy))
     return found
 
 
@@ -60,12 +58,7 @@ def _grants(policy: Policy, service_actions: list[str]) -> bool:
 
 def list_policies_granting_service_access(tx: Connection, call: Call, params: dict) -> dict:
     kind, row = _entity(tx, call, params["Arn"])
-    sources = _sources(tx, call, row.id, kind.upper(), row.name)
-    if kind == "user":
-        for group_id, group_name in tx.execute(
-                select(groups.c.id, groups.c.name).join(group_members, group_members.c.group_id == groups.c.id)
-                .where(group_members.c.user_id == row.id).order_by(groups.c.name_key)):
-            sources += _sources(tx, call, group_id, "GROUP", group_name)
+    sources = _sources(policy_sets.load(tx, call.account_id, kind, row.id, call.env.authorizer.compiled))
     result = []
     for namespace in params["ServiceNamespaces"]:
         service_actions = [f"{namespace}:{name}".lower() for name in reference.all_actions(namespace)]

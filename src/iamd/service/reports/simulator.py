@@ -12,26 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection
 
 from iamd.errors import InvalidInput
 from iamd.policy import Policy, check_policy, context_keys, parse_policy
-from iamd.reference import managed_policies as aws_catalogue
 from iamd.security import ids
-from iamd.service import policy_documents, policy_lookup
+from iamd.service import policy_documents, policy_sets
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import groups, roles, users
 from iamd.service.pagination import page_by_offset
 from iamd.service.reports.simulator_results import IDENTITY_TYPE, RESOURCE_TYPE, Simulation, evaluate
-from iamd.store.schema import (
-    group_members,
-    groups as groups_table,
-    inline_policies,
-    managed_policies,
-    policy_attachments,
-    policy_versions,
-)
 
 _KINDS = ("user", "group", "role")
 
@@ -49,21 +40,6 @@ class Entity:
 
 # ---- loading a principal's policies -------------------------------------------------------------
 
-_INLINE = (select(inline_policies.c.name, inline_policies.c.document)
-           .where(inline_policies.c.entity_id == bindparam("id")).order_by(inline_policies.c.name))
-_ATTACHED = (select(policy_attachments.c.policy_arn).where(policy_attachments.c.entity_id == bindparam("id"))
-             .order_by(policy_attachments.c.attached_at, policy_attachments.c.policy_arn))
-_GROUPS_OF_USER = (select(groups_table.c.id, groups_table.c.name)
-                   .join(group_members, group_members.c.group_id == groups_table.c.id)
-                   .where(group_members.c.user_id == bindparam("user_id")).order_by(groups_table.c.name_key))
-_CUSTOMER_DOCUMENT = (
-    select(policy_versions.c.document)
-    .join(managed_policies, (policy_versions.c.policy_id == managed_policies.c.id)
-          & (policy_versions.c.version_id == managed_policies.c.default_version_id))
-    .where(managed_policies.c.account_id == bindparam("account_id"), managed_policies.c.arn == bindparam("arn"))
-)
-
-
 def _parse_arn(arn: str) -> tuple[str, str]:
     """(kind, name) of a user, group or role ARN; InvalidInput as AWS words it otherwise."""
     parsed = ids.parse_arn(arn)
@@ -72,44 +48,24 @@ def _parse_arn(arn: str) -> tuple[str, str]:
     raise InvalidInput(f"Invalid Entity Arn: {arn} does not clearly define entity type and name.")
 
 
-def load_entity(tx: Connection, account_id: str, arn: str) -> Entity:
+def _simulator_id(holder: policy_sets.Holder, name: str) -> str:
+    """An inline policy's id in the simulator's explanations, as AWS's: user_alice_PolicyName."""
+    return f"{holder.kind}_{holder.name}_{name}"
+
+
+def load_entity(tx: Connection, call: Call, arn: str) -> Entity:
     """The policies of the user, group or role ``arn`` names in the account; NoSuchEntity if none."""
     kind, name = _parse_arn(arn)
     if kind == "user":
-        row = users.find_user(tx, account_id, name)
+        row = users.find_user(tx, call.account_id, name)
     elif kind == "group":
-        row = groups.find_group(tx, account_id, name)
+        row = groups.find_group(tx, call.account_id, name)
     else:
-        row = roles.find_role(tx, account_id, name)
-    holders = [(kind, row.id, row.name)]
-    if kind == "user":
-        holders += [("group", group.id, group.name) for group in tx.execute(_GROUPS_OF_USER, {"user_id": row.id})]
-    identity: list = []
-    for holder_kind, holder_id, holder_name in holders:
-        for policy_name, document in tx.execute(_INLINE, {"id": holder_id}):
-            identity.append(_compiled(document, f"{holder_kind}_{holder_name}_{policy_name}"))
-    arns: list = []
-    for _, holder_id, _ in holders:
-        for policy_arn in tx.scalars(_ATTACHED, {"id": holder_id}):
-            if policy_arn not in arns:
-                arns.append(policy_arn)
-    identity += [found for found in (_managed(tx, account_id, a) for a in arns) if found is not None]
-    boundary = None
-    boundary_arn = None if kind == "group" else row.permissions_boundary
-    if boundary_arn:
-        found = _managed(tx, account_id, boundary_arn)
-        boundary = [found] if found is not None else []
+        row = roles.find_role(tx, call.account_id, name)
+    loaded = policy_sets.load(tx, call.account_id, kind, row.id, call.env.authorizer.compiled, _simulator_id)
+    identity = [(sourced.policy, sourced.text) for sourced in loaded.identity]
+    boundary = None if loaded.boundary is None else [(sourced.policy, sourced.text) for sourced in loaded.boundary]
     return Entity(kind, row.name, ids.entity_arn(row.account_id, kind, row.path, row.name), identity, boundary)
-
-
-def _managed(tx: Connection, account_id: str, arn: str) -> tuple | None:
-    if policy_lookup.is_aws_managed(arn):
-        document = aws_catalogue.document(arn) if aws_catalogue.get(arn) is not None else None
-    else:
-        document = tx.scalar(_CUSTOMER_DOCUMENT, {"account_id": account_id, "arn": arn})
-    if document is None:
-        return None
-    return _compiled(document, arn.rsplit("/", 1)[-1])
 
 
 def _compiled(text: str, policy_id: str, policy_type: str = IDENTITY_TYPE) -> tuple[Policy, str]:
@@ -185,7 +141,7 @@ def _simulate(params: dict, identity: list, boundary: list | None, caller_arn: s
 # ---- operations ---------------------------------------------------------------------------------
 
 def simulate_principal_policy(tx: Connection, call: Call, params: dict) -> dict:
-    entity = load_entity(tx, call.account_id, params["PolicySourceArn"])
+    entity = load_entity(tx, call, params["PolicySourceArn"])
     identity = entity.identity + _inputs(params, "PolicyInputList")
     boundary = entity.boundary
     if params.get("PermissionsBoundaryPolicyInputList"):
@@ -201,7 +157,7 @@ def simulate_custom_policy(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def get_context_keys_for_principal_policy(tx: Connection, call: Call, params: dict) -> dict:
-    entity = load_entity(tx, call.account_id, params["PolicySourceArn"])
+    entity = load_entity(tx, call, params["PolicySourceArn"])
     policies = [policy for policy, _ in entity.identity + _inputs(params, "PolicyInputList")]
     return {"ContextKeyNames": context_keys(policies)}
 
