@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from iamd.security import ids  # noqa: E402
+from iamd.security.principal_kind import PrincipalKind
 from iamd.security.secrets import SecretBox  # noqa: E402
 from iamd.service import users  # noqa: E402
 from iamd.service.account.accounts import create_account  # noqa: E402
@@ -53,8 +54,8 @@ def setup(store: Store, env: Environment, box: SecretBox) -> dict[str, Principal
         for account in (A, B):
             create_account(tx, box, datetime.now(UTC), account_id=account)
     for account, name in ((A, "alice"), (B, "bob")):
-        root = Principal(kind="root", account_id=account, arn=ids.root_arn(account), id=account, name=account,
-                         access_key_id="")
+        root = Principal(kind=PrincipalKind.ROOT, account_id=account, arn=ids.root_arn(account), id=account,
+                         name=account, access_key_id="")
         with store.transaction() as tx:
             call = Call(principal=root, now=datetime.now(UTC), request_id="bench", env=env)
             user = users.create_user(tx, call, {"UserName": name})["User"]
@@ -65,8 +66,8 @@ def setup(store: Store, env: Environment, box: SecretBox) -> dict[str, Principal
                 inline_policies.put_user_policy(tx, call, {"UserName": name, "PolicyName": f"p{index}",
                                                            "PolicyDocument": policy})
             record_change(tx, account)
-        made[name] = Principal(kind="user", account_id=account, arn=user["Arn"], id=user["UserId"], name=name,
-                               access_key_id="AKIABENCH" + name.upper(), user_id=user["UserId"])
+        made[name] = Principal(kind=PrincipalKind.USER, account_id=account, arn=user["Arn"], id=user["UserId"],
+                               name=name, access_key_id="AKIABENCH" + name.upper(), user_id=user["UserId"])
     return made
 
 

@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from iamd.security import ids
+from iamd.security.principal_kind import PrincipalKind
 from iamd.security.secrets import SecretBox
+from iamd.security.session_tokens import SessionClaims
 from iamd.service.account.accounts import create_account
 from iamd.service.authorize import Authorizer, denial_message, record_change
 from iamd.service.context import ANONYMOUS, Call, Environment, Principal
@@ -67,7 +69,7 @@ class World:
 
     def as_root(self, account: str, handler, params: dict):
         with self.store.transaction() as tx:
-            principal = Principal(kind="root", account_id=account, arn=ids.root_arn(account), id=account,
+            principal = Principal(kind=PrincipalKind.ROOT, account_id=account, arn=ids.root_arn(account), id=account,
                                   name=account, access_key_id="")
             result = handler(tx, self.call(tx, principal), params)
             record_change(tx, account)
@@ -75,8 +77,11 @@ class World:
 
     def call(self, tx, principal: Principal, session: dict | None = None, **more) -> Call:
         epoch = self._epoch(tx, principal.account_id) if principal.account_id else 0
+        # What service/authenticate.py makes of a sealed token: the claims, in their typed form.
+        claims = None if session is None else SessionClaims.from_wire(
+            {"id": principal.id, "n": principal.name, "arn": principal.arn, **session})
         return Call(principal=principal, now=datetime.now(UTC), request_id="test", env=self.env,
-                    auth_epoch=epoch, session=session, source_ip="192.0.2.7", **more)
+                    auth_epoch=epoch, session=claims, source_ip="192.0.2.7", **more)
 
     def user(self, account: str, name: str, policy: str | None = None, boundary: str | None = None) -> Principal:
         created = self.as_root(account, users.create_user, {"UserName": name})["User"]
@@ -86,8 +91,8 @@ class World:
         if boundary is not None:
             self.as_root(account, users.put_user_permissions_boundary,
                          {"UserName": name, "PermissionsBoundary": boundary})
-        return Principal(kind="user", account_id=account, arn=created["Arn"], id=created["UserId"], name=name,
-                         access_key_id="AKIA" + name.upper(), user_id=created["UserId"])
+        return Principal(kind=PrincipalKind.USER, account_id=account, arn=created["Arn"], id=created["UserId"],
+                         name=name, access_key_id="AKIA" + name.upper(), user_id=created["UserId"])
 
     def role_session(self, account: str, name: str, policy: str | None = None, boundary: str | None = None,
                      session_policy: str | None = None) -> tuple[Principal, dict]:
@@ -101,7 +106,7 @@ class World:
         # What service/authenticate.py makes of a role session's sealed token.
         session = {"a": account, "k": "assumed-role", "rid": role["RoleId"], "rn": name, "p": "/",
                    "sp": [session_policy] if session_policy else []}
-        principal = Principal(kind="assumed-role", account_id=account,
+        principal = Principal(kind=PrincipalKind.ASSUMED_ROLE, account_id=account,
                               arn=f"arn:aws:sts::{account}:assumed-role/{name}/s1", id=f"{role['RoleId']}:s1",
                               name="s1", access_key_id="ASIA" + name.upper())
         return principal, session
@@ -188,8 +193,8 @@ def test_federated_user_session_arn_grants_alone_the_users_arn_within_the_sessio
     # by the session policy; one naming the IAM user behind it is (IAM User Guide, "Session policies").
     olga = world.user(A, "olga", document(allow("s3:*", "*")))
     session = {"a": A, "k": "federated-user", "uid": olga.user_id, "sp": [document(allow("sqs:*", "*"))]}
-    federated = Principal(kind="federated-user", account_id=A, arn=f"arn:aws:sts::{A}:federated-user/olga-app",
-                          id=f"{A}:olga-app", name="olga-app", access_key_id="ASIAOLGA")
+    federated = Principal(kind=PrincipalKind.FEDERATED_USER, account_id=A,
+                          arn=f"arn:aws:sts::{A}:federated-user/olga-app", id=f"{A}:olga-app", name="olga-app", access_key_id="ASIAOLGA")
     refused = world.decide(federated, session=session)
     assert not refused.allowed and refused.denied_by == "session"
     naming_user = document(allow(Principal={"AWS": olga.arn}))
@@ -252,11 +257,11 @@ def test_anonymous_only_through_a_policy_naming_everyone(world):
 
 
 def test_root_user_has_its_accounts_permissions_but_not_past_a_deny_or_across_accounts(world):
-    root = Principal(kind="root", account_id=A, arn=ids.root_arn(A), id=A, name=A, access_key_id="")
+    root = Principal(kind=PrincipalKind.ROOT, account_id=A, arn=ids.root_arn(A), id=A, name=A, access_key_id="")
     assert world.decide(root).allowed
     refused = world.decide(root, policy=document(deny(Principal="*")))
     assert refused.decision == "explicitDeny"
-    other_root = Principal(kind="root", account_id=B, arn=ids.root_arn(B), id=B, name=B, access_key_id="")
+    other_root = Principal(kind=PrincipalKind.ROOT, account_id=B, arn=ids.root_arn(B), id=B, name=B, access_key_id="")
     assert not world.decide(other_root, owner=A).allowed
     assert world.decide(other_root, owner=A, policy=document(allow(Principal={"AWS": B}))).allowed
 
@@ -279,7 +284,7 @@ def test_kms_key_policy_must_allow_even_in_the_same_account(world):
     assert world.decide(kim, "kms:Decrypt", key, policy=naming_kim).allowed
     # Not even the account's root user uses a key whose policy does not let it (AWS KMS Developer
     # Guide, "Key policies in AWS KMS"); with no policy read, the default one (naming the account) holds.
-    root = Principal(kind="root", account_id=A, arn=ids.root_arn(A), id=A, name=A, access_key_id="")
+    root = Principal(kind=PrincipalKind.ROOT, account_id=A, arn=ids.root_arn(A), id=A, name=A, access_key_id="")
     assert not world.decide(root, "kms:Decrypt", key, policy=someone_else).allowed
     assert world.decide(root, "kms:Decrypt", key, policy=root_only).allowed
 

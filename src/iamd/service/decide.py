@@ -100,7 +100,7 @@ def decide(tx: Connection, authorizer: Authorizer, call: Call, action: str, reso
     The caller counts decisions (telemetry) and records them in ``call.trail``: one request may need
     several decisions, and it knows which of them its audit record names."""
     principal = call.principal
-    anonymous = principal.kind is PrincipalKind.ANONYMOUS
+    anonymous = principal.kind == PrincipalKind.ANONYMOUS
     owner = resource_owner or ("" if anonymous else call.account_id)
     same_account = anonymous or owner == call.account_id
     service = action.split(":", 1)[0].lower()
@@ -179,9 +179,9 @@ def _aliases(tx: Connection, call: Call) -> tuple[str, ...]:
     principal, session = call.principal, call.session
     if session is None:
         return ()
-    if principal.kind is PrincipalKind.ASSUMED_ROLE and session.role_name:
+    if principal.kind == PrincipalKind.ASSUMED_ROLE and session.role_name:
         return (f"arn:aws:iam::{principal.account_id}:role{session.path}{session.role_name}",)
-    if principal.kind is PrincipalKind.FEDERATED_USER and session.user_id:
+    if principal.kind == PrincipalKind.FEDERATED_USER and session.user_id:
         # Looked up by the user's unique id: a namesake created after the session began is not it.
         row = tx.execute(_USER_ARN, {"user_id": session.user_id}).first()
         if row is not None:

@@ -46,7 +46,7 @@ def describe(call: Call) -> dict:
                        "Name": principal.name, "Tags": tags}
     if principal.access_key_id:
         described["AccessKeyId"] = principal.access_key_id
-    if principal.kind is PrincipalKind.ASSUMED_ROLE and session is not None:
+    if principal.kind == PrincipalKind.ASSUMED_ROLE and session is not None:
         described["RoleId"] = session.role_id or ""
         described["RoleArn"] = ids.entity_arn(principal.account_id, "role", session.path, session.role_name or "")
     elif principal.user_id:
@@ -54,7 +54,7 @@ def describe(call: Call) -> dict:
     if session is not None and session.issued_at:
         context: dict = {"CreationDate": _iso(session.issued_at), "Expiration": _iso(session.expires_at),
                          "MfaAuthenticated": session.mfa}
-        if principal.kind is PrincipalKind.ASSUMED_ROLE:
+        if principal.kind == PrincipalKind.ASSUMED_ROLE:
             context["Issuer"] = {"Type": "Role", "Arn": described["RoleArn"], "PrincipalId": described["RoleId"]}
         if session.source_identity:
             context["SourceIdentity"] = session.source_identity
