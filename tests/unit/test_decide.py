@@ -194,7 +194,8 @@ def test_federated_user_session_arn_grants_alone_the_users_arn_within_the_sessio
     olga = world.user(A, "olga", document(allow("s3:*", "*")))
     session = {"a": A, "k": "federated-user", "uid": olga.user_id, "sp": [document(allow("sqs:*", "*"))]}
     federated = Principal(kind=PrincipalKind.FEDERATED_USER, account_id=A,
-                          arn=f"arn:aws:sts::{A}:federated-user/olga-app", id=f"{A}:olga-app", name="olga-app", access_key_id="ASIAOLGA")
+                          arn=f"arn:aws:sts::{A}:federated-user/olga-app", id=f"{A}:olga-app",
+                          name="olga-app", access_key_id="ASIAOLGA")
     refused = world.decide(federated, session=session)
     assert not refused.allowed and refused.denied_by == "session"
     naming_user = document(allow(Principal={"AWS": olga.arn}))
