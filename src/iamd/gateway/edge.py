@@ -229,7 +229,8 @@ class Gateway:
         if headers.get("authorization", "").startswith("AWS "):
             headers = {name: value for name, value in headers.items() if name != "authorization"}
         if not sigv4.has_authentication(headers, query):
-            if s3 and (headers.get("authorization", "").startswith("AWS ") or "AWSAccessKeyId=" in exchange.raw_query):
+            version_2 = exchange.headers.get("authorization", "").startswith("AWS ")
+            if s3 and (version_2 or "AWSAccessKeyId=" in exchange.raw_query):
                 raise InvalidRequest("The authorization mechanism you have provided is not supported. "
                                      "Please use AWS4-HMAC-SHA256.")  # Signature Version 2
             return None
