@@ -43,7 +43,6 @@ from iamd.gateway.lookups import Cold, UpstreamLookups
 from iamd.gateway.refusals import render
 from iamd.gateway.resource_policies import (
     RESOURCE_POLICY_SERVICES,
-    UNKNOWN_OWNER,
     ResourcePolicies,
     ResourcePolicyUnavailable,
 )
@@ -104,7 +103,7 @@ class Verdict:
     refusal: str | None = None  # the AccessDenied message
     decision: Any = None
     signing_key: bytes | None = None  # to verify S3's chunk signatures (never the secret itself)
-    owner: str = ""  # the resource's owner: the account an anonymous request is forwarded in
+    owner: str = ""  # the resource's owner when known: the account the request is forwarded in
 
 
 class Gateway:
@@ -202,7 +201,9 @@ class Gateway:
         verdict = await self._decide(exchange, signed, service_request, now)
         if verdict.refusal is not None:
             raise AccessDenied(verdict.refusal)
-        account_id = verdict.call.account_id or verdict.owner
+        # The resource's owner's account when the resource names one (a cross-account request, allowed by
+        # its policy: at an emulator the resource lives in its owner's account), else the caller's.
+        account_id = verdict.owner or verdict.call.account_id
         upload, length = self._upload(exchange, body, source, signed, verdict, s3)
         service = identified.service if identified else (exchange.signing_name or "s3")
         problem: list[AwsError] = []
@@ -229,7 +230,8 @@ class Gateway:
         if headers.get("authorization", "").startswith("AWS "):
             headers = {name: value for name, value in headers.items() if name != "authorization"}
         if not sigv4.has_authentication(headers, query):
-            if s3 and (headers.get("authorization", "").startswith("AWS ") or "AWSAccessKeyId=" in exchange.raw_query):
+            version_2 = exchange.headers.get("authorization", "").startswith("AWS ")
+            if s3 and (version_2 or "AWSAccessKeyId=" in exchange.raw_query):
                 raise InvalidRequest("The authorization mechanism you have provided is not supported. "
                                      "Please use AWS4-HMAC-SHA256.")  # Signature Version 2
             return None
@@ -364,7 +366,8 @@ class Gateway:
                 self.trail.write(tx, audit.event(call, exchange.service, exchange.operation, exchange.params,
                                                      exchange.host, error_code="AccessDenied" if message else None,
                                                      error_message=message))
-            owner = next((owner for _, owner in policies.values() if owner and owner != UNKNOWN_OWNER), "")
+            owners = [owner for _, owner in policies.values()] + [item.resource_owner for item in items]
+            owner = next((owner for owner in owners if owner and owner.isdigit() and len(owner) == 12), "")
             return Verdict(call, message, refusal.decision if refusal else None, key, owner)
 
     def _caller(self, tx: Any, exchange: Exchange, signed: Signed, now: datetime, audited: bool

@@ -48,7 +48,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -179,8 +179,8 @@ class ResourcePolicies:
         upstream, None when there is no such alias: for gateway/mapping.py's ``kms_alias``, so that a
         request naming its key by an alias is weighed against that key's policy, as AWS does. Cached
         with the policies, dropped on a forwarded Create/Update/DeleteAlias; reads the upstream on a miss."""
-        return self._cached(("kms-alias", account_id, region, alias), "kms-alias", alias,
-                            lambda: self._resolve_alias(account_id, region, alias))
+        return cast("str | None", self._cached(("kms-alias", account_id, region, alias), "kms-alias", alias,
+                            lambda: self._resolve_alias(account_id, region, alias)))
 
     def kms_alias_cached(self, account_id: str, region: str, alias: str) -> tuple[bool, str | None]:
         """(True, kms_alias()'s answer) when it is cached, else (False, None): no upstream call."""
@@ -204,7 +204,7 @@ class ResourcePolicies:
 
         def read() -> str | None:
             client = self._upstream.client("s3", reader, DEFAULT_REGION)
-            return _call(lambda: client.get_bucket_policy(Bucket=bucket)["Policy"])
+            return cast("str | None", _call(lambda: client.get_bucket_policy(Bucket=bucket)["Policy"]))
 
         document = self._cached(("s3", bucket), "s3", bucket, read)
         return ResourcePolicy(document, owner)
@@ -236,7 +236,8 @@ class ResourcePolicies:
 
     def _listing(self, account: str) -> frozenset[str]:
         """The buckets one account owns (ListBuckets lists only the caller's own), cached."""
-        return self._cached(("s3-listing", account), "s3-listing", account, lambda: self._list_buckets(account))
+        listing = self._cached(("s3-listing", account), "s3-listing", account, lambda: self._list_buckets(account))
+        return cast("frozenset[str]", listing)
 
     def _list_buckets(self, account: str) -> frozenset[str]:
         client = self._upstream.client("s3", account, DEFAULT_REGION)
@@ -267,8 +268,8 @@ class ResourcePolicies:
         if service == "sqs":
             def queue_policy(client: Any) -> str | None:
                 url = client.get_queue_url(QueueName=resource, QueueOwnerAWSAccountId=account)["QueueUrl"]
-                return client.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get(
-                    "Attributes", {}).get("Policy")
+                return cast("str | None", client.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get(
+                    "Attributes", {}).get("Policy"))
 
             return _Target("sqs", (resource,), ("sqs", account, region, resource), account, region, queue_policy)
         if service == "sns":
@@ -298,12 +299,12 @@ class ResourcePolicies:
             def secret_policy(client: Any) -> str | None:
                 if "?" not in given:
                     try:
-                        return client.get_resource_policy(SecretId=given).get("ResourcePolicy")
+                        return cast("str | None", client.get_resource_policy(SecretId=given).get("ResourcePolicy"))
                     except ClientError as error:
                         if _client_error_code(error) != "ResourceNotFoundException" or stripped == given:
                             raise
                 secret_id = arn if "?" not in given else stripped
-                return client.get_resource_policy(SecretId=secret_id).get("ResourcePolicy")
+                return cast("str | None", client.get_resource_policy(SecretId=secret_id).get("ResourcePolicy"))
 
             return _Target("secretsmanager", names, ("secretsmanager", account, region, given), account, region,
                            secret_policy)
@@ -335,7 +336,7 @@ class ResourcePolicies:
 
     def _read(self, target: _Target) -> str | None:
         client = self._upstream.client(target.service, target.account or "", target.region)
-        return _call(lambda: target.read(client))
+        return cast("str | None", _call(lambda: target.read(client)))
 
     # ------------------------------------------------------------------------------ the cache
 

@@ -8,9 +8,10 @@ buckets named like iamd's paths (``health``, ``console``, ...) are reachable onl
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from iamd.config import Settings
+from iamd.gateway.classify import configure_virtual_host_suffixes
 from iamd.gateway.edge import Gateway
 from iamd.gateway.resource_policies import ResourcePolicies
 from iamd.gateway.upstream import Upstream
@@ -46,6 +47,10 @@ def for_gateway(scope) -> bool:
 def create_gateway(store, env: Environment, settings: Settings, read_timeout: float) -> Gateway | None:
     if not settings.upstream_url:
         return None
+    host = urlsplit(settings.effective_public_url).hostname or ""
+    if host and not host.replace(".", "").isdigit() and host != "localhost":
+        # Virtual-hosted S3 under iamd's public name too: bucket.iamd.example.com
+        configure_virtual_host_suffixes((".localhost", ".localhost.localstack.cloud", "." + host))
     upstream = Upstream.from_settings(settings.upstream_url, settings.upstream_credentials,
                                       settings.upstream_account_header)
 

@@ -118,6 +118,18 @@ def principal(gateway, unique):
     return make
 
 
+@pytest.fixture
+def other_account(gateway):
+    """A second iamd account (``iamd account create``): its id and root key."""
+    done = gateway.cli("account", "create")
+    assert done.returncode == 0, done.stderr
+    values = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
+    values = {key.strip(): value.strip() for key, value in values.items()}
+    account = next(line.split()[-1] for line in done.stdout.splitlines() if "account" in line and
+                   any(part.isdigit() and len(part) == 12 for part in line.split()))
+    return {"account": account, "key_id": values["aws_access_key_id"], "secret": values["aws_secret_access_key"]}
+
+
 def allow(*statements: tuple) -> dict:
     """A policy of Allow statements: allow(("s3:GetObject", "arn:aws:s3:::b/*"), ...)."""
     return {"Version": "2012-10-17",

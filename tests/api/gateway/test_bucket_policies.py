@@ -23,17 +23,6 @@ def _bucket_policy(bucket: str, effect: str, principal, action: str = "s3:GetObj
         "Effect": effect, "Principal": principal, "Action": action, "Resource": f"arn:aws:s3:::{bucket}/*"}]})
 
 
-@pytest.fixture
-def other_account(gateway):
-    done = gateway.cli("account", "create")
-    assert done.returncode == 0, done.stderr
-    values = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
-    values = {key.strip(): value.strip() for key, value in values.items()}
-    account = next(line.split()[-1] for line in done.stdout.splitlines() if "account" in line and
-                   any(part.isdigit() and len(part) == 12 for part in line.split()))
-    return {"account": account, "key_id": values["aws_access_key_id"], "secret": values["aws_secret_access_key"]}
-
-
 def test_a_public_bucket_policy_lets_anonymous_callers_read(gateway, moto, unique):
     bucket = unique("pub")
     s3 = gw_client(gateway, "s3")
@@ -88,3 +77,26 @@ def test_cross_account_read_needs_the_bucket_policy(gateway, moto, other_account
     owner.put_bucket_policy(Bucket=bucket, Policy=_bucket_policy(bucket, "Allow", account_b))
     assert reader.get_object(Bucket=bucket, Key="shared.txt")["Body"].read() == b"shared"
     assert ACCOUNT_ID != other_account["account"]
+
+
+def test_sqs_queue_policy_granting_another_account(gateway, moto, other_account, unique):
+    """Cross-account SendMessage: refused without a queue policy naming the sender's account, allowed
+    with one (Amazon SQS Developer Guide, "Basic examples of Amazon SQS policies")."""
+    queue = unique("xq")
+    owner_sqs = gw_client(gateway, "sqs")
+    url = owner_sqs.create_queue(QueueName=queue)["QueueUrl"]
+    sender = gw_client(gateway, "sqs", other_account["key_id"], other_account["secret"])
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        sender.send_message(QueueUrl=url, MessageBody="from B")
+    code, message, status = error_of(refused)
+    assert (code, status) == ("AccessDenied", 403)
+    assert message.endswith("because no resource-based policy allows the sqs:SendMessage action")
+    queue_arn = f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:{queue}"
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{other_account['account']}:root"},
+        "Action": "sqs:SendMessage", "Resource": queue_arn}]}
+    owner_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    sender.send_message(QueueUrl=url, MessageBody="from B")
+    direct = moto.client("sqs")
+    got = direct.receive_message(QueueUrl=direct.get_queue_url(QueueName=queue)["QueueUrl"])["Messages"]
+    assert [m["Body"] for m in got] == ["from B"]

@@ -79,6 +79,9 @@ def test_signature_version_2_is_refused_with_s3_s_words(gateway, bucket):
     assert answer.status_code == 400
     assert _error(answer) == ("InvalidRequest", "The authorization mechanism you have provided is not supported. "
                                                 "Please use AWS4-HMAC-SHA256.")
+    header = httpx.get(f"{gateway.endpoint}/{bucket}/k", headers={"Authorization": "AWS AKIAEXAMPLE:c2lnbmF0dXJl"})
+    assert header.status_code == 400
+    assert _error(header)[0] == "InvalidRequest"
 
 
 def test_a_tampered_presigned_url_is_refused(gateway, moto, bucket):

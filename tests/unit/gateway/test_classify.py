@@ -224,3 +224,40 @@ def test_the_shipped_service_index_is_botocores() -> None:
     for name in ("s3", "dynamodb", "sqs", "cloudwatch", "stepfunctions", "elbv2"):
         assert shipped["services"][name] == metadata_of(name, loader().load_service_model(name, "service-2"))
     assert set(shipped["services"]) == set(loader().list_available_services("service-2"))
+
+
+def test_virtual_hosted_buckets_under_a_configured_host() -> None:
+    from iamd.gateway.classify import configure_virtual_host_suffixes, s3_bucket_from_host
+
+    assert s3_bucket_from_host("bucket-1.s3.us-east-1.amazonaws.com") == "bucket-1"
+    assert s3_bucket_from_host("my.dotted.bucket.s3.amazonaws.com") == "my.dotted.bucket"
+    assert s3_bucket_from_host("bucket-1.localhost:8777") == "bucket-1"
+    assert s3_bucket_from_host("127.0.0.1:8777") is None
+    assert s3_bucket_from_host("iamd.example.internal:8777") is None
+    configure_virtual_host_suffixes((".iamd.example.internal",))
+    try:
+        assert s3_bucket_from_host("bucket-1.iamd.example.internal:8777") == "bucket-1"
+        found = identify("GET", "/photos/a.jpg", "", {}, "bucket-1.iamd.example.internal:8777", "s3", None)
+        assert (found.operation, dict(found.path_params)) == ("GetObject", {"Bucket": "bucket-1",
+                                                                             "Key": "photos/a.jpg"})
+        listing = identify("GET", "/", "list-type=2&prefix=p", {}, "bucket-1.iamd.example.internal", "s3", None)
+        assert (listing.operation, dict(listing.path_params)) == ("ListObjectsV2", {"Bucket": "bucket-1"})
+    finally:
+        configure_virtual_host_suffixes((".localhost", ".localhost.localstack.cloud"))
+
+
+def test_presigned_query_parameters_do_not_change_the_operation_or_members() -> None:
+    query = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20260101%2Fus-east-1%2Fs3%2Faws4_request"
+             "&X-Amz-Date=20260101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=abc")
+    found = identify("GET", "/bucket-1/k", query, {}, "127.0.0.1:8777", "s3", None)
+    assert found.operation == "GetObject"
+    request = parse(found, "GET", "/bucket-1/k", query, {}, None, "us-east-1")
+    assert dict(request.params) == {"Bucket": "bucket-1", "Key": "k"}
+
+
+def test_unsigned_requests_are_placed_by_host_or_taken_for_s3() -> None:
+    found = identify("POST", "/", "", {"Content-Type": "application/x-www-form-urlencoded"},
+                     "sns.us-east-1.amazonaws.com", None, b"Action=ListTopics&Version=2010-03-31")
+    assert (found.service, found.operation) == ("sns", "ListTopics")
+    anonymous = identify("GET", "/public-bucket/file.txt", "", {}, "127.0.0.1:8777", None, None)
+    assert (anonymous.service, anonymous.operation) == ("s3", "GetObject")
