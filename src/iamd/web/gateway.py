@@ -18,11 +18,13 @@ from iamd.gateway.upstream import Upstream
 from iamd.protocol.sigv4 import scope_service
 from iamd.service.account.accounts import account_ids
 from iamd.service.context import Environment
+from iamd.web.authorization_api import TARGET_PREFIX as AUTHORIZATION_TARGET
 from iamd.web.json_api import TARGET_PREFIX
 
 # The services iamd answers itself (SigV4 credential scopes).
 OWN_SIGNING_NAMES = frozenset({"iam", "sts", "cloudtrail", "access-analyzer", "iamd"})
-_OWN_TARGET = TARGET_PREFIX.encode()
+# iamd's own JSON targets: CloudTrail's (LookupEvents) and the authorization API's.
+_OWN_TARGETS = (TARGET_PREFIX.encode(), AUTHORIZATION_TARGET.encode())
 _OWN_PATHS = frozenset({"/", "/health", "/ready", "/metrics", "/saml"})
 _OWN_PREFIXES = ("/console", "/policy/generation", "/oidc/")
 
@@ -32,7 +34,7 @@ def for_gateway(scope) -> bool:
     authorization = None
     for name, value in scope["headers"]:
         if name == b"x-amz-target":
-            return not value.startswith(_OWN_TARGET)
+            return not value.startswith(_OWN_TARGETS)
         if name == b"authorization":
             authorization = value.decode("latin-1")
     query = scope.get("query_string", b"")

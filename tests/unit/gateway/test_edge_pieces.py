@@ -42,6 +42,7 @@ def test_routing_keeps_iamd_s_own_requests():
     assert not for_gateway(_scope("/", _auth("sts")))
     cloudtrail = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
     assert not for_gateway(_scope("/", {"X-Amz-Target": cloudtrail}))
+    assert not for_gateway(_scope("/", {"X-Amz-Target": "IamdAuthorization.VerifyAndAuthorize", **_auth("iamd")}))
     assert not for_gateway(_scope("/health", {}))
     assert not for_gateway(_scope("/console/signin/x", {}))
     assert not for_gateway(_scope("/oidc/abc/.well-known/openid-configuration", {}))
