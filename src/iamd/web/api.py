@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import anyio
@@ -55,7 +56,7 @@ class QueryApi:
         self.threaded = threaded
         self.clock = clock or (lambda: datetime.now(UTC))
         self.read_timeout = 10.0  # web/app.py sets the configured one
-        self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, at the first request
+        self.threads = DatabaseThreads()
 
     async def __call__(self, scope, receive, send) -> None:
         """An ASGI app of its own, which web/app.py sends the Query API's requests to straight: Starlette's
@@ -67,18 +68,8 @@ class QueryApi:
             return
         request = Request(scope)  # lazy: only what the handlers read of it is ever parsed
         # AssumeRoleWithWebIdentity may fetch an issuer's keys over the network: never in the event loop.
-        if self.threaded or _MAY_FETCH in body or _MAY_FETCH in scope.get("query_string", b""):
-            if self._limiter is None:
-                self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
-            status, content, request_id = await anyio.to_thread.run_sync(self.handle, request, body,
-                                                                         limiter=self._limiter)
-        else:
-            status, content, request_id = self.handle(request, body)
-        # The headers Starlette's Response wrote, in its order.
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"x-amzn-requestid", request_id.encode()),
-                                (b"content-length", str(len(content)).encode()), _CONTENT_TYPE]})
-        await send({"type": "http.response.body", "body": content})
+        threaded = self.threaded or _MAY_FETCH in body or _MAY_FETCH in scope.get("query_string", b"")
+        await self.threads.answer(send, self.handle, request, body, threaded, _CONTENT_TYPE)
 
     async def endpoint(self, request: Request) -> Response:
         body = await request.body()
@@ -214,6 +205,32 @@ class QueryApi:
             )
             result = execute(tx, call, operation, params)
         return encode_result(operation.service, operation_model, result, request_id)
+
+
+Handle = Callable[[Request, bytes], tuple[int, bytes, str]]
+
+
+class DatabaseThreads:
+    """Where a raw ASGI API (the Query API, the authorization API) runs its handler, and how it answers:
+    in a bounded thread pool when the handler may block (PostgreSQL; a fetch over the network), else in
+    the event loop; the answer with the headers Starlette's Response would write, in its order."""
+
+    def __init__(self) -> None:
+        self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, at the first request
+
+    async def answer(self, send, handle: Handle, request: Request, body: bytes, threaded: bool,
+                     content_type: tuple[bytes, bytes]) -> None:
+        if threaded:
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
+            status, content, request_id = await anyio.to_thread.run_sync(handle, request, body,
+                                                                         limiter=self._limiter)
+        else:
+            status, content, request_id = handle(request, body)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"x-amzn-requestid", request_id.encode()),
+                                (b"content-length", str(len(content)).encode()), content_type]})
+        await send({"type": "http.response.body", "body": content})
 
 
 async def read_body(scope, receive, send, read_timeout: float) -> bytes | None:

@@ -21,8 +21,6 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
 
-import anyio
-import anyio.to_thread
 from starlette.requests import Request
 
 from iamd.errors import AwsError, ServiceFailure, ValidationError
@@ -34,7 +32,7 @@ from iamd.service.authorization_api import decisions, permission, principals, re
 from iamd.service.context import Call, Environment
 from iamd.service.credentials.last_used import LastUsedRecorder
 from iamd.web import audit_hooks
-from iamd.web.api import DATABASE_THREADS, read_body
+from iamd.web.api import DatabaseThreads, read_body
 from iamd.web.limits import MAX_BODY
 
 log = logging.getLogger("iamd.api")
@@ -72,7 +70,7 @@ class AuthorizationApi:
     def __init__(self, store: Transactions, env: Environment, *, threaded: bool = False):
         self.store, self.env, self.threaded = store, env, threaded
         self.read_timeout = 10.0  # web/app.py sets the configured one
-        self._limiter: anyio.CapacityLimiter | None = None  # made in the event loop, at the first request
+        self.threads = DatabaseThreads()
 
     async def __call__(self, scope, receive, send) -> None:
         """An ASGI app of its own, which web/app.py's ApiFirst sends this API's requests to straight (as the
@@ -81,17 +79,7 @@ class AuthorizationApi:
         if body is None:
             return
         request = Request(scope)
-        if self.threaded:
-            if self._limiter is None:
-                self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
-            status, content, request_id = await anyio.to_thread.run_sync(self.handle, request, body,
-                                                                         limiter=self._limiter)
-        else:
-            status, content, request_id = self.handle(request, body)
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"x-amzn-requestid", request_id.encode()),
-                                (b"content-length", str(len(content)).encode()), _CONTENT_TYPE]})
-        await send({"type": "http.response.body", "body": content})
+        await self.threads.answer(send, self.handle, request, body, self.threaded, _CONTENT_TYPE)
 
     def handle(self, request: Request, body: bytes) -> tuple[int, bytes, str]:
         request_id = api.new_request_id()
