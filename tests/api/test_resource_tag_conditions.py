@@ -157,3 +157,67 @@ def test_assume_role_sees_the_roles_tags(server, iam, new_user, unique, key):
     message = (f"User: arn:aws:iam::{ACCOUNT_ID}:user/{name} is not authorized to perform: sts:AssumeRole "
                f"on resource: arn:aws:iam::{ACCOUNT_ID}:role/tagged/{team_b}")
     assert error_of(excinfo) == ("AccessDenied", message, 403)
+
+
+# ---- a resource deleted and re-created under its name: its new tags decide at once ------------------
+# Every cache on the authorization path is keyed on unique ids (docs/architecture.md, "Why the caches are
+# correct"), and a target's tags are read by its row's id at each request (service/resource_tags.py): a
+# namesake is another resource. Each kind: (make(iam, name, tags) → what call needs, drop(iam, made)).
+
+def _make_certificate(iam, name, tags):
+    body, key, _ = material(0)
+    iam.upload_server_certificate(ServerCertificateName=name, CertificateBody=body, PrivateKey=key, Tags=tags)
+    return name
+
+
+_REMADE = {
+    "user": (lambda iam, name, tags: iam.create_user(UserName=name, Tags=tags)["User"]["UserName"],
+             lambda iam, made: iam.delete_user(UserName=made)),
+    "role": (lambda iam, name, tags: iam.create_role(
+                 RoleName=name, Tags=tags, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                     "Effect": "Allow", "Principal": {"AWS": ACCOUNT_ID}, "Action": "sts:AssumeRole"}]}),
+             )["Role"]["RoleName"],
+             lambda iam, made: iam.delete_role(RoleName=made)),
+    "policy": (lambda iam, name, tags: iam.create_policy(PolicyName=name, Tags=tags, PolicyDocument=json.dumps({
+                   "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser",
+                                                           "Resource": "*"}]}))["Policy"]["Arn"],
+               lambda iam, made: iam.delete_policy(PolicyArn=made)),
+    "instance-profile": (lambda iam, name, tags: iam.create_instance_profile(
+                             InstanceProfileName=name, Tags=tags)["InstanceProfile"]["InstanceProfileName"],
+                         lambda iam, made: iam.delete_instance_profile(InstanceProfileName=made)),
+    "oidc-provider": (lambda iam, name, tags: iam.create_open_id_connect_provider(
+                          Url=f"https://{name}.example.com", Tags=tags)["OpenIDConnectProviderArn"],
+                      lambda iam, made: iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=made)),
+    "saml-provider": (lambda iam, name, tags: iam.create_saml_provider(
+                          Name=name, SAMLMetadataDocument=metadata(), Tags=tags)["SAMLProviderArn"],
+                      lambda iam, made: iam.delete_saml_provider(SAMLProviderArn=made)),
+    "server-certificate": (_make_certificate,
+                           lambda iam, made: iam.delete_server_certificate(ServerCertificateName=made)),
+    "mfa": (lambda iam, name, tags: iam.create_virtual_mfa_device(
+                VirtualMFADeviceName=name, Tags=tags)["VirtualMFADevice"]["SerialNumber"],
+            lambda iam, made: iam.delete_virtual_mfa_device(SerialNumber=made)),
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_namesake_is_decided_by_its_own_tags(iam, caller, unique, kind):
+    """aws:ResourceTag/team on each kind (Service Authorization Reference, IAM, "Resource types defined
+    by IAM": the key is listed for user, role, policy, instance-profile, server-certificate, oidc-provider,
+    saml-provider and mfa, and GetUser, GetRole, GetPolicy, GetInstanceProfile, GetServerCertificate,
+    GetOpenIDConnectProvider, GetSAMLProvider, ListMFADeviceTags act on that resource type): tagged so,
+    allowed; untagged, refused; deleted and re-created under the same name, the new one's tags decide."""
+    spec, (make, drop) = KINDS[kind], _REMADE[kind]
+    name = unique("same")
+    own = caller(policy(spec.action, "aws:ResourceTag/team"))
+    made = make(iam, name, tagged("a"))
+    assert outcome(lambda: spec.call(own, made)) == "allowed"  # the caller's policies now cached
+    drop(iam, made)
+    again = make(iam, name, [])
+    assert again == made  # the same name, ARN or serial number
+    assert outcome(lambda: spec.call(own, again)) == "denied"  # untagged
+    drop(iam, again)
+    make(iam, name, tagged("b"))
+    assert outcome(lambda: spec.call(own, again)) == "denied"  # tagged otherwise
+    drop(iam, again)
+    make(iam, name, tagged("a"))
+    assert outcome(lambda: spec.call(own, again)) == "allowed"

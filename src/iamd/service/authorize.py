@@ -103,10 +103,10 @@ class Authorizer:
         found = operation.resource(call, params)
         resource = found.arn if isinstance(found, Target) else found
         loaded = self.policies_of(tx, call)
+        # A bare ARN names no IAM resource with tags (service/resource_tags.py): only a Target has some.
         target_tags = None
-        if loaded.uses_resource_tags:
-            target_tags = resource_tags.of_target(tx, found) if isinstance(found, Target) else \
-                resource_tags.condition_values(tx, call.account_id, resource)
+        if loaded.uses_resource_tags and isinstance(found, Target):
+            target_tags = resource_tags.of_target(tx, found)
         context = request_context(call, params, loaded.tags, target_tags)
         request = Request(action=operation.action, resource=resource, context=context,
                           principal_arn=call.principal.arn, principal_account=call.account_id, explain=False)

@@ -4,7 +4,9 @@ A resource function (declare.py) may answer a ``Target`` rather than a bare ARN:
 checks, and the stored row it found on the way (in the request's transaction, ``call.tx``). Then
 authorization reads the row's tags by its id when a policy asks for them (resource_tags.py), instead
 of parsing the ARN back to find the entity again, and the handler takes the row (``reuse``) instead
-of a third look-up.
+of a third look-up. Every operation on a resource with tags answers one (tests/service/test_every_target.py):
+a bare ARN gets no tags. ``resources.named_target`` finds an entity by name, ``resources.arn_target`` one
+an operation takes by ARN; providers and MFA devices find theirs in their own modules.
 
 The row is kept on the call (``Call.found``) under its kind and key, and handed out once: the first
 look-up the handler makes of that same entity gets it, as that look-up would have read it (the same
@@ -23,7 +25,7 @@ from iamd.service.context import Call
 @dataclass(frozen=True, slots=True)
 class Target:
     arn: str
-    kind: str  # the ARN's resource type: "user", "role", "policy"
+    kind: str  # the ARN's resource type: "user", "role", "policy", "instance-profile", "mfa", ...
     row: Any  # the stored entity (its id keys its tags), or None: no such entity in the caller's account
 
 

@@ -29,7 +29,7 @@ from iamd.errors import (
 )
 from iamd.security import ids, totp
 from iamd.security.principal_kind import PrincipalKind
-from iamd.service import resources, tags as tagging
+from iamd.service import tags as tagging, targets
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
@@ -192,7 +192,7 @@ def deactivate_mfa_device(tx: Connection, call: Call, params: dict) -> None:
 
 
 def delete_virtual_mfa_device(tx: Connection, call: Call, params: dict) -> None:
-    device = _find_device(tx, call.account_id, params["SerialNumber"])
+    device = target_device(tx, call, params["SerialNumber"])
     if device.user_id is not None:
         raise DeleteConflict(DELETE_IN_USE)
     tagging.drop_all(tx, device.id)
@@ -254,21 +254,31 @@ def get_mfa_device(tx: Connection, call: Call, params: dict) -> dict:
 
 # --- what each operation acts on, for authorization ----------------------------------------------------
 
-def device_arn(call: Call, params: dict) -> str:
-    """The device's ARN: its serial number, or the one CreateVirtualMFADevice is about to make."""
+def device_arn(call: Call, params: dict) -> str | targets.Target:
+    """The device's ARN: its serial number, or the one CreateVirtualMFADevice is about to make; with the
+    caller's own device's row, for its tags and the handler (target_device)."""
     if "SerialNumber" in params:
-        return params["SerialNumber"]
-    return serial_number(call.account_id, params.get("Path", "/"), params["VirtualMFADeviceName"])
+        serial = params["SerialNumber"]
+    else:
+        serial = serial_number(call.account_id, params.get("Path", "/"), params["VirtualMFADeviceName"])
+    if call.tx is None:
+        return serial
+    row = call.tx.execute(select(mfa_devices).where(mfa_devices.c.serial_number == serial,
+                                                    mfa_devices.c.account_id == call.account_id)).first()
+    return targets.found(call, "mfa", serial, row, serial)
 
 
-def user_arn(call: Call, params: dict) -> str:
-    name = params.get("UserName")
-    if name is None:
-        return call.principal.arn
-    return resources.entity_arn(call, "user", name)
+def target_device(tx: Connection, call: Call, serial: str):
+    """``_find_device``, taking the row authorization found for this request when it is this device's."""
+    return targets.reuse(call, "mfa", serial) or _find_device(tx, call.account_id, serial)
 
 
-_TAGS = tagging.TagHandlers(lambda tx, call, params: _find_device(tx, call.account_id, params["SerialNumber"]))
+def user_arn(call: Call, params: dict) -> str | targets.Target:
+    """The named user, or the caller itself (users.resource_arn)."""
+    return users.resource_arn(call, params)
+
+
+_TAGS = tagging.TagHandlers(lambda tx, call, params: target_device(tx, call, params["SerialNumber"]))
 
 
 OPERATIONS = (

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, KeyPairMismatch, MalformedCertificate, NoSuchEntity
 from iamd.security import ids
-from iamd.service import resources, tags as tagging
+from iamd.service import resources, tags as tagging, targets
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
@@ -50,8 +50,14 @@ def find(tx: Connection, account_id: str, name: str):
     return row
 
 
-def resource_arn(call: Call, params: dict) -> str:
-    return resources.entity_arn(call, "server-certificate", params["ServerCertificateName"], params.get("Path"))
+def resource_arn(call: Call, params: dict) -> str | targets.Target:
+    """The certificate: its stored path, or UploadServerCertificate's Path; with its row (target)."""
+    return resources.named_target(call, "server-certificate", params["ServerCertificateName"], params.get("Path"))
+
+
+def target(tx: Connection, call: Call, name: str):
+    """``find``, taking the row authorization found for this request when it is this certificate's."""
+    return targets.reuse(call, "server-certificate", name.lower()) or find(tx, call.account_id, name)
 
 
 def metadata(row) -> dict:
@@ -123,7 +129,7 @@ def upload_server_certificate(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def get_server_certificate(tx: Connection, call: Call, params: dict) -> dict:
-    row = find(tx, call.account_id, params["ServerCertificateName"])
+    row = target(tx, call, params["ServerCertificateName"])
     return {"ServerCertificate": {
         "ServerCertificateMetadata": metadata(row), "CertificateBody": row.body, "CertificateChain": row.chain,
         "Tags": tagging.list_tags(tx, row.id),
@@ -136,7 +142,7 @@ def list_server_certificates(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def update_server_certificate(tx: Connection, call: Call, params: dict) -> None:
-    row = find(tx, call.account_id, params["ServerCertificateName"])
+    row = target(tx, call, params["ServerCertificateName"])
     changes: dict[str, Any] = {}
     new_name = params.get("NewServerCertificateName")
     if new_name is not None:
@@ -153,12 +159,12 @@ def update_server_certificate(tx: Connection, call: Call, params: dict) -> None:
 
 
 def delete_server_certificate(tx: Connection, call: Call, params: dict) -> None:
-    row = find(tx, call.account_id, params["ServerCertificateName"])
+    row = target(tx, call, params["ServerCertificateName"])
     tagging.drop_all(tx, row.id)
     tx.execute(delete(certificates).where(certificates.c.id == row.id))
 
 
-_TAGS = tagging.TagHandlers(lambda tx, call, params: find(tx, call.account_id, params["ServerCertificateName"]))
+_TAGS = tagging.TagHandlers(lambda tx, call, params: target(tx, call, params["ServerCertificateName"]))
 
 
 OPERATIONS = (

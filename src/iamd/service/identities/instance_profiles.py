@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
 from iamd.security import ids
-from iamd.service import resources, tags as tagging
+from iamd.service import resources, tags as tagging, targets
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import Additional, any_resource, iam
@@ -64,9 +64,15 @@ def describe(tx: Connection, row, with_tags: list[dict] | None = None) -> dict:
     return profile
 
 
-def resource_arn(call: Call, params: dict) -> str:
-    """The instance profile an operation acts on: its stored path, or CreateInstanceProfile's Path."""
-    return resources.entity_arn(call, "instance-profile", params["InstanceProfileName"], params.get("Path"))
+def resource_arn(call: Call, params: dict) -> str | targets.Target:
+    """The instance profile an operation acts on: its stored path, or CreateInstanceProfile's Path; with
+    its row, for the handler (target_profile) and its tags (aws:ResourceTag)."""
+    return resources.named_target(call, "instance-profile", params["InstanceProfileName"], params.get("Path"))
+
+
+def target_profile(tx: Connection, call: Call, name: str):
+    """``find_profile``, taking the row authorization found for this request when it is this profile's."""
+    return targets.reuse(call, "instance-profile", name.lower()) or find_profile(tx, call.account_id, name)
 
 
 def create_instance_profile(tx: Connection, call: Call, params: dict) -> dict:
@@ -89,7 +95,7 @@ def create_instance_profile(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def get_instance_profile(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_profile(tx, call.account_id, params["InstanceProfileName"])
+    row = target_profile(tx, call, params["InstanceProfileName"])
     return {"InstanceProfile": describe(tx, row, tagging.list_tags(tx, row.id))}
 
 
@@ -122,7 +128,7 @@ def list_instance_profiles_for_role(tx: Connection, call: Call, params: dict) ->
 
 
 def delete_instance_profile(tx: Connection, call: Call, params: dict) -> None:
-    row = find_profile(tx, call.account_id, params["InstanceProfileName"])
+    row = target_profile(tx, call, params["InstanceProfileName"])
     quotas.hold_profile(tx, row, not_found(row.name))  # no role added while we check
     if tx.scalar(select(exists().where(instance_profile_roles.c.profile_id == row.id))):
         raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
@@ -132,7 +138,7 @@ def delete_instance_profile(tx: Connection, call: Call, params: dict) -> None:
 
 
 def add_role_to_instance_profile(tx: Connection, call: Call, params: dict) -> None:
-    profile = find_profile(tx, call.account_id, params["InstanceProfileName"])
+    profile = target_profile(tx, call, params["InstanceProfileName"])
     role = role_area.target_role(tx, call, params["RoleName"])
     quotas.hold_profile(tx, profile, not_found(profile.name))
     if len(roles_of(tx, profile.id)) >= MAX_ROLES_PER_PROFILE:
@@ -142,7 +148,7 @@ def add_role_to_instance_profile(tx: Connection, call: Call, params: dict) -> No
 
 
 def remove_role_from_instance_profile(tx: Connection, call: Call, params: dict) -> None:
-    profile = find_profile(tx, call.account_id, params["InstanceProfileName"])
+    profile = target_profile(tx, call, params["InstanceProfileName"])
     role = role_area.target_role(tx, call, params["RoleName"])
     gone = tx.execute(delete(instance_profile_roles).where(
         instance_profile_roles.c.profile_id == profile.id, instance_profile_roles.c.role_id == role.id))
@@ -178,7 +184,7 @@ def passed_to_ec2(call: Call, params: dict) -> dict:
 # Reference, AddRoleToInstanceProfile).
 PASS_ROLE = Additional("iam:PassRole", passed_role, passed_to_ec2)
 
-_TAGS = tagging.TagHandlers(lambda tx, call, params: find_profile(tx, call.account_id, params["InstanceProfileName"]))
+_TAGS = tagging.TagHandlers(lambda tx, call, params: target_profile(tx, call, params["InstanceProfileName"]))
 
 
 OPERATIONS = (

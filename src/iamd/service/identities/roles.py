@@ -107,11 +107,7 @@ def resource_arn(call: Call, params: dict) -> str | targets.Target:
     """The role an operation acts on, for authorization: its stored path, or CreateRole's Path; with the
     role's row when it was looked up, for the handler to reuse (target_role)."""
     name = params["RoleName"]
-    if call.tx is None or params.get("Path") is not None:  # CreateRole's Path: no look-up needed
-        return resources.entity_arn(call, "role", name, params.get("Path"))
-    row = call.tx.execute(_FIND_ROLE, {"account_id": call.account_id, "key": name.lower()}).first()
-    arn = ids.entity_arn(call.account_id, "role", row.path if row is not None else "/", name)
-    return targets.found(call, "role", name.lower(), row, arn)
+    return resources.named_target(call, "role", name, params.get("Path"))
 
 
 def target_role(tx: Connection, call: Call, name: str):

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, delete, insert, select
 from iamd.errors import InvalidInput, NoSuchEntity
 from iamd.reference import managed_policies as aws_catalogue, service_linked_roles as slr_table
 from iamd.security import ids
+from iamd.service import resources
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.identities import roles as role_area
@@ -61,23 +62,23 @@ def path_for(service: str) -> str:
     return f"/aws-service-role/{service}/"
 
 
-def create_resource(call: Call, params: dict) -> str:
+def create_resource(call: Call, params: dict) -> str | Target:
     service = params["AWSServiceName"]
     name = role_name_for(service)
     if params.get("CustomSuffix"):
         name += "_" + params["CustomSuffix"]
-    return ids.entity_arn(call.account_id, "role", path_for(service), name)
+    return resources.named_target(call, "role", name, path_for(service))
 
 
 def role_resource(call: Call, params: dict) -> str | Target:
     return role_area.resource_arn(call, params)
 
 
-def task_resource(call: Call, params: dict) -> str:
+def task_resource(call: Call, params: dict) -> str | Target:
     """The role a deletion task is about: task/aws-service-role/<service>/<role-name>/<uuid>."""
     parts = params["DeletionTaskId"].split("/")
     if len(parts) == 5 and parts[:2] == ["task", "aws-service-role"]:
-        return ids.entity_arn(call.account_id, "role", path_for(parts[2]), parts[3])
+        return resources.named_target(call, "role", parts[3], path_for(parts[2]))
     return ids.entity_arn(call.account_id, "role", "/aws-service-role/", "*")
 
 

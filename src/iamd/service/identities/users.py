@@ -88,12 +88,17 @@ def resource_arn(call: Call, params: dict) -> str | targets.Target:
     the user's row when it was looked up (its stored path), for the handler to reuse (target_user)."""
     name = params.get("UserName")
     if name is None:
-        return call.principal.arn
-    if call.tx is None or params.get("Path") is not None:  # CreateUser's Path: no look-up needed
+        if call.principal.kind is not PrincipalKind.USER or call.tx is None:
+            return call.principal.arn  # the root user, a session: no IAM resource with tags
+        # An IAM user acting on itself: the resource is that user, tags and all.
+        row = _FIND_USER.first(call.tx, {"account_id": call.account_id, "key": call.principal.name.lower()})
+        return targets.found(call, "user", call.principal.name.lower(), row, call.principal.arn)
+    if call.tx is None:
         return resources.entity_arn(call, "user", name, params.get("Path"))
+    # CreateUser's ARN has its Path; its namesake, if any, is still the resource named (its tags).
     row = _FIND_USER.first(call.tx, {"account_id": call.account_id, "key": name.lower()})
-    arn = ids.entity_arn(call.account_id, "user", row.path if row is not None else "/", name)
-    return targets.found(call, "user", name.lower(), row, arn)
+    path = params.get("Path") or (row.path if row is not None else "/")
+    return targets.found(call, "user", name.lower(), row, ids.entity_arn(call.account_id, "user", path, name))
 
 
 def target_user(tx: Connection, call: Call, name: str):

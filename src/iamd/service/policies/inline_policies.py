@@ -24,6 +24,7 @@ from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.identities import groups, roles, users
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
+from iamd.service.targets import Target
 from iamd.store.schema import inline_policies
 
 
@@ -38,8 +39,8 @@ class Holder:
     def policy_not_found(self, policy_name: str) -> NoSuchEntity:
         return NoSuchEntity(f"The {self.kind} policy with name {policy_name} cannot be found.")
 
-    def resource_arn(self, call: Call, params: dict) -> str:
-        return resources.entity_arn(call, self.kind, params[self.name_param])
+    def resource_arn(self, call: Call, params: dict) -> str | Target:
+        return resources.named_target(call, self.kind, params[self.name_param])
 
 
 USER = Holder("user", "UserName", policy_documents.USER_INLINE_LIMIT, users.find_user)

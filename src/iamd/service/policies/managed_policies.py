@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from iamd.errors import AccessDenied, DeleteConflict, EntityAlreadyExists, NoSuchEntity
 from iamd.reference import managed_policies as aws_catalogue
 from iamd.security import ids
-from iamd.service import policy_documents, tags as tagging
+from iamd.service import policy_documents, resources, tags as tagging
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
@@ -32,6 +32,7 @@ from iamd.service.policies.policy_attachments import (
     target_policy,
     usage_counts,
 )
+from iamd.service.targets import Target
 from iamd.store.schema import managed_policies, policy_attachments as attachments_table, policy_versions as versions
 
 AWS_KIND, LOCAL_KIND = "0", "1"  # for equal names, AWS managed policies list first
@@ -76,8 +77,9 @@ def describe_aws(policy: aws_catalogue.AwsManagedPolicy, counts: tuple[int, int]
     }
 
 
-def create_resource(call: Call, params: dict) -> str:
-    return policy_arn(call.account_id, params.get("Path", "/"), params["PolicyName"])
+def create_resource(call: Call, params: dict) -> str | Target:
+    """The new policy's ARN; a namesake's row, if one exists, is the resource named (its tags)."""
+    return resources.arn_target(call, policy_arn(call.account_id, params.get("Path", "/"), params["PolicyName"]))
 
 
 def create_policy(tx: Connection, call: Call, params: dict) -> dict:

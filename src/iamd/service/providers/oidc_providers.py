@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from iamd.security import ids
-from iamd.service import tags as tagging
+from iamd.service import tags as tagging, targets
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
@@ -89,12 +89,25 @@ def count(tx: Connection, account_id: str) -> int:
 
 # ------------------------------------------------------------------------------------ resources
 
-def create_resource(call: Call, params: dict) -> str:
-    return provider_arn(call.account_id, params["Url"])
+def create_resource(call: Call, params: dict) -> str | targets.Target:
+    """The new provider's ARN; a namesake's row, if one exists, is the resource named (its tags)."""
+    return resource_arn(call, {"OpenIDConnectProviderArn": provider_arn(call.account_id, params["Url"])})
 
 
-def resource_arn(call: Call, params: dict) -> str:
-    return params["OpenIDConnectProviderArn"]
+def resource_arn(call: Call, params: dict) -> str | targets.Target:
+    """The provider's ARN as given; with the caller's own provider's row, for its tags and the handler."""
+    arn = params["OpenIDConnectProviderArn"]
+    if call.tx is None:
+        return arn
+    row = call.tx.execute(select(oidc_providers).where(oidc_providers.c.arn == arn,
+                                                       oidc_providers.c.account_id == call.account_id)).first()
+    return targets.found(call, "oidc-provider", arn, row, arn)
+
+
+def target_provider(tx: Connection, call: Call, arn: str, missing=not_found):
+    """``find_provider``, taking the row authorization found for this request when it is this one's
+    (never for a change that must hold the row: ``find_provider(..., for_update=True)``)."""
+    return targets.reuse(call, "oidc-provider", arn) or find_provider(tx, call.account_id, arn, missing)
 
 
 # ------------------------------------------------------------------------------------ handlers
@@ -131,7 +144,7 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def get_provider(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
+    row = target_provider(tx, call, params["OpenIDConnectProviderArn"])
     return {
         "Url": row.url,
         "ClientIDList": json.loads(row.client_ids),
@@ -144,7 +157,7 @@ def get_provider(tx: Connection, call: Call, params: dict) -> dict:
 
 def update_provider(tx: Connection, call: Call, params: dict) -> None:
     """UpdateOpenIDConnectProvider: set or remove the context provider or the Identity Center instance."""
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
+    row = target_provider(tx, call, params["OpenIDConnectProviderArn"])
     tx.execute(update(oidc_providers).where(oidc_providers.c.arn == row.arn)
                .values(provider_context.apply_update(row, params)))
     return None
@@ -161,7 +174,7 @@ def _delete_not_found(arn: str) -> NoSuchEntity:
 
 
 def delete_provider(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"], missing=_delete_not_found)
+    row = target_provider(tx, call, params["OpenIDConnectProviderArn"], missing=_delete_not_found)
     tagging.drop_all(tx, row.id)
     tx.execute(delete(oidc_providers).where(oidc_providers.c.arn == row.arn))
     return None
@@ -191,13 +204,13 @@ def remove_client_id(tx: Connection, call: Call, params: dict) -> None:
 
 def update_thumbprint(tx: Connection, call: Call, params: dict) -> None:
     thumbprints = _check_thumbprints(params.get("ThumbprintList", []))
-    row = find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"])
+    row = target_provider(tx, call, params["OpenIDConnectProviderArn"])
     _set(tx, row, thumbprints=thumbprints)
     return None
 
 
 _TAGS = tagging.TagHandlers(
-    lambda tx, call, params: find_provider(tx, call.account_id, params["OpenIDConnectProviderArn"]))
+    lambda tx, call, params: target_provider(tx, call, params["OpenIDConnectProviderArn"]))
 
 
 OPERATIONS = (

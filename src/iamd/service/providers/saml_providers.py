@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity, NotImplementedOperation
 from iamd.security import ids
-from iamd.service import tags as tagging
+from iamd.service import tags as tagging, targets
 from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
@@ -101,12 +101,24 @@ def count(tx: Connection, account_id: str) -> int:
 
 # ------------------------------------------------------------------------------------ resources
 
-def create_resource(call: Call, params: dict) -> str:
-    return provider_arn(call.account_id, params["Name"])
+def create_resource(call: Call, params: dict) -> str | targets.Target:
+    """The new provider's ARN; a namesake's row, if one exists, is the resource named (its tags)."""
+    return resource_arn(call, {"SAMLProviderArn": provider_arn(call.account_id, params["Name"])})
 
 
-def resource_arn(call: Call, params: dict) -> str:
-    return params["SAMLProviderArn"]
+def resource_arn(call: Call, params: dict) -> str | targets.Target:
+    """The provider's ARN as given; with the caller's own provider's row, for its tags and the handler."""
+    arn = params["SAMLProviderArn"]
+    if call.tx is None:
+        return arn
+    row = call.tx.execute(select(saml_providers).where(saml_providers.c.arn == arn,
+                                                       saml_providers.c.account_id == call.account_id)).first()
+    return targets.found(call, "saml-provider", arn, row, arn)
+
+
+def target_provider(tx: Connection, call: Call, arn: str):
+    """``find_provider``, taking the row authorization found for this request when it is this one's."""
+    return targets.reuse(call, "saml-provider", arn) or find_provider(tx, call.account_id, arn)
 
 
 # ------------------------------------------------------------------------------------ handlers
@@ -142,7 +154,7 @@ def create_provider(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def get_provider(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_provider(tx, call.account_id, params["SAMLProviderArn"])
+    row = target_provider(tx, call, params["SAMLProviderArn"])
     return {
         "SAMLProviderUUID": row.uuid,
         "SAMLMetadataDocument": row.metadata_document,
@@ -164,7 +176,7 @@ def list_providers(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def update_provider(tx: Connection, call: Call, params: dict) -> dict:
-    row = find_provider(tx, call.account_id, params["SAMLProviderArn"])
+    row = target_provider(tx, call, params["SAMLProviderArn"])
     _check_encryption_options(params)
     if any(name in params for name in provider_context.PARAMETERS):
         tx.execute(update(saml_providers).where(saml_providers.c.arn == row.arn)
@@ -178,13 +190,13 @@ def update_provider(tx: Connection, call: Call, params: dict) -> dict:
 
 
 def delete_provider(tx: Connection, call: Call, params: dict) -> None:
-    row = find_provider(tx, call.account_id, params["SAMLProviderArn"])
+    row = target_provider(tx, call, params["SAMLProviderArn"])
     tagging.drop_all(tx, row.id)
     tx.execute(delete(saml_providers).where(saml_providers.c.arn == row.arn))
     return None
 
 
-_TAGS = tagging.TagHandlers(lambda tx, call, params: find_provider(tx, call.account_id, params["SAMLProviderArn"]))
+_TAGS = tagging.TagHandlers(lambda tx, call, params: target_provider(tx, call, params["SAMLProviderArn"]))
 
 
 OPERATIONS = (

@@ -35,11 +35,12 @@ from iamd.errors import InvalidInput, NoSuchEntity
 from iamd.policy import Policy
 from iamd.reference import actions as reference
 from iamd.security import ids
-from iamd.service import policy_lookup, policy_sets
+from iamd.service import policy_lookup, policy_sets, resources
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import groups as group_area, roles as role_area, users as user_area
 from iamd.service.pagination import page_by_offset
+from iamd.service.targets import Target
 from iamd.store.schema import (
     accounts,
     group_members,
@@ -254,8 +255,8 @@ def set_security_token_service_preferences(tx: Connection, call: Call, params: d
     return None
 
 
-def _report_resource(call: Call, params: dict) -> str:
-    return params["Arn"]
+def _report_resource(call: Call, params: dict) -> str | Target:
+    return resources.arn_target(call, params["Arn"])
 
 
 OPERATIONS = (

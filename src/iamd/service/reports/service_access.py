@@ -15,10 +15,11 @@ from iamd.errors import InvalidInput
 from iamd.policy import Policy
 from iamd.reference import actions as reference
 from iamd.security import ids
-from iamd.service import policy_sets
+from iamd.service import policy_sets, resources
 from iamd.service.context import Call
 from iamd.service.declare import iam
 from iamd.service.identities import groups as group_area, roles as role_area, users as user_area
+from iamd.service.targets import Target
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ def list_policies_granting_service_access(tx: Connection, call: Call, params: di
     return {"PoliciesGrantingServiceAccess": result, "IsTruncated": False}
 
 
-def _resource(call: Call, params: dict) -> str:
-    return params["Arn"]
+def _resource(call: Call, params: dict) -> str | Target:
+    return resources.arn_target(call, params["Arn"])
 
 
 OPERATIONS = (

@@ -17,12 +17,13 @@ from sqlalchemy import Connection
 from iamd.errors import InvalidInput
 from iamd.policy import Policy, check_policy, context_keys, parse_policy
 from iamd.security import ids
-from iamd.service import policy_documents, policy_sets
+from iamd.service import policy_documents, policy_sets, resources
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import groups, roles, users
 from iamd.service.pagination import page_by_offset
 from iamd.service.reports.simulator_results import IDENTITY_TYPE, RESOURCE_TYPE, Simulation, evaluate
+from iamd.service.targets import Target
 
 _KINDS = ("user", "group", "role")
 
@@ -166,9 +167,9 @@ def get_context_keys_for_custom_policy(tx: Connection, call: Call, params: dict)
     return {"ContextKeyNames": context_keys([policy for policy, _ in _inputs(params, "PolicyInputList")])}
 
 
-def policy_source(call: Call, params: dict) -> str:
+def policy_source(call: Call, params: dict) -> str | Target:
     """The resource of the *PrincipalPolicy operations, for authorization: the entity simulated."""
-    return params["PolicySourceArn"]
+    return resources.arn_target(call, params["PolicySourceArn"])
 
 
 OPERATIONS = (

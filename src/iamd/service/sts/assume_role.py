@@ -24,6 +24,7 @@ from iamd.service.identities import roles, trust_principals
 from iamd.service.request_context import request_context
 from iamd.service.sts import role_sessions, trust
 from iamd.service.sts.claims import check_mfa
+from iamd.service.targets import Target
 
 CHAINED_MAX_SECONDS = 3_600
 _ROLE_ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
@@ -82,7 +83,7 @@ def _refused_action(tx, call: Call, role, role_arn: str, params: dict, new_tags:
         return "sts:AssumeRole"
     # The role's tags (aws:ResourceTag/*, iam:ResourceTag/*): the Service Authorization Reference lists
     # them for sts:AssumeRole's role resource. One small query; the trust policy may read them too.
-    target = resource_tags.condition_values(tx, role.account_id, role_arn)
+    target = resource_tags.of_target(tx, Target(role_arn, "role", role))
     context = request_context(call, params, loaded.tags, target)
     for key, value in new_tags["request"].items():
         context[f"aws:RequestTag/{key}"] = value
