@@ -84,3 +84,22 @@ def test_policy_too_long_is_echoed(sts):
     assert error_of(excinfo) == ("ValidationError", f"1 validation error detected: Value '{long_policy}' at 'policy' "
                                  "failed to satisfy constraint: Member must have length less than or equal to 2048",
                                  400)
+
+
+def test_principal_type_of_a_federated_user_session(server, iam, new_user):
+    """AWS global condition context keys, aws:PrincipalType, and its table "Principal key values": a
+    federated user session (GetFederationToken) is "FederatedUser"; the IAM user who made it is "User"."""
+    name, key_id, secret = new_user()
+    by_type = {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
+               "Condition": {"StringEquals": {"aws:PrincipalType": "FederatedUser"}}}
+    iam.put_user_policy(UserName=name, PolicyName="by-type", PolicyDocument=doc(
+        by_type, {"Effect": "Allow", "Action": "sts:GetFederationToken", "Resource": "*"}))
+    with pytest.raises(ClientError) as excinfo:  # the user itself: "User", the condition fails
+        client(server, "iam", key_id, secret).list_users(MaxItems=1)
+    assert error_of(excinfo)[0] == "AccessDenied"
+    credentials = client(server, "sts", key_id, secret).get_federation_token(
+        Name="typed", DurationSeconds=900, Policy=doc({"Effect": "Allow", "Action": "iam:*", "Resource": "*"}),
+    )["Credentials"]
+    federated = client(server, "iam", credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                       credentials["SessionToken"])
+    federated.list_users(MaxItems=1)  # "FederatedUser": allowed

@@ -332,6 +332,29 @@ def test_attach_errors(iam, unique, new_policy):
         "NoSuchEntity", f"Policy {POWER_USER} was not found.", 404)
 
 
+# Malformed in each way an ARN can be: too few fields, no "arn:" prefix, an empty resource, an empty account.
+MALFORMED_ARNS = ("arn:aws:iam::123456789012", "arn:aws:iam::123456789012:", "not:aws:iam::123456789012:policy/x",
+                  "arn:aws:iam:::policy/a-policy-name", "arn:aws:iam::policy/a-policy-name")
+
+
+@pytest.mark.parametrize("arn", MALFORMED_ARNS)
+def test_a_malformed_policy_arn_is_aws_error_never_a_500(iam, unique, arn):
+    """AWS's recorded answer for AttachUserPolicy with a PolicyArn that is no ARN: ValidationError,
+    "ARN <policy-arn> is not valid." (the newer of the two recorded answers). A well-formed ARN whose
+    account is empty names no policy: NoSuchEntity. The operations that compare the ARN's account with
+    the caller's (DeletePolicy, the version operations) answer with a client error too."""
+    user = unique("u")
+    iam.create_user(UserName=user)
+    well_formed = arn.startswith("arn:") and len(arn.split(":", 5)) == 6 and arn.split(":", 5)[5]
+    expected = ("NoSuchEntity", f"Policy {arn} does not exist or is not attachable.", 404) if well_formed \
+        else ("ValidationError", f"ARN {arn} is not valid.", 400)
+    assert fails(iam.attach_user_policy, UserName=user, PolicyArn=arn) == expected
+    for call, params in ((iam.delete_policy, {}), (iam.create_policy_version, {"PolicyDocument": DOCUMENT}),
+                         (iam.delete_policy_version, {"VersionId": "v1"}),
+                         (iam.set_default_policy_version, {"VersionId": "v1"})):
+        assert fails(call, PolicyArn=arn, **params)[2] < 500
+
+
 @pytest.mark.parametrize("kind", ["user", "group"])
 def test_at_most_ten_managed_policies(iam, unique, new_policy, kind):
     name = unique(kind)

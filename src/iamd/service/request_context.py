@@ -9,7 +9,11 @@ from __future__ import annotations
 from iamd.security.principal_kind import PrincipalKind
 from iamd.service.context import Call
 
-_PRINCIPAL_TYPES = {"root": "Account", "user": "User", "assumed-role": "AssumedRole"}
+# aws:PrincipalType by the kind of caller: AWS global condition context keys, aws:PrincipalType, and its
+# table "Principal key values" (root user: Account, IAM user: User, role session: AssumedRole, federated
+# user session from GetFederationToken: FederatedUser).
+_PRINCIPAL_TYPES = {PrincipalKind.ROOT: "Account", PrincipalKind.USER: "User",
+                    PrincipalKind.ASSUMED_ROLE: "AssumedRole", PrincipalKind.FEDERATED_USER: "FederatedUser"}
 
 
 def request_context(call: Call, params: dict, principal_tags: tuple[tuple[str, str], ...],

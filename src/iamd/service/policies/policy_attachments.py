@@ -43,7 +43,8 @@ def check_arn(arn: str) -> None:
 
 
 def account_of(arn: str) -> str:
-    """The account of an ARN ``check_arn`` let through."""
+    """The account field of an ARN; "" for any string that is no ARN, so that a caller that has not run
+    ``check_arn`` yet compares it with an account id and never fails on it."""
     parsed = ids.parse_arn(arn)
     return parsed.account if parsed is not None else ""
 
