@@ -98,7 +98,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         print(f"{exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     context = _context(args.context, args.context_list)
-    if None in (identity, boundary, session, resource) or context is None:
+    if identity is None or boundary is None or session is None or resource is None or context is None:
         return 2
     policy_set = PolicySet(
         identity=identity,

@@ -167,12 +167,14 @@ def claimed_providers(saml_response: str) -> list[str]:
     return found[:10]  # a bound on the keys tried for one request
 
 
-def verify_signature(xml: bytes, metadata: IdpMetadata):
+def verify_signature(xml: bytes, metadata: IdpMetadata) -> etree._Element:
     """The signed element (the Response or its Assertion), verified with a certificate of the metadata."""
     for certificate in metadata.certificates:
         try:
             result = XMLVerifier().verify(xml, x509_cert=certificate)
         except (SignxmlInvalidSignature, SignxmlInvalidInput, etree.LxmlError, ValueError):
+            continue
+        if isinstance(result, list):  # a list only when more than one reference is expected: never here
             continue
         signed = result.signed_xml
         if signed is not None and signed.tag in (f"{{{_SAMLP}}}Response", f"{{{_SAML}}}Assertion"):
@@ -180,7 +182,7 @@ def verify_signature(xml: bytes, metadata: IdpMetadata):
     raise InvalidIdentityToken(SIGNATURE_INVALID)
 
 
-def _assertion_of(signed) -> object:
+def _assertion_of(signed: etree._Element) -> etree._Element:
     if signed.tag == f"{{{_SAML}}}Assertion":
         return signed
     assertions = signed.findall(f"{{{_SAML}}}Assertion")

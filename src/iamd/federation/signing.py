@@ -18,6 +18,7 @@ ALGORITHMS = ("RS256", "ES384")
 
 def new_private_key(algorithm: str) -> str:
     """A new private key, PEM (PKCS#8)."""
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
     if algorithm == "RS256":
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     elif algorithm == "ES384":
@@ -30,9 +31,14 @@ def new_private_key(algorithm: str) -> str:
 
 def public_jwk(private_pem: str, algorithm: str, kid: str) -> dict:
     """The public half as a JWK, as published in the JWKS."""
-    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    codec = RSAAlgorithm if algorithm == "RS256" else ECAlgorithm
-    jwk = json.loads(codec.to_jwk(private.public_key()))
+    public = serialization.load_pem_private_key(private_pem.encode(), password=None).public_key()
+    if isinstance(public, rsa.RSAPublicKey):
+        text = RSAAlgorithm.to_jwk(public)
+    elif isinstance(public, ec.EllipticCurvePublicKey):
+        text = ECAlgorithm.to_jwk(public)
+    else:  # new_private_key makes only these two
+        raise ValueError(f"no JWK for a {type(public).__name__}")
+    jwk = json.loads(text)
     return {**jwk, "kid": kid, "alg": algorithm, "use": "sig"}
 
 

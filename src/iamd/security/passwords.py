@@ -18,20 +18,14 @@ from __future__ import annotations
 
 import threading
 
-from argon2 import PasswordHasher, Type
+from argon2 import Parameters, PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-PARAMETERS = {
-    "time_cost": 2,
-    "memory_cost": 19 * 1024,  # KiB
-    "parallelism": 1,
-    "hash_len": 32,
-    "salt_len": 16,
-    "type": Type.ID,
-}
 PREFIX = "$argon2id$"
 
-_hasher = PasswordHasher(**PARAMETERS)
+PARAMETERS = Parameters(type=Type.ID, version=19, salt_len=16, hash_len=32, time_cost=2,
+                        memory_cost=19 * 1024, parallelism=1)  # memory in KiB
+_hasher = PasswordHasher.from_parameters(PARAMETERS)
 _dummy_lock = threading.Lock()
 _dummy_hash: str | None = None
 

@@ -91,7 +91,8 @@ def scope_refusal(call: Call, request: Request) -> Decision | None:
 
 class Authorizer:
     def __init__(self, max_principals: int = 10_000):
-        self._cache: OrderedDict[tuple[str, str], tuple[int, policy_sets.PrincipalPolicies]] = OrderedDict()
+        # (account id, principal id, a session's key id or "") → (auth_epoch loaded under, the policies)
+        self._cache: OrderedDict[tuple[str, str, str], tuple[int, policy_sets.PrincipalPolicies]] = OrderedDict()
         self._max = max_principals
         self._lock = threading.Lock()
         self.compiled = policy_sets.CompiledManagedPolicies()

@@ -15,7 +15,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from iamd.store.schema import console_sessions, console_signin_failures
 
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+def _insert_unless_present(tx: Connection, values: dict) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING of a failure count, in the dialect's own words."""
+    if tx.dialect.name == "postgresql":
+        tx.execute(postgresql.insert(console_signin_failures).values(**values).on_conflict_do_nothing())
+    else:
+        tx.execute(sqlite.insert(console_signin_failures).values(**values).on_conflict_do_nothing())
 
 
 def insert_session(tx: Connection, row: dict) -> None:
@@ -52,9 +58,7 @@ def lock_failures(tx: Connection, account_key: str, user_key: str, now: datetime
 
     Whichever process gets the lock first reads and writes the count before the next one reads it.
     """
-    statement = _INSERTS[tx.dialect.name](console_signin_failures).values(
-        account_key=account_key, user_key=user_key, failures=0, updated_at=now).on_conflict_do_nothing()
-    tx.execute(statement)
+    _insert_unless_present(tx, {"account_key": account_key, "user_key": user_key, "failures": 0, "updated_at": now})
     return tx.execute(select(console_signin_failures).where(
         console_signin_failures.c.account_key == account_key,
         console_signin_failures.c.user_key == user_key).with_for_update()).mappings().one()

@@ -11,9 +11,11 @@ to upgrade a read lock halfway (the usual cause of "database is locked").
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -94,7 +96,7 @@ class Store:
             connection = self._idle.pop()
         except IndexError:
             connection = self.engine.connect()
-        raw = connection.connection.driver_connection
+        raw = _sqlite3(connection)
         try:
             with _sqlite_begin(connection, write):
                 yield connection
@@ -111,11 +113,17 @@ class Store:
         self.engine.dispose()
 
 
+def _sqlite3(connection: Connection) -> sqlite3.Connection:
+    """The driver's own connection under a SQLite one (pysqlite's; SQLAlchemy types it Any | None, None
+    only once the connection is closed, which ours never is here)."""
+    return cast(sqlite3.Connection, connection.connection.driver_connection)
+
+
 @contextmanager
 def _sqlite_begin(connection: Connection, write: bool) -> Iterator[None]:
     """BEGIN (IMMEDIATE for a write: the write lock at the start, never an upgrade halfway) and COMMIT,
     or ROLLBACK on any exception, straight on the driver: SQLAlchemy's path costs more than SQLite's."""
-    raw = connection.connection.driver_connection
+    raw = _sqlite3(connection)
     raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
     try:
         yield

@@ -153,8 +153,8 @@ def update_server_certificate(tx: Connection, call: Call, params: dict) -> None:
         return None
     try:
         tx.execute(update(certificates).where(certificates.c.id == row.id).values(**changes))
-    except IntegrityError:
-        raise already_exists(new_name) from None
+    except IntegrityError:  # only a new name can collide
+        raise already_exists(new_name or row.name) from None
     return None
 
 

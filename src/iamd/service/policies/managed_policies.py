@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_right
+from collections.abc import Sequence
 from functools import lru_cache
 
-from sqlalchemy import Connection, delete, exists, false, func, insert, select
+from sqlalchemy import ColumnElement, Connection, delete, exists, false, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from iamd.errors import AccessDenied, DeleteConflict, EntityAlreadyExists, NoSuchEntity
@@ -145,7 +146,7 @@ def delete_policy(tx: Connection, call: Call, params: dict) -> None:
     if tx.scalar(select(exists().where(attachments_table.c.account_id == call.account_id,
                                        attachments_table.c.policy_arn == arn))):
         raise DeleteConflict("Cannot delete a policy attached to entities.")
-    held = tx.scalar(select(func.count()).select_from(versions).where(versions.c.policy_id == row.id))
+    held = tx.execute(select(func.count()).select_from(versions).where(versions.c.policy_id == row.id)).scalar_one()
     if held > 1:
         raise DeleteConflict("This policy has more than one version. Before you delete a policy, you must delete "
                              "the policy's versions. The default version is deleted with the policy.")
@@ -161,7 +162,7 @@ def delete_policy(tx: Connection, call: Call, params: dict) -> None:
 # given, "<name>/<kind>": a policy name holds no "/".
 
 @lru_cache(maxsize=1)
-def _catalogue() -> tuple[tuple, tuple[str, ...]]:
+def _catalogue() -> tuple[tuple[aws_catalogue.AwsManagedPolicy, ...], tuple[str, ...]]:
     """The catalogue's policies by name, and their names (to find a marker's place by bisection)."""
     policies = tuple(aws_catalogue.list_policies())
     return policies, tuple(policy.name for policy in policies)
@@ -171,7 +172,8 @@ def _aws_candidates(prefix: str, required: set[str] | None, after: str | None, l
     """Up to ``limit`` AWS managed policies under ``prefix`` named after ``after``, by name."""
     if required is not None:
         found = (aws_catalogue.get(arn) for arn in required if aws_catalogue.is_aws_managed_arn(arn))
-        source = sorted((p for p in found if p is not None), key=lambda p: p.name)
+        source: Sequence[aws_catalogue.AwsManagedPolicy] = sorted((p for p in found if p is not None),
+                                                                  key=lambda p: p.name)
         if after is not None:
             source = [p for p in source if p.name > after]
     else:
@@ -188,7 +190,7 @@ def _aws_candidates(prefix: str, required: set[str] | None, after: str | None, l
 
 def _local_candidates(tx: Connection, call: Call, prefix: str, required: set[str] | None, after: tuple | None,
                       limit: int) -> list:
-    name = managed_policies.c.name
+    name: ColumnElement[str] = managed_policies.c.name
     if tx.dialect.name == "postgresql":
         name = name.collate("C")  # the byte order the catalogue is sorted in
     query = select(managed_policies).where(managed_policies.c.account_id == call.account_id)
@@ -199,7 +201,7 @@ def _local_candidates(tx: Connection, call: Call, prefix: str, required: set[str
     if after is not None:
         after_name, after_kind = after
         query = query.where(name >= after_name if after_kind == AWS_KIND else name > after_name)
-    return tx.execute(query.order_by(name).limit(limit)).all()
+    return list(tx.execute(query.order_by(name).limit(limit)).all())
 
 
 def _marker(marker: str | None) -> tuple[str, str] | None:

@@ -7,6 +7,8 @@ holds at most 5. AWS managed policies' versions come from the reference catalogu
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from iamd.errors import AccessDenied, DeleteConflict, NoSuchEntity
@@ -51,7 +53,9 @@ def create_policy_version(tx: Connection, call: Call, params: dict) -> dict:
     quotas.check(tx, quotas.POLICY_VERSIONS, policy_versions, policy_versions.c.policy_id == row.id)
     tx.execute(update(managed_policies).where(managed_policies.c.id == row.id)
                .values(next_version=managed_policies.c.next_version + 1))
-    version_id = f"v{tx.scalar(select(managed_policies.c.next_version).where(managed_policies.c.id == row.id)) - 1}"
+    next_version = tx.execute(select(managed_policies.c.next_version)
+                              .where(managed_policies.c.id == row.id)).scalar_one()
+    version_id = f"v{next_version - 1}"
     tx.execute(insert(policy_versions).values(policy_id=row.id, version_id=version_id, document=text,
                                               created_at=call.now))
     as_default = bool(params.get("SetAsDefault"))
@@ -76,21 +80,22 @@ def get_policy_version(tx: Connection, call: Call, params: dict) -> dict:
             "CreateDate": version.create_date or aws_policy.create_date,
         }}
     row = target_policy(tx, call, arn)
-    version = None if row is None else tx.execute(select(policy_versions).where(
+    stored = None if row is None else tx.execute(select(policy_versions).where(
         policy_versions.c.policy_id == row.id, policy_versions.c.version_id == version_id)).first()
-    if version is None:
+    if row is None or stored is None:
         raise _no_such_version(arn, version_id)
     return {"PolicyVersion": {
-        "Document": version.document, "VersionId": version_id,
-        "IsDefaultVersion": version_id == row.default_version_id, "CreateDate": version.created_at,
+        "Document": stored.document, "VersionId": version_id,
+        "IsDefaultVersion": version_id == row.default_version_id, "CreateDate": stored.created_at,
     }}
 
 
 def list_policy_versions(tx: Connection, call: Call, params: dict) -> dict:
     arn = params["PolicyArn"]
     check_arn(arn)
-    if aws_catalogue.get(arn) is not None:
-        policy = aws_catalogue.get(arn)
+    policy = aws_catalogue.get(arn)
+    versions: list[dict[str, Any]]
+    if policy is not None:
         versions = [
             {"VersionId": v.version_id, "IsDefaultVersion": v.is_default,
              "CreateDate": v.create_date or policy.create_date}

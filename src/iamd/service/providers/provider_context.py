@@ -76,15 +76,15 @@ def updated(current_provider: dict | None, current_instance: str | None, params:
     if changes_provider and changes_instance:
         raise InvalidInput("A request can change either the context provider or the IAM Identity Center "
                            "association, but not both.")
-    if changes_provider:
-        if remove_provider:
-            if current_instance is not None:
-                raise InvalidInput("Remove the IAM Identity Center association before removing the context provider.")
-            return {"context_provider": None}
+    if remove_provider:
+        if current_instance is not None:
+            raise InvalidInput("Remove the IAM Identity Center association before removing the context provider.")
+        return {"context_provider": None}
+    if provider is not None:
         return {"context_provider": check_context_provider(provider)}
-    if changes_instance:
-        if remove_instance:
-            return {"instance": None}
+    if remove_instance:
+        return {"instance": None}
+    if instance is not None:
         check_instance_arn(instance)
         if current_provider is None:
             raise InvalidInput("An IAM Identity Center instance can be associated only with a provider that has a "

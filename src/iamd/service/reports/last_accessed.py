@@ -28,8 +28,9 @@ from __future__ import annotations
 import functools
 import json
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from iamd.errors import InvalidInput, NoSuchEntity
 from iamd.policy import Policy
@@ -112,7 +113,7 @@ def _role_info(row) -> dict:
     return {"Arn": role_area.role_arn(row), "Name": row.name, "Type": "ROLE", "Id": row.id, "Path": row.path}
 
 
-def _subject(tx: Connection, call: Call, arn: str) -> tuple[list[Policy], list[tuple[dict, object]]]:
+def _subject(tx: Connection, call: Call, arn: str) -> tuple[list[Policy], list[tuple[dict, Row[Any]]]]:
     """The policies an ARN's report covers, and the users and roles whose use counts (EntityInfo, row)."""
     if policy_lookup.is_policy_arn(arn):
         if not policy_lookup.exists(tx, call.account_id, arn):
@@ -149,7 +150,7 @@ def _subject(tx: Connection, call: Call, arn: str) -> tuple[list[Policy], list[t
     return _policies_of(tx, call, "group", group.id), [(_user_info(row), row) for row in members]
 
 
-def _uses(tx: Connection, holders: list[tuple[dict, object]]) -> list[dict[str, tuple[datetime, str]]]:
+def _uses(tx: Connection, holders: list[tuple[dict, Row[Any]]]) -> list[dict[str, tuple[datetime, str]]]:
     """What iamd knows each entity used: per holder, service namespace → (when last, region)."""
     found: dict[str, dict[str, tuple[datetime, str]]] = {info["Id"]: {} for info, _ in holders}
     for info, row in holders:
@@ -178,8 +179,9 @@ def generate_service_last_accessed_details(tx: Connection, call: Call, params: d
     used = _uses(tx, holders)
     services = []
     for namespace in sorted(_allowed_services(policies)):
-        uses = [[index, when.isoformat(), region] for index, usage in enumerate(used) if namespace in usage
-                for when, region in [usage[namespace]]]
+        uses: list[tuple[int, str, str]] = [  # a JSON array each, as stored
+            (index, when.isoformat(), region) for index, usage in enumerate(used) if namespace in usage
+            for when, region in [usage[namespace]]]
         uses.sort(key=lambda use: use[1], reverse=True)
         services.append({"namespace": namespace, "uses": uses})
     job_id = ids.request_id()

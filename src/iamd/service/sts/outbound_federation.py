@@ -96,17 +96,20 @@ def info(tx: Connection, call: Call, params: dict) -> dict:
 
 def _signing_key(tx: Connection, call: Call, algorithm: str) -> tuple[str, str]:
     """(kid, private PEM) of the account's current key for the algorithm; a new one when it is due."""
+    box = call.env.signing_keys
+    if box is None:  # every environment that serves STS has one (service/runtime.py)
+        raise RuntimeError("no key to seal token signing keys with")
     rotation = timedelta(seconds=call.env.key_rotation_seconds)
     row = tx.execute(select(token_signing_keys).where(
         token_signing_keys.c.account_id == call.account_id, token_signing_keys.c.algorithm == algorithm,
         token_signing_keys.c.created_at > call.now - rotation).order_by(token_signing_keys.c.created_at.desc())
     ).first()
     if row is not None:
-        return row.kid, call.env.signing_keys.open(row.private_key, row.kid)
+        return row.kid, box.open(row.private_key, row.kid)
     kid = uuid.uuid4().hex
     private = signing.new_private_key(algorithm)
     tx.execute(insert(token_signing_keys).values(
-        kid=kid, account_id=call.account_id, algorithm=algorithm, private_key=call.env.signing_keys.seal(private, kid),
+        kid=kid, account_id=call.account_id, algorithm=algorithm, private_key=box.seal(private, kid),
         public_jwk=json.dumps(signing.public_jwk(private, algorithm, kid)), created_at=call.now))
     # Keys whose every token has expired are of no use to anyone: drop them.
     tx.execute(delete(token_signing_keys).where(

@@ -61,7 +61,10 @@ def _verified_token(tx: Connection, call: Call, raw: str, account_id: str) -> tu
     provider = _provider(tx, account_id, issuer)
     if provider is None:
         raise InvalidIdentityToken(f"No OpenIDConnect provider found in your account for {issuer}")
-    keys = call.env.oidc_keys.keys(issuer, json.loads(provider.thumbprints), token.kid)
+    key_source = call.env.oidc_keys
+    if key_source is None:  # every environment that serves STS has one (service/runtime.py)
+        raise RuntimeError("no source of web identity issuers' keys")
+    keys = key_source.keys(issuer, json.loads(provider.thumbprints), token.kid)
     claims = tokens.verify_signature(raw, token, tokens.matching_keys(token, keys))
     tokens.check_times(claims, int(call.now.timestamp()))
     audiences = tokens.audiences(claims)
