@@ -191,12 +191,12 @@ class Client:
                 pass
         await writer.drain()
         parser = _Parser()
-        while not parser.final:  # an interim answer (100 Continue ...) is skipped: the real one follows
-            async with asyncio.timeout(self.read_timeout):
+        async with asyncio.timeout(self.read_timeout):  # the answer's head: one timer for all its reads
+            while not parser.final:  # an interim answer (100 Continue ...) is skipped: the real one follows
                 data = await connection.reader.read(CHUNK)
-            if not data:
-                raise ConnectionError("the upstream closed the connection without an answer")
-            parser.feed(data)
+                if not data:
+                    raise ConnectionError("the upstream closed the connection without an answer")
+                parser.feed(data)
         return Response(self, connection, parser, head_only=method == "HEAD")
 
     async def aclose(self) -> None:
