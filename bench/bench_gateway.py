@@ -138,6 +138,20 @@ def main() -> None:
             cpu = (loadgen.cpu_seconds(iamd.pid) - before) / result.requests * 1e6
             print(f"{'(iamd GetCallerIdentity)':22} {args.connections:5} {'':11} {result.percentile(0.5):11.2f}ms "
                   f"{'':10} {'':10} {cpu:10.0f} µs {result.rate:10.0f}", flush=True)
+            bare_port = free_port()  # the stack's ceiling: a bare Starlette app under uvicorn
+            bare = start([sys.executable, str(Path(__file__).with_name("bare_app.py")), str(bare_port)], env,
+                         bare_port, Path(tmp) / "bare.log")
+            try:
+                pool = [loadgen.plain_get(HOST, bare_port)]
+                loadgen.run(HOST, bare_port, pool, args.connections, 0.5)
+                before = loadgen.cpu_seconds(bare.pid)
+                result = loadgen.run(HOST, bare_port, pool, args.connections, args.seconds)
+                cpu = (loadgen.cpu_seconds(bare.pid) - before) / result.requests * 1e6
+            finally:
+                bare.terminate()
+                bare.wait(timeout=10)
+            print(f"{'(bare Starlette app)':22} {args.connections:5} {'':11} {result.percentile(0.5):11.2f}ms "
+                  f"{'':10} {'':10} {cpu:10.0f} µs {result.rate:10.0f}", flush=True)
             print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         finally:
             for process in (iamd, moto):
