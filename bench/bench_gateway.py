@@ -1,12 +1,19 @@
 """The gateway's forward path: added latency (p50, p99) and iamd's CPU per forwarded small request, in one
 run beside direct calls to the same moto server: S3 GetObject (1 KiB), DynamoDB GetItem, S3 ListObjectsV2.
 
-    .venv/bin/python bench/bench_gateway.py [--seconds 5] [--connections 16] [--audit]
+    .venv/bin/python bench/bench_gateway.py [--seconds 5] [--connections 16] [--low 1] [--audit]
+                                            [--upstream moto|keepalive]
 
 moto's server (a process of its own) is the upstream; iamd runs with IAMD_UPSTREAM_URL on SQLite, one
-worker. Every request is signed before the timed window (bench/loadgen.py). moto's server closes the
+worker. Every request is signed before the timed window (bench/loadgen.py). moto's own server closes the
 connection after every answer, so both the client's direct calls and iamd's forwards open a connection
-per request: the "added" figures include iamd's connect to moto. iamd's audit trail is off unless --audit.
+per request: the "added" figures include iamd's connect to moto. ``--upstream keepalive`` serves moto's
+application with uvicorn instead (bench/moto_keepalive.py), which keeps connections alive, as AWS does.
+
+Each request is measured at ``--connections`` (the issue's 16) and at ``--low`` connections: on a machine
+of 2 cores the load generator, moto and iamd share them, and at 16 connections moto's own queue makes
+most of the direct p50; at 1 connection the added latency is iamd's own. iamd's audit trail is off
+unless --audit.
 """
 
 from __future__ import annotations
@@ -70,13 +77,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--low", type=int, default=1, help="the low-load figure's connections (0: none)")
     parser.add_argument("--audit", action="store_true", help="keep iamd's audit trail on (an event per call)")
+    parser.add_argument("--upstream", choices=("moto", "keepalive"), default="moto",
+                        help="moto's own server (a connection per request) or moto's app behind uvicorn (kept alive)")
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
         moto_port, iamd_port = free_port(), free_port()
-        moto = start([str(bin_dir / "moto_server"), "-p", str(moto_port)], dict(os.environ), moto_port,
-                     Path(tmp) / "moto.log")
+        if args.upstream == "moto":
+            moto_command = [str(bin_dir / "moto_server"), "-p", str(moto_port)]
+        else:
+            moto_command = [sys.executable, "-m", "uvicorn", "--interface", "wsgi", "--port", str(moto_port),
+                            "--no-access-log", "--log-level", "warning", "--app-dir", str(Path(__file__).parent),
+                            "moto_keepalive:app"]
+        moto = start(moto_command, dict(os.environ), moto_port, Path(tmp) / "moto.log")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("IAMD_", "AWS_"))}
         env.update(IAMD_PORT=str(iamd_port), IAMD_DATA_DIR=tmp, IAMD_WORKERS="1", IAMD_ACCOUNT_ID=ACCOUNT,
                    IAMD_ROOT_ACCESS_KEY_ID=KEY, IAMD_ROOT_SECRET_ACCESS_KEY=SECRET,
@@ -96,20 +111,23 @@ def main() -> None:
             dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "item-1"}, "v": {"S": "x" * 100}})
             direct = pools(moto_port, "moto", "moto", {"x-moto-account-id": ACCOUNT})
             through = pools(iamd_port, KEY, SECRET, {})
-            print(f"{'request':22} {'direct p50':>11} {'via iamd p50':>13} {'added p50':>10} {'added p99':>10} "
-                  f"{'iamd CPU/req':>13} {'req/s via':>10}")
+            print(f"upstream: {args.upstream}")
+            print(f"{'request':22} {'conns':>5} {'direct p50':>11} {'via iamd p50':>13} {'added p50':>10} "
+                  f"{'added p99':>10} {'iamd CPU/req':>13} {'req/s via':>10}")
+            levels = [args.connections] + ([args.low] if args.low else [])
             for name in direct:
-                loadgen.run(HOST, moto_port, direct[name], args.connections, 0.5)   # warm-up
-                plain = loadgen.run(HOST, moto_port, direct[name], args.connections, args.seconds)
-                loadgen.run(HOST, iamd_port, through[name], args.connections, 0.5)
-                before = loadgen.cpu_seconds(iamd.pid)
-                via = loadgen.run(HOST, iamd_port, through[name], args.connections, args.seconds)
-                cpu = (loadgen.cpu_seconds(iamd.pid) - before) / via.requests * 1e6
-                errors = plain.errors + via.errors
-                print(f"{name:22} {plain.percentile(0.5):9.2f}ms {via.percentile(0.5):11.2f}ms "
-                      f"{via.percentile(0.5) - plain.percentile(0.5):8.2f}ms "
-                      f"{via.percentile(0.99) - plain.percentile(0.99):8.2f}ms {cpu:10.0f} µs {via.rate:10.0f}"
-                      + (f"  ERRORS {errors}" if errors else ""), flush=True)
+                for connections in levels:
+                    loadgen.run(HOST, moto_port, direct[name], connections, 0.5)   # warm-up
+                    plain = loadgen.run(HOST, moto_port, direct[name], connections, args.seconds)
+                    loadgen.run(HOST, iamd_port, through[name], connections, 0.5)
+                    before = loadgen.cpu_seconds(iamd.pid)
+                    via = loadgen.run(HOST, iamd_port, through[name], connections, args.seconds)
+                    cpu = (loadgen.cpu_seconds(iamd.pid) - before) / via.requests * 1e6
+                    errors = plain.errors + via.errors
+                    print(f"{name:22} {connections:5} {plain.percentile(0.5):9.2f}ms {via.percentile(0.5):11.2f}ms "
+                          f"{via.percentile(0.5) - plain.percentile(0.5):8.2f}ms "
+                          f"{via.percentile(0.99) - plain.percentile(0.99):8.2f}ms {cpu:10.0f} µs {via.rate:10.0f}"
+                          + (f"  ERRORS {errors}" if errors else ""), flush=True)
             # The scale of this machine in this run: iamd's own cheapest call (docs/performance.md has its
             # figures on a quiet machine), and moto's server alone.
             own = [loadgen.sign(HOST, iamd_port, {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, KEY, SECRET,
@@ -118,8 +136,22 @@ def main() -> None:
             before = loadgen.cpu_seconds(iamd.pid)
             result = loadgen.run(HOST, iamd_port, own, args.connections, args.seconds)
             cpu = (loadgen.cpu_seconds(iamd.pid) - before) / result.requests * 1e6
-            print(f"{'(iamd GetCallerIdentity)':24} {'':9} {result.percentile(0.5):11.2f}ms {'':10} {'':10} "
-                  f"{cpu:10.0f} µs {result.rate:10.0f}", flush=True)
+            print(f"{'(iamd GetCallerIdentity)':22} {args.connections:5} {'':11} {result.percentile(0.5):11.2f}ms "
+                  f"{'':10} {'':10} {cpu:10.0f} µs {result.rate:10.0f}", flush=True)
+            bare_port = free_port()  # the stack's ceiling: a bare Starlette app under uvicorn
+            bare = start([sys.executable, str(Path(__file__).with_name("bare_app.py")), str(bare_port)], env,
+                         bare_port, Path(tmp) / "bare.log")
+            try:
+                pool = [loadgen.plain_get(HOST, bare_port)]
+                loadgen.run(HOST, bare_port, pool, args.connections, 0.5)
+                before = loadgen.cpu_seconds(bare.pid)
+                result = loadgen.run(HOST, bare_port, pool, args.connections, args.seconds)
+                cpu = (loadgen.cpu_seconds(bare.pid) - before) / result.requests * 1e6
+            finally:
+                bare.terminate()
+                bare.wait(timeout=10)
+            print(f"{'(bare Starlette app)':22} {args.connections:5} {'':11} {result.percentile(0.5):11.2f}ms "
+                  f"{'':10} {'':10} {cpu:10.0f} µs {result.rate:10.0f}", flush=True)
             print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         finally:
             for process in (iamd, moto):

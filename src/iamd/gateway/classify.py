@@ -136,8 +136,13 @@ def _query_params(query: str) -> Mapping[str, list[str]]:
     return MappingProxyType(parse_qs(query, keep_blank_values=True))
 
 
-def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}
+def _lower_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """The headers with lower-case names: as given when they already are (the edge's, read three times a
+    request), never changed in place."""
+    for name in headers:
+        if not name.islower():
+            return {k.lower(): v for k, v in headers.items()}
+    return headers
 
 
 def needs_body(method: str, path: str, headers: Mapping[str, str], signing_name: str | None) -> bool:

@@ -436,7 +436,8 @@ class _Receiver:
 
     async def _next(self) -> bytes:
         try:
-            message = await asyncio.wait_for(self.receive(), self.timeout)
+            async with asyncio.timeout(self.timeout):  # not wait_for: that makes a task per message
+                message = await self.receive()
         except TimeoutError:
             raise RequestTimeout("Your socket connection to the server was not read from or written to within "
                                  "the timeout period.") from None

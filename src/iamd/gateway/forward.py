@@ -1,5 +1,5 @@
 """Forwarding to the upstream: the request re-signed for the caller's account there, both bodies
-streamed (httpx's async client), the upstream's answer passed back unchanged but for hop-by-hop headers."""
+streamed (``http1.py``'s lean client), the upstream's answer passed back unchanged but for hop-by-hop headers."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import httpx
-
+from iamd.gateway import http1
 from iamd.gateway.errors import UpstreamUnavailable
 from iamd.gateway.upstream import DEFAULT_ACCOUNT_HEADER, Upstream
 
 log = logging.getLogger("iamd.gateway")
-logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per forwarded request otherwise
 
 # RFC 9110 section 7.6.1, and what the gateway replaces: the client's signature, date, token, payload hash.
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
@@ -51,15 +49,13 @@ class Forwarder:
     def __init__(self, upstream: Upstream, timeout: float = 300.0):
         self.upstream = upstream
         self.timeout = timeout
-        self._client: httpx.AsyncClient | None = None
+        self._client: http1.Client | None = None
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> http1.Client:
         if self._client is None:  # made in the event loop that uses it
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout, connect=5.0, pool=30.0),
-                limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-                follow_redirects=False, trust_env=False)
+            self._client = http1.Client(self.upstream.url, connect_timeout=5.0, read_timeout=self.timeout,
+                                        pool_timeout=30.0, max_connections=256, max_idle=64)
         return self._client
 
     async def close(self) -> None:
@@ -68,26 +64,26 @@ class Forwarder:
 
     async def open(self, method: str, path: str, raw_query: str, headers: dict[str, str],
                    body: bytes | AsyncIterator[bytes], content_length: int | None, *, service: str, region: str,
-                   account_id: str) -> httpx.Response:
+                   account_id: str) -> http1.Response:
         """Send the request; the upstream's response, its body still to be read (``relay``)."""
         query = forwarded_query(raw_query)
-        url = self.upstream.url + path + (f"?{query}" if query else "")
+        target = path + (f"?{query}" if query else "")
         if isinstance(body, bytes):
             content_length = len(body)
         send_headers = forwarded_headers(headers, self.upstream.account_header, content_length)
-        signed = self.upstream.sign(method, url, send_headers, body if isinstance(body, bytes) else None,
-                                    service=service, region=region, account_id=account_id)
-        request = self.client.build_request(method, url, headers=signed, content=body)
+        signed = self.upstream.sign(method, self.upstream.url + target, send_headers,
+                                    body if isinstance(body, bytes) else None, service=service, region=region,
+                                    account_id=account_id)
         try:
-            return await self.client.send(request, stream=True)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            return await self.client.send(method, target, self.upstream.host, signed, body)
+        except http1.Unreachable as error:
             log.warning("upstream %s unreachable: %s", self.upstream.url, error)
             raise UpstreamUnavailable(f"The upstream service at {self.upstream.url} is unreachable.") from None
 
 
-async def relay(response: httpx.Response, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+async def relay(response: http1.Response, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
     """The upstream's answer to the client: status, headers and body as they came (body streamed)."""
-    headers = [(name, value) for name, value in response.headers.raw if name.lower() not in _NOT_RELAYED]
+    headers = [(name, value) for name, value in response.headers_raw if name.lower() not in _NOT_RELAYED]
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     try:
         async for chunk in response.aiter_raw():

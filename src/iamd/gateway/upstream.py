@@ -5,26 +5,28 @@ entries, ``*`` for every other account). moto's server tells accounts apart by t
 header (moto's documentation, "Multi-Account support": environment variable, then this header, then the
 access key's account), so by default the gateway names the caller's account in that header
 (``IAMD_UPSTREAM_ACCOUNT_HEADER``; empty for an upstream that tells accounts apart by their keys).
-Requests are signed with botocore's own SigV4 signers.
+Requests are signed with iamd's own SigV4 (protocol/sigv4.py), as botocore's signers sign them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
-from botocore.auth import S3SigV4Auth, SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
+
+from iamd.protocol import sigv4
 
 DEFAULT_ACCOUNT_HEADER = "x-moto-account-id"
 # Used for any account without credentials of its own: moto accepts any key (it tells accounts by the header).
 DEFAULT_CREDENTIALS = ("iamd-gateway", "iamd-gateway")
 _ALWAYS_SIGNED = frozenset({"content-md5", "content-type", "x-moto-account-id"})
-_UNSIGNED_S3 = Config(s3={"payload_signing_enabled": False})
+_UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 
 def parse_credentials(text: str) -> dict[str, tuple[str, str]]:
@@ -61,6 +63,14 @@ class Upstream:
     def account_headers(self, account_id: str) -> dict[str, str]:
         return {self.account_header: account_id} if self.account_header and account_id else {}
 
+    @cached_property
+    def host(self) -> str:
+        """The Host header the upstream gets (and that is signed): its URL's, without a default port."""
+        parts = urlsplit(self.url)
+        host = parts.netloc.rpartition("@")[2].lower()
+        default = {"http": 80, "https": 443}.get(parts.scheme)
+        return host[:-len(f":{default}")] if default and host.endswith(f":{default}") else host
+
     def sign(self, method: str, url: str, headers: dict[str, str], body: bytes | None, *, service: str,
              region: str, account_id: str) -> dict[str, str]:
         """The headers to send: ``headers`` plus the account header and a fresh SigV4 signature.
@@ -69,29 +79,45 @@ class Upstream:
         has already checked the client's own payload hash or chunk signatures). S3 requests are always
         signed so: the body is never hashed twice.
 
-        Only the headers AWS requires signed go through the signer (host, every x-amz-*, Content-MD5 and
-        Content-Type): botocore's header handling costs per header, and the others need no signature."""
+        Signed with iamd's own SigV4 (protocol/sigv4.py, the canonical request it verifies), as botocore's
+        SigV4Auth and S3SigV4Auth would sign it (a test compares them): host, every x-amz-* header,
+        Content-MD5 and Content-Type, over S3's path rules for S3 and streamed bodies."""
         everything = {**headers, **self.account_headers(account_id)}
         signed = {name: value for name, value in everything.items()
                   if name.startswith("x-amz-") or name in _ALWAYS_SIGNED}
-        request = AWSRequest(method=method, url=url, headers=signed, data=body if body is not None else b"")
-        if service == "s3" or body is None:
-            request.context["client_config"] = _UNSIGNED_S3
-            request.context["payload_signing_enabled"] = False
-            _signer(S3SigV4Auth, self.credentials_for(account_id), service, region).add_auth(request)
-        else:
-            _signer(SigV4Auth, self.credentials_for(account_id), service, region).add_auth(request)
-        unsigned = {name: value for name, value in everything.items() if name not in signed}
-        return {**unsigned, **dict(request.headers.items())}
+        unsigned_payload = service == "s3" or body is None
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        signed["host"], signed["x-amz-date"] = self.host, amz_date
+        if unsigned_payload:
+            signed["x-amz-content-sha256"] = _UNSIGNED_PAYLOAD
+        payload_hash = _UNSIGNED_PAYLOAD if unsigned_payload else hashlib.sha256(body or b"").hexdigest()
+        path, _, query = _path_and_query(url, self.url)
+        key_id, secret = self.credentials_for(account_id)
+        authorization = sigv4.authorization_header(method, path, query, signed, payload_hash, access_key_id=key_id,
+                                                   secret=secret, region=region, service=service, amz_date=amz_date,
+                                                   s3=unsigned_payload)
+        sent = {name: value for name, value in everything.items() if name not in signed}
+        sent.update(signed)
+        del sent["host"]  # the HTTP client's own, from the URL
+        sent["X-Amz-Date"] = sent.pop("x-amz-date")  # botocore's spelling, as before
+        if unsigned_payload:
+            sent["X-Amz-Content-SHA256"] = sent.pop("x-amz-content-sha256")
+        sent["Authorization"] = authorization
+        return sent
 
     def client(self, service: str, account_id: str, region: str) -> Any:
         """A botocore client for that account at the upstream (for reading resource policies)."""
         return _client(self, service, account_id, region)
 
 
-@lru_cache(maxsize=256)
-def _signer(kind: type, credentials: tuple[str, str], service: str, region: str) -> Any:
-    return kind(Credentials(*credentials), service, region)
+def _path_and_query(url: str, base: str) -> tuple[str, str, str]:
+    """The raw (still percent-encoded) path and query of a URL on the upstream."""
+    if url.startswith(base):
+        rest = url[len(base):] or "/"
+    else:
+        parts = urlsplit(url)
+        rest = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return rest.partition("?")
 
 
 @lru_cache(maxsize=256)

@@ -95,6 +95,14 @@ class Request:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_context", normalise_context(self.context))
 
+    def about(self, action: str, resource: str, *, principal_aliases: tuple[str, ...], explain: bool) -> Request:
+        """The same caller and context asked about another action and resource: the context is not
+        normalised again (a caller with several decisions to make builds it once)."""
+        asked = object.__new__(Request)  # a copy of the fields, the normalised context among them
+        asked.__dict__.update(self.__dict__, action=action, resource=resource, principal_aliases=principal_aliases,
+                              explain=explain)
+        return asked
+
 
 @dataclass(frozen=True)
 class PolicySet:

@@ -341,6 +341,23 @@ def signature_of(key: bytes, string_to_sign: str) -> str:
     return hmac.digest(key, string_to_sign.encode(), "sha256").hex()
 
 
+def authorization_header(method: str, raw_path: str, raw_query: str, headers: Mapping[str, str], payload_hash: str,
+                         *, access_key_id: str, secret: str, region: str, service: str, amz_date: str,
+                         s3: bool) -> str:
+    """A SigV4 Authorization header for a request iamd sends (the gateway's forward), every header in
+    ``headers`` (lower-case names; host and x-amz-date among them) signed. The same canonical request
+    as the one iamd verifies (Amazon S3's path rules with ``s3``, every other service's without), the
+    signing key derived once per (secret, date, region, service)."""
+    signed_headers = tuple(sorted(headers))
+    canonical = _canonical_request(method, raw_path, raw_query, headers, b"", signed_headers, presigned=False,
+                                   payload_hash=payload_hash, s3=s3, twice=not s3)
+    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
+    string_to_sign = f"{ALGORITHM}\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    signature = signature_of(_signing_key(secret, amz_date[:8], region, service), string_to_sign)
+    return (f"{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={';'.join(signed_headers)}, "
+            f"Signature={signature}")
+
+
 def signatures_match(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 

@@ -55,7 +55,7 @@ from iamd.service.context import Call
 from iamd.service.request_context import request_context
 from iamd.store.schema import users
 
-__all__ = ["decide", "compile_resource_policy", "RESOURCE_POLICY_TYPE", "MUST_BE_NAMED_BY_RESOURCE_POLICY"]
+__all__ = ["decide", "Decider", "compile_resource_policy", "RESOURCE_POLICY_TYPE", "MUST_BE_NAMED_BY_RESOURCE_POLICY"]
 
 RESOURCE_POLICY_TYPE = "Resource Policy"
 # Services whose resource policy must allow even within its account (IAM User Guide, "How AWS
@@ -99,48 +99,84 @@ def decide(tx: Connection, authorizer: Authorizer, call: Call, action: str, reso
     The denial's wording is ``service/authorize.py denial_message(principal_arn, action, resource, decision)``.
     The caller counts decisions (telemetry) and records them in ``call.trail``: one request may need
     several decisions, and it knows which of them its audit record names."""
-    principal = call.principal
-    anonymous = principal.kind == PrincipalKind.ANONYMOUS
-    owner = resource_owner or ("" if anonymous else call.account_id)
-    same_account = anonymous or owner == call.account_id
-    service = action.split(":", 1)[0].lower()
+    return Decider(tx, authorizer, call, context, resource_policy).decide(action, resource, resource_owner,
+                                                                          explain=explain)
 
-    resource_part: tuple[Policy, ...] = ()
-    if resource_policy is not None:
-        try:
-            resource_part = (compile_resource_policy(resource_policy),)
-        except PolicyError:
-            return Decision(False, "implicitDeny", "resource", row=0)
-    elif not same_account:
-        resource_part = (_NO_RESOURCE_POLICY,)
 
-    aliases: tuple[str, ...] = ()
-    tags: tuple[tuple[str, str], ...] = ()
-    if anonymous:
-        base = _NOBODY
-    elif principal.is_root:
-        base = _ROOT
-    else:
-        loaded = authorizer.policies_of(tx, call)
-        if not loaded.exists:  # the user or role behind these credentials is gone: they are no one
+class Decider:
+    """``decide()`` for one call's several decisions (the authorization API's pairs, its caller's own
+    permissions): the caller's policies and aliases loaded once, its request context built and normalised
+    once per resource owner, each decision then only the engine's pass. The same rules as ``decide()``,
+    which is this with one decision."""
+
+    def __init__(self, tx: Connection, authorizer: Authorizer, call: Call, context: Mapping[str, object],
+                 resource_policy: str | None):
+        self.tx, self.authorizer, self.call = tx, authorizer, call
+        self.context, self.resource_policy = context, resource_policy
+        self._loaded: tuple[PolicySet, tuple[tuple[str, str], ...]] | None = None
+        self._aliases: tuple[str, ...] | None = None
+        self._requests: dict[str, Request] = {}  # owner → the request asked with its context, normalised
+
+    def decide(self, action: str, resource: str, resource_owner: str | None, *, explain: bool = True) -> Decision:
+        call = self.call
+        principal = call.principal
+        anonymous = principal.kind == PrincipalKind.ANONYMOUS
+        owner = resource_owner or ("" if anonymous else call.account_id)
+        same_account = anonymous or owner == call.account_id
+        service = action.split(":", 1)[0].lower()
+
+        resource_part: tuple[Policy, ...] = ()
+        if self.resource_policy is not None:
+            try:
+                resource_part = (compile_resource_policy(self.resource_policy),)
+            except PolicyError:
+                return Decision(False, "implicitDeny", "resource", row=0)
+        elif not same_account:
+            resource_part = (_NO_RESOURCE_POLICY,)
+
+        loaded = self._policies()
+        if loaded is None:  # the user or role behind these credentials is gone: they are no one
             return Decision(False, "implicitDeny", "identity", row=0)
-        base, tags = loaded.policy_set, loaded.tags
-        if resource_part:
-            aliases = _aliases(tx, call)
+        base, tags = loaded
+        aliases = self._principal_aliases() if resource_part and not anonymous and not principal.is_root else ()
+        policy_set = _combined(base, resource_part, same_account, service in MUST_BE_NAMED_BY_RESOURCE_POLICY)
+        asked = self._requests.get(owner)
+        if asked is None:
+            full_context = _context(call, self.context, tags, anonymous)
+            if len(owner) == 12 and owner.isdigit():  # a global key AWS sets for requests to a resource
+                full_context.setdefault("aws:ResourceAccount", owner)
+            request = Request(action=action, resource=resource, context=full_context,
+                              principal_arn=principal.arn, principal_account=principal.account_id,
+                              principal_aliases=aliases, explain=explain)
+            self._requests[owner] = request
+        else:
+            request = asked.about(action, resource, principal_aliases=aliases, explain=explain)
+        decision = evaluate(request, policy_set)
+        if decision.allowed and not anonymous:
+            refused = scope_refusal(call, request)  # GetScopedCredentials scope-down policies narrow everything
+            if refused is not None:
+                decision = refused
+        return decision
 
-    full_context = _context(call, context, tags, anonymous)
-    if len(owner) == 12 and owner.isdigit():  # a global key AWS sets for requests to a resource
-        full_context.setdefault("aws:ResourceAccount", owner)
-    policy_set = _combined(base, resource_part, same_account, service in MUST_BE_NAMED_BY_RESOURCE_POLICY)
-    request = Request(action=action, resource=resource, context=full_context,
-                      principal_arn=principal.arn, principal_account=principal.account_id,
-                      principal_aliases=aliases, explain=explain)
-    decision = evaluate(request, policy_set)
-    if decision.allowed and not anonymous:
-        refused = scope_refusal(call, request)  # GetScopedCredentials scope-down policies narrow everything
-        if refused is not None:
-            decision = refused
-    return decision
+    def _policies(self) -> tuple[PolicySet, tuple[tuple[str, str], ...]] | None:
+        """The caller's policy set and principal tags; None when the principal is gone."""
+        if self._loaded is None:
+            principal = self.call.principal
+            if principal.kind == PrincipalKind.ANONYMOUS:
+                self._loaded = (_NOBODY, ())
+            elif principal.is_root:
+                self._loaded = (_ROOT, ())
+            else:
+                loaded = self.authorizer.policies_of(self.tx, self.call)
+                if not loaded.exists:
+                    return None
+                self._loaded = (loaded.policy_set, loaded.tags)
+        return self._loaded
+
+    def _principal_aliases(self) -> tuple[str, ...]:
+        if self._aliases is None:
+            self._aliases = _aliases(self.tx, self.call)
+        return self._aliases
 
 
 @lru_cache(maxsize=4096)

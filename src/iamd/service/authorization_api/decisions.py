@@ -9,13 +9,13 @@ from typing import cast
 
 from sqlalchemy import Connection
 
-from iamd import telemetry
 from iamd.errors import InvalidInput, MalformedPolicyDocument, ValidationError
 from iamd.policy import Decision, check_policy
 from iamd.service.authorization_api import registry
+from iamd.service.authorization_api.permission import ALLOWED, DENIED
 from iamd.service.authorize import Authorizer, denial_message
 from iamd.service.context import Call
-from iamd.service.decide import decide
+from iamd.service.decide import Decider
 
 MAX_PAIRS = 100
 # Keys iamd derives from the principal: a caller may not set them (it would speak for the principal).
@@ -74,13 +74,14 @@ def authorize_pairs(tx: Connection, call: Call, pairs: list[tuple[str, str]], co
     """One result per pair, in order: the decision, the deciding statements, the missing keys. A resource
     whose ARN names another account than the principal's is that account's, unless ResourceOwner says."""
     registry.check_actions(tx, list({action: None for action, _ in pairs}))
-    authorizer = cast(Authorizer, call.env.authorizer)
-    call = replace(call, **connection_keys(context))
+    keys = connection_keys(context)
+    if keys:
+        call = replace(call, **keys)
+    decider = Decider(tx, cast(Authorizer, call.env.authorizer), call, context, resource_policy)
     results = []
     for action, resource in pairs:
-        owner = resource_owner or _account_in(resource)
-        decision = decide(tx, authorizer, call, action, resource, context, resource_policy, owner)
-        telemetry.DECISIONS.labels("allowed" if decision.allowed else "denied").inc()
+        decision = decider.decide(action, resource, resource_owner or _account_in(resource))
+        (ALLOWED if decision.allowed else DENIED).inc()
         results.append(_result(call, action, resource, decision))
     return results
 

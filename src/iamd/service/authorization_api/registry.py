@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -236,6 +237,37 @@ def find(tx: Connection, prefix: str) -> Definition | None:
     return _COMPILED.get(row) if row is not None else None
 
 
+class _Recent:
+    """What ``find`` said of a prefix, for ``check_actions`` (a query per prefix and per decision call
+    otherwise): dropped at once by this process's register and deregister, and after ``ttl`` seconds
+    for another process's (a second worker, ``iamd service``). It only names actions: it never changes
+    a decision."""
+
+    def __init__(self, ttl: float = 1.0, limit: int = 1024):
+        self._entries: dict[str, tuple[float, Definition | None]] = {}
+        self._ttl, self._limit = ttl, limit
+        self._lock = threading.Lock()
+
+    def find(self, tx: Connection, prefix: str) -> Definition | None:
+        key, now = prefix.lower(), time.monotonic()
+        found = self._entries.get(key)
+        if found is not None and found[0] > now:
+            return found[1]
+        definition = find(tx, key)
+        with self._lock:
+            if len(self._entries) >= self._limit:
+                self._entries.clear()
+            self._entries[key] = (now + self._ttl, definition)
+        return definition
+
+    def drop(self, prefix: str) -> None:
+        with self._lock:
+            self._entries.pop(prefix.lower(), None)
+
+
+_RECENT = _Recent()
+
+
 def all_definitions(tx: Connection) -> list[Definition]:
     return [_COMPILED.get(row) for row in tx.execute(_ALL)]
 
@@ -245,6 +277,7 @@ def register(tx: Connection, definition: object, owner_account_id: str, now: dat
     document = check(definition)
     prefix = document["ServicePrefix"]
     existing = find(tx, prefix)
+    _RECENT.drop(prefix)
     if existing is not None:
         if owner_account_id and existing.owner_account_id != owner_account_id:
             raise EntityAlreadyExists(f"Service prefix {prefix} is registered by another account.")
@@ -264,6 +297,7 @@ def deregister(tx: Connection, prefix: str, owner_account_id: str) -> None:
     if owner_account_id and existing.owner_account_id != owner_account_id:
         raise AccessDenied(f"Service prefix {prefix} is registered by another account.")
     tx.execute(delete(service_definitions).where(service_definitions.c.prefix == existing.prefix))
+    _RECENT.drop(prefix)
 
 
 def check_actions(tx: Connection, actions: list[str]) -> None:
@@ -276,7 +310,7 @@ def check_actions(tx: Connection, actions: list[str]) -> None:
         elif prefix.lower() in _aws_prefixes():
             continue
         else:
-            definition = find(tx, prefix)
+            definition = _RECENT.find(tx, prefix)
             if definition is None:
                 continue
             known = set(definition.actions)
