@@ -155,6 +155,11 @@ def authorization(outcome: Outcome, trail: dict | None) -> dict:
     if trail.get("additional"):
         out["additional"] = [{"action": action, "resource": resource, "context": _suggestible(context)}
                              for action, resource, context in trail["additional"]]
+    # The authorization API's answers (web/authorization_audit.py): who signed, and each decision.
+    if "verified" in trail:
+        out["verified"] = trail["verified"]
+    if "decisions" in trail:
+        out["decisions"] = trail["decisions"]
     return out
 
 

@@ -9,12 +9,13 @@ cross-account rules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from iamd import telemetry
 from iamd.gateway.authz import AuthorizationItem
+from iamd.gateway.resource_tags import needs_tags
 from iamd.policy import Decision
 from iamd.service.authorize import Authorizer, denial_reason
 from iamd.service.context import Call
@@ -40,14 +41,39 @@ class Refusal:
                 f"{denial_reason(self.action, self.decision)}")
 
 
+@dataclass(frozen=True)
+class Undecided:
+    """authorize()'s answer when a decision depends on resource tags it does not have."""
+
+    reason: str
+
+
+NEEDS_TAGS = Undecided("the tags are to be read")
+TAGS_UNAVAILABLE = Undecided("the tags could not be read")
+
+
 def authorize(tx: Any, authorizer: Authorizer, call: Call, items: Sequence[AuthorizationItem],
-              policies: Mapping[int, tuple[str | None, str | None]]) -> Refusal | None:
+              policies: Mapping[int, tuple[str | None, str | None]], settled: Container[int] | None = None,
+              unavailable: Container[int] = ()) -> Refusal | Undecided | None:
     """The first item refused (None: all allowed). ``policies``: item index → (the resource's policy
-    text or None, its owner account or None when unknown)."""
+    text or None, its owner account or None when unknown).
+
+    Tags: ``settled`` holds the indexes whose resource tags are in their context or have none to read
+    (None: all); ``unavailable`` those whose tags the upstream would not give. A statement that applies
+    to an item's action and resource and uses a tag key (aws:ResourceTag/*, s3:ExistingObjectTag/*)
+    gives NEEDS_TAGS for an item not settled (its decision could change once they are read), and
+    TAGS_UNAVAILABLE when the item would be allowed without its unreadable tags (fail closed: a Deny on
+    a tag could be missed). An item refused without them is refused: no tag could make it less so
+    than a refusal."""
     for index, item in enumerate(items):
         policy, owner = policies.get(index, (None, None))
         decision = decide(tx, authorizer, call, item.action, item.resource, item.context, policy,
                           owner or item.resource_owner, explain=False)
+        if needs_tags(decision.missing_context_values):
+            if settled is not None and index not in settled:
+                return NEEDS_TAGS
+            if index in unavailable and decision.allowed:
+                return TAGS_UNAVAILABLE
         if call.trail is not None:
             context = _recorded_context(call, item.context)
         if call.trail is not None and index == 0:

@@ -20,9 +20,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from awscrt import checksums
 
 from iamd.errors import SignatureDoesNotMatch
 from iamd.gateway.errors import BadDigest, ContentHashMismatch, IncompleteBody, InvalidRequest
@@ -77,24 +79,31 @@ class _Reader:
 
 
 def _checksum(name: str) -> Any:
-    """The trailer's checksum algorithm, or None when iamd cannot compute it (CRC32C, CRC64NVME)."""
+    """The trailer's checksum algorithm (S3's five: Amazon S3 User Guide, "Checking object integrity"),
+    or None for a name S3 does not define."""
     algorithm = name.removeprefix("x-amz-checksum-")
     if algorithm == "crc32":
-        return _Crc32()
+        return _Crc(zlib.crc32, 4)
+    if algorithm == "crc32c":  # awscrt: the implementation botocore itself uses for these two
+        return _Crc(checksums.crc32c, 4)
+    if algorithm == "crc64nvme":
+        return _Crc(checksums.crc64nvme, 8)
     if algorithm in ("sha1", "sha256"):
         return hashlib.new(algorithm)
     return None
 
 
-class _Crc32:
-    def __init__(self) -> None:
-        self.value = 0
+class _Crc:
+    """A running CRC: ``function(data, previous)`` (zlib's and awscrt's shape), its big-endian digest."""
+
+    def __init__(self, function: Callable[[bytes, int], int], size: int) -> None:
+        self.function, self.size, self.value = function, size, 0
 
     def update(self, data: bytes) -> None:
-        self.value = zlib.crc32(data, self.value)
+        self.value = self.function(data, self.value)
 
     def digest(self) -> bytes:
-        return self.value.to_bytes(4, "big")
+        return self.value.to_bytes(self.size, "big")
 
 
 async def chunked(source: AsyncIterator[bytes], signing: ChunkSigning | None, decoded_length: int | None,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,8 +25,9 @@ import anyio.to_thread
 from iamd import telemetry
 from iamd.errors import AccessDenied, AwsError, InvalidClientTokenId, ServiceFailure, SignatureDoesNotMatch
 from iamd.gateway import audit, body as bodies, classify, mapping
-from iamd.gateway.authorization import authorize
+from iamd.gateway.authorization import TAGS_UNAVAILABLE, Refusal, authorize
 from iamd.gateway.authz import AuthorizationItem
+from iamd.gateway.cache_epoch import CacheEpoch
 from iamd.gateway.classify import ServiceRequest
 from iamd.gateway.errors import (
     ContentHashMismatch,
@@ -46,6 +47,7 @@ from iamd.gateway.resource_policies import (
     ResourcePolicies,
     ResourcePolicyUnavailable,
 )
+from iamd.gateway.resource_tags import ResourceTags, TagSource, TagsUnavailable, source_of
 from iamd.gateway.upstream import Upstream
 from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
@@ -104,6 +106,23 @@ class Verdict:
     decision: Any = None
     signing_key: bytes | None = None  # to verify S3's chunk signatures (never the secret itself)
     owner: str = ""  # the resource's owner when known: the account the request is forwarded in
+    # Decide again, outside this transaction: "tags" (a decision needs resource tags not read yet),
+    # "epoch" (another process forwarded a change: this one's caches were dropped).
+    again: str = ""
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One attempt at the decision: the account the ARNs were built for, the items whose tags are
+    settled, and whether it is the last (which decides whatever comes, rather than asking again)."""
+
+    guess: str
+    settled: frozenset[int]
+    unavailable: frozenset[int]  # settled, but the upstream would not give their tags
+    final: bool
+
+
+_PASSES = 4  # a first pass, then one for each reason to decide again: the account, the tags, the epoch
 
 
 class Gateway:
@@ -117,6 +136,8 @@ class Gateway:
         self.forwarder = Forwarder(upstream)
         self.resource_policies = resource_policies
         self.lookups = UpstreamLookups(upstream)
+        self.tags = ResourceTags(upstream)
+        self.epoch = CacheEpoch(self._clear_caches)
         # The environment's parts, typed as what they are (Environment names them object).
         self.trail: Any = env.audit
         self.authorizer: Any = env.authorizer
@@ -217,7 +238,7 @@ class Gateway:
                 raise problem[0] from None
             raise
         if service_request is not None:
-            self._forget(service_request)
+            await self._forget(service_request)
         exchange.answered, exchange.status = True, response.status_code
         await relay(response, send)
 
@@ -290,14 +311,77 @@ class Gateway:
     async def _decide(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
                       now: datetime) -> Verdict:
         guess = _account_guess(signed)
-        items = await self._items(service_request, guess)
-        policies = await self._policies_of(items, guess)
+        read_tags = False
+        for attempt in range(_PASSES):
+            items = await self._items(service_request, guess)
+            policies = await self._policies_of(items, guess)
+            items, settled, unavailable = await self._tagged(items, policies, guess, read_tags)
+            # The last pass decides whatever comes (other processes' changes may keep coming).
+            verdict = await self._in_store(exchange, signed, service_request, items, policies, now,
+                                           Pass(guess, settled, unavailable, final=attempt == _PASSES - 1))
+            if not verdict.again:
+                break
+            if verdict.again == "account":  # the key's account was guessed wrong: the ARNs name another
+                guess = verdict.call.account_id
+            read_tags = read_tags or verdict.again == "tags"
+        return verdict
+
+    async def _in_store(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
+                        items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
         if self.threaded:
             if self._limiter is None:
                 self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
             return await anyio.to_thread.run_sync(self._decide_in_store, exchange, signed, service_request, items,
-                                                  policies, now, limiter=self._limiter)
-        return self._decide_in_store(exchange, signed, service_request, items, policies, now)
+                                                  policies, now, this, limiter=self._limiter)
+        return self._decide_in_store(exchange, signed, service_request, items, policies, now, this)
+
+    async def _tagged(self, items: Items, policies: Policies, caller_account: str, read: bool
+                      ) -> tuple[Items, frozenset[int], frozenset[int]]:
+        """The items with their resources' tags as context keys where known (cached, or read from the
+        upstream when ``read``), the indexes whose tags are settled (known, none to know, or not to be
+        had), and those whose tags the upstream would not give."""
+        if not items:
+            return items, frozenset(), frozenset()
+        out, settled, missing = list(items), set(), []
+        for index, item in enumerate(items):
+            source = source_of(item, policies.get(index, (None, None))[1], caller_account)
+            if source is None:
+                settled.add(index)
+                continue
+            tags = self.tags.cached(source)
+            if tags is not None:
+                out[index] = replace(item, context={**item.context, **source.context(tags)})
+                settled.add(index)
+            elif read:
+                missing.append((index, source))
+        unavailable: set[int] = set()
+        if missing:
+            read_tags = await anyio.to_thread.run_sync(self._read_tags, [source for _, source in missing])
+            for (index, source), tags in zip(missing, read_tags, strict=True):
+                if tags is None:
+                    unavailable.add(index)
+                else:
+                    out[index] = replace(out[index], context={**out[index].context, **source.context(tags)})
+                settled.add(index)
+        return tuple(out), frozenset(settled), frozenset(unavailable)
+
+    def _read_tags(self, sources: list[TagSource]) -> list[dict[str, str] | None]:
+        """Each source's tags; None where the upstream would not give them (a bucket policy may deny
+        iamd's own upstream credentials GetObjectTagging): authorize() decides what that means."""
+        found: list[dict[str, str] | None] = []
+        for source in sources:
+            try:
+                found.append(self.tags.lookup(source))
+            except TagsUnavailable as error:
+                log.warning("the tags of a %s resource could not be read: %s", source.service, error)
+                found.append(None)
+        return found
+
+    def _clear_caches(self) -> None:
+        self.lookups.clear()
+        self.tags.clear()
+        if self.resource_policies is not None:
+            self.resource_policies.clear()
 
     async def _policies_of(self, items: Items, caller_account: str) -> Policies:
         """The policies and owners of the items' resources, read before the transaction opens: from the
@@ -330,35 +414,64 @@ class Gateway:
             found[index] = (policy.document, policy.owner_account)
         return found
 
-    def _forget(self, service_request: ServiceRequest) -> None:
+    async def _forget(self, service_request: ServiceRequest) -> None:
+        """Drop what the forwarded request may have changed, here and (through the cache epoch) in
+        every other process sharing the store, before its client gets the answer."""
+        identified = service_request.identified
         try:
-            self.lookups.forget(service_request.identified.service, service_request.identified.operation,
-                                service_request.params)
+            changed = self.lookups.forget(identified.service, identified.operation, service_request.params)
+            changed = self.tags.forget(identified.service, identified.operation, service_request.params) or changed
             if self.resource_policies is not None:
-                self.resource_policies.forget(service_request)
+                changed = self.resource_policies.forget(service_request) or changed
+            if changed:
+                if self.threaded:
+                    await anyio.to_thread.run_sync(self._bump_epoch, limiter=self._limiter)
+                else:
+                    self._bump_epoch()
         except Exception:  # a stale cache entry expires; never fail the answer already given
             log.exception("dropping a cached resource policy failed")
 
-    def _decide_in_store(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
-                         items: Items, policies: Policies, now: datetime) -> Verdict:
+    def _bump_epoch(self) -> None:
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                return self._decide_once(exchange, signed, service_request, items, policies, now)
+                with self.store.transaction(write=True) as tx:
+                    self.epoch.bump(tx)
+                return
+            except Exception as error:  # lost a race with another transaction: run it again
+                if attempt == ATTEMPTS or not lost_race(error):
+                    raise
+
+    def _decide_in_store(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
+                         items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._decide_once(exchange, signed, service_request, items, policies, now, this)
             except Exception as error:  # lost a race with another transaction: run it again
                 if attempt == ATTEMPTS or not lost_race(error):
                     raise
         raise ServiceFailure("An internal error occurred.")  # not reached
 
     def _decide_once(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
-                     items: Items, policies: Policies, now: datetime) -> Verdict:
+                     items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
         audited = self.trail is not None and self.trail.enabled and service_request is not None
         with self.store.transaction(write=audited) as tx:
+            if not this.final and service_request is not None and not self.epoch.fresh(tx):
+                return Verdict(Call(principal=ANONYMOUS, now=now, request_id=exchange.request_id, env=self.env),
+                               again="epoch")
             call, key = self._caller(tx, exchange, signed, now, audited)
-            if call.account_id and call.account_id != _account_guess(signed) and service_request is not None:
-                items = self._items_read(service_request, call.account_id)  # rare: a key's first use
+            settled: frozenset[int] | None = this.settled
+            if call.account_id and call.account_id != this.guess and service_request is not None:
+                if not this.final:  # rare (a key's first use): items, policies and tags read again for it
+                    return Verdict(call, again="account")
+                items, settled = self._items_read(service_request, call.account_id), None
             if service_request is None:  # IAMD_UPSTREAM_UNCLASSIFIED=forward: authenticated, not authorized
                 return Verdict(call, signing_key=key)
-            refusal = authorize(tx, self.authorizer, call, items, policies)
+            refusal = authorize(tx, self.authorizer, call, items, policies, None if this.final else settled,
+                                this.unavailable)
+            if refusal is TAGS_UNAVAILABLE:  # fail closed: a Deny on a tag would be missed
+                raise UpstreamUnavailable("The tags of the request's resource could not be read from the upstream.")
+            if not isinstance(refusal, Refusal | None):  # nothing recorded: decided again with its tags
+                return Verdict(call, again="tags")
             message = None
             if refusal is not None:
                 message = refusal.message(call.principal.arn, exchange.service)

@@ -69,10 +69,16 @@ class UpstreamLookups:
             return None  # not stored: the table may be being created
         return self._store(("table", account, region, table), name)
 
-    def forget(self, service: str, operation: str, params: Mapping[str, Any]) -> None:
+    def forget(self, service: str, operation: str, params: Mapping[str, Any]) -> bool:
+        """Drop what a forwarded request may have changed; True when it may have changed something."""
         if (service, operation) not in _FORGET:
-            return
+            return False
         name = params.get("TableName")
         with self._lock:
             for key in [key for key in self._entries if key[-1] == name]:
                 del self._entries[key]
+        return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -383,7 +383,7 @@ class ResourcePolicies:
 
     # ------------------------------------------------------------------------------ forgetting
 
-    def forget(self, request: ServiceRequestLike) -> None:
+    def forget(self, request: ServiceRequestLike) -> bool:
         """After forwarding ``request``: drop what it may have changed (see the module's docstring).
 
         The edge calls it once the upstream has answered (whatever the answer: a failed change drops
@@ -392,7 +392,12 @@ class ResourcePolicies:
         identified = request.identified
         names = _changed(identified.service, identified.operation, request.params)
         if not names:
-            return
+            if (identified.service, identified.operation) in _CHANGES and identified.operation != "CreateKey":
+                # A change naming its resource in a way the cache cannot map (a key policy put through an
+                # alias): every entry goes, rather than one left stale.
+                self.clear()
+                return True
+            return False
         with self._lock:
             self._forgets += 1
             for service, name in names:
@@ -401,6 +406,7 @@ class ResourcePolicies:
                     # The owner may change too: every account's bucket listing may now be stale.
                     for index_key in [k for k in self._by_name if k[0] == "s3-listing"]:
                         self._drop(*index_key)
+        return True
 
     def clear(self) -> None:
         with self._lock:

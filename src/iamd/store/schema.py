@@ -534,3 +534,13 @@ service_definitions = Table(
     Column("document", Text, nullable=False),  # the definition as registered, normalised JSON
     Column("registered_at", UtcDateTime, nullable=False),
 )
+
+# One row: a counter every iamd process sharing the database reads with each forwarded request and
+# bumps when it forwards a change to what the gateway caches of the upstream (resource policies, tags,
+# lookups), so that every process drops its copies at once (gateway/cache_epoch.py).
+gateway_state = Table(
+    "gateway_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("cache_epoch", BigInteger, nullable=False, server_default="0"),
+)

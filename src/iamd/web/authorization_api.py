@@ -31,7 +31,7 @@ from iamd.service.authenticate import KeyOwner, principal_for_key, principal_for
 from iamd.service.authorization_api import decisions, permission, principals, registry
 from iamd.service.context import Call, Environment
 from iamd.service.credentials.last_used import LastUsedRecorder
-from iamd.web import audit_hooks
+from iamd.web import audit_hooks, authorization_audit
 from iamd.web.api import DatabaseThreads, read_body
 from iamd.web.limits import MAX_BODY
 
@@ -83,14 +83,14 @@ class AuthorizationApi:
 
     def handle(self, request: Request, body: bytes) -> tuple[int, bytes, str]:
         request_id = api.new_request_id()
-        failed: list = []  # the audit record of a refused change, written once its transaction is gone
+        failed: list = []  # (the record of a refused call, whether it changed anything): written after its transaction
         try:
             result = self._handle(request, body, request_id, failed)
             return 200, json.dumps(result).encode(), request_id
         except AwsError as error:
             if self.env.audit is not None:
-                for event in failed:
-                    self.env.audit.write_apart(self.store, event)
+                for event, changed in failed:
+                    self.env.audit.write_apart(self.store, event, changed)
             return error.status, _error_body(error), request_id
         except Exception:  # a bug: log it, answer without details
             log.exception("request %s failed", request_id)
@@ -110,9 +110,10 @@ class AuthorizationApi:
         name = headers.get("x-amz-target", "")[len(TARGET_PREFIX):]
         handler = _OPERATIONS.get(name)
         params = _json_body(body)
-        # Changes to service definitions are recorded in the audit trail (event source iamd.amazonaws.com);
-        # decisions are not: they change nothing, and a service asks for thousands a second.
-        audited = name in _WRITES and audit_hooks.enabled(self.env)
+        # Recorded in the audit trail (event source iamd.amazonaws.com): changes to service definitions in
+        # their transaction, decisions (read-only: a service asks for thousands a second) in batches.
+        audited = (name in _WRITES or name in _DECISIONS) and audit_hooks.enabled(self.env)
+        read_only = name not in _WRITES
         with self.store.transaction(write=name in _WRITES) as tx:
             owner = self._owner(tx, signed, now)
             sigv4.verify_signature(signed, owner.secret_access_key)
@@ -126,15 +127,20 @@ class AuthorizationApi:
                         secure_transport=request.url.scheme == "https", auth_epoch=owner.auth_epoch, tx=tx,
                         session=owner.session, session_context=owner.session_context,
                         trail={} if audited else None)
+            recorded = authorization_audit.recorded_params(params) if audited and read_only else params
             try:
                 result = handler(self, tx, call, params)
             except AwsError as error:
                 if audited:
-                    failure = audit_hooks.failed_event(call, SIGNING_NAME, name, False, params, error, request)
+                    failure = audit_hooks.failed_event(call, SIGNING_NAME, name, read_only, recorded, error, request)
                     if failure is not None:
-                        failed.append(failure)
+                        failed.append((failure, not read_only))
                 raise
-            if audited:
+            if audited and read_only:
+                assert call.trail is not None  # audited calls carry one
+                call.trail.update(authorization_audit.outcome(result))
+                audit_hooks.succeeded(tx, call, SIGNING_NAME, name, True, recorded, None, request, changed=False)
+            elif audited:
                 audit_hooks.succeeded(tx, call, SIGNING_NAME, name, False, params, result, request)
             return result
 
@@ -224,6 +230,7 @@ _OPERATIONS = {"Verify": AuthorizationApi.verify, "Authorize": AuthorizationApi.
                "ListServices": AuthorizationApi.list_services,
                "DeregisterService": AuthorizationApi.deregister_service}
 _WRITES = frozenset({"RegisterService", "DeregisterService"})
+_DECISIONS = frozenset({"Verify", "Authorize", "VerifyAndAuthorize"})
 
 
 def _decision_params(params: dict) -> tuple:

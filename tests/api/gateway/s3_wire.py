@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import zlib
 
+from awscrt import checksums
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -47,14 +48,23 @@ def crc32(data: bytes) -> str:
     return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
 
 
+def checksum_of(algorithm: str, data: bytes) -> str:
+    """The base64 trailer value of S3's checksum ``algorithm`` ("crc32", "crc32c", "crc64nvme")."""
+    if algorithm == "crc32c":
+        return base64.b64encode(checksums.crc32c(data).to_bytes(4, "big")).decode()
+    if algorithm == "crc64nvme":
+        return base64.b64encode(checksums.crc64nvme(data).to_bytes(8, "big")).decode()
+    return crc32(data)
+
+
 def chunked_put(url: str, data: bytes, key_id: str, secret: str, *, declared: str = SIGNED, chunk: int = 65536,
-                bad_chunk: int | None = None, bad_trailer_signature: bool = False, checksum: str | None = None
-                ) -> tuple[dict, bytes]:
+                bad_chunk: int | None = None, bad_trailer_signature: bool = False, checksum: str | None = None,
+                algorithm: str = "crc32") -> tuple[dict, bytes]:
     """(headers, body) of a PutObject streamed in aws-chunked encoding."""
     trailer = declared != SIGNED
     headers = {"content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(data))}
     if trailer:
-        headers["x-amz-trailer"] = "x-amz-checksum-crc32"
+        headers["x-amz-trailer"] = f"x-amz-checksum-{algorithm}"
     pieces = [data[i:i + chunk] for i in range(0, len(data), chunk)] + [b""]
     # Content-Length is left out of the signed headers: the body's length is known once it is built.
     all_headers = signed_headers("PUT", url, key_id, secret, declared, headers)
@@ -76,7 +86,7 @@ def chunked_put(url: str, data: bytes, key_id: str, secret: str, *, declared: st
         body += b"\r\n" if piece or not trailer else b""
         previous = signature
     if trailer:
-        checksum_line = f"x-amz-checksum-crc32:{checksum or crc32(data)}"
+        checksum_line = f"x-amz-checksum-{algorithm}:{checksum or checksum_of(algorithm, data)}"
         body += (checksum_line + "\r\n").encode()
         if declared == SIGNED_TRAILER:
             string_to_sign = "\n".join(("AWS4-HMAC-SHA256-TRAILER", amz_date, scope, previous,

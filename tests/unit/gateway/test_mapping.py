@@ -316,6 +316,19 @@ def test_a_resource_the_request_does_not_give_is_flagged_unresolved() -> None:
     assert (listing.resource, listing.unresolved) == ("*", False)  # AWS evaluates "*" too
 
 
+def test_decrypt_names_the_key_of_a_moto_ciphertext_and_nothing_of_another() -> None:
+    """moto's ciphertext begins with its key id (moto/kms/utils.py); AWS's format is not documented
+    (AWS KMS Developer Guide, "Decrypt": the key is taken from the ciphertext's metadata)."""
+    key = "0b3f1e52-6e0c-4b8a-9a52-2f6e7c1d9a10"
+    blob = key.encode() + bytes(range(60))
+    [by_moto] = items_for("kms", "Decrypt", {"CiphertextBlob": blob})
+    assert (by_moto.resource, by_moto.unresolved) == (f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{key}", False)
+    [opaque] = items_for("kms", "Decrypt", {"CiphertextBlob": b"\x01\x02\x02\x00" + bytes(range(120))})
+    assert (opaque.resource, opaque.unresolved) == ("*", True)
+    source, _target = items_for("kms", "ReEncrypt", {"CiphertextBlob": blob, "DestinationKeyId": "k-2"})
+    assert (source.action, source.resource) == ("kms:ReEncryptFrom", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/{key}")
+
+
 def test_delete_objects_without_its_keys_is_refused() -> None:
     r = capture("s3", "DeleteObjects", {"Bucket": "b1", "Delete": {"Objects": [{"Key": "a"}]}})
     found = identify(r.method, r.path, r.query, r.headers, r.host, r.signing_name, None)

@@ -9,12 +9,18 @@ kms:ReEncryptTo on the destination key).
 A key named by an alias is evaluated, at AWS, as the key the alias points to. The gateway does not
 look it up: pass ``kms_alias`` (the edge's lookup at the upstream, e.g. ListAliases, cached) to
 authorization_items; without it the resource is ``*``, which a policy naming key ARNs does not match
-(refused rather than allowed), and kms:RequestAlias is set either way. Decrypt without a KeyId names its
-key inside the ciphertext: also ``*``.
+(refused rather than allowed), and kms:RequestAlias is set either way. Decrypt (and ReEncrypt's source)
+without a KeyId names its key inside the ciphertext, in a format AWS does not document: also ``*``,
+unless the ciphertext is moto's (``moto/kms/utils.py``: the key id, a UUID, in its first 36 bytes,
+"a simple binary format. It is not what KMS actually does"), whose key is then evaluated as AWS
+evaluates the key its ciphertext names. A ciphertext that does not begin with a UUID stays ``*``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -125,6 +131,7 @@ def items(t: Target) -> list[AuthorizationItem]:
         _encryption_context(dst_ctx, params.get("DestinationEncryptionContext"))
         add(src_ctx, "kms:EncryptionAlgorithm", params.get("SourceEncryptionAlgorithm"))
         add(dst_ctx, "kms:EncryptionAlgorithm", params.get("DestinationEncryptionAlgorithm"))
+        source = source if source is not None else key_in_ciphertext(params.get("CiphertextBlob"))
         return [_key_item(t, "ReEncryptFrom", source, src_ctx), _key_item(t, "ReEncryptTo", destination, dst_ctx)]
     if op in ("CreateAlias", "UpdateAlias", "DeleteAlias"):
         # The alias and the key it points to are both authorized (KMS Developer Guide, "Controlling
@@ -134,6 +141,23 @@ def items(t: Target) -> list[AuthorizationItem]:
             out.append(_key_item(t, op, params["TargetKeyId"], ctx))
         return out
     key_id = params.get("KeyId")
+    if key_id is None and op == "Decrypt":
+        key_id = key_in_ciphertext(params.get("CiphertextBlob"))
     if key_id is not None:
         return [_key_item(t, op, key_id, ctx)]
     return [item(PREFIX, op, t, {}, ctx)]
+
+
+_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def key_in_ciphertext(blob: Any) -> str | None:
+    """The key id a moto ciphertext (base64, as the request carries it) begins with; None for any
+    other (AWS's format is not documented: nothing is guessed from it)."""
+    if not isinstance(blob, str) or len(blob) < 64:
+        return None
+    try:
+        head = base64.b64decode(blob[:48], validate=True)  # 48 characters: the first 36 bytes
+    except (binascii.Error, ValueError):
+        return None
+    return head[:36].decode() if _UUID.fullmatch(head[:36]) else None
