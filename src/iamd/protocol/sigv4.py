@@ -38,7 +38,7 @@ MAX_SKEW = timedelta(minutes=15)
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: see service/context.py's Call
 class SignedRequest:
     access_key_id: str
     scope_date: str  # YYYYMMDD
