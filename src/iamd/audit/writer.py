@@ -14,14 +14,13 @@ execution path would cost more than the insert itself, on every request.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 
 from sqlalchemy import Connection, insert
 
 from iamd import telemetry
-from iamd.audit.record import Event
+from iamd.audit.record import JSON, Event
 from iamd.store.schema import event_resources, events
 
 log = logging.getLogger("iamd.audit")
@@ -35,8 +34,6 @@ _COLUMNS = ("event_id", "account_id", "event_ms", "event_source", "event_name", 
 _INSERT = insert(events).values({name: None for name in _COLUMNS})
 _INSERT_RETURNING = _INSERT.returning(events.c.seq)
 _RESOURCE = insert(event_resources)
-# Compact JSON, made once: json.dumps with options builds a new encoder for every record.
-_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 # One statement, one round trip: set_config(..., true) lasts for the statement's own transaction.
 _PG_RELAXED = (f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {', '.join(f'%({c})s' for c in _COLUMNS)} "
                "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed")
@@ -93,7 +90,7 @@ class AuditTrail:
             with store.transaction(write=True) as tx:
                 self.write(tx, event)
         except Exception:
-            log.exception("recording the event of request %s failed", event.record.get("requestID"))
+            log.exception("recording the event %s failed", event.event_id)
 
     def flush(self, by: str = "background") -> None:
         """Write the deferred events, oldest first, in one transaction. If it fails they stay pending,
@@ -122,8 +119,7 @@ class AuditTrail:
         """The events in ``batch`` order, so their rows' seq follows their time (LookupEvents' order)."""
         rows: list[tuple] = []
         for event in batch:
-            # The record's JSON is made here, not when the call is answered.
-            text = _JSON(event.record)
+            text = event.record if isinstance(event.record, str) else JSON(event.record)
             first = event.resources[0] if event.resources else (None, None)
             values = (event.event_id, event.account_id, event.event_ms, event.event_source, event.event_name,
                       event.username, event.access_key_id, event.read_only, event.principal_key, event.error_code,

@@ -38,7 +38,7 @@ MAX_SKEW = timedelta(minutes=15)
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: see service/context.py's Call
 class SignedRequest:
     access_key_id: str
     scope_date: str  # YYYYMMDD
@@ -313,6 +313,8 @@ def _canonical_path(raw_path: str, double: bool = False) -> str:
     """Every service but S3: the path as botocore signs it, its segments normalized (``.`` and ``..``
     resolved) and encoded twice: the received path is already encoded once."""
     path = raw_path or "/"
+    if path == "/":  # iamd's own APIs' path, on every request: nothing to normalize or encode
+        return path
     if not double:
         segments = [quote(unquote(segment), safe="-_.~") for segment in path.split("/")]
         return "/".join(segments) or "/"

@@ -31,7 +31,7 @@ _KEY_QUERY = HotQuery(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: see service/context.py's Call
 class KeyOwner:
     principal: Principal
     secret_access_key: str

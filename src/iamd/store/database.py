@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import cast
 
@@ -70,12 +70,12 @@ class Store:
         _time_statements(engine)
         return cls(engine)
 
+    def transaction(self, write: bool = True) -> AbstractContextManager[Connection]:
+        # One generator, not two nested: each context manager costs a few µs on every request.
+        return self._sqlite_transaction(write) if self._keep_idle else self._transaction(write)
+
     @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[Connection]:
-        if self._keep_idle:
-            with self._sqlite_transaction(write) as connection:
-                yield connection
-            return
+    def _transaction(self, write: bool) -> Iterator[Connection]:
         with self.engine.connect() as connection:
             if self.is_sqlite:  # a memory database: a connection of its own per transaction
                 with _sqlite_begin(connection, write):
@@ -98,8 +98,14 @@ class Store:
             connection = self.engine.connect()
         raw = _sqlite3(connection)
         try:
-            with _sqlite_begin(connection, write):
+            # _sqlite_begin's BEGIN and COMMIT, inline: one generator fewer a request.
+            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
                 yield connection
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
         finally:
             # Only a connection left cleanly outside any transaction is used again.
             if connection.invalidated or connection.closed or raw.in_transaction:

@@ -115,14 +115,14 @@ class QueryApi:
             self.env.audit.write_apart(self.store, event, changed=operation is not None and operation.writes)
 
     def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
-        raw_query = request.scope.get("query_string", b"").decode("latin-1")
+        scope = request.scope  # read straight: Starlette's Request parses its URL and headers anew
+        raw_query = scope.get("query_string", b"").decode("latin-1")
         query = parse_form(raw_query)
         form = dict(query)
-        content_type = request.headers.get("content-type", "")
-        if request.method == "POST" and (content_type.startswith(_FORM_TYPE) or not content_type):
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        content_type = headers.get("content-type", "")
+        if scope["method"] == "POST" and (content_type.startswith(_FORM_TYPE) or not content_type):
             form.update(parse_form(body))
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1")
-                   for name, value in request.scope["headers"]}
         now = self.clock()
         try:
             service, operation_model = resolve_operation(form)
@@ -135,8 +135,8 @@ class QueryApi:
         if operation is not None and (operation.anonymous or operation_model.auth_type == "none"):
             return self._anonymous(request, form, headers, now, request_id, operation_model, operation)
 
-        path = request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
-        signed = sigv4.parse_signature(request.method, path, raw_query, headers, body, query)
+        path = scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
+        signed = sigv4.parse_signature(scope["method"], path, raw_query, headers, body, query)
         if service is None:   # no operation: the scope's service if it is ours, else the Version's
             service = signed.service if signed.service in SERVICES else service_for_version(form.get("Version"))
         sigv4.check_service(signed, service)
@@ -169,8 +169,8 @@ class QueryApi:
                 raise resolution_error
             call = Call(
                 principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id, env=self.env,
-                source_ip=request.client.host if request.client else "", user_agent=headers.get("user-agent", ""),
-                region=signed.region, service=service, secure_transport=request.url.scheme == "https",
+                source_ip=_client_host(request), user_agent=headers.get("user-agent", ""),
+                region=signed.region, service=service, secure_transport=request.scope.get("scheme") == "https",
                 auth_epoch=owner.auth_epoch, tx=tx, session=owner.session, session_context=owner.session_context,
                 trail={} if audited else None,
             )
@@ -244,7 +244,8 @@ async def read_body(scope, receive, send, read_timeout: float) -> bytes | None:
     chunks, size = [], 0
     while True:
         try:
-            message = await asyncio.wait_for(receive(), read_timeout)
+            async with asyncio.timeout(read_timeout):  # no task per receive, as wait_for makes
+                message = await receive()
         except TimeoutError:
             await _refuse(send, 408, b"The request body stopped arriving.")
             return None
@@ -259,6 +260,11 @@ async def read_body(scope, receive, send, read_timeout: float) -> bytes | None:
         if not message.get("more_body", False):
             break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _client_host(request: Request) -> str:
+    client = request.scope.get("client")  # (host, port), as request.client reads it
+    return client[0] if client else ""
 
 
 def _read_only(service: str, operation) -> bool:
