@@ -24,8 +24,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/iamd serve
 
+# --dist loadfile: a file's tests on one worker, so a module's servers (its own iamd, moto, Chromium) start
+# once, not once on each worker (docs/performance.md, "The test suite's time").
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The quality gates (issue #12): ruff's and mypy's settings live in pyproject.toml ([tool.ruff],
 # [tool.mypy]: mypy takes its files from there), the import contracts in [tool.importlinter]

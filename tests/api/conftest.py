@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import uuid
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 
+from tests.api.aws_cli import cli_environment, run_aws_process, run_cli
 from tests.api.server import ACCOUNT_ID, ROOT_KEY_ID, ROOT_SECRET, PostgresDatabase, standard_server
 
 PG_URL = os.environ.get("IAMD_TEST_DATABASE_URL", "")
@@ -105,14 +104,13 @@ def new_account(server):
     return server.new_account
 
 
-def run_aws(server, *args: str, key_id: str = ROOT_KEY_ID, secret: str = ROOT_SECRET) -> subprocess.CompletedProcess:
-    """The real aws CLI (the awscli package), pointed at the server."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret, AWS_DEFAULT_REGION="us-east-1",
-               AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_MAX_ATTEMPTS="1")
-    aws = Path(sys.executable).with_name("aws")
-    return subprocess.run([str(aws), "--endpoint-url", server.endpoint, "--output", "json", *args],
-                          env=env, capture_output=True, text=True, timeout=60)
+def run_aws(server, *args: str, key_id: str = ROOT_KEY_ID, secret: str = ROOT_SECRET,
+            process: bool = False) -> subprocess.CompletedProcess:
+    """The real aws CLI (the awscli package), pointed at the server: run in this process (tests/api/aws_cli.py:
+    the script's code, its own environment and output, over HTTP like the script), or with ``process=True``
+    as the installed ``aws`` script in a process of its own."""
+    run = run_aws_process if process else run_cli
+    return run(["--endpoint-url", server.endpoint, "--output", "json", *args], cli_environment(key_id, secret))
 
 
 def aws_json(server, *args: str, **kwargs) -> dict:

@@ -32,7 +32,9 @@ def test_cli_pagination_and_tags(server, unique):
 def test_cli_reports_aws_errors(server, unique):
     name = unique()
     aws_json(server, "iam", "create-user", "--user-name", name)
-    done = run_aws(server, "iam", "create-user", "--user-name", name)
+    # The installed `aws` script, as a process of its own: its exit status and stderr (the other tests run
+    # the same CLI code in the test process).
+    done = run_aws(server, "iam", "create-user", "--user-name", name, process=True)
     assert done.returncode != 0
     assert (f"An error occurred (EntityAlreadyExists) when calling the CreateUser operation: "
             f"User with name {name} already exists.") in done.stderr

@@ -11,11 +11,10 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.config import Config
 
-from tests.api.conftest import BACKENDS, PG_URL, client
+from tests.api.conftest import BACKENDS, PG_URL, boto_session, client
 from tests.api.server import ACCOUNT_ID, ROOT_KEY_ID, ROOT_SECRET, PostgresDatabase, free_port, standard_server
 
 _CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=120,
@@ -45,7 +44,7 @@ class Moto:
         return f"http://127.0.0.1:{self.port}"
 
     def client(self, service: str, account: str = ACCOUNT_ID, region: str = "us-east-1"):
-        made = boto3.session.Session().client(service, endpoint_url=self.url, region_name=region,
+        made = boto_session().client(service, endpoint_url=self.url, region_name=region,
                                               aws_access_key_id="moto", aws_secret_access_key="moto", config=_CONFIG)
         made.meta.events.register_first("before-sign.*.*",
                                         lambda request, **_: request.headers.__setitem__("x-moto-account-id", account))
@@ -92,7 +91,7 @@ def gateway(request, moto, tmp_path_factory):
 
 def gw_client(server, service: str, key_id: str = ROOT_KEY_ID, secret: str = ROOT_SECRET, token: str | None = None,
               region: str = "us-east-1", **config):
-    return boto3.session.Session().client(
+    return boto_session().client(
         service, endpoint_url=server.endpoint, region_name=region, aws_access_key_id=key_id,
         aws_secret_access_key=secret, aws_session_token=token, config=_CONFIG.merge(Config(**config)))
 
@@ -120,14 +119,11 @@ def principal(gateway, unique):
 
 @pytest.fixture
 def other_account(gateway):
-    """A second iamd account (``iamd account create``): its id and root key."""
-    done = gateway.cli("account", "create")
-    assert done.returncode == 0, done.stderr
-    values = dict(line.split(" = ", 1) for line in done.stdout.splitlines() if " = " in line)
-    values = {key.strip(): value.strip() for key, value in values.items()}
-    account = next(line.split()[-1] for line in done.stdout.splitlines() if "account" in line and
-                   any(part.isdigit() and len(part) == 12 for part in line.split()))
-    return {"account": account, "key_id": values["aws_access_key_id"], "secret": values["aws_secret_access_key"]}
+    """A second iamd account, as ``iamd account create`` makes one (Server.new_account; the command itself is
+    tested in test_server_lifecycle.py): its id and root key."""
+    created = gateway.new_account()
+    return {"account": created["account_id"], "key_id": created["aws_access_key_id"],
+            "secret": created["aws_secret_access_key"]}
 
 
 def allow(*statements: tuple) -> dict:

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 from botocore.config import Config
 
+from tests.api.conftest import boto_session
 from tests.api.server import free_port
 
 ACCOUNT_HEADER = "x-moto-account-id"
@@ -74,7 +74,7 @@ class MotoServer:
 
     def client(self, service: str, account: str, region: str = "us-east-1") -> Any:
         """A boto3 client straight to moto, as ``account``."""
-        made = boto3.session.Session().client(service, endpoint_url=self.url, region_name=region,
+        made = boto_session().client(service, endpoint_url=self.url, region_name=region,
                                               aws_access_key_id="moto", aws_secret_access_key="moto", config=_CONFIG)
 
         def name_account(request: Any, **_: Any) -> None:
