@@ -111,3 +111,17 @@ def test_a_row_is_handed_out_once():
     assert targets.reuse(call, "user", "carol") == {"id": "AIDA"}
     assert targets.reuse(call, "user", "carol") is None
     assert targets.found(call, "user", "nobody", None, "arn").row is None and call.found == {}
+
+
+def test_a_user_acting_on_itself_is_found_once(world):
+    """GetUser without UserName: the caller is the resource (its tags for aws:ResourceTag), found by the
+    resource function and reused by the handler, as when it names itself."""
+    run, reader = world
+    with pytest.raises(AccessDenied):  # untagged: its policy allows only what is tagged team=blue
+        run(reader, "GetUser", {})
+    run(ROOT, "TagUser", {"UserName": "reader", "Tags": [{"Key": "team", "Value": "blue"}]})
+    run(reader, "GetUser", {"UserName": "reader"})  # the reader's policies loaded again and cached
+    named, named_count = run(reader, "GetUser", {"UserName": "reader"})
+    itself, count = run(reader, "GetUser", {})
+    assert itself == named and itself["User"]["UserName"] == "reader"
+    assert count == named_count

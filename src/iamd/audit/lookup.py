@@ -38,8 +38,9 @@ _SELECT = select(events.c.seq, events.c.event_id, events.c.event_name, events.c.
                  events.c.resource_name, events.c.record)
 
 
-_TYPES = {"LookupAttributes": list, "StartTime": (int, float, datetime), "EndTime": (int, float, datetime),
-          "EventCategory": str, "MaxResults": int, "NextToken": str}
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "LookupAttributes": list, "StartTime": (int, float, datetime), "EndTime": (int, float, datetime),
+    "EventCategory": str, "MaxResults": int, "NextToken": str}
 
 
 def _check_types(params: dict) -> None:
@@ -70,13 +71,14 @@ def lookup_events(tx: Connection, call: Call, params: dict) -> dict:
     if category == "insight":  # iamd makes no Insights events
         return {"Events": []}
     binding = _binding(call.account_id, attribute, params.get("StartTime"), params.get("EndTime"))
-    after = _token(params.get("NextToken"), binding) if params.get("NextToken") else None
+    next_token = params.get("NextToken")
+    after = _token(next_token, binding) if next_token else None
 
     key = attribute[0] if attribute else None
     sqlite = tx.dialect.name == "sqlite"
     first = _page(_SELECT, events, call.account_id, start, end, after, sqlite and key in _OWN_INDEX)
     queries = []
-    if key in ("ResourceName", "ResourceType"):
+    if attribute is not None and key in ("ResourceName", "ResourceType"):
         # An event's first resource is in its row, the others in event_resources: two index scans, merged.
         value = attribute[1]
         own, other = ((events.c.resource_name, event_resources.c.resource_name) if key == "ResourceName"

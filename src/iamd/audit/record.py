@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
+from typing import Any
 
 from iamd.audit.redact import cloudtrail_value
 from iamd.security import ids
@@ -51,7 +52,7 @@ class Outcome:
     result: dict | None = None
     error_code: str | None = None
     error_message: str | None = None
-    decision: object = None  # policy.Decision, None when no policy was evaluated
+    decision: Any = None  # policy.Decision (audit imports no policy), None when no policy was evaluated
     decided_by: str = ""  # why no policy was evaluated: "root", "no permission required", "trust policy"
 
 
@@ -150,6 +151,7 @@ SUGGESTIBLE_KEYS = ("aws:SourceIp", "aws:RequestedRegion", "aws:SecureTransport"
 def authorization(outcome: Outcome, trail: dict | None) -> dict:
     trail = trail or {}
     decision = outcome.decision
+    out: dict[str, Any]
     if decision is None:
         out = {"decision": "implicitDeny" if outcome.error_code == "AccessDenied" else "allowed",
                "decidedBy": outcome.decided_by or "the operation"}

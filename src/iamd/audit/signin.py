@@ -7,6 +7,7 @@ that the trail does not collect the passwords people type into the user name fie
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from iamd.audit.record import EVENT_VERSION, Event, time_ordered_id
 from iamd.security import ids
@@ -33,7 +34,7 @@ def console_login(account_id: str, principal: Principal | None, success: bool, m
         identity = {"type": "IAMUser", "principalId": principal.id, "arn": principal.arn, "accountId": account_id,
                     "accessKeyId": "", "userName": principal.name}
         username, principal_key = principal.name, principal.arn
-    record = {
+    record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION, "userIdentity": identity,
         "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)), "eventSource": SOURCE,
         "eventName": "ConsoleLogin", "awsRegion": "us-east-1", "sourceIPAddress": source_ip, "userAgent": user_agent,

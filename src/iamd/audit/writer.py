@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from sqlalchemy import Connection, insert
 
@@ -149,7 +150,7 @@ class AuditTrail:
             order = list(compiled.positiontup or ())
             assert order == list(_COLUMNS) or dialect == "postgresql", order
             sql = self._sql[dialect] = compiled.string
-        driver = tx.connection.driver_connection
+        driver: Any = tx.connection.driver_connection  # sqlite3's or psycopg's, open
         if dialect == "sqlite":
             if len(rows) == 1:
                 driver.execute(sql, rows[0])

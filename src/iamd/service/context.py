@@ -60,10 +60,19 @@ class RecordingUse(Protocol):
 
 class Auditing(Protocol):
     enabled: bool
+    retention_days: int  # events older are pruned (0: kept)
+    prune_seconds: int  # between two prunes
+    flush_seconds: float  # between two flushes of the deferred events
+
+    def attach(self, store: Any) -> None: ...
 
     def write(self, tx: Connection, event: Any) -> None: ...
 
+    def defer(self, tx: Connection, event: Any) -> None: ...
+
     def write_apart(self, store: Any, event: Any, changed: bool = True) -> None: ...
+
+    def flush(self, by: str = "background") -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ import logging
 from collections import namedtuple
 from collections.abc import Iterator
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +42,8 @@ class HotQuery:
     def _prepare(self, dialect) -> tuple:
         compiled = self.statement.compile(dialect=dialect)
         columns = list(self.statement.selected_columns)
-        row_type = namedtuple("Row", [column.key for column in columns], rename=True)
+        # Fields known only at run time, which mypy's namedtuple() cannot take.
+        row_type = namedtuple("Row", [column.key for column in columns], rename=True)  # type: ignore[misc]
         processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
         converters = tuple((index, process) for index, process in enumerate(processors) if process is not None)
         # Bound values the statement carries itself (an OFFSET the dialect adds, literals): defaults.
@@ -52,9 +54,9 @@ class HotQuery:
     def all(self, tx: Connection, params: dict) -> list:
         dialect = tx.dialect.name
         if dialect not in ("sqlite", "postgresql"):
-            return tx.execute(self.statement, params).all()
+            return list(tx.execute(self.statement, params).all())
         sql, names, defaults, row_type, converters = self._compiled.get(dialect) or self._prepare(tx.dialect)
-        driver = tx.connection.driver_connection
+        driver: Any = tx.connection.driver_connection  # sqlite3's or psycopg's, open
         if dialect == "postgresql":
             ahead = _read_ahead.get()
             if ahead:
@@ -76,7 +78,7 @@ class HotQuery:
             return list(map(row_type._make, raw_rows))
         # Column by column: a list page converts a timestamp column of 100 values in one comprehension
         # instead of a Python loop per row.
-        columns = list(zip(*raw_rows, strict=True))
+        columns: list[Any] = list(zip(*raw_rows, strict=True))
         for index, process in converters:
             columns[index] = [value if value is None else process(value) for value in columns[index]]
         return list(map(row_type._make, zip(*columns, strict=True)))
@@ -118,7 +120,7 @@ class HotStatement:
         for name, process in processors.items():
             if name in values:
                 values[name] = process(values[name])
-        driver = tx.connection.driver_connection
+        driver: Any = tx.connection.driver_connection  # sqlite3's or psycopg's, open
         started = telemetry.timer()
         try:
             cursor = driver.execute(sql, [values[name] for name in names] if dialect == "sqlite" else values)
@@ -148,7 +150,7 @@ def read_ahead(tx: Connection, reads: list[tuple[HotQuery, dict]]) -> contextlib
 
 @contextlib.contextmanager
 def _pipelined(tx: Connection, reads: list[tuple[HotQuery, dict]]) -> Iterator[None]:
-    driver = tx.connection.driver_connection
+    driver: Any = tx.connection.driver_connection  # psycopg's, open
     started = telemetry.timer()
     answers = {}
     try:

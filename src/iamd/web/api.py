@@ -94,9 +94,9 @@ class QueryApi:
             self._record_failure(request, seen, error)
         except Exception:  # a bug: log it, never its request's content, and answer without details
             log.exception("request %s failed", request_id)
-            error = ServiceFailure("An internal error occurred.")
-            status, result = error.status, encode_error(seen["service"], error, request_id)
-            self._record_failure(request, seen, error)
+            failure = ServiceFailure("An internal error occurred.")
+            status, result = failure.status, encode_error(seen["service"], failure, request_id)
+            self._record_failure(request, seen, failure)
         elapsed = telemetry.timer() - started
         telemetry.request_answered(seen["service"], seen["operation"], status, elapsed, database[0])
         if ACCESS.isEnabledFor(logging.INFO):
@@ -111,7 +111,7 @@ class QueryApi:
         read_only = _read_only(seen["service"], operation)
         event = audit_hooks.failed_event(call, seen["service"], seen["operation"], read_only,
                                          seen.get("params"), error, request)
-        if event is not None:
+        if event is not None and self.env.audit is not None:  # an event is made only when auditing
             self.env.audit.write_apart(self.store, event, changed=operation is not None and operation.writes)
 
     def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
@@ -129,7 +129,7 @@ class QueryApi:
             resolution_error = None
         except AwsError as error:   # answered once the caller is known, as AWS does
             service, operation_model, resolution_error = None, None, error
-        operation = OPERATIONS.get((service, operation_model.name)) if operation_model else None
+        operation = OPERATIONS.get((service, operation_model.name)) if operation_model and service else None
         if operation_model is not None:
             seen["service"], seen["operation"] = service, operation_model.name
         if operation is not None and (operation.anonymous or operation_model.auth_type == "none"):

@@ -98,6 +98,8 @@ def create_app(store: Store, env: Environment, read_timeout: float = 10.0, setti
                 env.last_used.flush(tx)
 
     def flush_events(by: str) -> None:
+        if env.audit is None:
+            return
         try:
             env.audit.flush(by)
         except Exception:  # the events stay pending; the next round retries

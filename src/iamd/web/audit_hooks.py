@@ -50,7 +50,7 @@ def succeeded(tx, call: Call, service: str, name: str, read_only: bool, params: 
               request: Request, console: bool = False, changed: bool = True) -> None:
     """A change's event goes into its transaction; that of a call that ``changed`` nothing is deferred
     (audit.writer): only after its last statement, so a transaction run again never records twice."""
-    if call.trail is None:
+    if call.trail is None or call.env.audit is None:  # a trail is kept only when auditing
         return
     outcome = Outcome(result=result, decision=call.trail.get("decision"),
                       decided_by=_decided_by(call, f"{service}:{name}"))

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from iamd.audit.errors import JsonValidation
+from iamd.audit.errors import JsonValidation, ResourceNotFound
 from iamd.audit.operations import OPERATIONS, READS_TRAIL
 from iamd.errors import AwsError, ServiceFailure
 from iamd.protocol import sigv4
@@ -77,9 +77,9 @@ class JsonApi:
             self._record_failure(request, seen, error)
         except Exception:  # a bug: log it, answer without details
             log.exception("request %s failed", request_id)
-            error = ServiceFailure("An internal error occurred.")
-            status, content, headers = _error(error, request_id, rest)
-            self._record_failure(request, seen, error)
+            failure = ServiceFailure("An internal error occurred.")
+            status, content, headers = _error(failure, request_id, rest)
+            self._record_failure(request, seen, failure)
         media = "application/json" if rest else "application/x-amz-json-1.1"
         return Response(content, status_code=status, media_type=media, headers=headers)
 
@@ -96,7 +96,8 @@ class JsonApi:
             if request.method == "PUT":
                 return "access-analyzer", "StartPolicyGeneration", _json_body(body)
             if request.method == "GET":
-                params = {"principalArn": query.get("principalArn"), "nextToken": query.get("nextToken")}
+                params: dict[str, str | int | None] = {"principalArn": query.get("principalArn"),
+                                                       "nextToken": query.get("nextToken")}
                 if "maxResults" in query:
                     try:
                         params["maxResults"] = int(query["maxResults"])
@@ -108,7 +109,7 @@ class JsonApi:
             return "access-analyzer", "GetGeneratedPolicy", {"jobId": parts[2], **query}
         raise UnknownOperation(f"No operation at {request.method} {request.url.path}.")
 
-    def _handle(self, request: Request, body: bytes, request_id: str, seen: dict, rest: bool) -> dict:
+    def _handle(self, request: Request, body: bytes, request_id: str, seen: dict, rest: bool) -> dict | None:
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in request.scope["headers"]}
         raw_query = request.scope.get("query_string", b"").decode("latin-1")
         path = request.scope.get("raw_path", b"/").decode("latin-1").split("?")[0]
@@ -118,10 +119,11 @@ class JsonApi:
         sigv4.check_freshness(signed, now)
         service, name, params = self._route(request, body, rest)
         operation = OPERATIONS.get((service, name))
-        audited = audit_hooks.enabled(self.env)
+        audit = self.env.audit if audit_hooks.enabled(self.env) else None
+        audited = audit is not None
         writes = operation.writes if operation else False
-        if audited and (service, name) in READS_TRAIL:
-            self.env.audit.flush("reader")  # this process's deferred events first: a reader sees its own calls
+        if audit is not None and (service, name) in READS_TRAIL:
+            audit.flush("reader")  # this process's deferred events first: a reader sees its own calls
         with self.store.transaction(write=writes) as tx:
             owner = authenticate(tx, self.env, signed.access_key_id, signed.security_token, now)
             sigv4.verify_signature(signed, owner.secret_access_key)
@@ -147,7 +149,7 @@ class JsonApi:
             return
         event = audit_hooks.failed_event(seen["call"], seen["service"], seen["name"], seen["read_only"],
                                          seen["params"], error, request)
-        if event is not None:
+        if event is not None and self.env.audit is not None:  # an event is made only when auditing
             self.env.audit.write_apart(self.store, event, changed=not seen["read_only"])
 
 
@@ -185,7 +187,7 @@ def _error(error: AwsError, request_id: str, rest: bool) -> tuple[int, bytes, di
         body: dict = {"message": error.message or ""}
         if isinstance(error, JsonValidation):
             body.update(reason=error.reason, fieldList=[{"name": f, "message": error.message} for f in error.fields])
-        if hasattr(error, "resource_id"):
+        if isinstance(error, ResourceNotFound):
             body.update(resourceId=error.resource_id, resourceType=error.resource_type)
     else:
         body = {"__type": code, "message": error.message or ""}

@@ -132,7 +132,8 @@ def timed_protocol(header_timeout: float):
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
     except ImportError:  # httptools is optional
-        from uvicorn.protocols.http.h11_impl import H11Protocol as Base
+        # The same interface under another name: mypy sees two classes for one name.
+        from uvicorn.protocols.http.h11_impl import H11Protocol as Base  # type: ignore[assignment]
 
     class TimedProtocol(Base):
         _watchdog: asyncio.TimerHandle | None = None

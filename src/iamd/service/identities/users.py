@@ -147,8 +147,8 @@ def named_or_caller(tx: Connection, call: Call, name: str | None, *, root_itself
     if name is not None:
         return target_user(tx, call, name)
     principal = call.principal
-    if principal.kind is PrincipalKind.USER:
-        return find_user(tx, call.account_id, principal.name)
+    if principal.kind is PrincipalKind.USER:  # the row resource_arn found, when it did
+        return target_user(tx, call, principal.name)
     if principal.is_root and root_itself:
         return None
     raise ValidationError(NON_USER)

@@ -32,12 +32,18 @@ from iamd.web.console import (
 from iamd.web.console.base import HERE, Console
 
 
-def create_console(store: Store, env: Environment) -> Router:
+def create_console(store: Store, env: Environment) -> ConsoleRouter:
     console = Console(store, env)
     routes = [Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static")]
     for area in (signin, saml_signin, dashboard, wizard, users, groups, policies, inline, role_wizard, roles, mfa,
                  events):
         routes.extend(area.routes(console))
-    router = Router(routes=routes)
-    router.console = console  # for tests and tools that reach in
-    return router
+    return ConsoleRouter(routes, console)
+
+
+class ConsoleRouter(Router):
+    """The console's routes, and the console they serve (the SAML endpoint, tests and tools reach in)."""
+
+    def __init__(self, routes: list, console: Console):
+        super().__init__(routes=routes)
+        self.console = console

@@ -77,7 +77,7 @@ def _when(value) -> str:
 class Api:
     """Operations by name in one transaction, as the signed-in principal."""
 
-    def __init__(self, tx, call: Call, request: Request | None = None):
+    def __init__(self, tx, call: Call, request: Request):
         self.tx = tx
         self.call = call
         self.request = request
@@ -138,6 +138,14 @@ class Ctx:
         self.set_cookie: Session | None = None
 
     @property
+    def held(self) -> Session:
+        """The session of a page that runs only with one: every signed-in page (``page`` redirects the
+        others to sign in) and the sign-in steps after the first."""
+        if self.session is None:
+            raise RuntimeError("a console page that needs a session ran without one")
+        return self.session
+
+    @property
     def path_params(self) -> dict:
         return self.request.path_params
 
@@ -159,7 +167,7 @@ class Ctx:
         return str(self.request.base_url).rstrip("/")
 
     def call(self, tx, audited: bool = False) -> Call:
-        session = self.session
+        session = self.held
         now = datetime.now(UTC).replace(microsecond=0)
         if session.data.get("role_session"):
             return self._role_session_call(tx, now)
@@ -177,8 +185,11 @@ class Ctx:
     def _role_session_call(self, tx, now: datetime) -> Call:
         """A console session signed in through SAML (web/console/saml_signin.py) is the role session
         AssumeRoleWithSAML gave: its credentials' claims say who, and until when."""
-        held = self.session.data["role_session"]
-        owner = principal_for_session(tx, self.console.env.sessions, held["key"], held["token"], now)
+        held = self.held.data["role_session"]
+        sessions = self.console.env.sessions
+        if sessions is None:  # web/worker.py always gives one; a SAML sign-in could not have made this session
+            raise RuntimeError("no key to open session tokens with")
+        owner = principal_for_session(tx, sessions, held["key"], held["token"], now)
         return Call(principal=owner.principal, now=now, request_id=new_request_id(), env=self.console.env,
                     source_ip=self.request.client.host if self.request.client else "",
                     user_agent=self.request.headers.get("user-agent", ""), service="iam",
@@ -188,21 +199,22 @@ class Ctx:
     @contextmanager
     def api(self, write: bool = False):
         env, store = self.console.env, self.console.store
-        audited = audit_hooks.enabled(env)
+        audit = env.audit if audit_hooks.enabled(env) else None
         api = None
-        if audited:  # this process's deferred events first: Event history and Access Advisor show them
-            env.audit.flush("reader")
+        if audit is not None:  # this process's deferred events first: Event history and Access Advisor show them
+            audit.flush("reader")
         try:
             with store.transaction(write=write) as tx:
-                api = Api(tx, self.call(tx, audited), self.request)
+                api = Api(tx, self.call(tx, audit is not None), self.request)
                 yield api
         finally:
-            for event in (api.failures if api is not None else ()):
-                if event is not None:
-                    env.audit.write_apart(store, event)
+            if api is not None and audit is not None:
+                for event in api.failures:
+                    if event is not None:
+                        audit.write_apart(store, event)
 
     def flash(self, message: str, kind: str = "success") -> None:
-        self.session.data.setdefault("flashes", []).append((kind, message))
+        self.held.data.setdefault("flashes", []).append((kind, message))
 
     def render(self, template: str, status: int = 200, **values) -> Response:
         session = self.session
@@ -216,14 +228,14 @@ class Ctx:
         return RedirectResponse(self.url(path), status_code=303)
 
     def signin_url(self, alias: str | None = None) -> str:
-        return f"{self.base_url()}/console/signin/{alias or self.session.data.get('alias') or self.session.account_id}"
+        session = self.held
+        return f"{self.base_url()}/console/signin/{alias or session.data.get('alias') or session.account_id}"
 
     def refused(self, error: AwsError, action: str = "") -> Response:
         """The page shown instead of one the signed-in principal may not see."""
-        denied = isinstance(error, AccessDenied)
-        status = error.status if denied else 400
-        return self.render("refused.html", status=status, error=error,
-                           action=(error.action if denied else "") or action)
+        denied = error.action if isinstance(error, AccessDenied) else None
+        status = error.status if denied is not None else 400
+        return self.render("refused.html", status=status, error=error, action=denied or action)
 
 
 def field_errors(error: AwsError, default: str, fields: dict[str, str] | None = None) -> dict[str, list[str]]:
@@ -264,8 +276,8 @@ def page(console: Console, handler, *, signed_in: bool = True, csrf: bool = True
 def _serve(console: Console, handler, request: Request, form, signed_in: bool, csrf: bool):
     session = console.sessions.get(request.cookies.get(COOKIE))
     held = session.data.get("role_session") if session is not None else None
-    if held and held.get("exp", 0) <= time.time():  # a SAML sign-in's role session ran out: sign in again
-        console.sessions.end(session)
+    if session is not None and held and held.get("exp", 0) <= time.time():  # a SAML sign-in's role session
+        console.sessions.end(session)  # ran out: sign in again
         return RedirectResponse("/console/signin", status_code=303), None
     if signed_in and (session is None or not session.signed_in):
         if session is not None and session.stage in ("mfa", "password"):

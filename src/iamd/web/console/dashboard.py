@@ -24,9 +24,9 @@ def dashboard(ctx: Ctx) -> Response:
     alias = (aliases or {}).get("AccountAliases", [None])[0] if aliases and aliases.get("AccountAliases") else None
     if aliases is not None:
         if alias:
-            ctx.session.data["alias"] = alias
+            ctx.held.data["alias"] = alias
         else:
-            ctx.session.data.pop("alias", None)
+            ctx.held.data.pop("alias", None)
     counts = (summary or {}).get("SummaryMap", {})
     advice = []
     if summary is not None:
@@ -47,11 +47,12 @@ def dashboard(ctx: Ctx) -> Response:
         policy_error = None
     return ctx.render("dashboard.html", nav="home", counts=counts, summary_error=summary_error, alias=alias,
                       alias_error=alias_error, advice=advice, policy_error=policy_error,
-                      signin_link=ctx.signin_url(alias or ctx.session.account_id))
+                      signin_link=ctx.signin_url(alias or ctx.held.account_id))
 
 
 def _policy_params(ctx: Ctx) -> tuple[dict, dict]:
-    params, errors = {}, {}
+    params: dict[str, int | bool] = {}
+    errors: dict[str, list[str]] = {}
     for name in POLICY_FIELDS:
         if name in _BOOLEANS:
             params[name] = ctx.field(name) == "on"
@@ -70,7 +71,7 @@ def _policy_params(ctx: Ctx) -> tuple[dict, dict]:
 
 def account_settings(ctx: Ctx) -> Response:
     errors: dict = {}
-    posted = {}
+    posted: dict = {}
     if ctx.request.method == "POST":
         action = ctx.field("action")
         try:
@@ -90,11 +91,11 @@ def account_settings(ctx: Ctx) -> Response:
                         if old != alias:
                             api.run("DeleteAccountAlias", {"AccountAlias": old})
                     api.run("CreateAccountAlias", {"AccountAlias": alias})
-                    ctx.session.data["alias"] = alias
+                    ctx.held.data["alias"] = alias
                     ctx.flash(f"The account alias is now {alias}.")
                 elif action == "delete-alias":
                     api.run("DeleteAccountAlias", {"AccountAlias": ctx.field("AccountAlias")})
-                    ctx.session.data.pop("alias", None)
+                    ctx.held.data.pop("alias", None)
                     ctx.flash("The account alias was deleted.")
         except AwsError as error:
             default = "AccountAlias" if "alias" in action else "policy_form"

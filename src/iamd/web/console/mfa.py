@@ -20,7 +20,7 @@ from iamd.web.console.signin import change_own_password
 
 
 def _pending(ctx: Ctx) -> dict:
-    return ctx.session.data.setdefault("pending_mfa", {})
+    return ctx.held.data.setdefault("pending_mfa", {})
 
 
 def assign_mfa(ctx: Ctx) -> Response:
@@ -61,7 +61,7 @@ def assign_mfa(ctx: Ctx) -> Response:
 
 
 def security_credentials(ctx: Ctx) -> Response:
-    session = ctx.session
+    session = ctx.held
     values: dict = {"errors": {}, "template": "security_credentials.html"}
     if not session.is_root and ctx.request.method == "POST":
         result = change_own_password(ctx, values)
@@ -73,7 +73,7 @@ def security_credentials(ctx: Ctx) -> Response:
 
 
 def _credentials_page(ctx: Ctx, values: dict, status: int = 200) -> Response:
-    session = ctx.session
+    session = ctx.held
     with ctx.api() as api:
         values["help_texts"] = password_policy.help_texts(auth.password_policy(api.tx, session.account_id))
         if not session.is_root:

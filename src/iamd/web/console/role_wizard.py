@@ -48,7 +48,7 @@ FIELDS = {**ROLE_FIELDS, "tags": "Tags", "assumeRolePolicyDocument": "TrustPolic
 
 
 def _state(ctx: Ctx) -> dict:
-    return ctx.session.data.setdefault("role_wizard", {
+    return ctx.held.data.setdefault("role_wizard", {
         "entity": "service", "service": "ec2.amazonaws.com", "account": "this", "account_id": "",
         "require_external_id": False, "external_id": "", "require_mfa": False, "custom": CUSTOM_TEMPLATE,
         "policies": [], "name": "", "description": "", "max_session": 3600, "tags": []})
@@ -110,7 +110,7 @@ def wizard(ctx: Ctx) -> Response:
     if step not in STEPS:
         return ctx.redirect("/roles/create/trust")
     if ctx.request.method == "GET" and step == "trust" and ctx.request.query_params.get("new"):
-        ctx.session.data.pop("role_wizard", None)
+        ctx.held.data.pop("role_wizard", None)
     state = _state(ctx)
     errors: dict = {}
     if ctx.request.method == "POST":
@@ -147,7 +147,7 @@ def _render(ctx: Ctx, step: str, state: dict, errors: dict, status: int | None =
     return ctx.render("role_create.html", nav="roles", step=step, steps=STEPS, titles=STEP_TITLES, state=state,
                       errors=errors, services=SERVICES, durations=DURATIONS, policy_kind=policy_kind,
                       chosen_policies=state["policies"], problems=errors.get("problems", []),
-                      trust=trust_document(state, ctx.session.account_id), status=status or (400 if errors else 200),
+                      trust=trust_document(state, ctx.held.account_id), status=status or (400 if errors else 200),
                       **values)
 
 
@@ -156,7 +156,7 @@ def _create(ctx: Ctx, state: dict) -> Response:
     try:
         with ctx.api(write=True) as api:
             api.run("CreateRole", {"RoleName": name, "AssumeRolePolicyDocument": trust_document(
-                state, ctx.session.account_id), "Description": state["description"] or None,
+                state, ctx.held.account_id), "Description": state["description"] or None,
                 "MaxSessionDuration": state["max_session"]})
             for arn in state["policies"]:
                 api.run("AttachRolePolicy", {"RoleName": name, "PolicyArn": arn})
@@ -167,7 +167,7 @@ def _create(ctx: Ctx, state: dict) -> Response:
         if "TrustPolicy" not in errors:
             errors = field_errors(error, "RoleName", FIELDS)
         return _render(ctx, "details", state, errors, status=error.status)
-    ctx.session.data.pop("role_wizard", None)
+    ctx.held.data.pop("role_wizard", None)
     ctx.flash(f"Role {name} created.")
     return ctx.redirect(f"/roles/{name}")
 

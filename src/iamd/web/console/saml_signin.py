@@ -100,7 +100,7 @@ def _sign_in(ctx: Ctx, saml_response: str, role_arn: str) -> Response:
                                              "exp": credentials["Expiration"].timestamp()}}
             ctx.console.sessions.save(session, tx)
     except AwsError as error:
-        return _error(ctx, error.message if error.code == "ValidationError" else INVALID)
+        return _error(ctx, (error.message or INVALID) if error.code == "ValidationError" else INVALID)
     ctx.session = ctx.set_cookie = session
     return ctx.redirect("/home")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from starlette.responses import RedirectResponse, Response
@@ -42,7 +43,7 @@ def choose_account(ctx: Ctx) -> Response:
         if wanted:
             return RedirectResponse("/console/signin/" + quote(wanted, safe=""), status_code=303)
         return ctx.render("signin_account.html", errors={"account": ["Enter an account ID or alias."]})
-    if ctx.session.signed_in:
+    if ctx.held.signed_in:
         return ctx.redirect("/home")
     return ctx.render("signin_account.html", errors={})
 
@@ -86,9 +87,9 @@ def signin_form(ctx: Ctx) -> Response:
         else:
             user_id, user_name = auth.find_user_id(tx, account.id, values["username"]) if account else (None, "")
             ok = auth.check_user_password(tx, user_id if account else None, password)
-            if ok:
+            if ok and user_id is not None:
                 auth.record_password_use(tx, user_id, datetime.now(UTC).replace(microsecond=0))
-        if not ok:  # already counted by reserve()
+        if not ok or account is None:  # already counted by reserve() (no account: never ok)
             if account is not None:
                 _record_login(ctx, tx, account.id, None if not root and user_id is None else user_id, root,
                               success=False, mfa_used=False)
@@ -127,7 +128,7 @@ def _record_login(ctx: Ctx, tx, account_id: str, user_id: str | None, root: bool
 
 
 def _needs_new_password(ctx: Ctx, tx) -> bool:
-    session = ctx.session
+    session = ctx.held
     if session.user_id is None:
         return False
     call = ctx.call(tx)
@@ -136,7 +137,7 @@ def _needs_new_password(ctx: Ctx, tx) -> bool:
 
 
 def _next_step(ctx: Ctx) -> Response:
-    session = ctx.session
+    session = ctx.held
     if session.stage == "ready":
         return ctx.redirect("/home")
     return ctx.redirect("/signin/continue")
@@ -154,7 +155,7 @@ def continue_signin(ctx: Ctx) -> Response:
 
 
 def _mfa_step(ctx: Ctx) -> Response:
-    session = ctx.session
+    session = ctx.held
     if ctx.request.method == "GET":
         return ctx.render("signin_mfa.html", errors={})
     code = ctx.field("code")
@@ -177,10 +178,10 @@ def _mfa_step(ctx: Ctx) -> Response:
 
 
 def _password_step(ctx: Ctx) -> Response:
-    session = ctx.session
+    session = ctx.held
     with ctx.console.store.transaction(write=False) as tx:
         help_texts = password_policy.help_texts(auth.password_policy(tx, session.account_id))
-    values = {"help_texts": help_texts, "reason": session.reset_reason, "errors": {},
+    values: dict[str, Any] = {"help_texts": help_texts, "reason": session.reset_reason, "errors": {},
               "hard": session.reset_reason == "hard", "hard_message": HARD_EXPIRED}
     if ctx.request.method == "GET" or values["hard"]:
         return ctx.render("signin_password.html", **values)
@@ -212,7 +213,7 @@ def change_own_password(ctx: Ctx, values: dict) -> Response | None:
         with ctx.api(write=True) as api:
             api.run("ChangePassword", {"OldPassword": old, "NewPassword": new})
     except PasswordPolicyViolation as error:
-        errors["new_password"] = error.message.split(password_policy.MESSAGE_SEPARATOR)
+        errors["new_password"] = (error.message or "").split(password_policy.MESSAGE_SEPARATOR)
     except AccessDenied as error:
         field = "old_password" if "old password" in (error.message or "") else "form"
         errors[field] = [error.message]

@@ -41,7 +41,7 @@ CSV_HEADER = ["User name", "Password", "Access key ID", "Secret access key", "Co
 
 
 def _state(ctx: Ctx) -> dict:
-    return ctx.session.data.setdefault("wizard", {
+    return ctx.held.data.setdefault("wizard", {
         "names": [""], "path": "/", "console": True, "password_mode": "auto", "custom_password": "",
         "reset": True, "access_key": False, "mode": "groups", "groups": [], "copy_from": "", "policies": [],
         "boundary": "", "tags": []})
@@ -85,7 +85,7 @@ def _validate_details(ctx: Ctx, state: dict) -> dict:
                 errors[f"UserName-{index}"] = [f"User with name {name} already exists."]
         if state["console"] and state["password_mode"] == "custom":
             failures = password_policy.check_password(state["custom_password"],
-                                                     auth.password_policy(api.tx, ctx.session.account_id))
+                                                     auth.password_policy(api.tx, ctx.held.account_id))
             if failures:
                 errors["custom_password"] = [f.message for f in failures]
     return errors
@@ -121,7 +121,7 @@ def wizard(ctx: Ctx) -> Response:
     if step not in STEPS:
         return ctx.redirect("/users/create/details")
     if ctx.request.method == "GET" and step == "details" and ctx.request.query_params.get("new"):
-        ctx.session.data.pop("wizard", None)
+        ctx.held.data.pop("wizard", None)
     state = _state(ctx)
     errors: dict = {}
     if ctx.request.method == "POST":
@@ -149,7 +149,7 @@ def _render(ctx: Ctx, step: str, state: dict, errors: dict, status: int | None =
     values: dict = {}
     with ctx.api() as api:
         if step == "details":
-            values["help_texts"] = password_policy.help_texts(auth.password_policy(api.tx, ctx.session.account_id))
+            values["help_texts"] = password_policy.help_texts(auth.password_policy(api.tx, ctx.held.account_id))
         elif step == "permissions":
             query = ctx.field("q") if ctx.form is not None else ""
             groups, values["groups_error"] = api.try_run("ListGroups", {"MaxItems": 1000})
@@ -182,7 +182,7 @@ def _create(ctx: Ctx, state: dict) -> Response:
     results = []
     try:
         with ctx.api(write=True) as api:
-            policy = auth.password_policy(api.tx, ctx.session.account_id)
+            policy = auth.password_policy(api.tx, ctx.held.account_id)
             for name in names:
                 params = {"UserName": name, "Path": state["path"] or "/", "Tags": state["tags"] or None,
                           "PermissionsBoundary": state["boundary"] or None}
@@ -214,13 +214,13 @@ def _create(ctx: Ctx, state: dict) -> Response:
         message = f"{error.code}: {error.message}" if not isinstance(error, NoSuchEntity) else error.message
         return _render(ctx, "review", state, {"create": [message]}, status=error.status)
     token = secrets.token_urlsafe(12)
-    ctx.session.data.setdefault("created", {})[token] = {"rows": results, "link": ctx.signin_url()}
-    ctx.session.data.pop("wizard", None)
+    ctx.held.data.setdefault("created", {})[token] = {"rows": results, "link": ctx.signin_url()}
+    ctx.held.data.pop("wizard", None)
     return ctx.redirect(f"/users/create/success/{token}")
 
 
 def success(ctx: Ctx) -> Response:
-    created = ctx.session.data.get("created", {}).get(ctx.path_params["token"])
+    created = ctx.held.data.get("created", {}).get(ctx.path_params["token"])
     if created is None:
         return ctx.render("refused.html", status=404, error=NoSuchEntity(
             "These credentials were shown once and are no longer available."), action="")
@@ -228,7 +228,7 @@ def success(ctx: Ctx) -> Response:
 
 
 def download_csv(ctx: Ctx) -> Response:
-    created = ctx.session.data.get("created", {}).get(ctx.path_params["token"])
+    created = ctx.held.data.get("created", {}).get(ctx.path_params["token"])
     if created is None:
         return Response("These credentials are no longer available.", status_code=404)
     out = io.StringIO()
@@ -242,7 +242,7 @@ def download_csv(ctx: Ctx) -> Response:
 
 
 def close(ctx: Ctx) -> Response:
-    ctx.session.data.get("created", {}).pop(ctx.path_params["token"], None)
+    ctx.held.data.get("created", {}).pop(ctx.path_params["token"], None)
     return ctx.redirect("/users")
 
 
