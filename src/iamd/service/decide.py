@@ -52,7 +52,7 @@ from iamd.policy import Decision, Policy, PolicyError, PolicySet, Request, autho
 from iamd.security.principal_kind import PrincipalKind
 from iamd.service.authorize import Authorizer, scope_refusal
 from iamd.service.context import Call
-from iamd.service.request_context import request_context
+from iamd.service.request_context import request_context, time_keys
 from iamd.store.schema import users
 
 __all__ = ["decide", "Decider", "compile_resource_policy", "RESOURCE_POLICY_TYPE", "MUST_BE_NAMED_BY_RESOURCE_POLICY"]
@@ -195,8 +195,7 @@ def _context(call: Call, given: Mapping[str, object], tags: tuple[tuple[str, str
     """The service's keys, then the caller's (which the service's cannot replace)."""
     own = {key: value for key, value in given.items() if not key.lower().startswith(_PRINCIPAL_PREFIXES)}
     if anonymous:  # no principal: only the connection's keys
-        own["aws:CurrentTime"] = call.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-        own["aws:EpochTime"] = str(int(call.now.timestamp()))
+        own["aws:CurrentTime"], own["aws:EpochTime"] = time_keys(call.now, call.now.tzinfo)
         own["aws:SecureTransport"] = "true" if call.secure_transport else "false"
         own["aws:RequestedRegion"] = call.region
         if call.source_ip:

@@ -6,6 +6,9 @@ for long-term access keys, as AWS documents ("BoolIfExists" policies rely on tha
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+from functools import lru_cache
+
 from iamd.security.principal_kind import PrincipalKind
 from iamd.service.context import Call
 
@@ -16,17 +19,26 @@ _PRINCIPAL_TYPES = {PrincipalKind.ROOT: "Account", PrincipalKind.USER: "User",
                     PrincipalKind.ASSUMED_ROLE: "AssumedRole", PrincipalKind.FEDERATED_USER: "FederatedUser"}
 
 
+@lru_cache(maxsize=64)
+def time_keys(now: datetime, zone: tzinfo | None) -> tuple[str, str]:
+    """aws:CurrentTime and aws:EpochTime of a moment (a call's ``now``, to the second): strftime costs
+    several µs, and every decision of the same second asks again. ``zone`` (its tzinfo) is in the key: equal
+    moments in two zones are written differently."""
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ"), str(int(now.timestamp()))
+
+
 def request_context(call: Call, params: dict, principal_tags: tuple[tuple[str, str], ...],
                     resource_tags: dict[str, str] | None = None) -> dict:
     """``resource_tags``: the target's aws:ResourceTag/* and iam:ResourceTag/* keys (service/resource_tags.py)."""
     principal = call.principal
+    current_time, epoch_time = time_keys(call.now, call.now.tzinfo)
     context: dict = {
         "aws:PrincipalArn": principal.arn,
         "aws:PrincipalAccount": principal.account_id,
         "aws:PrincipalType": _PRINCIPAL_TYPES.get(principal.kind, "User"),
         "aws:userid": principal.id,
-        "aws:CurrentTime": call.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(call.now.timestamp())),
+        "aws:CurrentTime": current_time,
+        "aws:EpochTime": epoch_time,
         "aws:SecureTransport": "true" if call.secure_transport else "false",
         "aws:RequestedRegion": call.region,
         "aws:ViaAWSService": "false",

@@ -124,7 +124,7 @@ class AuthorizationApi:
             call = Call(principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id,
                         env=self.env, source_ip=request.client.host if request.client else "",
                         user_agent=headers.get("user-agent", ""), region=signed.region, service=SIGNING_NAME,
-                        secure_transport=request.url.scheme == "https", auth_epoch=owner.auth_epoch, tx=tx,
+                        secure_transport=request.scope.get("scheme") == "https", auth_epoch=owner.auth_epoch, tx=tx,
                         session=owner.session, session_context=owner.session_context,
                         trail={} if audited else None)
             recorded = authorization_audit.recorded_params(params) if audited and read_only else params
