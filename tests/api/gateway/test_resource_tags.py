@@ -160,3 +160,41 @@ def test_secrets_manager_resource_tag_allow_deny_and_re_tag(gateway, moto, princ
     with pytest.raises(botocore.exceptions.ClientError) as refused:
         secrets.get_secret_value(SecretId=blue)
     assert "with an explicit deny in an identity-based policy" in error_of(refused)[1]
+
+
+def test_sns_dynamodb_and_ssm_resource_tags(gateway, moto, principal, unique):
+    """Amazon SNS, DynamoDB and Systems Manager: aws:ResourceTag on topics, tables and parameters
+    (Service Authorization Reference for each: the resource types list the key)."""
+    sns, dynamodb, ssm = (gw_client(gateway, name) for name in ("sns", "dynamodb", "ssm"))
+    blue_topic = sns.create_topic(Name=unique("blue"), Tags=[{"Key": "team", "Value": "blue"}])["TopicArn"]
+    red_topic = sns.create_topic(Name=unique("red"), Tags=[{"Key": "team", "Value": "red"}])["TopicArn"]
+    tables = {}
+    for team in ("blue", "red"):
+        tables[team] = unique(team)
+        dynamodb.create_table(TableName=tables[team], KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST", Tags=[{"Key": "team", "Value": team}])
+        ssm.put_parameter(Name=f"/{tables[team]}/p", Value=team, Type="String", Tags=[{"Key": "team", "Value": team}])
+    user = principal(_allow_if(["sns:Publish", "dynamodb:GetItem", "ssm:GetParameter"], "aws:ResourceTag/team",
+                               "blue"))
+    as_sns, as_dynamodb, as_ssm = (as_user(gateway, user, name) for name in ("sns", "dynamodb", "ssm"))
+
+    as_sns.publish(TopicArn=blue_topic, Message="m")
+    as_dynamodb.get_item(TableName=tables["blue"], Key={"id": {"S": "1"}})
+    assert as_ssm.get_parameter(Name=f"/{tables['blue']}/p")["Parameter"]["Value"] == "blue"
+    for call in (lambda: as_sns.publish(TopicArn=red_topic, Message="m"),
+                 lambda: as_dynamodb.get_item(TableName=tables["red"], Key={"id": {"S": "1"}}),
+                 lambda: as_ssm.get_parameter(Name=f"/{tables['red']}/p")):
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            call()
+        assert error_of(refused)[0] in ("AuthorizationError", "AccessDeniedException")
+        assert "because no identity-based policy allows" in error_of(refused)[1]
+    # Re-tagged through iamd: seen at once.
+    sns.tag_resource(ResourceArn=red_topic, Tags=[{"Key": "team", "Value": "blue"}])
+    as_sns.publish(TopicArn=red_topic, Message="m")
+    red_table = dynamodb.describe_table(TableName=tables["red"])["Table"]["TableArn"]
+    dynamodb.tag_resource(ResourceArn=red_table, Tags=[{"Key": "team", "Value": "blue"}])
+    as_dynamodb.get_item(TableName=tables["red"], Key={"id": {"S": "1"}})
+    ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=f"/{tables['red']}/p",
+                             Tags=[{"Key": "team", "Value": "blue"}])
+    assert as_ssm.get_parameter(Name=f"/{tables['red']}/p")["Parameter"]["Value"] == "red"
