@@ -13,7 +13,8 @@ from dataclasses import replace
 
 import pytest
 
-from iamd.errors import AccessDenied
+from iamd.errors import AccessDenied, InvalidClientTokenId
+from iamd.service.authenticate import principal_for_key
 from iamd.service.authorize import Authorizer
 from tests.service.conftest import ACCOUNT_ID, ROOT, Caller, Iamd, allow, document, unique
 
@@ -258,3 +259,18 @@ def test_a_tag_change_on_a_role_holds_at_once_in_a_resource_tag_condition(iamd, 
     iamd.run(ROOT, "DeleteRole", {"RoleName": "tagged"})
     iamd.run(ROOT, "CreateRole", {"RoleName": "tagged", "AssumeRolePolicyDocument": trust})
     assert not get_role()  # the namesake has no tag
+
+
+def test_a_deleted_access_key_is_refused_and_the_next_key_signs_with_its_own_secret(iamd):
+    """The secrets opened on the way to the signature check are kept by (key id, sealed secret): a
+    deleted key must fail at its row, and the user's next key be checked against its own secret."""
+    name, alice = iamd.user()
+    assert iamd.run(alice, "GetCallerIdentity")["Arn"].endswith(f":user/{name}")  # her first secret, kept
+    iamd.run(ROOT, "DeleteAccessKey", {"UserName": name, "AccessKeyId": alice.key_id})
+    with pytest.raises(InvalidClientTokenId):
+        iamd.run(alice, "GetCallerIdentity")
+    again = Caller.of(iamd.run(ROOT, "CreateAccessKey", {"UserName": name})["AccessKey"])
+    assert again.key_id != alice.key_id and again.secret != alice.secret
+    with iamd.store.transaction(write=False) as tx:
+        assert principal_for_key(tx, iamd.env.secrets, again.key_id).secret_access_key == again.secret
+    assert iamd.run(again, "GetCallerIdentity")["Arn"].endswith(f":user/{name}")

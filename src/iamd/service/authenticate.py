@@ -46,6 +46,14 @@ _ACCOUNT_OF_KEY: dict[str, str] = {}
 _MAX_KEYS_REMEMBERED = 10_000
 
 
+# Secrets opened, by (box, key id, sealed secret): AES-GCM on every request costs more than the
+# signature's own HMAC. A key id is never reused, and a secret sealed anew carries a new random nonce,
+# so an entry can only fall out of use, never stand for another secret; the key's row is still read,
+# and its status checked, on every request. Bounded: cleared when full.
+_OPENED: dict[tuple[SecretBox, str, bytes], str] = {}
+_MAX_OPENED = 10_000
+
+
 def is_temporary(key_id: str, token: str | None) -> bool:
     """Whether a request signs with temporary credentials, read from their sealed session token rather
     than from the store: any key sent with a token, and an ASIA key id (whose missing token is then
@@ -81,7 +89,7 @@ def principal_for_key(tx: Connection, box: SecretBox, key_id: str) -> KeyOwner:
         if len(_ACCOUNT_OF_KEY) >= _MAX_KEYS_REMEMBERED:
             _ACCOUNT_OF_KEY.clear()
         _ACCOUNT_OF_KEY[key_id] = row.account_id
-    secret = box.open(row.secret, row.id)
+    secret = _open_secret(box, row.id, row.secret)
     if row.user_id is None:
         principal = Principal(kind=PrincipalKind.ROOT, account_id=row.account_id, arn=ids.root_arn(row.account_id),
                               id=row.account_id, name=row.account_id, access_key_id=row.id)
@@ -91,6 +99,16 @@ def principal_for_key(tx: Connection, box: SecretBox, key_id: str) -> KeyOwner:
                               id=row.user_id, name=row.name, access_key_id=row.id,
                               user_id=row.user_id, path=row.path)
     return KeyOwner(principal, secret, row.auth_epoch)
+
+
+def _open_secret(box: SecretBox, key_id: str, sealed: bytes) -> str:
+    cached = (box, key_id, bytes(sealed))
+    secret = _OPENED.get(cached)
+    if secret is None:
+        if len(_OPENED) >= _MAX_OPENED:
+            _OPENED.clear()
+        secret = _OPENED[cached] = box.open(sealed, key_id)
+    return secret
 
 
 def principal_for_session(tx: Connection, sessions: SecretBox, key_id: str, token: str | None,
