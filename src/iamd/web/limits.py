@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import cast
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
@@ -139,7 +140,8 @@ def timed_protocol(header_timeout: float):
         _watchdog: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport) -> None:
-            super().connection_made(_Coalescing(transport, self.loop))
+            # The wrapper is the transport to uvicorn: it forwards whatever it does not override.
+            super().connection_made(cast(asyncio.Transport, _Coalescing(transport, self.loop)))
             self._arm()
 
         def on_response_complete(self) -> None:
