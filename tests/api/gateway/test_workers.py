@@ -29,10 +29,11 @@ def two_servers(request, moto, tmp_path):
             pytest.skip("IAMD_TEST_DATABASE_URL is not set (.ci/run sets it): PostgreSQL tests skipped")
         database = PostgresDatabase(PG_URL)
     url = database.url if database else ""
-    first = gateway_server(tmp_path, moto.url, url, IAMD_WORKERS="2").start()
+    # Two servers, one of two workers, start on a busy machine: more time than one server's default.
+    first = gateway_server(tmp_path, moto.url, url, IAMD_WORKERS="2").start(timeout=120)
     second = None
     try:
-        second = gateway_server(tmp_path, moto.url, url).start()
+        second = gateway_server(tmp_path, moto.url, url).start(timeout=120)
         yield first, second
     finally:
         for server in (second, first):
