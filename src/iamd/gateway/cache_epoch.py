@@ -33,6 +33,12 @@ class CacheEpoch:
         self._seen: int | None = None  # None: not read yet, so whatever is cached may predate a change
         self._lock = threading.Lock()
 
+    @staticmethod
+    def reads() -> list[tuple[HotQuery, dict[str, int]]]:
+        """The read fresh() makes, for ``store.fastpath.read_ahead`` (on PostgreSQL, in the same round
+        trip as the caller's key: service/authenticate.py key_reads)."""
+        return [(_READ, {"id": 1})]
+
     def fresh(self, tx: Any) -> bool:
         """Whether this process's caches may serve the transaction's decision. False when another
         process forwarded a change since this one last looked: the caches have been cleared, and the

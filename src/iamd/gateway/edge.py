@@ -52,9 +52,10 @@ from iamd.gateway.upstream import Upstream
 from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
 from iamd.security import ids
-from iamd.service.authenticate import key_reads, principal_for_key, principal_for_session
+from iamd.service.authenticate import is_temporary, key_reads, principal_for_key, principal_for_session
 from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.store.database import ATTEMPTS, lost_race
+from iamd.store.fastpath import read_ahead
 
 log = logging.getLogger("iamd.gateway")
 
@@ -454,8 +455,13 @@ class Gateway:
     def _decide_once(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
                      items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
         audited = self.trail is not None and self.trail.enabled and service_request is not None
-        with self.store.transaction(write=audited) as tx:
-            if not this.final and service_request is not None and not self.epoch.fresh(tx):
+        check_epoch = not this.final and service_request is not None
+        # On PostgreSQL the epoch and the caller's key come in one round trip (store.fastpath.read_ahead).
+        reads = CacheEpoch.reads() if check_epoch else []
+        if signed is not None and not is_temporary(signed.access_key_id, signed.security_token):
+            reads += key_reads(signed.access_key_id)[1]
+        with self.store.transaction(write=audited) as tx, read_ahead(tx, reads):
+            if check_epoch and not self.epoch.fresh(tx):
                 return Verdict(Call(principal=ANONYMOUS, now=now, request_id=exchange.request_id, env=self.env),
                                again="epoch")
             call, key = self._caller(tx, exchange, signed, now, audited)

@@ -29,15 +29,15 @@ def two_servers(request, moto, tmp_path):
             pytest.skip("IAMD_TEST_DATABASE_URL is not set (.ci/run sets it): PostgreSQL tests skipped")
         database = PostgresDatabase(PG_URL)
     url = database.url if database else ""
-    first = gateway_server(tmp_path, moto.url, url, IAMD_WORKERS="2").start()
-    second = None
+    started = []
     try:
-        second = gateway_server(tmp_path, moto.url, url).start()
-        yield first, second
+        # Two servers, one of two workers, start on a busy machine: more time than one server's default.
+        started.append(gateway_server(tmp_path, moto.url, url, IAMD_WORKERS="2").start(timeout=120))
+        started.append(gateway_server(tmp_path, moto.url, url).start(timeout=120))
+        yield started[0], started[1]
     finally:
-        for server in (second, first):
-            if server is not None:
-                server.stop()
+        for server in reversed(started):
+            server.stop()
         if database:
             database.drop()
 
