@@ -1,4 +1,5 @@
-"""The ARN an operation acts on, for authorization, with the entity's stored path.
+"""The ARN an operation acts on, for authorization, with the entity's stored path; for an entity that
+has tags, the ``Target`` (service/targets.py): the ARN and the row found on the way.
 
 Authorization runs before the handler, inside the same transaction (``call.tx``): an existing
 entity's ARN carries its stored path, a new one the Path parameter, a missing one "/".
