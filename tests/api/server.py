@@ -74,7 +74,9 @@ class Server:
         env.update(self.env_extra)
         return env
 
-    def start(self, timeout: float = 30.0) -> Server:
+    def start(self, timeout: float = 120.0) -> Server:
+        # 120 s, not 30: on a loaded machine (load average 14-19 on 2 cores, 2026-11-25) a first start on a
+        # fresh PostgreSQL database took over 30 s, and every test using that server failed its setup.
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.output = self.data_dir / f"server-{self.port}.log"
         log = open(self.output, "ab")
