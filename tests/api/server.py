@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -80,8 +81,10 @@ class Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.output = self.data_dir / f"server-{self.port}.log"
         log = open(self.output, "ab")
+        # A session of its own: with several workers, stop() can kill the whole group, workers included.
         self.process = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "serve"],
-                                        env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
+                                        env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -102,6 +105,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process:
+            _kill_group(self.process.pid)  # workers the supervisor left behind (it was killed, or died)
 
     def new_account(self) -> dict[str, str]:
         """A fresh account in this server's store, made in this process as ``iamd account create`` makes it
@@ -136,3 +141,11 @@ def standard_server(tmp: Path, database_url: str = "") -> Server:
         "IAMD_ROOT_ACCESS_KEY_ID": ROOT_KEY_ID,
         "IAMD_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET,
     })
+
+
+def _kill_group(group: int) -> None:
+    """Kill what is left of a server's process group; nothing when it is already gone."""
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
