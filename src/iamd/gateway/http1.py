@@ -72,6 +72,17 @@ class Response:
                 raise ConnectionError("the upstream closed the connection before its answer was complete")
             parser.feed(data)
 
+    def body_if_complete(self) -> bytes | None:
+        """The whole body when it has all come with the head (a small answer), else None (stream it)."""
+        parser = self._parser
+        if self._head_only:
+            parser.complete = True
+            return b""
+        if not parser.complete:
+            return None
+        chunks, parser.body = parser.body, []
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
     async def aclose(self) -> None:
         if self._closed:
             return
@@ -161,11 +172,14 @@ class Client:
         """Send the request; the response once its head has come (its body is read by ``aiter_raw``)."""
         chunked = not isinstance(body, bytes) and "content-length" not in headers
         head = _head(method, target, host, headers, chunked=chunked)
-        try:
-            async with asyncio.timeout(self.pool_timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise Unreachable("no free connection to the upstream") from None
+        if self._slots.locked():  # else acquire() returns at once: no timer needed
+            try:
+                async with asyncio.timeout(self.pool_timeout):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise Unreachable("no free connection to the upstream") from None
+        else:
+            await self._slots.acquire()
         try:
             connection = await self._connection()
         except BaseException:
