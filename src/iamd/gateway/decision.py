@@ -36,10 +36,18 @@ from iamd.gateway.resource_policies import (
 from iamd.gateway.resource_tags import ResourceTags, TagSource, TagsUnavailable, source_of
 from iamd.gateway.upstream import Upstream
 from iamd.protocol import sigv4
-from iamd.service.authenticate import is_temporary, key_reads, principal_for_key, principal_for_session
+from iamd.service.authenticate import (
+    KEY_SELECT,
+    is_temporary,
+    key_reads,
+    key_row,
+    owner_of_key,
+    principal_for_key,
+    principal_for_session,
+)
 from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.store.database import ATTEMPTS, lost_race
-from iamd.store.fastpath import read_ahead
+from iamd.store.fastpath import HotQuery, read_ahead
 
 log = logging.getLogger("iamd.gateway")
 
@@ -48,6 +56,8 @@ Items = tuple[AuthorizationItem, ...]
 Policies = dict[int, tuple[str | None, str | None]]
 
 DATABASE_THREADS = 16
+_KEY = HotQuery(KEY_SELECT)
+_KEY_AND_EPOCH = HotQuery(KEY_SELECT.add_columns(CacheEpoch.column()))
 DEFAULT_REGION = "us-east-1"  # an unsigned request's
 
 
@@ -267,15 +277,19 @@ class Decisions:
                      items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
         audited = self.trail is not None and self.trail.enabled and service_request is not None
         check_epoch = not this.final and service_request is not None
-        # On PostgreSQL the epoch and the caller's key come in one round trip (store.fastpath.read_ahead).
-        reads = CacheEpoch.reads() if check_epoch else []
-        if signed is not None and not is_temporary(signed.access_key_id, signed.security_token):
-            reads += key_reads(signed.access_key_id)[1]
+        long_term = signed is not None and not is_temporary(signed.access_key_id, signed.security_token)
+        # A long-term key's row and the cache epoch come in one statement; a session's caller reads the epoch
+        # on its own (on PostgreSQL in the same round trip as its account's counter: store.fastpath.read_ahead).
+        reads = CacheEpoch.reads() if check_epoch and not long_term else []
         with self.store.transaction(write=audited) as tx, read_ahead(tx, reads):
-            if check_epoch and not self.epoch.fresh(tx):
+            row = None
+            if long_term:
+                assert signed is not None
+                row = key_row(tx, signed.access_key_id, _KEY_AND_EPOCH if check_epoch else _KEY)
+            if check_epoch and not (self.epoch.seen(row.cache_epoch) if row is not None else self.epoch.fresh(tx)):
                 return Verdict(Call(principal=ANONYMOUS, now=now, request_id=exchange.request_id, env=self.env),
                                again="epoch")
-            call, key = self._caller(tx, exchange, signed, now, audited)
+            call, key = self._caller(tx, exchange, signed, now, audited, row)
             settled: frozenset[int] | None = this.settled
             if call.account_id and call.account_id != this.guess and service_request is not None:
                 if not this.final:  # rare (a key's first use): items, policies and tags read again for it
@@ -300,9 +314,10 @@ class Decisions:
             owner = next((owner for owner in owners if owner and owner.isdigit() and len(owner) == 12), "")
             return Verdict(call, message, refusal.decision if refusal else None, key, owner)
 
-    def _caller(self, tx: Any, exchange: Exchange, signed: Signed, now: datetime, audited: bool
+    def _caller(self, tx: Any, exchange: Exchange, signed: Signed, now: datetime, audited: bool, row: Any
                 ) -> tuple[Call, bytes | None]:
-        """The caller (anonymous when unsigned), its signature checked; the chunk signing key."""
+        """The caller (anonymous when unsigned), its signature checked; the chunk signing key. ``row``: a
+        long-term key's row, read already (``key_row``)."""
         common = dict(now=now.replace(microsecond=0), request_id=exchange.request_id, env=self.env,
                       source_ip=exchange.client_ip, user_agent=exchange.headers.get("user-agent", ""),
                       service=exchange.service, secure_transport=exchange.secure, tx=tx,
@@ -313,6 +328,8 @@ class Decisions:
         try:
             if temporary and self.env.sessions is not None:
                 owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
+            elif row is not None:
+                owner = owner_of_key(self.env.secrets, row)
             else:
                 owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
         except InvalidClientTokenId as error:
