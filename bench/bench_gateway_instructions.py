@@ -147,7 +147,7 @@ def main() -> None:
                     env["PYTHONPATH"] = source
                 command = [sys.executable, "-m", "iamd.cli.main", "serve"]
                 iamd = subprocess.Popen(_callgrind(out_dir, name) + ["--separate-threads=yes", *command],
-                                        env=env, stdout=open(Path(tmp) / f"{name}.log", "ab"),
+                                        env=env, stdout=open(out_dir / f"{name}.log", "ab"),
                                         stderr=subprocess.STDOUT)
                 try:
                     _wait(port, iamd)
