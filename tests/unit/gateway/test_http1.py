@@ -31,6 +31,7 @@ class Upstream:
     def __init__(self) -> None:
         self.connections = 0
         self.bodies: list[bytes] = []
+        self.drop_next = False  # after answering /then-drop, the next request's connection closes unanswered
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -51,6 +52,10 @@ class Upstream:
                         body += (await reader.readexactly(size + 2))[:-2]
                     await reader.readuntil(b"\r\n")
                 self.bodies.append(body)
+                if self.drop_next:  # as a server whose idle timeout closes the connection just then
+                    self.drop_next = False
+                    return
+                self.drop_next = path == "/then-drop"
                 answer = RESPONSES.get(path) or b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
                 if path == "/continue":  # the interim answer first, alone, as a server sends it
                     interim, _, answer = answer.partition(b"\r\n\r\n")
@@ -174,4 +179,19 @@ def test_relay_sends_a_whole_small_answer_as_one_body_message():
         await relay(await client.send("GET", "/chunked", "upstream", {}, b""), send)
         assert b"".join(message.get("body", b"") for message in sent[1:]) == b"abcde"
         assert not sent[-1].get("more_body", False)
+    _run(scenario)
+
+
+def test_an_idempotent_request_on_a_kept_alive_connection_closed_unanswered_is_sent_again_on_a_new_one():
+    async def scenario(client, upstream):
+        await _exchange(client, "GET", "/then-drop")
+        response, data = await _exchange(client, "GET", "/length")  # reused, closed unanswered, sent again
+        assert (response.status_code, data) == (200, b"hello")
+        assert upstream.connections == 2 and upstream.bodies[-2:] == [b"", b""]
+        await _exchange(client, "GET", "/then-drop")
+        with pytest.raises(ConnectionError):  # a POST is not replayed: the upstream may have acted on it
+            await _exchange(client, "POST", "/echo", b"once")
+        assert upstream.connections == 2
+        response, data = await _exchange(client, "GET", "/length")  # the broken connection was not pooled
+        assert data == b"hello" and upstream.connections == 3
     _run(scenario)
