@@ -2,7 +2,7 @@
 run beside direct calls to the same moto server: S3 GetObject (1 KiB), DynamoDB GetItem, S3 ListObjectsV2.
 
     .venv/bin/python bench/bench_gateway.py [--seconds 5] [--connections 16] [--low 1] [--audit]
-                                            [--upstream moto|keepalive]
+                                            [--upstream moto|keepalive] [--baseline SRC]
 
 moto's server (a process of its own) is the upstream; iamd runs with IAMD_UPSTREAM_URL on SQLite, one
 worker. Every request is signed before the timed window (bench/loadgen.py). moto's own server closes the
@@ -14,6 +14,10 @@ Each request is measured at ``--connections`` (the issue's 16) and at ``--low`` 
 of 2 cores the load generator, moto and iamd share them, and at 16 connections moto's own queue makes
 most of the direct p50; at 1 connection the added latency is iamd's own. iamd's audit trail is off
 unless --audit.
+
+``--baseline SRC`` runs a second iamd from the iamd package under SRC (the src directory of a ``git worktree
+add`` of main, say) in front of the same upstream, measured right after this code's at each step, so
+that the two compare within one run (``base`` columns, and this / base).
 """
 
 from __future__ import annotations
@@ -81,6 +85,7 @@ def main() -> None:
     parser.add_argument("--audit", action="store_true", help="keep iamd's audit trail on (an event per call)")
     parser.add_argument("--upstream", choices=("moto", "keepalive"), default="moto",
                         help="moto's own server (a connection per request) or moto's app behind uvicorn (kept alive)")
+    parser.add_argument("--baseline", metavar="SRC", help="also measure the iamd package under SRC, alternating")
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
@@ -97,6 +102,13 @@ def main() -> None:
                    IAMD_ROOT_ACCESS_KEY_ID=KEY, IAMD_ROOT_SECRET_ACCESS_KEY=SECRET,
                    IAMD_UPSTREAM_URL=f"http://{HOST}:{moto_port}", IAMD_AUDIT="1" if args.audit else "0")
         iamd = start([sys.executable, "-m", "iamd.cli.main", "serve"], env, iamd_port, Path(tmp) / "iamd.log")
+        base = None
+        if args.baseline:
+            base_port = free_port()
+            (Path(tmp) / "base").mkdir()
+            base = start([sys.executable, "-m", "iamd.cli.main", "serve"],
+                         {**env, "IAMD_PORT": str(base_port), "IAMD_DATA_DIR": str(Path(tmp) / "base"),
+                          "PYTHONPATH": args.baseline}, base_port, Path(tmp) / "base.log")
         try:
             config = Config(s3={"addressing_style": "path"})
             s3 = boto3.client("s3", endpoint_url=f"http://{HOST}:{iamd_port}", region_name="us-east-1",
@@ -110,24 +122,30 @@ def main() -> None:
                                   BillingMode="PAY_PER_REQUEST")
             dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "item-1"}, "v": {"S": "x" * 100}})
             direct = pools(moto_port, "moto", "moto", {"x-moto-account-id": ACCOUNT})
-            through = pools(iamd_port, KEY, SECRET, {})
+            servers = [("", iamd, iamd_port)] + ([("base", base, base_port)] if base else [])
+            through = {label: pools(port, KEY, SECRET, {}) for label, _, port in servers}
             print(f"upstream: {args.upstream}")
-            print(f"{'request':22} {'conns':>5} {'direct p50':>11} {'via iamd p50':>13} {'added p50':>10} "
+            print(f"{'request':28} {'conns':>5} {'direct p50':>11} {'via iamd p50':>13} {'added p50':>10} "
                   f"{'added p99':>10} {'iamd CPU/req':>13} {'req/s via':>10}")
             levels = [args.connections] + ([args.low] if args.low else [])
             for name in direct:
                 for connections in levels:
                     loadgen.run(HOST, moto_port, direct[name], connections, 0.5)   # warm-up
                     plain = loadgen.run(HOST, moto_port, direct[name], connections, args.seconds)
-                    loadgen.run(HOST, iamd_port, through[name], connections, 0.5)
-                    before = loadgen.cpu_seconds(iamd.pid)
-                    via = loadgen.run(HOST, iamd_port, through[name], connections, args.seconds)
-                    cpu = (loadgen.cpu_seconds(iamd.pid) - before) / via.requests * 1e6
-                    errors = plain.errors + via.errors
-                    print(f"{name:22} {connections:5} {plain.percentile(0.5):9.2f}ms {via.percentile(0.5):11.2f}ms "
-                          f"{via.percentile(0.5) - plain.percentile(0.5):8.2f}ms "
-                          f"{via.percentile(0.99) - plain.percentile(0.99):8.2f}ms {cpu:10.0f} µs {via.rate:10.0f}"
-                          + (f"  ERRORS {errors}" if errors else ""), flush=True)
+                    figures = {}
+                    for label, process, port in servers:
+                        loadgen.run(HOST, port, through[label][name], connections, 0.5)
+                        before = loadgen.cpu_seconds(process.pid)
+                        via = loadgen.run(HOST, port, through[label][name], connections, args.seconds)
+                        cpu = figures[label] = (loadgen.cpu_seconds(process.pid) - before) / via.requests * 1e6
+                        errors = plain.errors + via.errors
+                        print(f"{(name + (f' ({label})' if label else '')):28} {connections:5} "
+                              f"{plain.percentile(0.5):9.2f}ms {via.percentile(0.5):11.2f}ms "
+                              f"{via.percentile(0.5) - plain.percentile(0.5):8.2f}ms "
+                              f"{via.percentile(0.99) - plain.percentile(0.99):8.2f}ms {cpu:10.0f} µs {via.rate:10.0f}"
+                              + (f"  ERRORS {errors}" if errors else ""), flush=True)
+                    if base:
+                        print(f"{'':28} {'':5} iamd CPU this / base: {figures[''] / figures['base']:.2f}", flush=True)
             # The scale of this machine in this run: iamd's own cheapest call (docs/performance.md has its
             # figures on a quiet machine), and moto's server alone.
             own = [loadgen.sign(HOST, iamd_port, {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, KEY, SECRET,
@@ -154,7 +172,9 @@ def main() -> None:
                   f"{'':10} {'':10} {cpu:10.0f} µs {result.rate:10.0f}", flush=True)
             print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         finally:
-            for process in (iamd, moto):
+            for process in (iamd, base, moto):
+                if process is None:
+                    continue
                 process.terminate()
                 process.wait(timeout=10)
     print("command:", shlex.join([Path(sys.executable).name, *sys.argv]))

@@ -48,6 +48,7 @@ class Undecided:
     reason: str
 
 
+_ALLOWED, _DENIED = telemetry.DECISIONS.labels("allowed"), telemetry.DECISIONS.labels("denied")  # looked up once
 NEEDS_TAGS = Undecided("the tags are to be read")
 TAGS_UNAVAILABLE = Undecided("the tags could not be read")
 
@@ -81,9 +82,9 @@ def authorize(tx: Any, authorizer: Authorizer, call: Call, items: Sequence[Autho
         elif call.trail is not None:
             call.trail.setdefault("additional", []).append((item.action, item.resource, context))
         if not decision.allowed:
-            telemetry.DECISIONS.labels("denied").inc()
+            _DENIED.inc()
             return Refusal(item.action, item.resource, decision)
-    telemetry.DECISIONS.labels("allowed").inc()
+    _ALLOWED.inc()
     return None
 
 

@@ -43,7 +43,17 @@ class CacheEpoch:
         """Whether this process's caches may serve the transaction's decision. False when another
         process forwarded a change since this one last looked: the caches have been cleared, and the
         request's policies and tags must be read again."""
-        value = _READ.scalar(tx, {"id": 1}) or 0
+        return self.seen(_READ.scalar(tx, {"id": 1}))
+
+    @staticmethod
+    def column() -> Any:
+        """The counter as a column of another statement (the caller's key: one read for both)."""
+        return (select(gateway_state.c.cache_epoch).where(gateway_state.c.id == 1).scalar_subquery()
+                .label("cache_epoch"))
+
+    def seen(self, value: int | None) -> bool:
+        """fresh() with the counter read by the caller (``column()``)."""
+        value = value or 0
         with self._lock:
             if value == self._seen:
                 return True

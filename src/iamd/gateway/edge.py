@@ -2,7 +2,7 @@
 
     identify (which service, which operation)  ─►  SigV4 (headers or presigned; S3's payload rules)
     ─►  the authorization items (action, resource, context)  ─►  the resources' policies (upstream, cached)
-    ─►  one transaction: the caller's key or session, the decision, the audit event
+    ─►  one transaction: the caller's key or session, the decision, the audit event  (``decision.py``)
     ─►  forward: re-signed for the caller's account at the upstream, bodies streamed both ways
 
 No transaction is open while a body streams. A streamed S3 body is checked as it passes (``body.py``):
@@ -15,20 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
-import anyio.to_thread
-
 from iamd import telemetry
-from iamd.errors import AccessDenied, AwsError, InvalidClientTokenId, ServiceFailure, SignatureDoesNotMatch
-from iamd.gateway import audit, body as bodies, classify, mapping
-from iamd.gateway.authorization import TAGS_UNAVAILABLE, Refusal, authorize
-from iamd.gateway.authz import AuthorizationItem
-from iamd.gateway.cache_epoch import CacheEpoch
-from iamd.gateway.classify import ServiceRequest
+from iamd.errors import AccessDenied, AwsError, ServiceFailure, SignatureDoesNotMatch
+from iamd.gateway import body as bodies, classify
+from iamd.gateway.decision import DEFAULT_REGION, Decisions, Signed, Verdict
 from iamd.gateway.errors import (
     ContentHashMismatch,
     IncompleteBody,
@@ -37,93 +30,28 @@ from iamd.gateway.errors import (
     RequestTimeTooSkewed,
     RequestTooLarge,
     Unrecognized,
-    UpstreamUnavailable,
 )
+from iamd.gateway.exchange import Exchange
 from iamd.gateway.forward import Forwarder, relay
-from iamd.gateway.lookups import Cold, UpstreamLookups
 from iamd.gateway.refusals import render
-from iamd.gateway.resource_policies import (
-    RESOURCE_POLICY_SERVICES,
-    ResourcePolicies,
-    ResourcePolicyUnavailable,
-)
-from iamd.gateway.resource_tags import ResourceTags, TagSource, TagsUnavailable, source_of
+from iamd.gateway.resource_policies import ResourcePolicies
 from iamd.gateway.upstream import Upstream
 from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
 from iamd.security import ids
-from iamd.service.authenticate import is_temporary, key_reads, principal_for_key, principal_for_session
-from iamd.service.context import ANONYMOUS, Call, Environment
-from iamd.store.database import ATTEMPTS, lost_race
-from iamd.store.fastpath import read_ahead
+from iamd.service.context import Environment
 
 log = logging.getLogger("iamd.gateway")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-Signed = sigv4.SignedRequest | None
-Items = tuple[AuthorizationItem, ...]
-Policies = dict[int, tuple[str | None, str | None]]
 
 MAX_BUFFERED = 20 * 1024 * 1024  # a body the gateway reads whole (not a streamed S3 payload)
-DATABASE_THREADS = 16
 DRAIN_LIMIT = 1024 * 1024  # a refused request's unread body: read and dropped up to this, else the connection closes
 UNSIGNED = "UNSIGNED-PAYLOAD"
 SIGNED_CHUNKS = ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
 UNSIGNED_CHUNKS = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
-_REGION = "us-east-1"
-
-
-@dataclass
-class Exchange:
-    """One request's facts, and what has been learnt of it so far (for the refusal's shape and the audit)."""
-
-    method: str
-    path: str
-    raw_query: str
-    headers: dict[str, str]
-    client_ip: str
-    secure: bool
-    request_id: str
-    signing_name: str | None
-    service: str = "unknown"
-    operation: str = "unknown"
-    protocol: str = "rest-xml"
-    params: Any = field(default_factory=dict)
-    answered: bool = False
-    status: int = 0
-    source: Any = None  # the _Receiver of the body
-
-    @property
-    def host(self) -> str:
-        return self.headers.get("host", "")
-
-
-@dataclass
-class Verdict:
-    call: Call
-    refusal: str | None = None  # the AccessDenied message
-    decision: Any = None
-    signing_key: bytes | None = None  # to verify S3's chunk signatures (never the secret itself)
-    owner: str = ""  # the resource's owner when known: the account the request is forwarded in
-    # Decide again, outside this transaction: "tags" (a decision needs resource tags not read yet),
-    # "epoch" (another process forwarded a change: this one's caches were dropped).
-    again: str = ""
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One attempt at the decision: the account the ARNs were built for, the items whose tags are
-    settled, and whether it is the last (which decides whatever comes, rather than asking again)."""
-
-    guess: str
-    settled: frozenset[int]
-    unavailable: frozenset[int]  # settled, but the upstream would not give their tags
-    final: bool
-
-
-_PASSES = 4  # a first pass, then one for each reason to decide again: the account, the tags, the epoch
 
 
 class Gateway:
@@ -135,16 +63,8 @@ class Gateway:
         self.forward_unclassified = forward_unclassified
         self.read_timeout = read_timeout
         self.forwarder = Forwarder(upstream)
-        self.resource_policies = resource_policies
-        self.lookups = UpstreamLookups(upstream)
-        self.tags = ResourceTags(upstream)
-        self.epoch = CacheEpoch(self._clear_caches)
-        # The environment's parts, typed as what they are (Environment names them object).
-        self.trail: Any = env.audit
-        self.authorizer: Any = env.authorizer
-        self.last_used: Any = env.last_used
+        self.decisions = Decisions(store, env, upstream, threaded=threaded, resource_policies=resource_policies)
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._limiter: anyio.CapacityLimiter | None = None
 
     async def close(self) -> None:
         await self.forwarder.close()
@@ -153,10 +73,13 @@ class Gateway:
         started = telemetry.timer()
         request_id = ids.request_id()
         database = telemetry.start_request(request_id)
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        raw_headers = scope["headers"]
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw_headers}
+        if len(headers) != len(raw_headers):  # a field sent more than once: its values joined, in order
+            headers = {}
+            for raw_name, raw_value in raw_headers:
+                name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+                headers[name] = f"{headers[name]},{value}" if name in headers else value
         raw_path = scope.get("raw_path") or scope["path"].encode()
         raw_query = scope.get("query_string", b"").decode("latin-1")
         client = scope.get("client")
@@ -191,9 +114,12 @@ class Gateway:
         await send({"type": "http.response.body", "body": content})
 
     async def _serve(self, exchange: Exchange, receive: Receive, send: Send) -> None:
-        source = exchange.source = _Receiver(receive, self.read_timeout)
-        body: bytes | None = None
         headers, method, path = exchange.headers, exchange.method, exchange.path
+        # A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3): nothing to
+        # receive, which saves a timer and a trip through the server's receive channel on every GET.
+        bodiless = headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
+        source = exchange.source = _Receiver(receive, self.read_timeout, done=bodiless)
+        body: bytes | None = None
         if classify.needs_body(method, path, headers, exchange.signing_name):
             body = await source.read_all(MAX_BUFFERED)
         try:
@@ -211,7 +137,7 @@ class Gateway:
         s3 = exchange.signing_name == "s3" or (identified is not None and identified.service == "s3")
         now = self.clock()
         signed = self._signature(exchange, body, s3, now)
-        region = signed.region if signed else _REGION
+        region = signed.region if signed else DEFAULT_REGION
         service_request = None
         if identified is not None:
             try:
@@ -220,7 +146,7 @@ class Gateway:
                 raise Unrecognized(
                     f"iamd's gateway could not read this {identified.operation} request: {error}") from None
             exchange.params = service_request.params
-        verdict = await self._decide(exchange, signed, service_request, now)
+        verdict = await self.decisions.decide(exchange, signed, service_request, now)
         if verdict.refusal is not None:
             raise AccessDenied(verdict.refusal)
         # The resource's owner's account when the resource names one (a cross-account request, allowed by
@@ -239,7 +165,7 @@ class Gateway:
                 raise problem[0] from None
             raise
         if service_request is not None:
-            await self._forget(service_request)
+            await self.decisions.forget(service_request)
         exchange.answered, exchange.status = True, response.status_code
         await relay(response, send)
 
@@ -283,239 +209,6 @@ class Gateway:
                 "The difference between the request time and the current time is too large.") from None
         return signed
 
-    async def _items(self, service_request: ServiceRequest | None, account_id: str) -> Items:
-        """The mapping's items, with what it needs of the upstream (a table's key, an alias's key): from
-        the cache in the event loop, else read in a worker thread."""
-        if service_request is None:
-            return ()
-        try:
-            return mapping.authorization_items(service_request, account_id,
-                                               key_schema=self.lookups.cached_key_schema,
-                                               kms_alias=self._cached_alias)
-        except Cold:
-            return await anyio.to_thread.run_sync(self._items_read, service_request, account_id)
-
-    def _items_read(self, service_request: ServiceRequest, account_id: str) -> Items:
-        aliases = self.resource_policies.kms_alias if self.resource_policies is not None else None
-        return mapping.authorization_items(service_request, account_id, key_schema=self.lookups.key_schema,
-                                           kms_alias=aliases)
-
-    def _cached_alias(self, account_id: str, region: str, alias: str) -> str | None:
-        """The key a KMS alias points to, from gw-respol's cache (dropped with the alias's changes)."""
-        if self.resource_policies is None:
-            return None
-        known, key_id = self.resource_policies.kms_alias_cached(account_id, region, alias)
-        if not known:
-            raise Cold("kms alias")
-        return key_id
-
-    async def _decide(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
-                      now: datetime) -> Verdict:
-        guess = _account_guess(signed)
-        read_tags = False
-        for attempt in range(_PASSES):
-            items = await self._items(service_request, guess)
-            policies = await self._policies_of(items, guess)
-            items, settled, unavailable = await self._tagged(items, policies, guess, read_tags)
-            # The last pass decides whatever comes (other processes' changes may keep coming).
-            verdict = await self._in_store(exchange, signed, service_request, items, policies, now,
-                                           Pass(guess, settled, unavailable, final=attempt == _PASSES - 1))
-            if not verdict.again:
-                break
-            if verdict.again == "account":  # the key's account was guessed wrong: the ARNs name another
-                guess = verdict.call.account_id
-            read_tags = read_tags or verdict.again == "tags"
-        return verdict
-
-    async def _in_store(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
-                        items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
-        if self.threaded:
-            if self._limiter is None:
-                self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
-            return await anyio.to_thread.run_sync(self._decide_in_store, exchange, signed, service_request, items,
-                                                  policies, now, this, limiter=self._limiter)
-        return self._decide_in_store(exchange, signed, service_request, items, policies, now, this)
-
-    async def _tagged(self, items: Items, policies: Policies, caller_account: str, read: bool
-                      ) -> tuple[Items, frozenset[int], frozenset[int]]:
-        """The items with their resources' tags as context keys where known (cached, or read from the
-        upstream when ``read``), the indexes whose tags are settled (known, none to know, or not to be
-        had), and those whose tags the upstream would not give."""
-        if not items:
-            return items, frozenset(), frozenset()
-        out, settled, missing = list(items), set(), []
-        for index, item in enumerate(items):
-            source = source_of(item, policies.get(index, (None, None))[1], caller_account)
-            if source is None:
-                settled.add(index)
-                continue
-            tags = self.tags.cached(source)
-            if tags is not None:
-                out[index] = replace(item, context={**item.context, **source.context(tags)})
-                settled.add(index)
-            elif read:
-                missing.append((index, source))
-        unavailable: set[int] = set()
-        if missing:
-            read_tags = await anyio.to_thread.run_sync(self._read_tags, [source for _, source in missing])
-            for (index, source), tags in zip(missing, read_tags, strict=True):
-                if tags is None:
-                    unavailable.add(index)
-                else:
-                    out[index] = replace(out[index], context={**out[index].context, **source.context(tags)})
-                settled.add(index)
-        return tuple(out), frozenset(settled), frozenset(unavailable)
-
-    def _read_tags(self, sources: list[TagSource]) -> list[dict[str, str] | None]:
-        """Each source's tags; None where the upstream would not give them (a bucket policy may deny
-        iamd's own upstream credentials GetObjectTagging): authorize() decides what that means."""
-        found: list[dict[str, str] | None] = []
-        for source in sources:
-            try:
-                found.append(self.tags.lookup(source))
-            except TagsUnavailable as error:
-                log.warning("the tags of a %s resource could not be read: %s", source.service, error)
-                found.append(None)
-        return found
-
-    def _clear_caches(self) -> None:
-        self.lookups.clear()
-        self.tags.clear()
-        if self.resource_policies is not None:
-            self.resource_policies.clear()
-
-    async def _policies_of(self, items: Items, caller_account: str) -> Policies:
-        """The policies and owners of the items' resources, read before the transaction opens: from the
-        cache in the event loop, else from the upstream in a worker thread."""
-        if self.resource_policies is None or not items:
-            return {}
-        found, missing = {}, []
-        for index, item in enumerate(items):
-            service = item.action.partition(":")[0]
-            if service not in RESOURCE_POLICY_SERVICES or item.resource in ("", "*"):
-                continue
-            known = self.resource_policies.cached(service, item.resource, caller_account or None)
-            if known is None:
-                missing.append((index, service, item.resource))
-            else:
-                found[index] = (known.document, known.owner_account)
-        if missing:
-            found.update(await anyio.to_thread.run_sync(self._read_policies, missing, caller_account))
-        return found
-
-    def _read_policies(self, missing: list[tuple[int, str, str]], caller_account: str) -> Policies:
-        assert self.resource_policies is not None  # only called when there are some
-        found: Policies = {}
-        for index, service, resource in missing:
-            try:
-                policy = self.resource_policies.lookup(service, resource, caller_account or None)
-            except ResourcePolicyUnavailable as error:  # fail closed: a Deny in it would be missed
-                raise UpstreamUnavailable(f"The resource-based policy of {resource} could not be read: {error}."
-                                          ) from None
-            found[index] = (policy.document, policy.owner_account)
-        return found
-
-    async def _forget(self, service_request: ServiceRequest) -> None:
-        """Drop what the forwarded request may have changed, here and (through the cache epoch) in
-        every other process sharing the store, before its client gets the answer."""
-        identified = service_request.identified
-        try:
-            changed = self.lookups.forget(identified.service, identified.operation, service_request.params)
-            changed = self.tags.forget(identified.service, identified.operation, service_request.params) or changed
-            if self.resource_policies is not None:
-                changed = self.resource_policies.forget(service_request) or changed
-            if changed:
-                if self.threaded:
-                    await anyio.to_thread.run_sync(self._bump_epoch, limiter=self._limiter)
-                else:
-                    self._bump_epoch()
-        except Exception:  # a stale cache entry expires; never fail the answer already given
-            log.exception("dropping a cached resource policy failed")
-
-    def _bump_epoch(self) -> None:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                with self.store.transaction(write=True) as tx:
-                    self.epoch.bump(tx)
-                return
-            except Exception as error:  # lost a race with another transaction: run it again
-                if attempt == ATTEMPTS or not lost_race(error):
-                    raise
-
-    def _decide_in_store(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
-                         items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                return self._decide_once(exchange, signed, service_request, items, policies, now, this)
-            except Exception as error:  # lost a race with another transaction: run it again
-                if attempt == ATTEMPTS or not lost_race(error):
-                    raise
-        raise ServiceFailure("An internal error occurred.")  # not reached
-
-    def _decide_once(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
-                     items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
-        audited = self.trail is not None and self.trail.enabled and service_request is not None
-        check_epoch = not this.final and service_request is not None
-        # On PostgreSQL the epoch and the caller's key come in one round trip (store.fastpath.read_ahead).
-        reads = CacheEpoch.reads() if check_epoch else []
-        if signed is not None and not is_temporary(signed.access_key_id, signed.security_token):
-            reads += key_reads(signed.access_key_id)[1]
-        with self.store.transaction(write=audited) as tx, read_ahead(tx, reads):
-            if check_epoch and not self.epoch.fresh(tx):
-                return Verdict(Call(principal=ANONYMOUS, now=now, request_id=exchange.request_id, env=self.env),
-                               again="epoch")
-            call, key = self._caller(tx, exchange, signed, now, audited)
-            settled: frozenset[int] | None = this.settled
-            if call.account_id and call.account_id != this.guess and service_request is not None:
-                if not this.final:  # rare (a key's first use): items, policies and tags read again for it
-                    return Verdict(call, again="account")
-                items, settled = self._items_read(service_request, call.account_id), None
-            if service_request is None:  # IAMD_UPSTREAM_UNCLASSIFIED=forward: authenticated, not authorized
-                return Verdict(call, signing_key=key)
-            refusal = authorize(tx, self.authorizer, call, items, policies, None if this.final else settled,
-                                this.unavailable)
-            if refusal is TAGS_UNAVAILABLE:  # fail closed: a Deny on a tag would be missed
-                raise UpstreamUnavailable("The tags of the request's resource could not be read from the upstream.")
-            if not isinstance(refusal, Refusal | None):  # nothing recorded: decided again with its tags
-                return Verdict(call, again="tags")
-            message = None
-            if refusal is not None:
-                message = refusal.message(call.principal.arn, exchange.service)
-            if audited:
-                self.trail.write(tx, audit.event(call, exchange.service, exchange.operation, exchange.params,
-                                                     exchange.host, error_code="AccessDenied" if message else None,
-                                                     error_message=message))
-            owners = [owner for _, owner in policies.values()] + [item.resource_owner for item in items]
-            owner = next((owner for owner in owners if owner and owner.isdigit() and len(owner) == 12), "")
-            return Verdict(call, message, refusal.decision if refusal else None, key, owner)
-
-    def _caller(self, tx: Any, exchange: Exchange, signed: Signed, now: datetime, audited: bool
-                ) -> tuple[Call, bytes | None]:
-        """The caller (anonymous when unsigned), its signature checked; the chunk signing key."""
-        common = dict(now=now.replace(microsecond=0), request_id=exchange.request_id, env=self.env,
-                      source_ip=exchange.client_ip, user_agent=exchange.headers.get("user-agent", ""),
-                      service=exchange.service, secure_transport=exchange.secure, tx=tx,
-                      trail={} if audited else None)
-        if signed is None:
-            return Call(principal=ANONYMOUS, region=_REGION, **common), None
-        temporary = signed.security_token is not None or signed.access_key_id.startswith("ASIA")
-        try:
-            if temporary and self.env.sessions is not None:
-                owner = principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
-            else:
-                owner = principal_for_key(tx, self.env.secrets, signed.access_key_id)
-        except InvalidClientTokenId as error:
-            if exchange.protocol == "rest-xml" and temporary:
-                raise _InvalidToken("The provided token is malformed or otherwise invalid.") from None
-            raise error
-        sigv4.verify_signature(signed, owner.secret_access_key)
-        self.last_used.record(signed.access_key_id, owner.principal, owner.session, now, signed.service,
-                                  signed.region)
-        key = sigv4.signing_key(owner.secret_access_key, signed.scope_date, signed.region, signed.service)
-        call = Call(principal=owner.principal, region=signed.region, auth_epoch=owner.auth_epoch,
-                    session=owner.session, session_context=owner.session_context, **common)
-        return call, key
-
     def _upload(self, exchange: Exchange, body: bytes | None, source: _Receiver, signed: Signed, verdict: Verdict,
                 s3: bool) -> tuple[bytes | AsyncIterator[bytes], int | None]:
         """The body to send upstream and its length: bytes read whole, or a stream checked as it passes."""
@@ -542,16 +235,13 @@ class Gateway:
         return bodies.hashed(source.stream(), declared), length
 
 
-class _InvalidToken(AwsError):
-    code, status = "InvalidToken", 400
-
-
 class _Receiver:
     """The client's request body, from the ASGI receive channel, with the server's read timeout."""
 
-    def __init__(self, receive: Receive, timeout: float):
+    def __init__(self, receive: Receive, timeout: float, *, done: bool = False):
+        """``done``: the request has no body (none is received)."""
         self.receive, self.timeout = receive, timeout
-        self.done = False
+        self.done = done
 
     async def _next(self) -> bytes:
         try:
@@ -603,12 +293,6 @@ async def _watch(stream: AsyncIterator[bytes], problem: list[AwsError]) -> Async
         problem.append(error)
         raise
 
-
-def _account_guess(signed: Signed) -> str:
-    """The account a key likely belongs to, before the store says (the mapping's ARNs need one)."""
-    if signed is None:
-        return ""
-    return key_reads(signed.access_key_id)[0]
 
 
 def _signing_name(service: str, exchange: Exchange) -> str:

@@ -85,6 +85,11 @@ async def relay(response: http1.Response, send: Callable[[dict[str, Any]], Await
     """The upstream's answer to the client: status, headers and body as they came (body streamed)."""
     headers = [(name, value) for name, value in response.headers_raw if name.lower() not in _NOT_RELAYED]
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    whole = response.body_if_complete()
+    if whole is not None:  # a small answer came with its head: one body message, no stream
+        await response.aclose()
+        await send({"type": "http.response.body", "body": whole})
+        return
     try:
         async for chunk in response.aiter_raw():
             if chunk:

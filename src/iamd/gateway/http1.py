@@ -6,7 +6,8 @@ request (its h11 events alone cost more than the rest of the forward).
 A connection goes back to the pool only when its answer was read whole and the upstream keeps it alive
 (moto's Werkzeug server never does: it answers ``Connection: close`` every time); an idle connection is
 dropped after ``IDLE_SECONDS`` (before a typical server's keep-alive timeout, so that a reused connection
-is rarely one the upstream is closing).
+is rarely one the upstream is closing). When it still is (a slow event loop, an upstream restarting), an
+idempotent request with its body in hand is sent once more on a new connection.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httptools
 CHUNK = 64 * 1024
 IDLE_SECONDS = 4.0
 _NO_BODY_STATUSES = frozenset({204, 304})
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # RFC 9110 9.2.2
 
 
 class Unreachable(Exception):
@@ -30,14 +32,19 @@ class Unreachable(Exception):
 
 
 class _Connection:
-    __slots__ = ("reader", "writer", "idle_since")
+    __slots__ = ("reader", "writer", "idle_since", "reused")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader, self.writer = reader, writer
         self.idle_since = 0.0
+        self.reused = False  # taken from the pool: the upstream may have closed it meanwhile
 
     def close(self) -> None:
         self.writer.close()
+
+
+class _NoAnswer(ConnectionError):
+    """The connection closed before a byte of the answer came."""
 
 
 class Response:
@@ -72,6 +79,17 @@ class Response:
                 raise ConnectionError("the upstream closed the connection before its answer was complete")
             parser.feed(data)
 
+    def body_if_complete(self) -> bytes | None:
+        """The whole body when it has all come with the head (a small answer), else None (stream it)."""
+        parser = self._parser
+        if self._head_only:
+            parser.complete = True
+            return b""
+        if not parser.complete:
+            return None
+        chunks, parser.body = parser.body, []
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
     async def aclose(self) -> None:
         if self._closed:
             return
@@ -84,6 +102,7 @@ class _Parser:
 
     def __init__(self) -> None:
         self.on_message_begin()
+        self.started = False  # a byte of the answer has come
         self._parser = httptools.HttpResponseParser(self)
 
     def on_message_begin(self) -> None:  # again after an interim (1xx) answer
@@ -133,12 +152,17 @@ class Client:
         self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self.secure else None
 
     async def _connection(self) -> _Connection:
+        """A kept-alive connection from the pool (``reused`` set), else a new one."""
         now = time.monotonic()
         while self._idle:
             connection = self._idle.pop()
             if now - connection.idle_since < IDLE_SECONDS and not connection.reader.at_eof():
+                connection.reused = True
                 return connection
             connection.close()
+        return await self._connect()
+
+    async def _connect(self) -> _Connection:
         try:
             async with asyncio.timeout(self.connect_timeout):
                 reader, writer = await asyncio.open_connection(
@@ -161,41 +185,65 @@ class Client:
         """Send the request; the response once its head has come (its body is read by ``aiter_raw``)."""
         chunked = not isinstance(body, bytes) and "content-length" not in headers
         head = _head(method, target, host, headers, chunked=chunked)
-        try:
-            async with asyncio.timeout(self.pool_timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise Unreachable("no free connection to the upstream") from None
+        if self._slots.locked():  # else acquire() returns at once: no timer needed
+            try:
+                async with asyncio.timeout(self.pool_timeout):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise Unreachable("no free connection to the upstream") from None
+        else:
+            await self._slots.acquire()
         try:
             connection = await self._connection()
         except BaseException:
             self._slots.release()
             raise
         try:
-            response = await self._exchange(connection, method, head, body, chunked)
+            try:
+                return await self._exchange(connection, method, head, body, chunked)
+            except _NoAnswer:
+                # Closed before answering, most often by the upstream's idle timeout just as the pool
+                # reused the connection: an idempotent request with its body in hand is sent once more
+                # on a new connection, as RFC 9110 9.2.2 allows. Anything else is the upstream's failure.
+                if not (connection.reused and method in _IDEMPOTENT and isinstance(body, bytes)):
+                    raise
+            connection.close()
+            connection = await self._connect()
+            return await self._exchange(connection, method, head, body, chunked)
         except BaseException:
             self.release(connection, False)
             raise
-        return response
 
     async def _exchange(self, connection: _Connection, method: str, head: bytes,
                         body: bytes | AsyncIterator[bytes], chunked: bool) -> Response:
         writer = connection.writer
         if isinstance(body, bytes):
-            writer.write(head + body)
+            try:
+                writer.write(head + body)
+                await writer.drain()
+            except ConnectionError as error:  # closed before it could be written: nothing was answered
+                raise _NoAnswer(str(error)) from None
         else:
             writer.write(head)
             try:
                 await _send_stream(writer, body, chunked)
             except ConnectionError:  # the upstream stopped reading: its answer may still say why
                 pass
-        await writer.drain()
+            await writer.drain()
         parser = _Parser()
         async with asyncio.timeout(self.read_timeout):  # the answer's head: one timer for all its reads
             while not parser.final:  # an interim answer (100 Continue ...) is skipped: the real one follows
-                data = await connection.reader.read(CHUNK)
+                try:
+                    data = await connection.reader.read(CHUNK)
+                except ConnectionError as error:
+                    if parser.started:
+                        raise
+                    raise _NoAnswer(str(error)) from None
                 if not data:
-                    raise ConnectionError("the upstream closed the connection without an answer")
+                    if parser.started:
+                        raise ConnectionError("the upstream closed the connection in the middle of its answer")
+                    raise _NoAnswer("the upstream closed the connection without an answer")
+                parser.started = True
                 parser.feed(data)
         return Response(self, connection, parser, head_only=method == "HEAD")
 

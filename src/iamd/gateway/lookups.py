@@ -8,7 +8,8 @@ computes the items again in a worker thread with the reading functions.
 
 Table names can be reused after a deletion, and the upstream exposes no identity that
 could be read without the call the cache saves: so entries live ``ttl`` seconds (default 5) and every
-forwarded CreateTable and DeleteTable drops its name's entries.
+forwarded CreateTable and DeleteTable drops its name's entries; a read that began before such a drop does
+not store its answer. One read per table at a time (flights.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from iamd.gateway.flights import Flights
 
 _FORGET = {("dynamodb", "CreateTable"), ("dynamodb", "DeleteTable")}
 
@@ -34,6 +37,8 @@ class UpstreamLookups:
         self._upstream, self._ttl, self._max, self._clock = upstream, ttl, max_entries, clock
         self._entries: OrderedDict[tuple[str, ...], tuple[float, str | None]] = OrderedDict()
         self._lock = threading.Lock()
+        self._forgets = 0  # bumped by forget() and clear(): a read that began before does not store
+        self._flights = Flights()  # one read per key at a time
 
     def _peek(self, key: tuple[str, ...]) -> str | None:
         with self._lock:
@@ -42,8 +47,10 @@ class UpstreamLookups:
                 raise Cold(key[0])
             return found[1]
 
-    def _store(self, key: tuple[str, ...], value: str | None) -> str | None:
+    def _store(self, key: tuple[str, ...], value: str | None, forgets: int) -> str | None:
         with self._lock:
+            if self._forgets != forgets:  # a table created or deleted meanwhile: the answer may predate it
+                return value
             self._entries[key] = (self._clock() + self._ttl, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
@@ -61,13 +68,19 @@ class UpstreamLookups:
             return self.cached_key_schema(account, region, table)
         except Cold:
             pass
+        key = ("table", account, region, table)
+        with self._lock:
+            forgets = self._forgets
         try:
-            described = self._upstream.client("dynamodb", account, region).describe_table(TableName=table)
-            schema = described["Table"]["KeySchema"]
-            name = next((key["AttributeName"] for key in schema if key["KeyType"] == "HASH"), None)
+            name = self._flights.read(key, forgets, lambda: self._read_key_schema(account, region, table))
         except (ClientError, BotoCoreError, KeyError):
             return None  # not stored: the table may be being created
-        return self._store(("table", account, region, table), name)
+        return self._store(key, name, forgets)
+
+    def _read_key_schema(self, account: str, region: str, table: str) -> str | None:
+        described = self._upstream.client("dynamodb", account, region).describe_table(TableName=table)
+        schema = described["Table"]["KeySchema"]
+        return next((key["AttributeName"] for key in schema if key["KeyType"] == "HASH"), None)
 
     def forget(self, service: str, operation: str, params: Mapping[str, Any]) -> bool:
         """Drop what a forwarded request may have changed; True when it may have changed something."""
@@ -75,10 +88,12 @@ class UpstreamLookups:
             return False
         name = params.get("TableName")
         with self._lock:
+            self._forgets += 1
             for key in [key for key in self._entries if key[-1] == name]:
                 del self._entries[key]
         return True
 
     def clear(self) -> None:
         with self._lock:
+            self._forgets += 1
             self._entries.clear()

@@ -31,7 +31,8 @@ Caching, and why a deleted and re-created resource is never judged by its predec
   DeleteSecret, CreateSecret, RestoreSecret. A delete and re-create made through iamd is thus seen
   at once; one made behind iamd's back, straight at the upstream, or through another iamd process
   (the cache is per process), within ``ttl`` seconds at most.
-* A read that began before a ``forget`` does not store its (possibly older) answer.
+* A read that began before a ``forget`` does not store its (possibly older) answer, nor serves a
+  request that came after it: requests share a read in flight only when no ``forget`` came between.
 
 A failure to read (the upstream unreachable, or refusing iamd's credentials) raises
 ``ResourcePolicyUnavailable``: the edge must refuse the request then (fail closed), never decide as if
@@ -51,6 +52,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
+
+from iamd.gateway.flights import Flights
 
 __all__ = ["RESOURCE_POLICY_SERVICES", "UNKNOWN_OWNER", "ResourcePolicy", "ResourcePolicies",
            "ResourcePolicyUnavailable"]
@@ -127,6 +130,7 @@ class ResourcePolicies:
         self._by_name: dict[tuple[str, str], set[tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._forgets = 0  # bumped by every forget(): a read that saw another value does not store
+        self._flights = Flights()  # one read per key at a time
 
     # ------------------------------------------------------------------------------ reading
 
@@ -350,31 +354,35 @@ class ResourcePolicies:
 
     def _cached(self, key: tuple[str, ...], service: str, names: str | tuple[str, ...], load: Callable[[], Any],
                 key_for: Callable[[Any], tuple[str, ...]] | None = None) -> Any:
-        """The entry at ``key``, else ``load()``'s answer, stored at ``key`` (or ``key_for(answer)``)."""
+        """The entry at ``key``, else ``load()``'s answer (or that of a read of it in flight: flights.py),
+        stored at ``key`` (or ``key_for(answer)``)."""
         found = self._peek(key)
         if found is not _MISSING:
             return found
         with self._lock:
             forgets = self._forgets
-        value = load()
-        if key_for is not None:
-            key = key_for(value)
-        with self._lock:
-            if self._forgets == forgets:  # no change forwarded meanwhile: the answer may be kept
-                index = tuple((service, name) for name in ((names,) if isinstance(names, str) else names))
-                self._entries[key] = (self._clock() + self._ttl, value, index)
-                self._entries.move_to_end(key)
-                for index_key in index:
-                    self._by_name.setdefault(index_key, set()).add(key)
-                while len(self._entries) > self._max:
-                    old, (_, _, old_index) = self._entries.popitem(last=False)
-                    for index_key in old_index:
-                        keys = self._by_name.get(index_key)
-                        if keys is not None:
-                            keys.discard(old)
-                            if not keys:
-                                del self._by_name[index_key]
+        value = self._flights.read(key, forgets, load)
+        self._store(key_for(value) if key_for is not None else key, service, names, value, forgets)
         return value
+
+    def _store(self, key: tuple[str, ...], service: str, names: str | tuple[str, ...], value: Any,
+               forgets: int) -> None:
+        with self._lock:
+            if self._forgets != forgets:  # a change forwarded meanwhile: the answer may predate it
+                return
+            index = tuple((service, name) for name in ((names,) if isinstance(names, str) else names))
+            self._entries[key] = (self._clock() + self._ttl, value, index)
+            self._entries.move_to_end(key)
+            for index_key in index:
+                self._by_name.setdefault(index_key, set()).add(key)
+            while len(self._entries) > self._max:
+                old, (_, _, old_index) = self._entries.popitem(last=False)
+                for index_key in old_index:
+                    keys = self._by_name.get(index_key)
+                    if keys is not None:
+                        keys.discard(old)
+                        if not keys:
+                            del self._by_name[index_key]
 
     def _drop(self, service: str, name: str) -> None:
         """Under the lock: every entry of that resource name, in any account and region."""

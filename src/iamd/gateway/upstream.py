@@ -86,7 +86,7 @@ class Upstream:
         signed = {name: value for name, value in everything.items()
                   if name.startswith("x-amz-") or name in _ALWAYS_SIGNED}
         unsigned_payload = service == "s3" or body is None
-        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        amz_date = _amz_date()
         signed["host"], signed["x-amz-date"] = self.host, amz_date
         if unsigned_payload:
             signed["x-amz-content-sha256"] = _UNSIGNED_PAYLOAD
@@ -108,6 +108,17 @@ class Upstream:
     def client(self, service: str, account_id: str, region: str) -> Any:
         """A botocore client for that account at the upstream (for reading resource policies)."""
         return _client(self, service, account_id, region)
+
+
+_date: tuple[int, str] = (0, "")  # (second, its X-Amz-Date): formatted once a second, not per request
+
+
+def _amz_date() -> str:
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now)))
+    return _date[1]
 
 
 def _path_and_query(url: str, base: str) -> tuple[str, str, str]:

@@ -309,6 +309,7 @@ def _canonical_request(
     ))
 
 
+@lru_cache(maxsize=1024)  # pure; a forwarded request's path and query are canonicalized twice (verified, re-signed)
 def _canonical_path(raw_path: str, double: bool = False) -> str:
     """Every service but S3: the path as botocore signs it, its segments normalized (``.`` and ``..``
     resolved) and encoded twice: the received path is already encoded once."""
@@ -329,6 +330,7 @@ def _canonical_path(raw_path: str, double: bool = False) -> str:
     return quote(text, safe="/~")
 
 
+@lru_cache(maxsize=1024)  # pure; a forwarded request's path and query are canonicalized twice (verified, re-signed)
 def _s3_path(raw_path: str) -> str:
     """Amazon S3: the path encoded once, never normalized (a key may hold ``//`` or ``..``)."""
     return "/".join(quote(unquote(segment), safe="-_.~") for segment in (raw_path or "/").split("/")) or "/"
@@ -381,6 +383,7 @@ def scope_service(authorization: str | None, raw_query: str) -> str | None:
     return parts[3] if len(parts) == 5 else None
 
 
+@lru_cache(maxsize=1024)  # pure; a forwarded request's path and query are canonicalized twice (verified, re-signed)
 def _canonical_query(raw_query: str, *, drop_signature: bool) -> str:
     if not raw_query:
         return ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -22,13 +23,16 @@ _EPOCH = select(accounts.c.auth_epoch).where(accounts.c.id == bindparam("account
 _INVALID = "The security token included in the request is invalid."
 _KEY_ID = re.compile(r"\w{16,128}", re.ASCII)   # accessKeyIdType in botocore's IAM model
 
-_KEY_QUERY = HotQuery(
+# A long-term key's row, its user's name and path, its account's change counter. The gateway reads it
+# with one more column, its cache epoch, in the same statement (gateway/decision.py).
+KEY_SELECT = (
     select(access_keys.c.id, access_keys.c.account_id, access_keys.c.secret, access_keys.c.status,
            access_keys.c.user_id, users.c.name, users.c.path, accounts.c.auth_epoch)
     .select_from(access_keys.outerjoin(users, users.c.id == access_keys.c.user_id)
                  .join(accounts, accounts.c.id == access_keys.c.account_id))
     .where(access_keys.c.id == bindparam("key_id"))
 )
+_KEY_QUERY = HotQuery(KEY_SELECT)
 
 
 @dataclass(slots=True)  # not frozen: see service/context.py's Call
@@ -80,11 +84,23 @@ def key_reads(key_id: str) -> tuple[str, list]:
 
 def principal_for_key(tx: Connection, box: SecretBox, key_id: str) -> KeyOwner:
     """Who owns an access key, and its secret; an unknown or inactive key is InvalidClientTokenId."""
+    return owner_of_key(box, key_row(tx, key_id))
+
+
+def key_row(tx: Connection, key_id: str, query: HotQuery = _KEY_QUERY) -> Any:
+    """The key's row (``query``: KEY_SELECT, or it with more columns); an unknown or inactive key is
+    InvalidClientTokenId."""
     if not _KEY_ID.fullmatch(key_id):   # not asked of the store: no key looks so (and PostgreSQL refuses NUL)
         raise InvalidClientTokenId(_INVALID)
-    row = _KEY_QUERY.first(tx, {"key_id": key_id})
+    row = query.first(tx, {"key_id": key_id})
     if row is None or row.status != "Active":
         raise InvalidClientTokenId(_INVALID)
+    return row
+
+
+def owner_of_key(box: SecretBox, row: Any) -> KeyOwner:
+    """The principal and secret of a key's row (``key_row``)."""
+    key_id = row.id
     if _ACCOUNT_OF_KEY.get(key_id) != row.account_id:
         if len(_ACCOUNT_OF_KEY) >= _MAX_KEYS_REMEMBERED:
             _ACCOUNT_OF_KEY.clear()

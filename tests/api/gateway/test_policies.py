@@ -70,6 +70,40 @@ def test_a_revoked_permission_stops_at_once(gateway, principal, unique):
     assert error_of(refused)[0] == "AccessDenied"
 
 
+def test_a_deactivated_or_deleted_key_and_a_re_created_user_hold_at_once(gateway, principal, unique):
+    """The gateway reads the caller's key and its cache epoch in one statement (gateway/decision.py): a key
+    made inactive or deleted is refused on its next forward, and a user deleted and re-created under its
+    name is a new principal, with its new key and only its new policies."""
+    bucket = unique("keys")
+    gw_client(gateway, "s3").create_bucket(Bucket=bucket)
+    iam = client(gateway, "iam")
+    user = principal(allow(("s3:ListBucket", "*")))
+    s3 = as_user(gateway, user, "s3")
+    for _ in range(2):  # warm: the caller's policies cached, the key read on every request
+        assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    iam.update_access_key(UserName=user["name"], AccessKeyId=user["key_id"], Status="Inactive")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        s3.list_objects_v2(Bucket=bucket)
+    assert error_of(refused)[0] == "InvalidAccessKeyId"
+    iam.update_access_key(UserName=user["name"], AccessKeyId=user["key_id"], Status="Active")
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    iam.delete_access_key(UserName=user["name"], AccessKeyId=user["key_id"])
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        s3.list_objects_v2(Bucket=bucket)
+    assert error_of(refused)[0] == "InvalidAccessKeyId"
+    iam.delete_user_policy(UserName=user["name"], PolicyName="p")
+    iam.delete_user(UserName=user["name"])
+    iam.create_user(UserName=user["name"])  # the same name and ARN, a new principal without policies
+    key = iam.create_access_key(UserName=user["name"])["AccessKey"]
+    again = gw_client(gateway, "s3", key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        again.list_objects_v2(Bucket=bucket)
+    code, message, _ = error_of(refused)
+    assert code == "AccessDenied" and "because no identity-based policy allows the s3:ListBucket action" in message
+    iam.put_user_policy(UserName=user["name"], PolicyName="p", PolicyDocument=json.dumps(allow(("s3:ListBucket", "*"))))
+    assert again.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
 def test_forwarded_and_refused_calls_are_in_the_audit_trail(gateway, principal, unique):
     table = unique("aud")
     user = principal(allow(("dynamodb:ListTables", "*")))

@@ -31,6 +31,7 @@ class Upstream:
     def __init__(self) -> None:
         self.connections = 0
         self.bodies: list[bytes] = []
+        self.drop_next = False  # after answering /then-drop, the next request's connection closes unanswered
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -51,6 +52,10 @@ class Upstream:
                         body += (await reader.readexactly(size + 2))[:-2]
                     await reader.readuntil(b"\r\n")
                 self.bodies.append(body)
+                if self.drop_next:  # as a server whose idle timeout closes the connection just then
+                    self.drop_next = False
+                    return
+                self.drop_next = path == "/then-drop"
                 answer = RESPONSES.get(path) or b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
                 if path == "/continue":  # the interim answer first, alone, as a server sends it
                     interim, _, answer = answer.partition(b"\r\n\r\n")
@@ -138,3 +143,55 @@ def test_an_upstream_that_refuses_the_connection_is_unreachable():
         with pytest.raises(http1.Unreachable):
             await http1.Client(f"http://127.0.0.1:{port}").send("GET", "/", "u", {}, b"")
     asyncio.run(main())
+
+
+def test_a_small_answer_that_came_with_its_head_is_had_whole_and_a_streamed_one_is_not():
+    async def scenario(client, upstream):
+        response = await client.send("GET", "/length", "upstream", {}, b"")
+        assert response.body_if_complete() == b"hello"  # came in the head's read: one message to relay
+        await response.aclose()
+        response = await client.send("HEAD", "/head", "upstream", {}, b"")
+        assert response.body_if_complete() == b""
+        await response.aclose()
+        response = await client.send("GET", "/close", "upstream", {}, b"")
+        assert response.body_if_complete() is None  # delimited by the close: still to be read
+        assert b"".join([chunk async for chunk in response.aiter_raw()]) == b"until the end"
+        await response.aclose()
+        response, data = await _exchange(client, "GET", "/length")
+        assert data == b"hello"
+        assert upstream.connections == 2  # the first connection was reused after the whole small answers
+    _run(scenario)
+
+
+def test_relay_sends_a_whole_small_answer_as_one_body_message():
+    from iamd.gateway.forward import relay
+
+    async def scenario(client, upstream):
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        await relay(await client.send("GET", "/length", "upstream", {}, b""), send)
+        assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
+        assert sent[1]["body"] == b"hello" and not sent[1].get("more_body", False)
+        sent.clear()
+        await relay(await client.send("GET", "/chunked", "upstream", {}, b""), send)
+        assert b"".join(message.get("body", b"") for message in sent[1:]) == b"abcde"
+        assert not sent[-1].get("more_body", False)
+    _run(scenario)
+
+
+def test_an_idempotent_request_on_a_kept_alive_connection_closed_unanswered_is_sent_again_on_a_new_one():
+    async def scenario(client, upstream):
+        await _exchange(client, "GET", "/then-drop")
+        response, data = await _exchange(client, "GET", "/length")  # reused, closed unanswered, sent again
+        assert (response.status_code, data) == (200, b"hello")
+        assert upstream.connections == 2 and upstream.bodies[-2:] == [b"", b""]
+        await _exchange(client, "GET", "/then-drop")
+        with pytest.raises(ConnectionError):  # a POST is not replayed: the upstream may have acted on it
+            await _exchange(client, "POST", "/echo", b"once")
+        assert upstream.connections == 2
+        response, data = await _exchange(client, "GET", "/length")  # the broken connection was not pooled
+        assert data == b"hello" and upstream.connections == 3
+    _run(scenario)
