@@ -75,7 +75,7 @@ def authorize_pairs(tx: Connection, call: Call, pairs: list[tuple[str, str]], co
     whose ARN names another account than the principal's is that account's, unless ResourceOwner says."""
     registry.check_actions(tx, list({action: None for action, _ in pairs}))
     keys = connection_keys(context)
-    if keys:
+    if any(getattr(call, name) != value for name, value in keys.items()):  # not already the call's own
         call = replace(call, **keys)
     decider = Decider(tx, cast(Authorizer, call.env.authorizer), call, context, resource_policy)
     results = []

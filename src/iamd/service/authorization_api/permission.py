@@ -42,6 +42,7 @@ class Permissions:
     def __init__(self, tx: Connection, call: Call):
         self.tx, self.call = tx, call
         self._decider: Decider | None = None
+        self._policy_set: PolicySet | None = None  # the caller's, when its decisions may be remembered
 
     def require(self, action: str, resource: str) -> None:
         decision = self._remembered(action, resource)
@@ -57,14 +58,16 @@ class Permissions:
         """The decision when the caller's policies make it without reading the request context, else None
         (decided in full by the Decider: the root user, a session with scope-down policies, a principal
         that is gone, and policies with conditions take that way)."""
-        call = self.call
-        principal = call.principal
-        if principal.kind is PrincipalKind.ANONYMOUS or principal.is_root or (call.session and call.session.scope):
-            return None
-        loaded = cast(Authorizer, call.env.authorizer).policies_of(self.tx, call)
-        if not loaded.exists:
-            return None
-        return context_free_decision(loaded.policy_set, action, resource)
+        if self._policy_set is None:
+            call = self.call
+            principal = call.principal
+            if principal.kind is PrincipalKind.ANONYMOUS or principal.is_root or (call.session and call.session.scope):
+                return None
+            loaded = cast(Authorizer, call.env.authorizer).policies_of(self.tx, call)
+            if not loaded.exists:
+                return None
+            self._policy_set = loaded.policy_set
+        return context_free_decision(self._policy_set, action, resource)
 
 
 @lru_cache(maxsize=4096)
