@@ -63,10 +63,11 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, choices=[1, 10], default=1)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--baseline", metavar="SRC", help="also serve the iamd package under SRC")
+    parser.add_argument("--source", metavar="SRC", help="serve 'this code' from SRC (a snapshot) instead of the venv's")
     parser.add_argument("--no-identity", action="store_true", help="skip GetCallerIdentity")
     args = parser.parse_args()
     print("command:", " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv]))
-    configs = {"audit on": ("true", None), "audit off": ("false", None)}
+    configs = {"audit on": ("true", args.source), "audit off": ("false", args.source)}
     if args.baseline:
         configs.update({"baseline, audit on": ("true", args.baseline), "baseline, audit off": ("false", args.baseline)})
     operation = f"VerifyAndAuthorize, {args.pairs} pair{'s' if args.pairs > 1 else ''}"
