@@ -4,6 +4,10 @@ ARN, and GetCallerIdentity (the cheapest signed call) in the same run for the ra
 
     .venv/bin/python bench/bench_authorization_api.py [--seconds 5] [--connections 16] [--no-audit]
     .venv/bin/python bench/bench_authorization_api.py --in-process [--calls 3000]
+    .venv/bin/python bench/bench_authorization_api.py --baseline SRC [--rounds 3] [--seconds 3] [--no-audit]
+
+--baseline: this code and the iamd package under SRC (main's src, say) served side by side, every figure
+measured on each in turn, round after round; the medians of server CPU per call and their ratio.
 
 --in-process: no HTTP, no server: the CPU time of each call's handling (QueryApi.handle and
 AuthorizationApi.handle in this process, SQLite), which a machine shared with other work disturbs far
@@ -21,6 +25,7 @@ import hashlib
 import json
 import shlex
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,11 +68,12 @@ def client_material(key: str, secret: str, index: int) -> dict:
             "Headers": [[k, v] for k, v in request.headers.items()], "PayloadHash": hashlib.sha256(b"").hexdigest()}
 
 
-def start_server(data_dir: Path, audit: str) -> tuple[subprocess.Popen, int]:
+def start_server(data_dir: Path, audit: str, source: str | None = None) -> tuple[subprocess.Popen, int]:
     port = free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
     env = {"IAMD_DATA_DIR": str(data_dir), "IAMD_PORT": str(port), "PATH": "/usr/bin:/bin", "IAMD_WORKERS": "1",
            "IAMD_AUDIT": audit, "IAMD_ACCOUNT_ID": ACCOUNT, "IAMD_ROOT_ACCESS_KEY_ID": KEY,
-           "IAMD_ROOT_SECRET_ACCESS_KEY": SECRET}
+           "IAMD_ROOT_SECRET_ACCESS_KEY": SECRET, **({"PYTHONPATH": source} if source else {})}
     process = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "serve"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90  # a busy machine: the first start migrates and creates the account
@@ -195,40 +201,22 @@ def main() -> None:
     parser.add_argument("--no-audit", action="store_true", help="serve with IAMD_AUDIT=false")
     parser.add_argument("--in-process", action="store_true", help="CPU per call of the handlers, no HTTP")
     parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--baseline", metavar="SRC", help="also serve the iamd package under SRC, alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="with --baseline: rounds of every figure")
     args = parser.parse_args()
     print("command:", " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv]))
     if args.in_process:
         in_process(args.calls)
         return
+    if args.baseline:
+        alternate(args)
+        return
     print(f"{args.connections} connections, {args.seconds:.0f} s per figure, one server process (SQLite)\n")
     with tempfile.TemporaryDirectory() as tmp:
         process, port = start_server(Path(tmp), "false" if args.no_audit else "true")
         try:
-            service, client, client_arn = principals(port)
-            skey, ssecret = service["AccessKeyId"], service["SecretAccessKey"]
-            ckey, csecret = client["AccessKeyId"], client["SecretAccessKey"]
-            materials = [client_material(ckey, csecret, i) for i in range(400)]
-            one = [json_call(port, "VerifyAndAuthorize", {
-                "Request": m, "Service": "orders", "Actions": ["orders:GetOrder"], "Resources": [ORDER + f"o-{i}"],
-                "Context": {"aws:SourceIp": "10.0.0.1"}}, skey, ssecret) for i, m in enumerate(materials)]
-            actions = ["orders:GetOrder", "orders:ListOrders", "orders:CancelOrder", "orders:GetInvoice",
-                       "orders:UpdateOrder"]
-            ten = [json_call(port, "VerifyAndAuthorize", {
-                "Request": m, "Actions": actions, "Resources": [ORDER + f"o-{i}", ORDER + f"o-{i + 1}"]},
-                skey, ssecret) for i, m in enumerate(materials)]
-            by_arn = [json_call(port, "Authorize", {
-                "PrincipalArn": client_arn, "Actions": ["orders:GetOrder"], "Resources": [ORDER + f"o-{i}"]},
-                skey, ssecret) for i in range(400)]
-            with AuthorizationClient(f"http://{HOST}:{port}", skey, ssecret) as api:  # the pool decides as meant
-                answer = api.verify_and_authorize(materials[0], actions, [ORDER + "o-0"])
-                assert answer["Authenticated"] and [r["Decision"] for r in answer["Results"]] == [
-                    "allowed", "allowed", "explicitDeny", "allowed", "implicitDeny"], answer
-            identity = [loadgen.sign(HOST, port, {"Action": "GetCallerIdentity", "Version": "2011-06-15"},
-                                     skey, ssecret, "sts")] * 50
-            rows = [measure("GetCallerIdentity (baseline)", process, port, identity, 1, args),
-                    measure("VerifyAndAuthorize, 1 pair per call", process, port, one, 1, args),
-                    measure("VerifyAndAuthorize, 10 pairs per call", process, port, ten, 10, args),
-                    measure("Authorize by ARN, 1 pair per call", process, port, by_arn, 1, args)]
+            pools = call_pools(port)
+            rows = [measure(name, process, port, pool, pairs, args) for name, (pool, pairs) in pools.items()]
         finally:
             process.terminate()
             process.wait()
@@ -236,6 +224,61 @@ def main() -> None:
     print(f"\nfused calls/s / GetCallerIdentity calls/s: {rows[1]['rps'] / base:.2f}; "
           f"decisions/s with 10 pairs / with 1 pair: {rows[2]['dps'] / rows[1]['dps']:.2f}")
 
+
+def call_pools(port: int) -> dict[str, tuple[list[bytes], int]]:
+    """name → (signed calls, pairs per call), checked to decide as meant."""
+    service, client, client_arn = principals(port)
+    skey, ssecret = service["AccessKeyId"], service["SecretAccessKey"]
+    ckey, csecret = client["AccessKeyId"], client["SecretAccessKey"]
+    materials = [client_material(ckey, csecret, i) for i in range(400)]
+    one = [json_call(port, "VerifyAndAuthorize", {
+        "Request": m, "Service": "orders", "Actions": ["orders:GetOrder"], "Resources": [ORDER + f"o-{i}"],
+        "Context": {"aws:SourceIp": "10.0.0.1"}}, skey, ssecret) for i, m in enumerate(materials)]
+    actions = ["orders:GetOrder", "orders:ListOrders", "orders:CancelOrder", "orders:GetInvoice",
+               "orders:UpdateOrder"]
+    ten = [json_call(port, "VerifyAndAuthorize", {
+        "Request": m, "Actions": actions, "Resources": [ORDER + f"o-{i}", ORDER + f"o-{i + 1}"]},
+        skey, ssecret) for i, m in enumerate(materials)]
+    by_arn = [json_call(port, "Authorize", {
+        "PrincipalArn": client_arn, "Actions": ["orders:GetOrder"], "Resources": [ORDER + f"o-{i}"]},
+        skey, ssecret) for i in range(400)]
+    with AuthorizationClient(f"http://{HOST}:{port}", skey, ssecret) as api:  # the pool decides as meant
+        answer = api.verify_and_authorize(materials[0], actions, [ORDER + "o-0"])
+        assert answer["Authenticated"] and [r["Decision"] for r in answer["Results"]] == [
+            "allowed", "allowed", "explicitDeny", "allowed", "implicitDeny"], answer
+    identity = [loadgen.sign(HOST, port, {"Action": "GetCallerIdentity", "Version": "2011-06-15"},
+                             skey, ssecret, "sts")] * 50
+    return {"GetCallerIdentity (baseline)": (identity, 1), "VerifyAndAuthorize, 1 pair per call": (one, 1),
+            "VerifyAndAuthorize, 10 pairs per call": (ten, 10), "Authorize by ARN, 1 pair per call": (by_arn, 1)}
+
+
+def alternate(args) -> None:
+    """This code and the iamd package under --baseline, served side by side and measured in turn, round
+    after round (a load that comes and goes hits both alike): the median server CPU per call of each."""
+    print(f"{args.connections} connections, {args.seconds:.0f} s per figure, {args.rounds} rounds, this code and "
+          f"{args.baseline} alternating (SQLite, audit {'off' if args.no_audit else 'on'})\n")
+    audit = "false" if args.no_audit else "true"
+    with tempfile.TemporaryDirectory() as tmp:
+        servers = {"this": start_server(Path(tmp) / "this", audit),
+                   "base": start_server(Path(tmp) / "base", audit, args.baseline)}
+        try:
+            pools = {label: call_pools(port) for label, (_, port) in servers.items()}
+            cpu: dict[tuple[str, str], list[float]] = {}
+            for _ in range(args.rounds):
+                for name in pools["this"]:
+                    for label, (process, port) in servers.items():
+                        pool, pairs = pools[label][name]
+                        row = measure(f"{label}: {name}", process, port, pool, pairs, args)
+                        cpu.setdefault((label, name), []).append(row["cpu_us"])
+        finally:
+            for process, _ in servers.values():
+                process.terminate()
+                process.wait()
+    print(f"\n{'median server CPU µs per call':40s} {'this':>7s} {'base':>7s}  this/base  this/GetCallerIdentity")
+    identity = statistics.median(cpu[("this", "GetCallerIdentity (baseline)")])
+    for name in pools["this"]:
+        this, base = statistics.median(cpu[("this", name)]), statistics.median(cpu[("base", name)])
+        print(f"{name:40s} {this:7.0f} {base:7.0f}  {this / base:9.2f}  {this / identity:6.2f}")
 
 if __name__ == "__main__":
     main()

@@ -418,3 +418,48 @@ def test_a_service_running_under_a_role_session_may_call(server, setup):
     with api(server, credentials) as iamd:
         answer = iamd.verify_and_authorize(signed_request(*keys(setup["alice"])), ["orders:GetOrder"], [ORDER])
     assert answer["Authenticated"] is True and answer["Results"][0]["Allowed"] is True
+
+
+def test_the_callers_remembered_permission_follows_its_policies_at_once(server, setup, unique):
+    """The caller's own iamd:* decision is remembered when its policies read no context key
+    (service/authorization_api/permission.py): changing them, or the user deleted and re-created under
+    the same name with a new key, decides again on the very next call; a policy with a condition is
+    decided per call."""
+    iam = setup["iam"]
+    name = unique("svc")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="authz", PolicyDocument=SERVICE_POLICY)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    alice_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/alice-{setup['suffix']}"
+
+    def fused(credentials: dict) -> dict:
+        with api(server, credentials) as iamd:
+            return iamd.verify_and_authorize(signed_request(*keys(setup["alice"])), ["orders:GetOrder"], [ORDER])
+
+    def refused(credentials: dict) -> str:
+        with pytest.raises(AuthorizationApiError) as error:
+            fused(credentials)
+        assert error.value.code == "AccessDeniedException"
+        return error.value.message
+
+    assert fused(key)["Results"][0]["Allowed"] is True and fused(key)["Authenticated"] is True  # remembered now
+    iam.put_user_policy(UserName=name, PolicyName="no-alice", PolicyDocument=allow("iamd:Authorize", alice_arn,
+                                                                                  effect="Deny"))
+    assert "iamd:Authorize" in refused(key) and "explicit deny" in refused(key)
+    iam.delete_user_policy(UserName=name, PolicyName="no-alice")
+    assert fused(key)["Results"][0]["Allowed"] is True
+    # Deleted and re-created with the same name, allowed to verify only: the old decision is not reused.
+    iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user_policy(UserName=name, PolicyName="authz")
+    iam.delete_user(UserName=name)
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="verify", PolicyDocument=allow("iamd:VerifySignature"))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    assert "because no identity-based policy allows the iamd:Authorize action" in refused(key)
+    # A condition on the caller's own permission is weighed on every call (here: never true over HTTP).
+    iam.put_user_policy(UserName=name, PolicyName="authz", PolicyDocument=allow(
+        "iamd:Authorize", "*", Condition={"Bool": {"aws:SecureTransport": "true"}}))
+    assert "iamd:Authorize" in refused(key)
+    iam.put_user_policy(UserName=name, PolicyName="authz", PolicyDocument=allow(
+        "iamd:Authorize", "*", Condition={"Bool": {"aws:SecureTransport": "false"}}))
+    assert fused(key)["Results"][0]["Allowed"] is True

@@ -26,11 +26,12 @@ DEFAULT_SESSION = "iamd-authorization"
 
 
 def principal_call(tx: Connection, env: Environment, owner: KeyOwner, now: datetime, request_id: str,
-                   region: str) -> Call:
-    """The call a verified principal would make: what decide() weighs its policies for."""
+                   region: str, connection: dict | None = None) -> Call:
+    """The call a verified principal would make: what decide() weighs its policies for. ``connection``:
+    the client's connection keys the service reports (decisions.connection_keys), the region among them."""
     return Call(principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id, env=env,
-                region=region, service="iamd", auth_epoch=owner.auth_epoch, tx=tx, session=owner.session,
-                session_context=owner.session_context)
+                service="iamd", auth_epoch=owner.auth_epoch, tx=tx, session=owner.session,
+                session_context=owner.session_context, **{"region": region, **(connection or {})})
 
 
 def describe(call: Call) -> dict:
