@@ -43,7 +43,7 @@ _FORM_TYPE = "application/x-www-form-urlencoded"
 _MAY_FETCH = b"AssumeRoleWithWebIdentity"
 _CONTENT_TYPE = (b"content-type", b"text/xml; charset=utf-8")
 _CLOSE = [(b"connection", b"close"), (b"content-type", b"text/plain; charset=utf-8")]
-# Threaded (PostgreSQL): requests at once in threads, one pooled connection each (store.database's pool_size).
+# Threaded (PostgreSQL): requests at once in threads, one connection each (store.database keeps them).
 DATABASE_THREADS = 16
 
 
