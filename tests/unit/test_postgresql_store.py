@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import DateTime, Integer, bindparam, column, select, table, text
 
 from iamd.store import database, pipeline
 from iamd.store.database import Store
+from iamd.store.fastpath import HotQuery
 from tests.api.conftest import PG_URL
 from tests.api.server import PostgresDatabase
 
@@ -127,3 +128,18 @@ def test_connections_open_at_once_are_bounded(url, monkeypatch):
             assert tx.execute(text("SELECT 1")).scalar() == 1
     finally:
         bounded.dispose()
+
+
+def test_a_hot_query_reads_alike_on_a_read_connection_and_in_a_write_transaction(store):
+    kept = table("hot", column("n", Integer), column("at", DateTime(timezone=True)))
+    query = HotQuery(select(kept.c.n, kept.c.at).where(kept.c.n >= bindparam("least")).order_by(kept.c.n))
+    with store.transaction() as tx:
+        tx.execute(text("CREATE TABLE IF NOT EXISTS hot (n int, at timestamptz)"))
+        tx.execute(text("DELETE FROM hot"))
+        tx.execute(text("INSERT INTO hot VALUES (1, now()), (2, NULL)"))
+        in_write = query.all(tx, {"least": 1})  # psycopg's execute, inside the transaction it began
+    with store.transaction(write=False) as tx:
+        assert _driver(tx).autocommit
+        on_read = query.all(tx, {"least": 1})  # store.pipeline, prepared on the server
+        assert query.first(tx, {"least": 2}) == (2, None)
+    assert on_read == in_write and [row.n for row in on_read] == [1, 2]

@@ -69,7 +69,9 @@ class HotQuery:
         if dialect == "sqlite":  # qmark: positional
             values = [params[name] if name in params else defaults[name] for name in names]
             raw_rows = driver.execute(sql, values).fetchall()
-        else:  # psycopg: named (pyformat); statements repeat, so psycopg prepares them on the server
+        elif driver.autocommit:  # a read's connection: libpq straight, cheaper than psycopg's execute
+            raw_rows = pipeline.read(driver, [(sql, {**defaults, **params})])[0]
+        else:  # in a write's transaction, which psycopg begins at its first statement
             raw_rows = driver.execute(sql, {**defaults, **params}).fetchall()
         telemetry.database_time(telemetry.timer() - started)
         return self._rows(raw_rows, row_type, converters)
