@@ -9,8 +9,9 @@ psycopg's adapters as its ``execute`` would convert them.
 
     rows_by_statement = pipeline.read(driver, [(sql, params), ...])   # sql in psycopg's %(name)s style
 
-Any error is raised after the connection has left pipeline mode; one whose cause was a statement
-prepared (or not) unlike what this module remembered corrects the memory, so the next call succeeds.
+Any error is raised after the connection has left pipeline mode. One whose cause was a statement
+prepared (or not) unlike what this module remembered (someone's DEALLOCATE ALL) corrects the memory
+and the statements run once more.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _naming = threading.Lock()
 _connections: weakref.WeakKeyDictionary[Any, tuple[set[bytes], abc.Transformer]] = weakref.WeakKeyDictionary()
 
 
-def read(driver: Any, statements: list[tuple[str, dict]]) -> list[list[tuple]]:
+def read(driver: Any, statements: list[tuple[str, dict]], retry: bool = True) -> list[list[tuple]]:
     """Run ``statements`` (SQL in psycopg's ``%(name)s`` style, params) on ``driver`` (psycopg's open
     connection, outside pipeline mode) in one round trip; each one's rows as tuples, in order."""
     try:
@@ -64,10 +65,15 @@ def read(driver: Any, statements: list[tuple[str, dict]]) -> list[list[tuple]]:
         pgconn.pipeline_sync()
         results = _results(pgconn)
     finally:
-        pgconn.exit_pipeline_mode()
+        try:
+            pgconn.exit_pipeline_mode()
+        except errors.OperationalError:  # results left unread (an interrupted read): closed, never reused
+            driver.close()
+            raise
     failed = next((result for result in results if result.status not in _SUCCEEDED), None)
     if failed is not None:
-        _remember(prepared, preparing, failed)
+        if _remember(prepared, preparing, failed) and retry:
+            return read(driver, statements, retry=False)
         raise errors.error_from_result(failed, encoding=driver.info.encoding)
     prepared.update(preparing)
     rows = []
@@ -98,14 +104,17 @@ def _results(pgconn: Any) -> list[PGresult]:
         results.append(result)
 
 
-def _remember(prepared: set[bytes], preparing: list[bytes], failed: PGresult) -> None:
+def _remember(prepared: set[bytes], preparing: list[bytes], failed: PGresult) -> bool:
     """Correct what is remembered prepared on a connection from a failure (someone's DEALLOCATE ALL,
-    a statement prepared before a failure); anything else: forget nothing, learn nothing."""
+    a statement prepared before a failure), and whether that was the cause; anything else: False."""
     state = failed.error_field(_SQLSTATE)
     if state == _NO_SUCH_STATEMENT:
         prepared.clear()
-    elif state == _STATEMENT_EXISTS:
+        return True
+    if state == _STATEMENT_EXISTS:
         prepared.update(preparing)
+        return True
+    return False
 
 
 def _numbered(sql: str) -> tuple[bytes, bytes, list[str]]:
