@@ -41,7 +41,7 @@ def main() -> None:
                                 account_id="123456789012", root_access_key_id=KEY, root_secret_access_key=SECRET))
     trace_path = Path(tempfile.mkdtemp()) / "libpq.trace"
     trace = open(trace_path, "w")
-    state.store.engine.dispose()  # every connection from here on is a new one, traced
+    state.store.dispose()  # every connection from here on is a new one, traced
     event.listen(state.store.engine, "connect", lambda connection, _record: connection.pgconn.trace(trace.fileno()))
     env = new_environment(state.box)
     api = QueryApi(state.store, env)

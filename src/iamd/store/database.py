@@ -12,6 +12,8 @@ to upgrade a read lock halfway (the usual cause of "database is locked").
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -24,11 +26,20 @@ from sqlalchemy.pool import NullPool
 
 from iamd import telemetry
 
+IDLE = 0  # psycopg's TransactionStatus.IDLE: a connection outside any transaction
+
 # PostgreSQL's SQLSTATEs for a transaction that lost a race and may simply run again: a deadlock, a
 # serialization failure, a unique violation no handler expected (the retry finds the winner's row), a
 # foreign key whose row another transaction deleted meanwhile (the retry answers NoSuchEntity).
 RETRYABLE_STATES = {"40P01", "40001", "23505", "23503"}
 ATTEMPTS = 3
+
+# PostgreSQL: connections open at once per process, at most (a transaction beyond waits for one, up to
+# POOL_TIMEOUT seconds), kept open between transactions; one older than RECYCLE_SECONDS is closed
+# when its transaction ends (a server or firewall may drop long-idle ones).
+MAX_CONNECTIONS = 24
+POOL_TIMEOUT = 30.0
+RECYCLE_SECONDS = 1800.0
 
 
 def lost_race(error: BaseException) -> bool:
@@ -43,11 +54,16 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self.is_postgresql = engine.dialect.name == "postgresql"
         # SQLite connections kept open between transactions: taking one from SQLAlchemy's pool and
         # wrapping it costs ~20 µs, more than a GetUser's queries. A memory database is one per
         # connection, so there each transaction takes its own from the pool as before.
         self._idle: list[Connection] = []
         self._keep_idle = self.is_sqlite and engine.url.database not in (None, "", ":memory:")
+        # PostgreSQL: connections kept by Store too, one list for reads (autocommit: no BEGIN and
+        # COMMIT) and one for writes, so that a connection keeps its mode; their number bounded.
+        self._kept: dict[bool, list[tuple[Connection, float]]] = {False: [], True: []}
+        self._open = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -63,16 +79,18 @@ class Store:
         else:
             if parsed.drivername in ("postgresql", "postgres"):
                 parsed = parsed.set(drivername="postgresql+psycopg")
-            # No pre-ping: it would cost a round trip on every request; stale connections are recycled.
-            # As many kept connections as API requests run at once (web/api.py's DATABASE_THREADS):
-            # an overflow connection is opened and closed per request, and prepares its statements anew.
-            engine = create_engine(parsed, pool_size=16, max_overflow=8, pool_recycle=1800)
+            # Connections are kept by Store itself (``_kept``): a pool checkout, its reset and the
+            # isolation level set and reset on every request cost ~80 µs. No pre-ping: it would cost
+            # a round trip on every request; stale connections are recycled.
+            engine = create_engine(parsed, poolclass=NullPool)
         _time_statements(engine)
         return cls(engine)
 
     def transaction(self, write: bool = True) -> AbstractContextManager[Connection]:
         # One generator, not two nested: each context manager costs a few µs on every request.
-        return self._sqlite_transaction(write) if self._keep_idle else self._transaction(write)
+        if self._keep_idle:
+            return self._sqlite_transaction(write)
+        return self._postgresql_transaction(write) if self.is_postgresql else self._transaction(write)
 
     @contextmanager
     def _transaction(self, write: bool) -> Iterator[Connection]:
@@ -86,6 +104,35 @@ class Store:
             else:
                 # A request that writes nothing needs no BEGIN and COMMIT: two round trips of its five.
                 yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def _postgresql_transaction(self, write: bool) -> Iterator[Connection]:
+        """A write in a transaction (SQLAlchemy's BEGIN and COMMIT), a read in autocommit (no BEGIN and
+        COMMIT: two round trips of its five), each on a connection kept from an earlier transaction
+        of its kind when one is free."""
+        if not self._open.acquire(timeout=POOL_TIMEOUT):
+            raise TimeoutError(f"no PostgreSQL connection free in {POOL_TIMEOUT:.0f} s")
+        try:
+            kept = self._kept[write]
+            try:
+                connection, opened = kept.pop()
+            except IndexError:
+                connection, opened = self.engine.connect(), time.monotonic()
+                if not write:
+                    connection.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                if write:
+                    with connection.begin():
+                        yield connection
+                else:
+                    yield connection
+            finally:
+                if _reusable(connection) and time.monotonic() - opened < RECYCLE_SECONDS:
+                    kept.append((connection, opened))
+                else:
+                    connection.close()
+        finally:
+            self._open.release()
 
     @contextmanager
     def _sqlite_transaction(self, write: bool) -> Iterator[Connection]:
@@ -116,7 +163,18 @@ class Store:
     def dispose(self) -> None:
         while self._idle:
             self._idle.pop().close()
+        for kept in self._kept.values():
+            while kept:
+                kept.pop()[0].close()
         self.engine.dispose()
+
+
+def _reusable(connection: Connection) -> bool:
+    """Whether a PostgreSQL connection was left open, valid and outside any transaction."""
+    if connection.invalidated or connection.closed:
+        return False
+    driver = connection.connection.dbapi_connection  # psycopg's
+    return driver is not None and not driver.closed and driver.info.transaction_status == IDLE
 
 
 def _sqlite3(connection: Connection) -> sqlite3.Connection:

@@ -7,8 +7,9 @@ the driver's connection (sqlite3 or psycopg), applying the same result processor
 (so types such as UtcDateTime come back alike). On other databases it is an ordinary execute.
 
 On PostgreSQL each statement is a round trip, and a GetUser makes three (the key, the user, its
-tags). ``read_ahead`` sends the reads a request is about to make in one pipeline, one round trip
-for all; each HotQuery then answers its first identical (query, params) call from those rows.
+tags). ``read_ahead`` sends the reads a request is about to make in one pipeline (``pipeline.read``),
+one round trip for all; each HotQuery then answers its first identical (query, params) call from
+those rows.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import UpdateBase
 
 from iamd import telemetry
+from iamd.store import pipeline
 
 log = logging.getLogger("iamd.store")
 
@@ -67,7 +69,9 @@ class HotQuery:
         if dialect == "sqlite":  # qmark: positional
             values = [params[name] if name in params else defaults[name] for name in names]
             raw_rows = driver.execute(sql, values).fetchall()
-        else:  # psycopg: named (pyformat); statements repeat, so psycopg prepares them on the server
+        elif driver.autocommit:  # a read's connection: libpq straight, cheaper than psycopg's execute
+            raw_rows = pipeline.read(driver, [(sql, {**defaults, **params})])[0]
+        else:  # in a write's transaction, which psycopg begins at its first statement
             raw_rows = driver.execute(sql, {**defaults, **params}).fetchall()
         telemetry.database_time(telemetry.timer() - started)
         return self._rows(raw_rows, row_type, converters)
@@ -154,15 +158,12 @@ def _pipelined(tx: Connection, reads: list[tuple[HotQuery, dict]]) -> Iterator[N
     started = telemetry.timer()
     answers = {}
     try:
-        with driver.pipeline():
-            cursors = []
-            for query, params in reads:
-                sql, _names, defaults, _row_type, _converters = (query._compiled.get("postgresql")
-                                                                 or query._prepare(tx.dialect))
-                cursors.append(driver.execute(sql, {**defaults, **params}))
-        for (query, params), cursor in zip(reads, cursors, strict=True):
-            _sql, _names, _defaults, row_type, converters = query._compiled["postgresql"]
-            answers[(query, _params_key(params))] = HotQuery._rows(cursor.fetchall(), row_type, converters)
+        compiled = [query._compiled.get("postgresql") or query._prepare(tx.dialect) for query, _params in reads]
+        rows = pipeline.read(driver, [(sql, {**defaults, **params})
+                                      for (sql, _names, defaults, _row_type, _converters), (_query, params)
+                                      in zip(compiled, reads, strict=True)])
+        for (query, params), prepared, raw_rows in zip(reads, compiled, rows, strict=True):
+            answers[(query, _params_key(params))] = HotQuery._rows(raw_rows, prepared[3], prepared[4])
     except Exception:  # never worse than not reading ahead: each query then runs on its own
         log.warning("reading ahead failed; the request reads on demand", exc_info=True)
         answers = {}
