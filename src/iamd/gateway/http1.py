@@ -28,7 +28,8 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})  # RFC 9110
 
 
 class Unreachable(Exception):
-    """The upstream could not be connected to (refused, unknown host, connect timeout, pool exhausted)."""
+    """The upstream could not be connected to (refused, unknown host, connect timeout, pool exhausted), or
+    closed the connection before its answer's head came (the gateway answers 503, not a 500)."""
 
 
 class _Connection:
@@ -210,6 +211,9 @@ class Client:
             connection.close()
             connection = await self._connect()
             return await self._exchange(connection, method, head, body, chunked)
+        except ConnectionError as error:  # closed before the answer's head came: the upstream failed
+            self.release(connection, False)
+            raise Unreachable(str(error) or type(error).__name__) from None
         except BaseException:
             self.release(connection, False)
             raise

@@ -3,6 +3,9 @@ shape, never a 500), and IAMD_UPSTREAM_UNCLASSIFIED=forward (authenticated, not 
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import botocore.exceptions
 import httpx
 import pytest
@@ -37,6 +40,30 @@ def test_an_unreachable_upstream_is_a_503_in_the_service_s_shape(started):
         gw_client(server, "s3").list_buckets()
     assert error_of(refused)[0::2] == ("ServiceUnavailable", 503)
     assert client(server, "sts").get_caller_identity()["Arn"].endswith(":root")  # iamd's own still answer
+
+
+def test_an_upstream_that_hangs_up_without_answering_is_a_503_never_a_500(started):
+    """An upstream that accepts the connection, reads the request and closes without a byte of answer:
+    the client gets the service's ServiceUnavailable (503), as for an unreachable one, and no 500."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def hang_up():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listener was closed: the test is over
+                return
+            connection.recv(65536)
+            connection.close()
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        server = started(upstream=f"http://127.0.0.1:{port}")
+        with pytest.raises(botocore.exceptions.ClientError) as refused:  # a POST: never sent twice
+            gw_client(server, "dynamodb", retries={"max_attempts": 1}).list_tables()
+        assert error_of(refused)[0::2] == ("ServiceUnavailableException", 503)
+    finally:
+        listener.close()
 
 
 def test_without_an_upstream_nothing_is_forwarded(started):
