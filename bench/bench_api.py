@@ -53,7 +53,9 @@ def wait_for(port: int, process: subprocess.Popen) -> None:
 
 
 def fresh_database_url(admin_url: str) -> str:
-    """A new, empty PostgreSQL database beside ``admin_url``'s (left in place for inspection)."""
+    """A new, empty PostgreSQL database beside ``admin_url``'s, dropped when this process exits (they piled
+    up on the shared server otherwise)."""
+    import atexit
     import uuid
 
     import psycopg
@@ -61,7 +63,15 @@ def fresh_database_url(admin_url: str) -> str:
     name = f"iamd_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+    atexit.register(_drop_database, admin_url, name)
     return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 DATABASE_URL = ""  # set by --postgresql: each server gets a fresh database there
