@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, bindparam, delete, exists, insert, select, update
@@ -56,7 +57,6 @@ _TAGS_FOUND = "user tags"  # call.found's kind for the tags _FIND_USER_TAGGED re
 
 _INSERT_USER = HotStatement(insert(users).values({name: bindparam(name) for name in (
     "id", "account_id", "name", "name_key", "path", "created_at", "permissions_boundary")}))
-_USER_BY_ID = HotQuery(select(users).where(users.c.id == bindparam("id")))
 
 
 def find_user(tx: Connection, account_id: str, name: str):
@@ -148,7 +148,10 @@ def create_user(tx: Connection, call: Call, params: dict) -> dict:
         raise EntityAlreadyExists(f"User with name {name} already exists.") from None
     if new_tags:
         tagging.put_tags(tx, user_id, new_tags)
-    row = _USER_BY_ID.first(tx, {"id": user_id})
+    # Described from what was inserted (call.now is whole seconds in UTC, as the column reads back): no
+    # statement to read back the row.
+    row = SimpleNamespace(id=user_id, account_id=call.account_id, name=name, path=path, created_at=call.now,
+                          permissions_boundary=boundary, password_last_used=None)
     return {"User": describe(row, new_tags)}
 
 
