@@ -233,3 +233,31 @@ def test_policy_arn_condition_on_attach(caller, iam, unique):
     with pytest.raises(ClientError):
         own.attach_user_policy(UserName=target, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     own.attach_user_policy(UserName=target, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+
+
+def test_get_user_by_an_iam_user_answers_from_what_authorization_read(caller, iam, unique):
+    """GetUser's authorization reads the user and its tags in one statement, and the handler answers
+    from it: the tags in their order, none when it has none, the caller itself, a missing user; and a
+    user deleted and made again under the same name is the new one, tags and all."""
+    name, own = caller(doc(allow("iam:GetUser"), deny("iam:GetUser", f"arn:aws:iam::{ACCOUNT_ID}:user/denied-*")))
+    tagged, plain = unique("tagged"), unique("plain")
+    tags = [{"Key": f"k{index}", "Value": f"v{index}"} for index in (3, 1, 2)]
+    iam.create_user(UserName=tagged, Tags=tags)
+    iam.create_user(UserName=plain, Path="/p/")
+    assert own.get_user(UserName=tagged.upper())["User"]["Tags"] == tags  # names are matched ignoring case
+    fetched = own.get_user(UserName=plain)["User"]
+    assert "Tags" not in fetched and fetched["Path"] == "/p/"
+    assert own.get_user()["User"]["UserName"] == name
+    with pytest.raises(ClientError) as excinfo:
+        own.get_user(UserName=unique("missing"))
+    assert error_of(excinfo)[0] == "NoSuchEntity"
+    iam.untag_user(UserName=tagged, TagKeys=["k3", "k1", "k2"])
+    iam.delete_user(UserName=tagged)
+    again = iam.create_user(UserName=tagged, Tags=[{"Key": "new", "Value": "one"}])["User"]
+    fetched = own.get_user(UserName=tagged)["User"]
+    assert fetched["UserId"] == again["UserId"] and fetched["Tags"] == [{"Key": "new", "Value": "one"}]
+    denied = unique("denied-")
+    iam.create_user(UserName=denied, Tags=tags)
+    with pytest.raises(ClientError) as excinfo:
+        own.get_user(UserName=denied)
+    assert error_of(excinfo)[0] == "AccessDenied"

@@ -68,9 +68,9 @@ def test_the_handler_reuses_the_user_authorization_found_and_its_tags_are_read_b
     result, count = run(reader, "GetUser", {"UserName": "carol"})
     assert result["User"]["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/team/Carol"
     assert result["User"]["Tags"] == [{"Key": "team", "Value": "blue"}]
-    # The user (resource function), its tags for the condition (by id), its tags for the answer:
-    # one look-up fewer than when the handler found the user again.
-    assert count == 3
+    # The user with its tags (resource function, one statement, which the handler answers from), its
+    # tags for the condition (by id): two look-ups fewer than when the handler found the user again.
+    assert count == 2
 
 
 def test_a_refusal_names_the_arn_as_asked_and_keeps_action_resource_and_decision(world):

@@ -19,6 +19,7 @@ import logging
 from collections import namedtuple
 from collections.abc import Iterator
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
@@ -78,14 +79,15 @@ class HotQuery:
 
     @staticmethod
     def _rows(raw_rows: list, row_type, converters) -> list:
+        make = partial(tuple.__new__, row_type)  # row_type._make, without its Python frame per row
         if not converters or not raw_rows:
-            return list(map(row_type._make, raw_rows))
+            return list(map(make, raw_rows))
         # Column by column: a list page converts a timestamp column of 100 values in one comprehension
         # instead of a Python loop per row.
         columns: list[Any] = list(zip(*raw_rows, strict=True))
         for index, process in converters:
             columns[index] = [value if value is None else process(value) for value in columns[index]]
-        return list(map(row_type._make, zip(*columns, strict=True)))
+        return list(map(make, zip(*columns, strict=True)))
 
     def first(self, tx: Connection, params: dict):
         rows = self.all(tx, params)

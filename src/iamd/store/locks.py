@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import zlib
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, bindparam, func, select
+
+from iamd.store.fastpath import HotQuery
+
+# One statement per (table, column), built once: SQLAlchemy's statement building and execution cost
+# several times the lookup itself, and every CreateUser (an account-wide quota) takes a lock.
+_LOCKS: dict[tuple[str, str], HotQuery] = {}
 
 
 def lock_row(tx: Connection, table: Table, key: str, column: str = "id") -> bool:
@@ -27,8 +33,11 @@ def lock_row(tx: Connection, table: Table, key: str, column: str = "id") -> bool
 
     False when the row is gone (deleted by a transaction that committed while we waited).
     """
-    found = tx.execute(select(table.c[column]).where(table.c[column] == key).with_for_update()).first()
-    return found is not None
+    query = _LOCKS.get((table.name, column))
+    if query is None:
+        query = _LOCKS[(table.name, column)] = HotQuery(
+            select(table.c[column]).where(table.c[column] == bindparam("key")).with_for_update())
+    return query.first(tx, {"key": key}) is not None
 
 
 def lock_key(tx: Connection, namespace: str, key: str) -> None:

@@ -47,8 +47,21 @@ class UtcDateTime(TypeDecorator):
         return super().result_processor(dialect, coltype)
 
 
+# Texts already parsed, by text: a pure function (a datetime is immutable, so one serves every row that
+# holds it), and a list page reads the same rows' timestamps on every request.
+_PARSED: dict[str, datetime] = {}
+_PARSED_MAX = 4096
+
+
 def _sqlite_utc(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value is not None else None
+    if value is None:
+        return None
+    moment = _PARSED.get(value)
+    if moment is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        moment = _PARSED[value] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return moment
 
 
 metadata = MetaData(

@@ -117,7 +117,7 @@ class QueryApi:
     def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
         scope = request.scope  # read straight: Starlette's Request parses its URL and headers anew
         raw_query = scope.get("query_string", b"").decode("latin-1")
-        query = parse_form(raw_query)
+        query = parse_form(raw_query) if raw_query else {}  # a POST's query string is mostly empty
         form = dict(query)
         headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
         content_type = headers.get("content-type", "")

@@ -60,3 +60,27 @@ def test_escaped_text_is_always_xml(text):
     expected = "".join(c if c in "\t\n\r" or 0x20 <= ord(c) <= 0xD7FF or 0xE000 <= ord(c) <= 0xFFFD
                        or ord(c) >= 0x10000 else "\ufffd" for c in text)
     assert parsed == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(st.sampled_from("ab=&+%;2F é\x00"), max_size=30))
+def test_parse_form_agrees_with_parse_qsl(text):
+    """parse_form's own split (a form with nothing to unquote) gives what parse_qsl gives."""
+    from urllib.parse import parse_qsl
+
+    try:
+        expected = dict(parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict"))
+    except UnicodeError:
+        expected = None
+    try:
+        form = decode.parse_form(text)
+    except errors.MalformedQueryString:
+        assert expected is None or "%" in text
+        return
+    assert form == expected
+
+
+def test_parse_form_field_limit_without_escapes():
+    with pytest.raises(errors.MalformedQueryString):
+        decode.parse_form("a=1&" * decode.MAX_FORM_FIELDS)
+    assert len(decode.parse_form("&".join(f"a{i}=1" for i in range(decode.MAX_FORM_FIELDS)))) == decode.MAX_FORM_FIELDS

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from iamd.errors import AwsError, LimitExceeded, NoSuchEntity
+from iamd.store.fastpath import HotQuery
 from iamd.store.locks import lock_row
 from iamd.store.schema import accounts, groups, instance_profiles, managed_policies, roles, users
 
@@ -114,7 +115,16 @@ def check(tx: Connection, quota: Quota, table, *where, adding: int = 1) -> None:
         raise quota.exceeded()
 
 
+# The account-wide counts, one statement per table, built once (CreateUser, CreateRole ... each count).
+_ACCOUNT_COUNTS: dict[str, HotQuery] = {}
+
+
 def check_account(tx: Connection, quota: Quota, account_id: str, table) -> None:
     """An account-wide quota: the account's row is held, then the account's rows of ``table`` counted."""
     hold_account(tx, account_id)
-    check(tx, quota, table, table.c.account_id == account_id)
+    query = _ACCOUNT_COUNTS.get(table.name)
+    if query is None:
+        query = _ACCOUNT_COUNTS[table.name] = HotQuery(
+            select(func.count()).select_from(table).where(table.c.account_id == bindparam("account_id")))
+    if (query.scalar(tx, {"account_id": account_id}) or 0) + 1 > quota.limit:
+        raise quota.exceeded()

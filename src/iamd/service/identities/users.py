@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, Literal, overload
 
 from sqlalchemy import Connection, bindparam, delete, exists, insert, select, update
@@ -43,17 +44,19 @@ _FIND_USER = HotQuery(select(users).where(users.c.account_id == bindparam("accou
                                           users.c.name_key == bindparam("key")))
 
 
-# A user's tags by the user's name, not its id: so GetUser knows all its reads before its first one
-# (on PostgreSQL they then share one round trip with the caller's key: see _get_user_reads).
-_USER_TAGS = HotQuery(select(tags.c.key, tags.c.value)
-                      .select_from(tags.join(users, users.c.id == tags.c.resource_id))
-                      .where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key"))
-                      .order_by(tags.c.position))
+# A user and its tags in one statement (one row per tag, or one row with no tag), by the user's name:
+# GetUser's one read after the caller's key (on PostgreSQL both share one round trip: _get_user_reads).
+# Its authorization reads it (_get_user_resource) and the handler answers from what it read.
+_FIND_USER_TAGGED = HotQuery(
+    select(users, tags.c.key.label("tag_key"), tags.c.value.label("tag_value"))
+    .select_from(users.outerjoin(tags, tags.c.resource_id == users.c.id))
+    .where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key"))
+    .order_by(tags.c.position))
+_TAGS_FOUND = "user tags"  # call.found's kind for the tags _FIND_USER_TAGGED read
 
 
 _INSERT_USER = HotStatement(insert(users).values({name: bindparam(name) for name in (
     "id", "account_id", "name", "name_key", "path", "created_at", "permissions_boundary")}))
-_USER_BY_ID = HotQuery(select(users).where(users.c.id == bindparam("id")))
 
 
 def find_user(tx: Connection, account_id: str, name: str):
@@ -83,22 +86,45 @@ def describe(row, with_tags: list[dict] | None = None) -> dict:
     return user
 
 
-def resource_arn(call: Call, params: dict) -> str | targets.Target:
+def resource_arn(call: Call, params: dict, *, with_tags: bool = False) -> str | targets.Target:
     """The ARN a user operation acts on, for authorization: the named user, or the caller itself; with
-    the user's row when it was looked up (its stored path), for the handler to reuse (target_user)."""
+    the user's row when it was looked up (its stored path), for the handler to reuse (target_user).
+    ``with_tags``: the user's tags read in the same statement, for the handler too (GetUser)."""
     name = params.get("UserName")
     if name is None:
         if call.principal.kind is not PrincipalKind.USER or call.tx is None:
             return call.principal.arn  # the root user, a session: no IAM resource with tags
         # An IAM user acting on itself: the resource is that user, tags and all.
-        row = _FIND_USER.first(call.tx, {"account_id": call.account_id, "key": call.principal.name.lower()})
+        row = _find_for_handler(call.tx, call, call.principal.name.lower(), with_tags)
         return targets.found(call, "user", call.principal.name.lower(), row, call.principal.arn)
     if call.tx is None:
         return resources.entity_arn(call, "user", name, params.get("Path"))
     # CreateUser's ARN has its Path; its namesake, if any, is still the resource named (its tags).
-    row = _FIND_USER.first(call.tx, {"account_id": call.account_id, "key": name.lower()})
+    row = _find_for_handler(call.tx, call, name.lower(), with_tags)
     path = params.get("Path") or (row.path if row is not None else "/")
     return targets.found(call, "user", name.lower(), row, ids.entity_arn(call.account_id, "user", path, name))
+
+
+def _find_for_handler(tx: Connection, call: Call, key: str, with_tags: bool):
+    """The user's row, or None; ``with_tags``: its tags kept in call.found for the handler as well."""
+    if not with_tags:
+        return _FIND_USER.first(tx, {"account_id": call.account_id, "key": key})
+    row, user_tags = _user_with_tags(tx, call.account_id, key)
+    if row is not None:
+        call.found[(_TAGS_FOUND, key)] = user_tags
+    return row
+
+
+def _user_with_tags(tx: Connection, account_id: str, key: str) -> tuple[Any, list[dict]]:
+    """The user's row (None: no such user) and its tags as GetUser answers them, in one statement."""
+    rows = _FIND_USER_TAGGED.all(tx, {"account_id": account_id, "key": key})
+    if not rows:
+        return None, []
+    return rows[0], [{"Key": row.tag_key, "Value": row.tag_value} for row in rows if row.tag_key is not None]
+
+
+def _get_user_resource(call: Call, params: dict) -> str | targets.Target:
+    return resource_arn(call, params, with_tags=True)
 
 
 def target_user(tx: Connection, call: Call, name: str):
@@ -122,7 +148,10 @@ def create_user(tx: Connection, call: Call, params: dict) -> dict:
         raise EntityAlreadyExists(f"User with name {name} already exists.") from None
     if new_tags:
         tagging.put_tags(tx, user_id, new_tags)
-    row = _USER_BY_ID.first(tx, {"id": user_id})
+    # Described from what was inserted (call.now is whole seconds in UTC, as the column reads back): no
+    # statement to read back the row.
+    row = SimpleNamespace(id=user_id, account_id=call.account_id, name=name, path=path, created_at=call.now,
+                          permissions_boundary=boundary, password_last_used=None)
     return {"User": describe(row, new_tags)}
 
 
@@ -155,20 +184,27 @@ def named_or_caller(tx: Connection, call: Call, name: str | None, *, root_itself
 
 
 def get_user(tx: Connection, call: Call, params: dict) -> dict:
-    row = named_or_caller(tx, call, params.get("UserName"), root_itself=True)
-    if row is None:
+    name = params.get("UserName")
+    if name is None and call.principal.kind is not PrincipalKind.USER:
+        named_or_caller(tx, call, name, root_itself=True)  # the root user itself, or AWS's refusal
         return {"User": root_user(tx, call)}
-    found = {"account_id": call.account_id, "key": row.name.lower()}
-    return {"User": describe(row, [{"Key": key, "Value": value} for key, value in _USER_TAGS.all(tx, found)])}
+    name = call.principal.name if name is None else name
+    key = name.lower()
+    # The row and tags authorization read (_get_user_resource), else both in one statement.
+    row, user_tags = targets.reuse(call, "user", key), targets.reuse(call, _TAGS_FOUND, key)
+    if row is None or user_tags is None:
+        row, user_tags = _user_with_tags(tx, call.account_id, key)
+        if row is None:
+            raise not_found(name)
+    return {"User": describe(row, user_tags)}
 
 
 def _get_user_reads(account_id: str, params: dict) -> list:
-    """GetUser's reads when it names the user: the user and its tags."""
+    """GetUser's read when it names the user: the user and its tags, in one statement."""
     name = params.get("UserName")
     if not name:
         return []
-    found = {"account_id": account_id, "key": name.lower()}
-    return [(_FIND_USER, found), (_USER_TAGS, found)]
+    return [(_FIND_USER_TAGGED, {"account_id": account_id, "key": name.lower()})]
 
 
 def root_user(tx: Connection, call: Call) -> dict:
@@ -254,7 +290,7 @@ _TAGS = tagging.TagHandlers(lambda tx, call, params: find_user(tx, call.account_
 
 OPERATIONS = (
     iam("CreateUser", create_user, resource_arn),
-    iam("GetUser", get_user, resource_arn, writes=False, reads=_get_user_reads),
+    iam("GetUser", get_user, _get_user_resource, writes=False, reads=_get_user_reads),
     iam("ListUsers", list_users, any_resource, writes=False, reads=page_reads(users)),
     iam("UpdateUser", update_user, resource_arn),
     iam("DeleteUser", delete_user, resource_arn),
