@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from itertools import product
+from types import SimpleNamespace
 
-from iamd.audit.record import Outcome, Transport, build
+from iamd.audit.record import Outcome, Transport, authorization, build, user_identity
+from iamd.audit.redact import cloudtrail_value
 from iamd.security.principal_kind import PrincipalKind
 from iamd.security.session_tokens import SessionClaims
 from iamd.service.context import Call, Principal
@@ -66,3 +69,90 @@ def test_a_sessions_identity_carries_its_own_creation_date():
                        "iam", "GetUser", True, None, Outcome(), Transport()) for claims in (first, second)]
     dates = [record["userIdentity"]["sessionContext"]["attributes"]["creationDate"] for record in records]
     assert dates == ["2023-11-14T22:13:20Z", "2023-11-14T23:13:20Z"]
+
+
+def _reference(call: Call, service: str, name: str, read_only: bool, params, outcome: Outcome,
+               transport: Transport, written: dict) -> str:
+    """The record as a dict in CloudTrail's order, through json.dumps: what build's text must equal."""
+    record: dict = {"eventVersion": "1.09", "userIdentity": user_identity(call, transport.console),
+                    "eventTime": written["eventTime"], "eventSource": f"{service}.amazonaws.com", "eventName": name,
+                    "awsRegion": call.region, "sourceIPAddress": call.source_ip, "userAgent": call.user_agent}
+    if outcome.error_code:
+        record.update(errorCode=outcome.error_code, errorMessage=outcome.error_message or "")
+    kept = outcome.error_code is None and (not read_only or name == "AssumeRole")
+    record.update(requestParameters=cloudtrail_value(params) if params else None,
+                  responseElements=cloudtrail_value(outcome.result) if kept and outcome.result else None,
+                  requestID=call.request_id, eventID=written["eventID"], readOnly=read_only, eventType="AwsApiCall",
+                  managementEvent=True, recipientAccountId=call.account_id, eventCategory="Management")
+    if call.secure_transport:
+        tls = {"clientProvidedHostHeader": transport.host}
+        if transport.tls_version:
+            tls = {"tlsVersion": transport.tls_version, "cipherSuite": transport.cipher_suite, **tls}
+        record["tlsDetails"] = tls
+    if transport.console:
+        record["sessionCredentialFromConsole"] = "true"
+    record["iamdAuthorization"] = authorization(outcome, call.trail)
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+
+
+def _callers() -> list[tuple[Principal, SessionClaims | None, dict]]:
+    root = Principal(kind=PrincipalKind.ROOT, account_id=ACCOUNT, arn=f"arn:aws:iam::{ACCOUNT}:root", id=ACCOUNT,
+                     name=ACCOUNT, access_key_id="AKIAEXAMPLEROOT00001")
+    role = Principal(kind=PrincipalKind.ASSUMED_ROLE, account_id=ACCOUNT, id="AROAEXAMPLE:s", name="s",
+                     arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/r/s", access_key_id="ASIAEXAMPLE", path="/p/")
+    federated = Principal(kind=PrincipalKind.FEDERATED_USER, account_id=ACCOUNT, id=f"{ACCOUNT}:fed", name="fed",
+                          arn=f"arn:aws:sts::{ACCOUNT}:federated-user/fed", access_key_id="ASIAEXAMPLEFED")
+    claims = SessionClaims(account_id=ACCOUNT, kind=PrincipalKind.ASSUMED_ROLE, id=role.id, name="s", arn=role.arn,
+                           issued_at=1_700_000_000, role_id="AROAEXAMPLE", role_name="r", secret="never-recorded")
+    mfa = {"aws:MultiFactorAuthPresent": "true"}
+    return [(root, None, {}), (_user("bob"), None, {}), (_user("bob"), None, mfa),
+            (_user("ü \"q\"", path="/a/"), None, {}), (role, claims, {}), (role, claims, mfa),
+            (role, SessionClaims(**{**_fields(claims), "source_identity": "alice", "issued_at": 1_700_000_001}), {}),
+            (federated, SessionClaims(account_id=ACCOUNT, kind=PrincipalKind.FEDERATED_USER, id=federated.id,
+                                      name="fed", arn=federated.arn, user_id="AIDAEXAMPLEUSER00001"), {}),
+            (federated, SessionClaims(account_id=ACCOUNT, kind=PrincipalKind.FEDERATED_USER, id=federated.id,
+                                      name="fed", arn=federated.arn), {}),
+            (_user("bob"), SessionClaims(account_id=ACCOUNT, kind=PrincipalKind.USER, id="AIDAEXAMPLEUSER00001",
+                                         name="bob", arn=f"arn:aws:iam::{ACCOUNT}:user/bob",
+                                         issued_at=1_700_000_002), {})]
+
+
+def _fields(claims: SessionClaims) -> dict:
+    return {name: getattr(claims, name) for name in claims.__dataclass_fields__}
+
+
+def test_every_records_text_is_what_json_dumps_makes_of_its_fields():
+    """Over callers, connections, outcomes, parameters and decisions, twice each (the second time from
+    the texts build keeps): byte for byte json.dumps' text of the record's dict."""
+    decision = SimpleNamespace(decision="allowed", matched=[SimpleNamespace(
+        policy_id="ANPAEXAMPLE", policy_type="managed", sid="S\u00e9", effect="Allow", part="Action", start=(1, 2))])
+    params_cases = [None, {}, {"UserName": "bob"}, {"UserName": "b\u00f6b\n", "Password": "never", "Path": "/"},
+                    {"RoleArn": "arn", "DurationSeconds": 3600, "Tags": [{"Key": "k", "Value": "v"}], "Marker": None},
+                    {"SecretAccessKey": "never"}]
+    outcomes = [Outcome(decided_by="root user"), Outcome(),
+                Outcome(error_code="AccessDenied", error_message="denied \"x\""),
+                Outcome(error_code="NoSuchEntityException", error_message=None),
+                Outcome(result={"User": {"UserName": "bob", "CreateDate": datetime(2026, 11, 26, 1, 2, 3, tzinfo=UTC)},
+                                "Credentials": {"SecretAccessKey": "never", "SessionToken": "never"}}),
+                Outcome(decision=decision)]
+    trails = [None, {}, {"decision": None},
+              {"resource": "arn:aws:iam::1:user/b", "context": {"aws:SourceIp": "1.2.3.4"}},
+              {"additional": [("iam:PassRole", "arn:r", {"iam:PassedToService": "ec2.amazonaws.com"})]},
+              {"verified": {"arn": "x"}, "decisions": [{"decision": "allowed"}]}]
+    transports = [Transport(), Transport(host="iam.example:443"),
+                  Transport(host="h", tls_version="TLSv1.3", cipher_suite="TLS_AES_128_GCM_SHA256"),
+                  Transport(console=True)]
+    checked = 0
+    for index, ((principal, session, context), params, outcome, transport, (name, read_only)) in enumerate(product(
+            _callers(), params_cases, outcomes, transports,
+            [("GetUser", True), ("CreateUser", False), ("AssumeRole", True)])):
+        trail = trails[index % len(trails)]
+        call = _call(principal, session=session, session_context=context, trail=trail, user_agent="cli/2 \"\u00fc\"",
+                     secure_transport=bool(transport.host), region="eu-west-1")
+        for _ in range(2):
+            event = build(call, "iam", name, read_only, params, outcome, transport)
+            assert event.record == _reference(call, "iam", name, read_only, params, outcome, transport,
+                                              json.loads(event.record))
+            assert "never" not in event.record
+            checked += 1
+    assert checked == 2 * 4_320

@@ -35,6 +35,7 @@ _COLUMNS = ("event_id", "account_id", "event_ms", "event_source", "event_name", 
 _INSERT = insert(events).values({name: None for name in _COLUMNS})
 _INSERT_RETURNING = _INSERT.returning(events.c.seq)
 _RESOURCE = insert(event_resources)
+_PG_COPY = f"COPY events ({', '.join(_COLUMNS)}) FROM STDIN"
 # One statement, one round trip: set_config(..., true) lasts for the statement's own transaction.
 _PG_RELAXED = (f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {', '.join(f'%({c})s' for c in _COLUMNS)} "
                "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed")
@@ -157,11 +158,13 @@ class AuditTrail:
             else:
                 driver.executemany(sql, rows)
             return
-        named = [dict(zip(_COLUMNS, values, strict=True)) for values in rows]
-        if len(named) == 1:
+        if len(rows) == 1:
             # Without a transaction block (a read's, in a tool without a flushing server): a transaction of
             # one statement, which need not wait for the WAL flush.
-            driver.execute(_PG_RELAXED if driver.autocommit else sql, named[0])
+            driver.execute(_PG_RELAXED if driver.autocommit else sql, dict(zip(_COLUMNS, rows[0], strict=True)))
             return
-        with driver.cursor() as cursor:
-            cursor.executemany(sql, named)
+        # A batch by COPY: psycopg writes its rows in C, where executemany binds each row's parameters
+        # in Python (about half of an event's cost to iamd).
+        with driver.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
+            for values in rows:
+                copy.write_row(values)

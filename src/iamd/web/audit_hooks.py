@@ -21,7 +21,12 @@ def enabled(env) -> bool:
 def transport(request: Request, secure: bool, console: bool = False) -> Transport:
     """What the record needs of the connection: the Host header for tlsDetails, over HTTPS only
     (reading a header makes Starlette parse them all: a few µs on every call otherwise)."""
+    if not secure and not console:
+        return _PLAIN  # never changed: build only reads it
     return Transport(host=request.headers.get("host", "") if secure else "", console=console)
+
+
+_PLAIN = Transport()
 
 
 @cache
