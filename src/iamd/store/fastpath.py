@@ -28,7 +28,6 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import UpdateBase
 
 from iamd import telemetry
-from iamd.store import pipeline
 
 log = logging.getLogger("iamd.store")
 
@@ -71,6 +70,7 @@ class HotQuery:
             values = [params[name] if name in params else defaults[name] for name in names]
             raw_rows = driver.execute(sql, values).fetchall()
         elif driver.autocommit:  # a read's connection: libpq straight, cheaper than psycopg's execute
+            from iamd.store import pipeline  # here, not at the top: psycopg would slow SQLite's start
             raw_rows = pipeline.read(driver, [(sql, {**defaults, **params})])[0]
         else:  # in a write's transaction, which psycopg begins at its first statement
             raw_rows = driver.execute(sql, {**defaults, **params}).fetchall()
@@ -156,6 +156,7 @@ def read_ahead(tx: Connection, reads: list[tuple[HotQuery, dict]]) -> contextlib
 
 @contextlib.contextmanager
 def _pipelined(tx: Connection, reads: list[tuple[HotQuery, dict]]) -> Iterator[None]:
+    from iamd.store import pipeline  # here, not at the top: psycopg would slow SQLite's start
     driver: Any = tx.connection.driver_connection  # psycopg's, open
     started = telemetry.timer()
     answers = {}
