@@ -3,6 +3,7 @@ back-pressure instead of dropping, and a failed batch kept for the next flush.""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 
@@ -15,6 +16,8 @@ from iamd.audit.writer import AuditTrail
 from iamd.cli.bootstrap import open_state
 from iamd.config import Settings
 from iamd.store.schema import events
+from tests.api.conftest import PG_URL
+from tests.api.server import PostgresDatabase
 
 ACCOUNT = "123456789012"
 
@@ -74,3 +77,32 @@ def test_without_a_flushing_server_an_event_goes_into_the_calls_transaction(stor
     with store.transaction(write=True) as tx:
         trail.defer(tx, event("GetUser"))
     assert stored(store) == ["GetUser"] and trail.pending == 0
+
+
+AWKWARD = 'tab\there, line\nbreak, back\\slash, "quoted", \\N, é 🔑'  # COPY's own escapes, and not ASCII
+
+
+@pytest.mark.skipif(not PG_URL, reason="IAMD_TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+def test_a_postgresql_batch_by_copy_stores_every_value_as_it_was(tmp_path):
+    """A batch goes to PostgreSQL by COPY (audit/writer.py): text with COPY's own delimiters and escapes,
+    a NULL beside the text "\\N", and a record's JSON come back exactly as they went in."""
+    database = PostgresDatabase(PG_URL)
+    state = open_state(Settings(data_dir=str(tmp_path), account_id=ACCOUNT, database_url=database.url))
+    try:
+        trail = AuditTrail()
+        trail.attach(state.store)
+        awkward = event("GetUser")
+        awkward.username, awkward.record = AWKWARD, {"eventName": "GetUser", "userAgent": AWKWARD}
+        with state.store.transaction(write=False) as tx:
+            trail.defer(tx, awkward)
+            trail.defer(tx, event("ListUsers"))  # two: a batch, not a single INSERT
+        trail.flush()
+        with state.store.transaction(write=False) as tx:
+            rows = tx.execute(select(events.c.event_name, events.c.username, events.c.access_key_id,
+                                     events.c.record).order_by(events.c.seq)).all()
+        assert [(name, user, key) for name, user, key, _ in rows] == [("GetUser", AWKWARD, None),
+                                                                     ("ListUsers", "root", None)]
+        assert json.loads(rows[0].record)["userAgent"] == AWKWARD
+    finally:
+        state.store.dispose()
+        database.drop()
