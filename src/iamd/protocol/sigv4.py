@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -36,6 +36,23 @@ from iamd.errors import IncompleteSignature, MissingAuthenticationToken, Signatu
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
+
+
+# The longest path or query kept by the canonicalization caches: any client, signed or not, chooses
+# them, and a cache of 1,024 entries must not hold 1,024 request lines of megabytes each.
+CACHED_LENGTH = 1024
+
+
+class _ShortInputsCached:
+    """A pure function of a path or query (its first argument), remembered for short inputs: a forwarded
+    request's path and query are canonicalized twice (verified, then re-signed)."""
+
+    def __init__(self, function: Callable[..., str]):
+        self.function = function
+        self.cached = lru_cache(maxsize=1024)(function)
+
+    def __call__(self, text: str, *args: object, **kwargs: object) -> str:
+        return (self.cached if len(text) <= CACHED_LENGTH else self.function)(text, *args, **kwargs)
 
 
 @dataclass(slots=True)  # not frozen: see service/context.py's Call
@@ -309,7 +326,7 @@ def _canonical_request(
     ))
 
 
-@lru_cache(maxsize=1024)  # pure; a forwarded request's path and query are canonicalized twice (verified, re-signed)
+@_ShortInputsCached
 def _canonical_path(raw_path: str, double: bool = False) -> str:
     """Every service but S3: the path as botocore signs it, its segments normalized (``.`` and ``..``
     resolved) and encoded twice: the received path is already encoded once."""
@@ -330,7 +347,7 @@ def _canonical_path(raw_path: str, double: bool = False) -> str:
     return quote(text, safe="/~")
 
 
-@lru_cache(maxsize=1024)  # pure; a forwarded request's path and query are canonicalized twice (verified, re-signed)
+@_ShortInputsCached
 def _s3_path(raw_path: str) -> str:
     """Amazon S3: the path encoded once, never normalized (a key may hold ``//`` or ``..``)."""
     return "/".join(quote(unquote(segment), safe="-_.~") for segment in (raw_path or "/").split("/")) or "/"
@@ -383,7 +400,7 @@ def scope_service(authorization: str | None, raw_query: str) -> str | None:
     return parts[3] if len(parts) == 5 else None
 
 
-@lru_cache(maxsize=1024)  # pure; a forwarded request's path and query are canonicalized twice (verified, re-signed)
+@_ShortInputsCached
 def _canonical_query(raw_query: str, *, drop_signature: bool) -> str:
     if not raw_query:
         return ""
