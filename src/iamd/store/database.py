@@ -32,6 +32,11 @@ IDLE = 0  # psycopg's TransactionStatus.IDLE: a connection outside any transacti
 # serialization failure, a unique violation no handler expected (the retry finds the winner's row), a
 # foreign key whose row another transaction deleted meanwhile (the retry answers NoSuchEntity).
 RETRYABLE_STATES = {"40P01", "40001", "23505", "23503"}
+# SQLite (WAL): a read transaction whose first write finds that another connection committed since it
+# began (a GetSessionToken's MFA replay mark beside the audit trail's flush) fails at once with
+# SQLITE_BUSY_SNAPSHOT; the only answer is to roll back and run it again (sqlite.org, "Result and Error
+# Codes", SQLITE_BUSY_SNAPSHOT).
+SQLITE_BUSY_SNAPSHOT = 517
 ATTEMPTS = 3
 
 # PostgreSQL: connections open at once per process, at most (a transaction beyond waits for one, up to
@@ -44,10 +49,10 @@ RECYCLE_SECONDS = 1800.0
 
 def lost_race(error: BaseException) -> bool:
     """Whether a failed transaction lost a race with another one, and running it again is the answer."""
-    if not isinstance(error, DBAPIError):
-        return False
-    state = getattr(error.orig, "sqlstate", None)
-    return state in RETRYABLE_STATES
+    driver_error = error.orig if isinstance(error, DBAPIError) else error  # raw on store.fastpath's path
+    if isinstance(driver_error, sqlite3.OperationalError):
+        return getattr(driver_error, "sqlite_errorcode", None) == SQLITE_BUSY_SNAPSHOT
+    return getattr(driver_error, "sqlstate", None) in RETRYABLE_STATES
 
 
 class Store:
