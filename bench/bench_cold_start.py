@@ -1,11 +1,17 @@
 """Cold start: the time from starting ``iamd serve`` to its first answers, on a fresh data directory
 (the schema made, the first account created) and on a restart of it, each repeated.
 
-    .venv/bin/python bench/bench_cold_start.py [--repeat 5] [--postgresql URL]
+    .venv/bin/python bench/bench_cold_start.py [--repeat 5] [--postgresql URL] [--baseline OTHER/src]
 
-Two figures per start: the first answered ``/health``, and the first answered signed request
-(GetCallerIdentity, which needs botocore's model and the caller's key). The client polls every 5 ms.
-The environment is passed on (less IAMD_*), so ``PYTHONPATH=<another checkout>/src`` measures that one.
+Three figures per start: the first answered ``/health``, the first answered signed request
+(GetCallerIdentity, which needs botocore's model and the caller's key), and the CPU time the server
+had used by then (user + system, from ``/proc``: less moved by other processes' load than the wall
+clock, though not immune to it). The client polls every 5 ms. The environment is passed on (less
+IAMD_*), so ``PYTHONPATH=<another checkout>/src`` measures that one; ``--baseline`` alternates this
+tree's starts with that one's in the same run and prints the ratios.
+
+Each tree's modules are compiled first, as pip does at install: with PYTHONDONTWRITEBYTECODE set (as
+in some shells), every start would otherwise compile iamd's ~200 modules again, a third of a start.
 """
 
 from __future__ import annotations
@@ -25,12 +31,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 import loadgen  # noqa: E402
 from bench_api import ACCOUNT, HOST, KEY, SECRET, free_port, fresh_database_url  # noqa: E402
 
+SRC = str(Path(__file__).resolve().parent.parent / "src")
 
-def start_once(data_dir: str, database_url: str) -> tuple[float, float]:
+
+def start_once(data_dir: str, database_url: str, src: str | None) -> tuple[float, float, float]:
     port = free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("IAMD_")}
     env.update(IAMD_DATA_DIR=data_dir, IAMD_PORT=str(port), IAMD_WORKERS="1", IAMD_DATABASE_URL=database_url,
                IAMD_ACCOUNT_ID=ACCOUNT, IAMD_ROOT_ACCESS_KEY_ID=KEY, IAMD_ROOT_SECRET_ACCESS_KEY=SECRET)
+    if src is not None:
+        env["PYTHONPATH"] = src
     signed = loadgen.sign(HOST, port, {"Action": "GetCallerIdentity", "Version": "2011-06-15"}, KEY, SECRET, "sts")
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "serve"], env=env,
@@ -48,31 +58,49 @@ def start_once(data_dir: str, database_url: str) -> tuple[float, float]:
         status = loadgen.run(HOST, port, [signed], connections=1, seconds=60, count_limit=1)
         if status.errors:
             raise SystemExit("the first GetCallerIdentity failed")
-        return health, time.perf_counter() - started
+        return health, time.perf_counter() - started, loadgen.cpu_seconds(process.pid)
     finally:
         process.terminate()
         process.wait()
+
+
+def summary(values: list[float]) -> str:
+    return f"{statistics.median(values):5.2f} s ({min(values):.2f}-{max(values):.2f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgresql", metavar="URL", default="")
+    parser.add_argument("--baseline", metavar="SRC", default="",
+                        help="another tree's src/, started alternately with this one's in the same run")
     args = parser.parse_args()
     print("command:", " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv]))
-    figures: dict[str, list[tuple[float, float]]] = {"fresh": [], "restart": []}
+    print("load average at the start:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    # With --baseline, this tree's src is named explicitly, so that a PYTHONPATH in the caller's
+    # environment does not decide which code "this" is.
+    trees = {"this": SRC, "baseline": args.baseline} if args.baseline else {"this": None}
+    for src in [SRC, *os.environ.get("PYTHONPATH", "").split(os.pathsep), args.baseline]:
+        if src and Path(src, "iamd").is_dir():
+            subprocess.run([sys.executable, "-m", "compileall", "-q", src], check=True)
+    figures = {(tree, kind): [] for tree in trees for kind in ("fresh", "restart")}
     for _ in range(args.repeat):
-        database_url = fresh_database_url(args.postgresql) if args.postgresql else ""
-        with tempfile.TemporaryDirectory() as data_dir:
-            figures["fresh"].append(start_once(data_dir, database_url))
-            figures["restart"].append(start_once(data_dir, database_url))
-    print(f"\n{'start':10s} {'first /health':>22s} {'first GetCallerIdentity':>26s}"
-          f"   (median, min-max of {args.repeat})")
-    for kind, rows in figures.items():
-        health = [row[0] for row in rows]
-        api = [row[1] for row in rows]
-        print(f"{kind:10s} {statistics.median(health):8.2f} s ({min(health):.2f}-{max(health):.2f})   "
-              f"{statistics.median(api):12.2f} s ({min(api):.2f}-{max(api):.2f})")
+        for tree, src in trees.items():
+            database_url = fresh_database_url(args.postgresql) if args.postgresql else ""
+            with tempfile.TemporaryDirectory() as data_dir:
+                figures[tree, "fresh"].append(start_once(data_dir, database_url, src))
+                figures[tree, "restart"].append(start_once(data_dir, database_url, src))
+    print("load average at the end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"\n{'tree':9s} {'start':8s} {'first /health':>22s} {'first GetCallerIdentity':>24s}"
+          f" {'server CPU by then':>24s}   (median, min-max of {args.repeat})")
+    for (tree, kind), rows in figures.items():
+        print(f"{tree:9s} {kind:8s} " + "   ".join(summary([row[i] for row in rows]) for i in range(3)))
+    if args.baseline:
+        print("\nthis ÷ baseline (medians):  first GetCallerIdentity, server CPU")
+        for kind in ("fresh", "restart"):
+            ratios = [statistics.median(row[i] for row in figures["this", kind])
+                      / statistics.median(row[i] for row in figures["baseline", kind]) for i in (1, 2)]
+            print(f"  {kind:8s} {ratios[0]:.2f}   {ratios[1]:.2f}")
 
 
 if __name__ == "__main__":
