@@ -20,15 +20,18 @@ import binascii
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree as SafeET
-from cryptography import x509
-from lxml import etree
-from signxml import InvalidInput as SignxmlInvalidInput, XMLVerifier
-from signxml.exceptions import InvalidSignature as SignxmlInvalidSignature
 
 from iamd.errors import ExpiredTokenException, IDPRejectedClaim, InvalidIdentityToken
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+# cryptography's x509, lxml and signxml are imported where a SAML response or metadata is read: every
+# server start imports this module (AssumeRoleWithSAML is one of its operations), few ever use it.
 
 # AWS does not document its tolerance for clocks that disagree; five minutes is the usual one.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -110,6 +113,8 @@ class Assertion:
 
 def parse_metadata(document: str) -> IdpMetadata:
     """The entity id and signing certificates of SAML 2.0 IdP metadata (checked at CreateSAMLProvider)."""
+    from cryptography import x509
+
     try:
         root = SafeET.fromstring(document, forbid_dtd=True)
     except (ParseError, ValueError):  # checked at upload; a document stored before that check
@@ -169,6 +174,10 @@ def claimed_providers(saml_response: str) -> list[str]:
 
 def verify_signature(xml: bytes, metadata: IdpMetadata) -> etree._Element:
     """The signed element (the Response or its Assertion), verified with a certificate of the metadata."""
+    from lxml import etree
+    from signxml import InvalidInput as SignxmlInvalidInput, XMLVerifier
+    from signxml.exceptions import InvalidSignature as SignxmlInvalidSignature
+
     for certificate in metadata.certificates:
         try:
             result = XMLVerifier().verify(xml, x509_cert=certificate)

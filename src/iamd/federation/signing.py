@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+# PyJWT (which imports cryptography's x509) is imported where a key is published or a token signed:
+# every server start imports this module (GetWebIdentityToken is one of its operations), few use it.
 
 ALGORITHMS = ("RS256", "ES384")
 
@@ -31,6 +32,8 @@ def new_private_key(algorithm: str) -> str:
 
 def public_jwk(private_pem: str, algorithm: str, kid: str) -> dict:
     """The public half as a JWK, as published in the JWKS."""
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
     public = serialization.load_pem_private_key(private_pem.encode(), password=None).public_key()
     if isinstance(public, rsa.RSAPublicKey):
         text = RSAAlgorithm.to_jwk(public)
@@ -43,4 +46,6 @@ def public_jwk(private_pem: str, algorithm: str, kid: str) -> dict:
 
 
 def sign(claims: dict, private_pem: str, algorithm: str, kid: str) -> str:
+    import jwt
+
     return jwt.encode(claims, private_pem, algorithm=algorithm, headers={"kid": kid, "typ": "JWT"})

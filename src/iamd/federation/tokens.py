@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import jwt
-
 from iamd.errors import ExpiredTokenException, InvalidIdentityToken
 
 ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
@@ -35,6 +33,8 @@ class Unverified:
 
 def read(token: str) -> Unverified:
     """Header and claims before any check; a token that is not a signed JWT is InvalidIdentityToken."""
+    import jwt  # PyJWT (and cryptography's x509) where a token is read, not at every server start
+
     try:
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
@@ -57,6 +57,8 @@ def matching_keys(token: Unverified, jwks: list[dict]) -> list[dict]:
 
 def verify_signature(raw: str, token: Unverified, keys: list[dict]) -> dict:
     """The claims, once one of ``keys`` verifies the signature; else InvalidIdentityToken."""
+    import jwt
+
     if not keys:
         raise InvalidIdentityToken(NO_KEY)
     for key in keys:

@@ -26,12 +26,14 @@ Patterns are Java regexes: ``\\w`` and ``\\d`` are ASCII, ``\\p{L}`` needs the `
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sized
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import regex
 from botocore.model import OperationModel, Shape
 
 from iamd import errors
+
+if TYPE_CHECKING:
+    import regex
 
 # Top-level members in the order AWS reported them (recorded); members not named follow in model order.
 VIOLATION_ORDER: dict[str, tuple[str, ...]] = {
@@ -56,6 +58,8 @@ Rule = tuple[Callable[[Any], bool], str]
 
 def java_pattern(pattern: str) -> regex.Pattern:
     """Compile a model (Java) pattern for ``fullmatch``."""
+    import regex  # at an operation's first request (its checkers are built once), not at every start
+
     pattern = pattern.replace("\\u10000-\\u10FFFF", "\\U00010000-\\U0010FFFF")
     out, in_class, i = [], False, 0
     while i < len(pattern):

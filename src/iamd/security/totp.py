@@ -27,7 +27,6 @@ from datetime import datetime
 from urllib.parse import quote
 
 import pyotp
-import segno
 
 DIGITS = 6
 STEP_SECONDS = 30
@@ -98,6 +97,8 @@ def provisioning_uri(seed: str, device_name: str, account_label: str, issuer: st
 
 def qr_png(uri: str, scale: int = 5) -> bytes:
     """A PNG of the QR code holding ``uri``."""
+    import segno  # at CreateVirtualMFADevice only, not at every server start
+
     out = io.BytesIO()
     segno.make_qr(uri, error="m").save(out, kind="png", scale=scale, border=4)
     return out.getvalue()

@@ -4,22 +4,25 @@ With an upstream configured, a request goes to the gateway when it is signed for
 iamd's own (the SigV4 credential scope, in the Authorization header or X-Amz-Credential), when its
 X-Amz-Target is not CloudTrail's, or when it is unsigned and its path is none of iamd's own. So S3
 buckets named like iamd's paths (``health``, ``console``, ...) are reachable only with signed requests.
+
+The gateway itself (``iamd.gateway``: its decisions, services' routes, upstream client) is imported only
+when an upstream is configured: a server without one never uses it, and it costs a tenth of a start.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from iamd.config import Settings
-from iamd.gateway.classify import configure_virtual_host_suffixes
-from iamd.gateway.edge import Gateway
-from iamd.gateway.resource_policies import ResourcePolicies
-from iamd.gateway.upstream import Upstream
 from iamd.protocol.sigv4 import scope_service
 from iamd.service.account.accounts import account_ids
 from iamd.service.context import Environment
 from iamd.web.authorization_api import TARGET_PREFIX as AUTHORIZATION_TARGET
 from iamd.web.json_api import TARGET_PREFIX
+
+if TYPE_CHECKING:
+    from iamd.gateway.edge import Gateway
 
 # The services iamd answers itself (SigV4 credential scopes).
 OWN_SIGNING_NAMES = frozenset({"iam", "sts", "cloudtrail", "access-analyzer", "iamd"})
@@ -49,6 +52,11 @@ def for_gateway(scope) -> bool:
 def create_gateway(store, env: Environment, settings: Settings, read_timeout: float) -> Gateway | None:
     if not settings.upstream_url:
         return None
+    from iamd.gateway.classify import configure_virtual_host_suffixes  # deferred: see the module's docstring
+    from iamd.gateway.edge import Gateway
+    from iamd.gateway.resource_policies import ResourcePolicies
+    from iamd.gateway.upstream import Upstream
+
     host = urlsplit(settings.effective_public_url).hostname or ""
     if host and not host.replace(".", "").isdigit() and host != "localhost":
         # Virtual-hosted S3 under iamd's public name too: bucket.iamd.example.com

@@ -9,9 +9,8 @@ certificate once per account.
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Connection, delete, insert, select, update
 
 from iamd.errors import DuplicateCertificate, MalformedCertificate, NoSuchEntity
@@ -22,6 +21,9 @@ from iamd.service.identities import users
 from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, page
 from iamd.store.schema import signing_certificates
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
 MAX_CERTIFICATES_PER_USER = quotas.SIGNING_CERTIFICATES.limit
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
@@ -30,6 +32,8 @@ DUPLICATE = "The request was rejected because the same certificate is associated
 
 def parse_certificate(body: str) -> x509.Certificate:
     """The PEM certificate in ``body``, or AWS's MalformedCertificate that echoes it."""
+    from cryptography import x509  # here: cryptography's x509 is not on the way to a server's first answer
+
     try:
         return x509.load_pem_x509_certificate(body.strip().encode("latin-1"))
     except (ValueError, TypeError):
@@ -48,13 +52,21 @@ def _describe(row, user_name: str) -> dict:
 
 
 def _der(body: str) -> bytes:
-    return x509.load_pem_x509_certificate(body.strip().encode("latin-1")).public_bytes(serialization.Encoding.DER)
+    from cryptography import x509
+
+    return _der_of(x509.load_pem_x509_certificate(body.strip().encode("latin-1")))
+
+
+def _der_of(certificate: x509.Certificate) -> bytes:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return certificate.public_bytes(Encoding.DER)
 
 
 def upload_signing_certificate(tx: Connection, call: Call, params: dict) -> dict:
     user_id, user_name = users.credential_owner(tx, call, params)
     body = params["CertificateBody"]
-    der = parse_certificate(body).public_bytes(serialization.Encoding.DER)
+    der = _der_of(parse_certificate(body))
     # Duplicates are refused account-wide, so the account's row is the one to hold (store/locks.py).
     quotas.hold_account(tx, call.account_id)
     in_account = tx.execute(select(signing_certificates.c.body).where(
