@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from iamd.cli import account, backup, coverage, events, serve, service
+from iamd.cli import collector
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here, with the collector held off (main): these imports are most of a server's start.
+    from iamd.cli import account, backup, coverage, events, serve, service
+
     parser = argparse.ArgumentParser(prog="iamd", description="An IAM and STS server.")
     subcommands = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(subcommands)
@@ -27,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    with collector.held_off():
+        args = build_parser().parse_args(argv)
     return args.func(args) or 0
 
 

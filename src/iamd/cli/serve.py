@@ -10,7 +10,6 @@ revoked permission holds on the next request to any of them.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import tempfile
 from dataclasses import fields
@@ -18,7 +17,8 @@ from dataclasses import fields
 import uvicorn
 
 from iamd import logs
-from iamd.cli.bootstrap import open_state
+from iamd.cli import collector
+from iamd.cli.bootstrap import State, open_state
 from iamd.cli.settings_flags import add_settings_flags, settings_from
 from iamd.config import Settings, env_name
 from iamd.service.runtime import new_environment
@@ -38,6 +38,32 @@ def add_parser(subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The start-up work with the collector held off, and what it made (modules, the API model, compiled
+    # statements) frozen out of its sight: a full collection (~60 ms, every few seconds under load, as
+    # read-only events wait a second in memory) walks only what requests made (cli/collector.py).
+    with collector.held_off():
+        settings, state, options = _start_up(args)
+        workers = settings.effective_workers
+        app = None
+        if workers == 1:
+            app = create_app(state.store, new_environment(state.box, settings), read_timeout=settings.read_timeout,
+                             settings=settings)
+    if app is not None:
+        uvicorn.run(app, http=timed_protocol(settings.read_timeout), **options)
+        return 0
+    state.store.dispose()  # each worker opens its own connections
+    _hand_settings_to_workers(settings)
+    with tempfile.TemporaryDirectory(prefix="iamd-metrics-") as metrics_dir:
+        # The metrics library's multi-process mode: each worker writes its samples here.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        # By name: a worker is a new process, which builds the protocol from the settings handed to it.
+        uvicorn.run("iamd.web.worker:create_worker_app", factory=True, workers=workers,
+                    http="iamd.web.worker_protocol:WorkerProtocol", **options)
+    return 0
+
+
+def _start_up(args: argparse.Namespace) -> tuple[Settings, State, dict]:
+    """The settings, the opened state (master key, schema, first account) and uvicorn's options."""
     settings = settings_from(args)
     logs.configure(settings.log_level, settings.log_format, settings.access_log)
     state = open_state(settings)
@@ -56,25 +82,7 @@ def run(args: argparse.Namespace) -> int:
     # ws="none": no WebSocket endpoint, so uvicorn need not import a WebSocket library at start.
     options = dict(host=settings.host, port=settings.port, log_level="warning", access_log=False, ws="none",
                    timeout_keep_alive=settings.timeout_keep_alive, **tls)
-    if workers == 1:
-        app = create_app(state.store, new_environment(state.box, settings), read_timeout=settings.read_timeout,
-                         settings=settings)
-        # What start-up made (modules, the API model, compiled statements) lives as long as the server:
-        # out of the collector's sight, a full collection (~60 ms, every few seconds under load, as
-        # read-only events wait a second in memory) walks only what requests made.
-        gc.collect()
-        gc.freeze()
-        uvicorn.run(app, http=timed_protocol(settings.read_timeout), **options)
-        return 0
-    state.store.dispose()  # each worker opens its own connections
-    _hand_settings_to_workers(settings)
-    with tempfile.TemporaryDirectory(prefix="iamd-metrics-") as metrics_dir:
-        # The metrics library's multi-process mode: each worker writes its samples here.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-        # By name: a worker is a new process, which builds the protocol from the settings handed to it.
-        uvicorn.run("iamd.web.worker:create_worker_app", factory=True, workers=workers,
-                    http="iamd.web.worker_protocol:WorkerProtocol", **options)
-    return 0
+    return settings, state, options
 
 
 def _tls_files(settings: Settings) -> dict:
