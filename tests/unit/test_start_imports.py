@@ -38,3 +38,12 @@ def test_a_fresh_data_directory_is_made_and_served_without_them(tmp_path):
              "create_app(state.store, new_environment(state.box, settings), settings=settings)")
     assert _loaded(start.format(fresh=True)) == []
     assert _loaded(start.format(fresh=False)) == []  # and a restart on it
+
+
+def test_the_command_line_leaves_the_application_to_whoever_serves_it():
+    """`iamd serve --workers N`: the supervisor opens the state and watches its workers, which import the
+    application themselves (web/worker.py); only a one-process server imports it (cli/serve.py run)."""
+    probe = ("import sys; from iamd.cli.main import build_parser; build_parser(); "
+             "print(' '.join(m for m in ('iamd.web.app', 'iamd.web.api', 'botocore.model') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

@@ -21,9 +21,6 @@ from iamd.cli import collector
 from iamd.cli.bootstrap import State, open_state
 from iamd.cli.settings_flags import add_settings_flags, settings_from
 from iamd.config import Settings, env_name
-from iamd.service.runtime import new_environment
-from iamd.web.app import create_app
-from iamd.web.limits import timed_protocol
 
 # Used at first start only; worker processes never need them, so they are not passed on.
 _FIRST_START_ONLY = ("root_access_key_id", "root_secret_access_key", "root_password")
@@ -46,9 +43,16 @@ def run(args: argparse.Namespace) -> int:
         workers = settings.effective_workers
         app = None
         if workers == 1:
+            # Imported here: with several workers, each imports the application itself (web/worker.py),
+            # and the supervisor, which only opens the state and watches them, need not (a third of its start).
+            from iamd.service.runtime import new_environment
+            from iamd.web.app import create_app
+
             app = create_app(state.store, new_environment(state.box, settings), read_timeout=settings.read_timeout,
                              settings=settings)
     if app is not None:
+        from iamd.web.limits import timed_protocol
+
         uvicorn.run(app, http=timed_protocol(settings.read_timeout), **options)
         return 0
     state.store.dispose()  # each worker opens its own connections
