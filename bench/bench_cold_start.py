@@ -2,6 +2,7 @@
 (the schema made, the first account created) and on a restart of it, each repeated.
 
     .venv/bin/python bench/bench_cold_start.py [--repeat 5] [--postgresql URL] [--baseline OTHER/src] [--workers N]
+    .venv/bin/python bench/bench_cold_start.py --instructions [--baseline OTHER/src]
 
 Three figures per start: the first answered ``/health``, the first answered signed request
 (GetCallerIdentity, which needs botocore's model and the caller's key), and the CPU time the server
@@ -9,6 +10,9 @@ had used by then (user + system, from ``/proc``: less moved by other processes' 
 clock, though not immune to it). The client polls every 5 ms. The environment is passed on (less
 IAMD_*), so ``PYTHONPATH=<another checkout>/src`` measures that one; ``--baseline`` alternates this
 tree's starts with that one's in the same run and prints the ratios.
+
+``--instructions`` counts instead, under callgrind, the instructions of everything ``serve`` does before
+uvicorn listens (``cold_start_probe.py``), fresh and restarted: repeatable whatever the load.
 
 Each tree's modules are compiled first, as pip does at install: with PYTHONDONTWRITEBYTECODE set (as
 in some shells), every start would otherwise compile iamd's ~200 modules again, a third of a start.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import statistics
 import subprocess
@@ -64,6 +69,20 @@ def start_once(data_dir: str, database_url: str, src: str | None, workers: int) 
         process.wait()
 
 
+def start_instructions(data_dir: str, src: str | None) -> int:
+    """Instructions (callgrind, the whole process) from exec to where uvicorn would start listening."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("IAMD_")}
+    env.update(IAMD_DATA_DIR=data_dir, IAMD_WORKERS="1", IAMD_ACCOUNT_ID=ACCOUNT, IAMD_ROOT_ACCESS_KEY_ID=KEY,
+               IAMD_ROOT_SECRET_ACCESS_KEY=SECRET)
+    if src is not None:
+        env["PYTHONPATH"] = src
+    with tempfile.TemporaryDirectory() as scratch:
+        done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={scratch}/out",
+                               sys.executable, str(Path(__file__).with_name("cold_start_probe.py"))],
+                              env=env, capture_output=True, text=True, check=True)
+    return int(re.search(r"Collected : (\d+)", done.stderr).group(1))
+
+
 def _tree_cpu_seconds(pid: int) -> float:
     """The CPU time of the server and of its worker processes (with --workers above 1)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -78,6 +97,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgresql", metavar="URL", default="")
+    parser.add_argument("--instructions", action="store_true", help="count instructions under callgrind instead")
     parser.add_argument("--workers", type=int, default=1, help="IAMD_WORKERS (default 1)")
     parser.add_argument("--baseline", metavar="SRC", default="",
                         help="another tree's src/, started alternately with this one's in the same run")
@@ -90,6 +110,18 @@ def main() -> None:
     for src in [SRC, *os.environ.get("PYTHONPATH", "").split(os.pathsep), args.baseline]:
         if src and Path(src, "iamd").is_dir():
             subprocess.run([sys.executable, "-m", "compileall", "-q", src], check=True)
+    if args.instructions:
+        counts = {}
+        for tree, src in trees.items():
+            with tempfile.TemporaryDirectory() as data_dir:
+                counts[tree] = [start_instructions(data_dir, src) for _ in ("fresh", "restart")]
+        print(f"\n{'tree':9s} {'fresh':>16s} {'restart':>16s}   (instructions to where uvicorn listens)")
+        for tree, (fresh, restart) in counts.items():
+            print(f"{tree:9s} {fresh:16,d} {restart:16,d}")
+        if args.baseline:
+            print("this ÷ baseline: fresh {:.2f}, restart {:.2f}".format(
+                *(counts["this"][i] / counts["baseline"][i] for i in (0, 1))))
+        return
     figures = {(tree, kind): [] for tree in trees for kind in ("fresh", "restart")}
     for _ in range(args.repeat):
         for tree, src in trees.items():
