@@ -81,8 +81,9 @@ def database_time(seconds: float) -> None:
         spent[0] += seconds
 
 
-def timer() -> float:
-    return time.perf_counter()
+# The clock of every duration measured here: perf_counter itself, no Python frame around it (four
+# readings a request).
+timer = time.perf_counter
 
 
 def render() -> tuple[bytes, str]:
