@@ -205,7 +205,7 @@ def _reusable(connection: Connection) -> bool:
 def _sqlite3(connection: Connection) -> sqlite3.Connection:
     """The driver's own connection under a SQLite one (pysqlite's; SQLAlchemy types it Any | None, None
     only once the connection is closed, which ours never is here)."""
-    return cast(sqlite3.Connection, connection.connection.driver_connection)
+    return cast(sqlite3.Connection, connection.connection.dbapi_connection)  # the driver_connection: see fastpath
 
 
 @contextmanager

@@ -170,6 +170,7 @@ def timed_protocol(header_timeout: float):
 
     class TimedProtocol(Base):
         _watchdog: asyncio.TimerHandle | None = None
+        _deadline = 0.0  # the loop's time at which a connection without a request in flight is closed
 
         def connection_made(self, transport) -> None:
             # The wrapper is the transport to uvicorn: it forwards whatever it does not override.
@@ -186,13 +187,18 @@ def timed_protocol(header_timeout: float):
             super().connection_lost(exc)
 
         def _arm(self) -> None:
-            if self._watchdog is not None:
-                self._watchdog.cancel()
-            self._watchdog = self.loop.call_later(header_timeout, self._expire)
+            # The deadline moves; a timer already set wakes at the old one and waits for the rest
+            # (_expire). Cancelling and setting a timer on every response cost more than reading the time.
+            self._deadline = self.loop.time() + header_timeout
+            if self._watchdog is None:
+                self._watchdog = self.loop.call_at(self._deadline, self._expire)
 
         def _expire(self) -> None:
             self._watchdog = None
             if self.transport.is_closing():
+                return
+            if self.loop.time() < self._deadline:  # armed again since this timer was set
+                self._watchdog = self.loop.call_at(self._deadline, self._expire)
                 return
             if self.cycle is not None and not self.cycle.response_complete:
                 self._arm()  # a request in flight: its body has its own timeout, the handler its own pace
