@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import os
 import time
+from bisect import bisect_left
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 
@@ -42,9 +43,18 @@ def request_answered(service: str, operation: str, status: int, seconds: float, 
     latency = _latencies.get(service)
     if latency is None:
         latency = _latencies[service] = LATENCY.labels(service)
-    counter.inc()
-    latency.observe(seconds)
-    DATABASE.observe(database_seconds)
+    counter._value.inc(1)  # Counter.inc without its checks (a child's amount here is never negative)
+    _observe(latency, seconds)
+    _observe(DATABASE, database_seconds)
+
+
+def _observe(histogram: Histogram, seconds: float) -> None:
+    """``Histogram.observe`` on a child (or an unlabelled histogram) without its per-call checks and its
+    walk along the buckets: the sum, and one bisect for the bucket (the client library keeps per-bucket
+    counts and cumulates them when collected). Every request observes two histograms, and these lines
+    cost a third of what ``observe`` does; tests/unit/test_telemetry_observe.py holds them to it."""
+    histogram._sum.inc(seconds)
+    histogram._buckets[bisect_left(histogram._upper_bounds, seconds)].inc(1)
 
 
 # The database time of the request being served; web/ reads it once per request.
@@ -71,8 +81,9 @@ def database_time(seconds: float) -> None:
         spent[0] += seconds
 
 
-def timer() -> float:
-    return time.perf_counter()
+# The clock of every duration measured here: perf_counter itself, no Python frame around it (four
+# readings a request).
+timer = time.perf_counter
 
 
 def render() -> tuple[bytes, str]:

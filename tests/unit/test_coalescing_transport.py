@@ -48,3 +48,34 @@ def test_abort_drops_what_is_pending():
         assert theirs.recv(100) == b""
         theirs.close()
     asyncio.run(main())
+
+
+def test_the_whole_transport_interface_is_the_transport_s():
+    """No __getattr__ (it would slow every attribute read): each method of asyncio.Transport is forwarded
+    or overridden, none left to the base class's NotImplementedError."""
+    public = [name for name in dir(asyncio.Transport) if not name.startswith("_")]
+    assert public and all(getattr(_Coalescing, name) is not getattr(asyncio.Transport, name) for name in public)
+    assert "__getattr__" not in vars(_Coalescing)
+
+    async def main():
+        ours, theirs = socket.socketpair()
+        loop = asyncio.get_running_loop()
+        transport, protocol = await loop.create_connection(asyncio.Protocol, sock=ours)
+        coalescing = _Coalescing(transport, loop)
+        assert coalescing.get_extra_info("peername") == transport.get_extra_info("peername")
+        assert coalescing.get_extra_info("no such thing", "default") == "default"
+        assert coalescing.get_protocol() is protocol
+        coalescing.pause_reading()
+        assert not coalescing.is_reading() and not transport.is_reading()
+        coalescing.resume_reading()
+        assert coalescing.is_reading()
+        coalescing.set_write_buffer_limits(high=4096)
+        assert coalescing.get_write_buffer_limits() == transport.get_write_buffer_limits()
+        assert coalescing.can_write_eof() == transport.can_write_eof()
+        coalescing.write(b"then eof")
+        coalescing.write_eof()  # flushed first
+        await asyncio.sleep(0.01)
+        assert theirs.recv(100) == b"then eof" and theirs.recv(100) == b""
+        coalescing.close()
+        theirs.close()
+    asyncio.run(main())

@@ -25,6 +25,8 @@ Patterns are Java regexes: ``\\w`` and ``\\d`` are ASCII, ``\\p{L}`` needs the `
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Callable, Mapping, Sized
 from typing import TYPE_CHECKING, Any
 
@@ -56,10 +58,24 @@ Checker = Callable[[object, str, list[errors.Problem]], None]
 Rule = tuple[Callable[[Any], bool], str]
 
 
-def java_pattern(pattern: str) -> regex.Pattern:
-    """Compile a model (Java) pattern for ``fullmatch``."""
-    import regex  # at an operation's first request (its checkers are built once), not at every start
+def java_pattern(pattern: str) -> re.Pattern[str] | regex.Pattern:
+    """Compile a model (Java) pattern for ``fullmatch``: by the standard library's ``re`` when it takes
+    the pattern (a third of the ``regex`` package's cost a match: the user name of every request), by
+    ``regex`` when it needs that package (``\\p{L}``); tests/unit/protocol/test_constraints.py checks that
+    both match alike for every pattern of the models."""
+    translated = _translated(pattern)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # re's FutureWarning: a construct it would read otherwise
+            return re.compile(translated)
+    except (re.error, FutureWarning):
+        import regex  # only for the few patterns re cannot take, at their operation's first request
 
+        return regex.compile(translated)
+
+
+def _translated(pattern: str) -> str:
+    """A Java pattern in Python's syntax: \\w and \\d ASCII, the supplementary planes spelt Python's way."""
     pattern = pattern.replace("\\u10000-\\u10FFFF", "\\U00010000-\\U0010FFFF")
     out, in_class, i = [], False, 0
     while i < len(pattern):
@@ -79,7 +95,7 @@ def java_pattern(pattern: str) -> regex.Pattern:
             in_class = False
         out.append(c)
         i += 1
-    return regex.compile("".join(out))
+    return "".join(out)
 
 
 def lower_first(name: str) -> str:
@@ -335,12 +351,13 @@ def check_constraints(operation: OperationModel, params: Mapping[str, object]) -
     """Raise one ``ValidationError`` naming every violation, or return None."""
     found = problems(operation, params)
     for (operation_name, member), wording in PATTERN_MESSAGES.items():
-        if operation_name != operation.name or not isinstance(params.get(member), str):
+        value = params.get(member)
+        if operation_name != operation.name or not isinstance(value, str):
             continue
         shape = operation.input_shape.members[member]
         pattern = shape.metadata.get("pattern")
         wire = lower_first(member)
-        if pattern and not java_pattern(pattern).fullmatch(params[member]) and \
+        if pattern and not java_pattern(pattern).fullmatch(value) and \
                 all(p.member != wire or "regular expression" in p.message for p in found):
             raise errors.ValidationError(wording)
     raise_violations(found)

@@ -50,11 +50,14 @@ _ACCOUNT_OF_KEY: dict[str, str] = {}
 _MAX_KEYS_REMEMBERED = 10_000
 
 
-# Secrets opened, by (box, key id, sealed secret): AES-GCM on every request costs more than the
-# signature's own HMAC. A key id is never reused, and a secret sealed anew carries a new random nonce,
-# so an entry can only fall out of use, never stand for another secret; the key's row is still read,
-# and its status checked, on every request. Bounded: cleared when full.
-_OPENED: dict[tuple[SecretBox, str, bytes], str] = {}
+# What a long-term key's row says, opened once: its principal and its secret, by (box, the row's key id,
+# account, sealed secret, user id, user name, path). AES-GCM on every request cost more than the
+# signature's own HMAC, and building the frozen Principal a quarter of that. A key id is never reused, a
+# secret sealed anew carries a new random nonce, and every column the principal is made of is in the
+# entry's key (a user renamed, moved or re-created under its name has another key), so an entry can
+# only fall out of use, never stand for another key, secret or user; the key's row is still read, and
+# its status checked, on every request. Bounded: cleared when full.
+_OPENED: dict[tuple, tuple[Principal, str]] = {}
 _MAX_OPENED = 10_000
 
 
@@ -105,26 +108,23 @@ def owner_of_key(box: SecretBox, row: Any) -> KeyOwner:
         if len(_ACCOUNT_OF_KEY) >= _MAX_KEYS_REMEMBERED:
             _ACCOUNT_OF_KEY.clear()
         _ACCOUNT_OF_KEY[key_id] = row.account_id
-    secret = _open_secret(box, row.id, row.secret)
-    if row.user_id is None:
-        principal = Principal(kind=PrincipalKind.ROOT, account_id=row.account_id, arn=ids.root_arn(row.account_id),
-                              id=row.account_id, name=row.account_id, access_key_id=row.id)
-    else:
-        principal = Principal(kind=PrincipalKind.USER, account_id=row.account_id,
-                              arn=ids.entity_arn(row.account_id, "user", row.path, row.name),
-                              id=row.user_id, name=row.name, access_key_id=row.id,
-                              user_id=row.user_id, path=row.path)
-    return KeyOwner(principal, secret, row.auth_epoch)
-
-
-def _open_secret(box: SecretBox, key_id: str, sealed: bytes) -> str:
-    cached = (box, key_id, bytes(sealed))
-    secret = _OPENED.get(cached)
-    if secret is None:
+    sealed = bytes(row.secret)
+    entry = (box, key_id, row.account_id, sealed, row.user_id, row.name, row.path)
+    opened = _OPENED.get(entry)
+    if opened is None:
         if len(_OPENED) >= _MAX_OPENED:
             _OPENED.clear()
-        secret = _OPENED[cached] = box.open(sealed, key_id)
-    return secret
+        opened = _OPENED[entry] = (_principal_of_key(row), box.open(sealed, key_id))
+    return KeyOwner(opened[0], opened[1], row.auth_epoch)
+
+
+def _principal_of_key(row: Any) -> Principal:
+    if row.user_id is None:
+        return Principal(kind=PrincipalKind.ROOT, account_id=row.account_id, arn=ids.root_arn(row.account_id),
+                         id=row.account_id, name=row.account_id, access_key_id=row.id)
+    return Principal(kind=PrincipalKind.USER, account_id=row.account_id,
+                     arn=ids.entity_arn(row.account_id, "user", row.path, row.name),
+                     id=row.user_id, name=row.name, access_key_id=row.id, user_id=row.user_id, path=row.path)
 
 
 def principal_for_session(tx: Connection, sessions: SecretBox, key_id: str, token: str | None,

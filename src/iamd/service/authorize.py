@@ -91,6 +91,7 @@ def scope_refusal(call: Call, request: Request) -> Decision | None:
 
 # The cache counter's children, looked up once (labels() costs several µs a call).
 _HIT, _MISS = telemetry.CACHE.labels("principal_policies", "hit"), telemetry.CACHE.labels("principal_policies", "miss")
+_ALLOWED, _DENIED = telemetry.DECISIONS.labels("allowed"), telemetry.DECISIONS.labels("denied")
 
 
 class Authorizer:
@@ -119,15 +120,15 @@ class Authorizer:
         if call.trail is not None:  # for the audit record: what was asked, of what, with which context
             call.trail.update(resource=resource, context=context)
         if not decision.allowed and not _granted_by_account(tx, call, operation.action, resource, decision):
-            telemetry.DECISIONS.labels("denied").inc()
+            _DENIED.inc()
             raise denied(call.principal.arn, operation.action, resource, decision)
         refused = scope_refusal(call, request)
         if refused is not None:
-            telemetry.DECISIONS.labels("denied").inc()
+            _DENIED.inc()
             raise denied(call.principal.arn, operation.action, resource, refused)
         for extra in operation.additional:
             self._check_additional(call, params, loaded, extra)
-        telemetry.DECISIONS.labels("allowed").inc()
+        _ALLOWED.inc()
         return decision
 
     def _check_additional(self, call: Call, params: dict, loaded, extra) -> None:
@@ -141,7 +142,7 @@ class Authorizer:
         if call.trail is not None:
             call.trail.setdefault("additional", []).append((extra.action, resource, context))
         if not decision.allowed:
-            telemetry.DECISIONS.labels("denied").inc()
+            _DENIED.inc()
             raise denied(call.principal.arn, extra.action, resource, decision)
 
     def policies_of(self, tx: Connection, call: Call) -> policy_sets.PrincipalPolicies:

@@ -139,31 +139,8 @@ class Store:
         finally:
             self._open.release()
 
-    @contextmanager
-    def _sqlite_transaction(self, write: bool) -> Iterator[Connection]:
-        """BEGIN and COMMIT on the driver (SQLAlchemy's execution path costs more than SQLite's BEGIN),
-        on a connection kept from an earlier transaction when one is free (list pop and append are
-        atomic, so threads share the list safely)."""
-        try:
-            connection = self._idle.pop()
-        except IndexError:
-            connection = self.engine.connect()
-        raw = _sqlite3(connection)
-        try:
-            # _sqlite_begin's BEGIN and COMMIT, inline: one generator fewer a request.
-            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield connection
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
-        finally:
-            # Only a connection left cleanly outside any transaction is used again.
-            if connection.invalidated or connection.closed or raw.in_transaction:
-                connection.close()
-            else:
-                self._idle.append(connection)
+    def _sqlite_transaction(self, write: bool) -> _SqliteTransaction:
+        return _SqliteTransaction(self._idle, self.engine, write)
 
     def dispose(self) -> None:
         while self._idle:
@@ -172,6 +149,49 @@ class Store:
             while kept:
                 kept.pop()[0].close()
         self.engine.dispose()
+
+
+class _SqliteTransaction:
+    """A write: BEGIN IMMEDIATE and COMMIT (ROLLBACK on any exception) on the driver, SQLAlchemy's
+    execution path costing more than SQLite's BEGIN. A read: no BEGIN and COMMIT, each statement its own
+    transaction, as a read runs on PostgreSQL (autocommit): two statements of a GetUser's four. Either
+    on a connection kept from an earlier transaction when one is free (list pop and append are atomic,
+    so threads share the list safely). A class, not a generator: @contextmanager's machinery cost as
+    much as a read's statement."""
+
+    __slots__ = ("idle", "engine", "write", "connection", "raw")
+
+    def __init__(self, idle: list[Connection], engine: Engine, write: bool):
+        self.idle, self.engine, self.write = idle, engine, write
+
+    def __enter__(self) -> Connection:
+        try:
+            connection = self.idle.pop()
+        except IndexError:
+            connection = self.engine.connect()
+        self.connection, self.raw = connection, _sqlite3(connection)
+        if self.write:
+            try:
+                self.raw.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._release()
+                raise
+        return connection
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if self.write:
+                self.raw.execute("COMMIT" if kind is None else "ROLLBACK")
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        # Only a connection left cleanly outside any transaction is used again.
+        connection = self.connection
+        if connection.invalidated or connection.closed or self.raw.in_transaction:
+            connection.close()
+        else:
+            self.idle.append(connection)
 
 
 def _reusable(connection: Connection) -> bool:
@@ -185,7 +205,7 @@ def _reusable(connection: Connection) -> bool:
 def _sqlite3(connection: Connection) -> sqlite3.Connection:
     """The driver's own connection under a SQLite one (pysqlite's; SQLAlchemy types it Any | None, None
     only once the connection is closed, which ours never is here)."""
-    return cast(sqlite3.Connection, connection.connection.driver_connection)
+    return cast(sqlite3.Connection, connection.connection.dbapi_connection)  # the driver_connection: see fastpath
 
 
 @contextmanager

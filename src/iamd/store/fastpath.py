@@ -10,6 +10,9 @@ On PostgreSQL each statement is a round trip, and a GetUser makes three (the key
 tags). ``read_ahead`` sends the reads a request is about to make in one pipeline (``pipeline.read``),
 one round trip for all; each HotQuery then answers its first identical (query, params) call from
 those rows.
+
+The driver's connection is read as SQLAlchemy's ``dbapi_connection``: for these synchronous drivers it is
+the ``driver_connection`` itself (only asyncio drivers are adapted), at a third of the property calls.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class HotQuery:
         if dialect not in ("sqlite", "postgresql"):
             return list(tx.execute(self.statement, params).all())
         sql, names, defaults, row_type, converters = self._compiled.get(dialect) or self._prepare(tx.dialect)
-        driver: Any = tx.connection.driver_connection  # sqlite3's or psycopg's, open
+        driver: Any = tx.connection.dbapi_connection  # sqlite3's or psycopg's: driver_connection, cheaper
         if dialect == "postgresql":
             ahead = _read_ahead.get()
             if ahead:
@@ -79,6 +82,14 @@ class HotQuery:
 
     @staticmethod
     def _rows(raw_rows: list, row_type, converters) -> list:
+        if len(raw_rows) == 1:  # a look-up's one row (a key, a user): no columns to zip and unzip
+            row = raw_rows[0]
+            if converters:
+                row = list(row)
+                for index, process in converters:
+                    if row[index] is not None:
+                        row[index] = process(row[index])
+            return [tuple.__new__(row_type, row)]
         make = partial(tuple.__new__, row_type)  # row_type._make, without its Python frame per row
         if not converters or not raw_rows:
             return list(map(make, raw_rows))
@@ -126,7 +137,7 @@ class HotStatement:
         for name, process in processors.items():
             if name in values:
                 values[name] = process(values[name])
-        driver: Any = tx.connection.driver_connection  # sqlite3's or psycopg's, open
+        driver: Any = tx.connection.dbapi_connection  # sqlite3's or psycopg's: driver_connection, cheaper
         started = telemetry.timer()
         try:
             cursor = driver.execute(sql, [values[name] for name in names] if dialect == "sqlite" else values)

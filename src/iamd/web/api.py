@@ -36,6 +36,7 @@ from iamd.service.operations import OPERATIONS
 from iamd.service.runtime import ATTEMPTS, Store, lost_race, new_request_id, read_ahead
 from iamd.web import audit_hooks
 from iamd.web.limits import MAX_BODY
+from iamd.web.receive import receive_within
 
 log = logging.getLogger("iamd.api")
 
@@ -248,8 +249,7 @@ async def read_body(scope, receive, send, read_timeout: float) -> bytes | None:
     chunks, size = [], 0
     while True:
         try:
-            async with asyncio.timeout(read_timeout):  # no task per receive, as wait_for makes
-                message = await receive()
+            message = await receive_within(receive, read_timeout)  # no timer when the body is there
         except TimeoutError:
             await _refuse(send, 408, b"The request body stopped arriving.")
             return None

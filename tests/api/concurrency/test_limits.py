@@ -123,3 +123,27 @@ def test_a_client_hanging_up_mid_body_leaves_no_traceback(quick):
     log = quick.log_text()
     assert "Traceback" not in log and "ClientDisconnect" not in log, log[-2000:]
     assert client(quick, "iam").list_users()["Users"] == [], "the server still answers"
+
+
+def test_a_response_gives_the_connection_a_new_wait_before_it_is_closed(quick):
+    """The watchdog's deadline moves with each response (web/limits.py TimedProtocol): a connection
+    answered 0.7 s after it opened, then trickling its next request's headers, is still open when its
+    first second is over, and closed a second after its answer."""
+    body = b"Action=ListUsers&Version=2010-05-08"
+    with connect(quick) as sock:
+        time.sleep(0.7)
+        sock.sendall(head(len(body)) + body)  # unsigned: answered at once, the connection kept
+        sock.settimeout(5)
+        answered = time.monotonic()
+        assert sock.recv(65536).startswith(b"HTTP/1.1 ")
+        sock.sendall(b"POST / HTTP/1.1\r\n")
+        closed_at = None
+        while time.monotonic() - answered < 3:
+            try:
+                sock.sendall(b"X")
+            except OSError:
+                closed_at = time.monotonic()
+                break
+            time.sleep(0.05)
+        assert closed_at is not None, "a connection trickling its headers is closed"
+        assert 0.8 < closed_at - answered < 2.2

@@ -148,3 +148,29 @@ def test_check_constraints_on_params():
     assert constraints.violations(operation, {"UserName": "ok", "Path": "no-slash"}) == [
         "Value at 'path' failed to satisfy constraint: Member must satisfy regular expression pattern: "
         r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"]
+
+
+_SAMPLES = ["", "a", "user000123", "a_b+c=d,e.f@g-h", "/path/to/", "/", "//", "arn:aws:iam::123456789012:user/x",
+            "é", "日本", "\U0001F600", "a\U0001F600", " ", "a b", "\t\n\r", "\x00", "\x1f", "\x7f", "\x85",
+            "\u00a0", "\ud7ff", "\ue000", "\ufffd", "ab\n", "a--b", "a-b", "1" * 12, "١٢٣", "x" * 300,
+            "{}", "Key=Value", "+=,.@-_:", "%41", "<&>", "'\"", "a\\b", "ACCT" * 20]
+
+
+def test_every_model_pattern_matches_alike_by_re_and_by_regex():
+    """java_pattern compiles by re when re takes a pattern: for each of the models' patterns, re's
+    answers are the regex package's (which had compiled every one before)."""
+    import re
+
+    import regex
+
+    patterns = {shape.metadata["pattern"] for service in model.SERVICES
+                for shape in map(model.service_model(service).shape_for, model.service_model(service).shape_names)
+                if "pattern" in shape.metadata}
+    by_re = 0
+    for pattern in patterns:
+        compiled = constraints.java_pattern(pattern)
+        reference = regex.compile(constraints._translated(pattern))
+        assert [bool(compiled.fullmatch(v)) for v in _SAMPLES] == [bool(reference.fullmatch(v)) for v in _SAMPLES]
+        by_re += isinstance(compiled, re.Pattern)
+    assert by_re >= len(patterns) - 4  # the \p{L} ones stay with regex
+    assert isinstance(constraints.java_pattern(r"[\p{L}]+"), regex.Pattern)
