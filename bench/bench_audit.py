@@ -43,7 +43,6 @@ from bench_api import (
     wait_for,
 )
 
-from iamd.audit.keys import HASHED_COLUMNS, row_keys
 from iamd.cli.bootstrap import open_state
 from iamd.config import Settings
 from iamd.security import ids
@@ -114,13 +113,10 @@ def seed_events(database_url: str, data_dir: Path, count: int) -> float:
             record = (template.replace("USER", user).replace("TARGET", target).replace("EID", event_id)
                       .replace("RID", str(uuid.uuid4())).replace("TIME", time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                                        time.gmtime(ms / 1000))))
-            principal = f"arn:aws:iam::{ACCOUNT}:user/{user}"
             rows.append(dict(event_id=event_id, account_id=ACCOUNT, event_ms=ms, event_source="iam.amazonaws.com",
                              event_name="GetUser", username=user, access_key_id="AKIAEXAMPLE000000000",
-                             read_only=True, principal_key=principal, error_code=None,
-                             resource_type="AWS::IAM::User", resource_name=target, record=record,
-                             **dict(zip(HASHED_COLUMNS, row_keys(ACCOUNT, user, "GetUser", target, principal,
-                                                                 "AKIAEXAMPLE000000000"), strict=True))))
+                             read_only=True, principal_key=f"arn:aws:iam::{ACCOUNT}:user/{user}", error_code=None,
+                             resource_type="AWS::IAM::User", resource_name=target, record=record))
         with store.transaction(write=True) as tx:
             from iamd.store.schema import events
 

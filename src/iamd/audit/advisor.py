@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, case, func, select
 
-from iamd.audit.keys import value_key
 from iamd.service.context import Call
 from iamd.store.schema import events
 
@@ -23,7 +22,6 @@ def access_advisor(tx: Connection, call: Call, params: dict) -> dict:
                     func.count().label("calls"),
                     func.sum(case((events.c.error_code == "AccessDenied", 1), else_=0)).label("denied"))
              .where(events.c.account_id == call.account_id, events.c.principal_key == params["PrincipalArn"],
-                    events.c.principal_hash == value_key(call.account_id, params["PrincipalArn"]),
                     events.c.event_ms >= since)
              .group_by(events.c.event_source, events.c.event_name))
     services: dict[str, dict] = {}

@@ -20,7 +20,6 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from iamd.audit.keys import value_key
 from iamd.store.schema import events
 
 COLLAPSE_AT = 5
@@ -46,7 +45,6 @@ def principal_records(tx: Connection, account_id: str, principal_arn: str, start
     """The records of the principal's calls in the window (a role: every session of it)."""
     query = (select(events.c.record).where(events.c.account_id == account_id,
                                            events.c.principal_key == principal_arn,
-                                           events.c.principal_hash == value_key(account_id, principal_arn),
                                            events.c.event_ms >= int(start.timestamp() * 1000),
                                            events.c.event_ms <= int(end.timestamp() * 1000))
              .order_by(events.c.event_ms))

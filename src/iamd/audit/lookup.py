@@ -23,7 +23,6 @@ from iamd.audit.errors import (
     InvalidTimeRange,
     Serialization,
 )
-from iamd.audit.keys import value_key
 from iamd.audit.record import time_of_id
 from iamd.service.context import Call
 from iamd.store.schema import event_resources, events
@@ -34,10 +33,6 @@ PAGE = 50
 
 _COLUMNS = {"EventName": events.c.event_name, "Username": events.c.username,
             "EventSource": events.c.event_source, "AccessKeyId": events.c.access_key_id}
-# The attributes indexed by a hash of their value (audit/keys.py): the hash finds the rows, the value
-# itself sorts out a collision.
-_HASHES = {"EventName": events.c.event_name_hash, "Username": events.c.username_hash,
-           "AccessKeyId": events.c.access_key_hash, "ResourceName": events.c.resource_name_hash}
 _SELECT = select(events.c.seq, events.c.event_id, events.c.event_name, events.c.read_only, events.c.access_key_id,
                  events.c.event_ms, events.c.event_source, events.c.username, events.c.resource_type,
                  events.c.resource_name, events.c.record)
@@ -89,12 +84,10 @@ def lookup_events(tx: Connection, call: Call, params: dict) -> dict:
         own, other = ((events.c.resource_name, event_resources.c.resource_name) if key == "ResourceName"
                       else (events.c.resource_type, event_resources.c.resource_type))
         first = first.where(own == value)
-        if key == "ResourceName":
-            first = first.where(events.c.resource_name_hash == value_key(call.account_id, value))
         queries.append(_page(_SELECT.join(event_resources, event_resources.c.seq == events.c.seq), event_resources,
                              call.account_id, start, end, after).where(other == value))
     elif attribute is not None:
-        first = first.where(_condition(call.account_id, *attribute))
+        first = first.where(_condition(*attribute))
     queries.insert(0, first)
     rows: list = []
     for query in queries:
@@ -145,9 +138,7 @@ def _page(query, table, account_id: str, start: datetime, end: datetime, after, 
     return query.order_by(table.c.event_ms.desc(), table.c.seq.desc())
 
 
-def _condition(account_id: str, key: str, value: str):
-    if key in _HASHES:
-        return and_(_HASHES[key] == value_key(account_id, value), _COLUMNS[key] == value)
+def _condition(key: str, value: str):
     if key == "EventId":  # the id carries its time: the time index finds it
         return and_(events.c.event_ms == (time_of_id(value) or -1), events.c.event_id == value)
     if key == "ReadOnly":

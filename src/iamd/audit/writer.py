@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from iamd import telemetry
-from iamd.audit.keys import HASHED_COLUMNS, row_keys
 from iamd.audit.record import JSON, Event
 from iamd.store.schema import event_resources, events
 
@@ -32,7 +31,7 @@ log = logging.getLogger("iamd.audit")
 PENDING_LIMIT = 20_000
 
 _COLUMNS = ("event_id", "account_id", "event_ms", "event_source", "event_name", "username", "access_key_id",
-            "read_only", "principal_key", "error_code", "resource_type", "resource_name", "record", *HASHED_COLUMNS)
+            "read_only", "principal_key", "error_code", "resource_type", "resource_name", "record")
 _INSERT = insert(events).values({name: None for name in _COLUMNS})
 _INSERT_RETURNING = _INSERT.returning(events.c.seq)
 _RESOURCE = insert(event_resources)
@@ -124,11 +123,9 @@ class AuditTrail:
         for event in batch:
             text = event.record if isinstance(event.record, str) else JSON(event.record)
             first = event.resources[0] if event.resources else (None, None)
-            account_id = event.account_id
-            values = (event.event_id, account_id, event.event_ms, event.event_source, event.event_name,
+            values = (event.event_id, event.account_id, event.event_ms, event.event_source, event.event_name,
                       event.username, event.access_key_id, event.read_only, event.principal_key, event.error_code,
-                      first[0], first[1], text) + row_keys(account_id, event.username, event.event_name, first[1],
-                                                            event.principal_key, event.access_key_id)
+                      first[0], first[1], text)
             if len(event.resources) <= 1:
                 rows.append(values)
                 continue

@@ -496,20 +496,12 @@ events = Table(
     Column("resource_type", String(64)),
     Column("resource_name", String(2048)),
     Column("record", Text, nullable=False),
-    # 8-byte hashes of (account, value) of the five columns above that lookups filter on (audit/keys.py):
-    # an index led by a distinct integer costs an insert far fewer comparisons than one led by the
-    # account id and a string. A lookup compares the row's own value too (hashes can collide).
-    Column("username_hash", BigInteger),
-    Column("event_name_hash", BigInteger),
-    Column("resource_name_hash", BigInteger),
-    Column("principal_hash", BigInteger),
-    Column("access_key_hash", BigInteger),
     Index("ix_events_account_time", "account_id", "event_ms"),
-    Index("ix_events_username_hash", "username_hash", "event_ms"),
-    Index("ix_events_event_name_hash", "event_name_hash", "event_ms"),
-    Index("ix_events_resource_name_hash", "resource_name_hash", "event_ms"),
-    Index("ix_events_principal_hash", "principal_hash", "event_ms"),
-    Index("ix_events_access_key_hash", "access_key_hash", "event_ms"),
+    Index("ix_events_account_username", "account_id", "username", "event_ms"),
+    Index("ix_events_account_name", "account_id", "event_name", "event_ms"),
+    Index("ix_events_account_resource", "account_id", "resource_name", "event_ms"),
+    Index("ix_events_account_principal", "account_id", "principal_key", "event_ms"),
+    Index("ix_events_access_key", "access_key_id", "event_ms"),
     Index("ix_events_time", "event_ms"),
 )
 
