@@ -106,3 +106,31 @@ def test_a_postgresql_batch_by_copy_stores_every_value_as_it_was(tmp_path):
     finally:
         state.store.dispose()
         database.drop()
+
+
+def test_a_sqlite_batch_stores_none_as_null_and_read_only_as_a_boolean(store):
+    """On SQLite the batch binds None as "" and a bool as 1 or 0 (audit/writer.py: sqlite3's adapters
+    cost more than the insert): what is read back is NULL, True and False, as SQLAlchemy wrote them."""
+    trail = AuditTrail()
+    trail.attach(store)
+    plain, failed, changed = event("GetCallerIdentity"), event("GetUser"), event("CreateUser")
+    failed.error_code, failed.resources = "NoSuchEntityException", [("AWS::IAM::User", "bob")]
+    changed.read_only, changed.username, changed.principal_key = False, "", "arn:aws:iam::123456789012:root"
+    with store.transaction(write=False) as tx:
+        for each in (plain, failed, changed):
+            trail.defer(tx, each)
+    trail.flush()
+    with store.transaction(write=True) as tx:
+        trail.write(tx, event("ListUsers"))  # one row: execute, not executemany
+    with store.transaction(write=False) as tx:
+        rows = tx.execute(select(events.c.event_name, events.c.read_only, events.c.error_code, events.c.resource_type,
+                                 events.c.resource_name, events.c.username, events.c.access_key_id)
+                          .order_by(events.c.seq)).all()
+        nulls = tx.execute(select(events.c.event_name).where(events.c.error_code.is_(None),
+                                                             events.c.resource_name.is_(None))).scalars().all()
+    assert [tuple(row) for row in rows] == [
+        ("GetCallerIdentity", True, None, None, None, "root", None),
+        ("GetUser", True, "NoSuchEntityException", "AWS::IAM::User", "bob", "root", None),
+        ("CreateUser", False, None, None, None, "", None),
+        ("ListUsers", True, None, None, None, "root", None)]
+    assert sorted(nulls) == ["CreateUser", "GetCallerIdentity", "ListUsers"]  # NULL in SQL, not ""
