@@ -108,6 +108,34 @@ def test_a_cancelled_request_ends_its_handler_where_it_waits(executor):
     assert cleaned == [True]
 
 
+def test_a_request_cancelled_while_its_thread_works_unwinds_once_the_thread_is_done(executor):
+    release = threading.Event()
+    events = []
+
+    def slow():
+        release.wait(5)
+        events.append("thread done")
+
+    def handler():
+        try:
+            evented.in_thread(slow)
+        finally:
+            events.append("handler unwound")
+
+    async def main():
+        task = asyncio.create_task(evented.run(executor, handler))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.sleep(0.01)
+        assert events == []  # the handler waits for its thread, cancelled or not
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert events == ["thread done", "handler unwound"]
+
+
 def test_a_handlers_exception_reaches_the_caller(executor):
     with pytest.raises(ValueError, match="bad"):
         asyncio.run(evented.run(executor, _raise, ValueError("bad")))

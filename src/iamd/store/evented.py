@@ -74,7 +74,7 @@ async def run(executor: Executor, fn: Callable[..., T], *args: Any) -> T:
         kind, what = request
         try:
             if kind == _THREAD:
-                value = await loop.run_in_executor(executor, what)
+                value = await _in_pool(executor, what)
             else:
                 await _ready(loop, what, kind == _READ)
                 value = None
@@ -83,6 +83,24 @@ async def run(executor: Executor, fn: Callable[..., T], *args: Any) -> T:
         else:
             request = child.switch(value)
     return request
+
+
+async def _in_pool(executor: Executor, call: Callable[[], T]) -> T:
+    """``call()`` in the pool. Cancelled meanwhile, this still waits for the call to end before the
+    cancellation reaches the handler: its clean-up (a connection put back) must not run while the
+    thread still uses what it holds."""
+    done = asyncio.wrap_future(executor.submit(call))
+    try:
+        return await asyncio.shield(done)
+    except asyncio.CancelledError:
+        while not done.done():
+            try:
+                await asyncio.shield(done)
+            except asyncio.CancelledError:  # cancelled once more: keep waiting
+                continue
+            except BaseException:  # the call's own failure: the cancellation goes on
+                break
+        raise
 
 
 async def _ready(loop: asyncio.AbstractEventLoop, fd: int, readable: bool) -> None:
