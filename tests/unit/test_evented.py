@@ -44,6 +44,7 @@ def test_in_thread_runs_in_the_pool_and_gives_back_its_result_or_its_exception(e
         ident, name = evented.in_thread(lambda: (threading.get_ident(), NAME.get()))
         with pytest.raises(KeyError, match="gone"):
             evented.in_thread(_raise, KeyError("gone"))
+        assert evented.in_thread(threading.get_ident, counted=False) != threading.get_ident()  # a one-off
         return ident, name, threading.get_ident(), evented.hops()
 
     pool_thread, seen_name, loop_thread, hops = asyncio.run(evented.run(executor, handler))

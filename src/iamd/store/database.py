@@ -119,14 +119,15 @@ class Store:
         of its kind when one is free."""
         # In a request run in the event loop (store.evented), what may wait (for a free connection, for
         # a new one) waits in a thread.
-        if not (self._open.acquire(blocking=False) or evented.in_thread(self._open.acquire, True, POOL_TIMEOUT)):
+        if not (self._open.acquire(blocking=False)
+                or evented.in_thread(self._open.acquire, True, POOL_TIMEOUT, counted=False)):
             raise TimeoutError(f"no PostgreSQL connection free in {POOL_TIMEOUT:.0f} s")
         try:
             kept = self._kept[write]
             try:
                 connection, opened = kept.pop()
             except IndexError:
-                connection, opened = evented.in_thread(self._connect, write), time.monotonic()
+                connection, opened = evented.in_thread(self._connect, write, counted=False), time.monotonic()
             try:
                 if write:
                     with connection.begin():

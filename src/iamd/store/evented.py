@@ -36,7 +36,7 @@ _READ, _WRITE, _THREAD = 0, 1, 2
 class _Request(greenlet):
     """One request's handler, run in the event loop; its parent is the coroutine that runs it."""
 
-    hops = 0  # calls it made in the thread pool (in_thread)
+    hops = 0  # calls it made in the thread pool (in_thread), one-offs apart
 
 
 def in_loop() -> bool:
@@ -48,18 +48,20 @@ def wait(fd: int, readable: bool = True) -> None:
     getcurrent().parent.switch((_READ if readable else _WRITE, fd))
 
 
-def in_thread(fn: Callable[..., T], *args: Any) -> T:
+def in_thread(fn: Callable[..., T], *args: Any, counted: bool = True) -> T:
     """``fn(*args)`` in the thread pool when called in a request's greenlet (it may block), else here.
-    The thread runs in a copy of the greenlet's context."""
+    The thread runs in a copy of the greenlet's context. ``counted``: whether ``hops`` counts it (not
+    a one-off such as opening a connection, which says nothing of what the request needs)."""
     current = getcurrent()
     if not isinstance(current, _Request):
         return fn(*args)
-    current.hops += 1
+    current.hops += counted
     return current.parent.switch((_THREAD, partial(contextvars.copy_context().run, fn, *args)))
 
 
 def hops() -> int:
-    """How many calls the request running here made in the thread pool so far (0 outside a request's greenlet)."""
+    """How many calls the request running here made in the thread pool so far, one-offs apart (0 outside
+    a request's greenlet)."""
     current = getcurrent()
     return current.hops if isinstance(current, _Request) else 0
 
