@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -45,6 +46,13 @@ def switches(pid: int) -> tuple[int, int]:
         except FileNotFoundError:  # a thread that ended meanwhile
             pass
     return voluntary, involuntary
+
+
+def loop_thread(pid: int) -> tuple[float, float]:
+    """Seconds the server's main thread (uvicorn's event loop) ran and waited for a core so far
+    (``/proc/<pid>/task/<pid>/schedstat``): over a window, what is left of the wall time it slept."""
+    run, wait, _slices = open(f"/proc/{pid}/task/{pid}/schedstat").read().split()
+    return int(run) / 1e9, int(wait) / 1e9
 
 
 def cpu_times(pid: int) -> tuple[float, float]:
@@ -101,13 +109,17 @@ def main() -> None:
                     loadgen.run(HOST, port, pools[label][:200], args.connections, 0.3)  # warm
                     user, system = cpu_times(process.pid)
                     voluntary, involuntary = switches(process.pid)
+                    ran, waited, started = *loop_thread(process.pid), time.monotonic()
                     result = loadgen.run(HOST, port, pools[label], args.connections, args.seconds)
                     user_after, system_after = cpu_times(process.pid)
                     voluntary_after, involuntary_after = switches(process.pid)
+                    ran_after, waited_after = loop_thread(process.pid)
+                    wall = time.monotonic() - started
                     count = result.requests
                     rows[label].append(((user_after - user) / count * 1e6, (system_after - system) / count * 1e6,
                                         (voluntary_after - voluntary) / count,
-                                        (involuntary_after - involuntary) / count, result.rate, result.errors))
+                                        (involuntary_after - involuntary) / count, result.rate, result.errors,
+                                        (ran_after - ran) / wall, (waited_after - waited) / wall))
             audit = "off" if args.no_audit else "on"
             print(f"\nGetUser, {args.connections} connections, audit {audit}, {args.rounds} rounds of "
                   f"{args.seconds:g} s{', servers SCHED_FIFO' if args.realtime else ''}, "
@@ -121,8 +133,12 @@ def main() -> None:
                       f"({total / ceiling:5.2f}× the ceiling)  "
                       f"voluntary switches {voluntary:5.2f}  involuntary {involuntary:5.2f}  {rate:6.0f} req/s  "
                       f"errors {sum(row[5] for row in measured)}")
+                ran, waited = (statistics.median(row[k] for row in measured) for k in (6, 7))
+                print(f"{'':9s} the loop's thread: running {ran:4.0%}, waiting for a core {waited:4.0%}, "
+                      f"asleep {1 - ran - waited:4.0%} of the time")
                 print(f"{'':9s} total µs by round {[round(row[0] + row[1]) for row in measured]}, "
-                      f"req/s by round {[round(row[4]) for row in measured]}")
+                      f"req/s by round {[round(row[4]) for row in measured]}, "
+                      f"the loop asleep by round {[f'{1 - row[6] - row[7]:.0%}' for row in measured]}")
         finally:
             for process, _port in servers.values():
                 process.terminate()
