@@ -69,3 +69,22 @@ def test_outside_the_loop_run_goes_straight_to_the_transaction(query_api):
     assert query._run(None, None, {}, {}, None, "r", "iam", SimpleNamespace(name="CreateUser"), WRITE, None,
                       {}) == "CreateUser"
     assert ran == [("CreateUser", "loop")]  # here, in the caller's thread (the main one in this test)
+
+
+@pytest.mark.parametrize("switch", [False, True])
+def test_postgresql_in_event_loop_decides_where_a_postgresql_request_runs(monkeypatch, switch):
+    query = QueryApi(store=SimpleNamespace(is_postgresql=True), env=SimpleNamespace(), threaded=True)
+    dispatched = []
+
+    async def answer(_send, _handle, _request, _body, threaded, _content_type, in_loop=False):
+        dispatched.append((threaded, in_loop))
+
+    async def read_body(*_args):
+        return b"Action=GetUser&Version=2010-05-08"
+
+    monkeypatch.setattr(api_module, "POSTGRESQL_IN_EVENT_LOOP", switch)
+    monkeypatch.setattr(api_module, "read_body", read_body)
+    monkeypatch.setattr(query.threads, "answer", answer)
+    asyncio.run(query({"type": "http", "headers": [], "query_string": b""}, None, None))
+    assert dispatched == [(True, switch)]
+

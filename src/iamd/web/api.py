@@ -45,6 +45,15 @@ _CONTENT_TYPE = (b"content-type", b"text/xml; charset=utf-8")
 _CLOSE = [(b"connection", b"close"), (b"content-type", b"text/plain; charset=utf-8")]
 # Threaded (PostgreSQL): requests at once in threads, one connection each (store.database keeps them).
 DATABASE_THREADS = 16
+# Whether a PostgreSQL Query API request runs in the event loop (store.evented: a warm read without the
+# hop to a thread and back) or, off, in the thread pool as before. Off: on the loaded 2-core test
+# machine the in-loop server answered fewer requests a second at 16 connections (1,576-1,905 against
+# main's 2,253-2,335), at the same CPU a request, because its one busy thread got less of the contended
+# cores than 17 threads that sleep often (its loop thread was runnable 94-99 % of the time, waiting for
+# a core a third of it; docs/performance.md, "the in-loop path under contention"). Not preempted by
+# others it used 0.38 of the CPU a request and answered 1.7 times the requests: worth turning on for a
+# server that has its cores to itself, once measured there.
+POSTGRESQL_IN_EVENT_LOOP = False
 # A read that needed the thread pool in the event loop runs in a thread this many times before it is tried
 # in the loop again (a cold cache's statements may have been the cause, not the operation).
 _LOOP_RETRY = 100
@@ -74,9 +83,11 @@ class QueryApi:
         request = Request(scope)  # lazy: only what the handlers read of it is ever parsed
         # AssumeRoleWithWebIdentity may fetch an issuer's keys over the network: never in the event loop.
         may_fetch = _MAY_FETCH in body or _MAY_FETCH in scope.get("query_string", b"")
-        # PostgreSQL: in the event loop too, its waits served by the loop (store.evented), its writes in threads.
+        # PostgreSQL, if POSTGRESQL_IN_EVENT_LOOP: in the event loop too, its waits served by the loop
+        # (store.evented), its writes in threads.
+        in_loop = POSTGRESQL_IN_EVENT_LOOP and self.store.is_postgresql and not may_fetch
         await self.threads.answer(send, self.handle, request, body, self.threaded or may_fetch, _CONTENT_TYPE,
-                                  in_loop=self.store.is_postgresql and not may_fetch)
+                                  in_loop=in_loop)
 
     async def endpoint(self, request: Request) -> Response:
         body = await request.body()
