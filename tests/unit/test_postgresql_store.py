@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import psycopg
 import pytest
 from sqlalchemy import DateTime, Integer, bindparam, column, select, table, text
@@ -144,3 +146,51 @@ def test_a_hot_query_reads_alike_on_a_read_connection_and_in_a_write_transaction
         on_read = query.all(tx, {"least": 1})  # store.pipeline, prepared on the server
         assert query.first(tx, {"least": 2}) == (2, None)
     assert on_read == in_write and [row.n for row in on_read] == [1, 2]
+
+
+# In the event loop (store.evented): a PostgreSQL request without a thread hop.
+
+def test_in_the_event_loop_a_pipeline_waits_through_the_loop_and_other_requests_go_on(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from iamd.store import evented
+
+    order = []
+
+    def request(name, sleep):
+        with store.transaction(write=False) as tx:
+            rows = pipeline.read(_driver(tx), [(f"SELECT %(name)s::text, pg_sleep({sleep})", {"name": name})])
+        order.append(name)
+        return rows[0][0][0], evented.hops()
+
+    async def main(executor):
+        return await asyncio.gather(evented.run(executor, request, "slow", 0.3),
+                                    evented.run(executor, request, "quick", 0))
+
+    with store.transaction(write=False), store.transaction(write=False):
+        pass  # two read connections kept: opening one would wait in a thread
+    with ThreadPoolExecutor(2) as executor:
+        slow, quick = asyncio.run(main(executor))
+    assert slow == ("slow", 0) and quick == ("quick", 0)  # answered without a thread
+    assert order == ["quick", "slow"]  # the slow one's wait did not hold the loop
+
+
+def test_in_the_event_loop_sqlalchemys_statements_and_a_new_connection_run_in_threads(store):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from iamd.store import evented
+
+    def request():
+        with store.transaction() as tx:  # no write connection kept yet: opened in a thread, a one-off
+            opened = evented.hops()
+            tx.execute(text("CREATE TABLE IF NOT EXISTS looped (n int)"))
+            tx.execute(text("DELETE FROM looped"))
+            tx.execute(text("INSERT INTO looped VALUES (:n)"), [{"n": 1}, {"n": 2}])
+        with store.transaction(write=False) as tx:
+            rows = tx.execute(text("SELECT n FROM looped ORDER BY n")).scalars().all()
+        return opened, rows, evented.hops()
+
+    with ThreadPoolExecutor(2) as executor:
+        opened, rows, hops = asyncio.run(evented.run(executor, request))
+    assert opened == 0 and rows == [1, 2]  # opening a connection is not counted
+    assert hops == 4  # every statement in a thread (the executemany one call)

@@ -16,12 +16,14 @@ from iamd.security.session_tokens import PURPOSE as SESSION_TOKENS
 from iamd.service.authorize import Authorizer
 from iamd.service.context import Environment
 from iamd.service.credentials.last_used import LastUsedRecorder
+from iamd.store import evented
 from iamd.store.database import ATTEMPTS, Store, lost_race
 from iamd.store.fastpath import read_ahead
 
 # What the web layer uses as it is: the store and its transactions, the retry of a transaction that
-# lost a race (ATTEMPTS, lost_race), reading a request's rows ahead (read_ahead).
-__all__ = ["ATTEMPTS", "Store", "Transaction", "lost_race", "read_ahead"]
+# lost a race (ATTEMPTS, lost_race), reading a request's rows ahead (read_ahead), running a PostgreSQL
+# request in the event loop (evented).
+__all__ = ["ATTEMPTS", "Store", "Transaction", "evented", "lost_race", "read_ahead"]
 
 Transaction = Connection  # one store transaction, as every service function takes it (``tx``)
 

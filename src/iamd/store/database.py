@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from iamd import telemetry
+from iamd.store import evented
 
 IDLE = 0  # psycopg's TransactionStatus.IDLE: a connection outside any transaction
 
@@ -88,6 +89,7 @@ class Store:
             # isolation level set and reset on every request cost ~80 µs. No pre-ping: it would cost
             # a round trip on every request; stale connections are recycled.
             engine = create_engine(parsed, poolclass=NullPool)
+            _execute_in_threads(engine)
         _time_statements(engine)
         return cls(engine)
 
@@ -115,16 +117,17 @@ class Store:
         """A write in a transaction (SQLAlchemy's BEGIN and COMMIT), a read in autocommit (no BEGIN and
         COMMIT: two round trips of its five), each on a connection kept from an earlier transaction
         of its kind when one is free."""
-        if not self._open.acquire(timeout=POOL_TIMEOUT):
+        # In a request run in the event loop (store.evented), what may wait (for a free connection, for
+        # a new one) waits in a thread.
+        if not (self._open.acquire(blocking=False)
+                or evented.in_thread(self._open.acquire, True, POOL_TIMEOUT, counted=False)):
             raise TimeoutError(f"no PostgreSQL connection free in {POOL_TIMEOUT:.0f} s")
         try:
             kept = self._kept[write]
             try:
                 connection, opened = kept.pop()
             except IndexError:
-                connection, opened = self.engine.connect(), time.monotonic()
-                if not write:
-                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection, opened = evented.in_thread(self._connect, write, counted=False), time.monotonic()
             try:
                 if write:
                     with connection.begin():
@@ -138,6 +141,12 @@ class Store:
                     connection.close()
         finally:
             self._open.release()
+
+    def _connect(self, write: bool) -> Connection:
+        connection = self.engine.connect()
+        if not write:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection
 
     def _sqlite_transaction(self, write: bool) -> _SqliteTransaction:
         return _SqliteTransaction(self._idle, self.engine, write)
@@ -231,6 +240,31 @@ def _time_statements(engine: Engine) -> None:
     @event.listens_for(engine, "after_cursor_execute")
     def _after(_conn, _cursor, _statement, _parameters, context, _executemany):
         telemetry.database_time(telemetry.timer() - context._iamd_started)
+
+
+def _execute_in_threads(engine: Engine) -> None:
+    """In a request run in the event loop (store.evented), SQLAlchemy's statements run in a thread:
+    psycopg's execute waits for the server's answer, and the loop must not."""
+    @event.listens_for(engine, "do_execute")
+    def _execute(cursor, statement, parameters, _context):
+        if evented.in_loop():
+            evented.in_thread(cursor.execute, statement, parameters)
+            return True  # done: SQLAlchemy does not execute it again
+        return None
+
+    @event.listens_for(engine, "do_execute_no_params")
+    def _execute_no_params(cursor, statement, _context):
+        if evented.in_loop():
+            evented.in_thread(cursor.execute, statement)
+            return True
+        return None
+
+    @event.listens_for(engine, "do_executemany")
+    def _execute_many(cursor, statement, parameters, _context):
+        if evented.in_loop():
+            evented.in_thread(cursor.executemany, statement, parameters)
+            return True
+        return None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import UpdateBase
 
 from iamd import telemetry
+from iamd.store import evented
 
 log = logging.getLogger("iamd.store")
 
@@ -76,7 +77,7 @@ class HotQuery:
             from iamd.store import pipeline  # here, not at the top: psycopg would slow SQLite's start
             raw_rows = pipeline.read(driver, [(sql, {**defaults, **params})])[0]
         else:  # in a write's transaction, which psycopg begins at its first statement
-            raw_rows = driver.execute(sql, {**defaults, **params}).fetchall()
+            raw_rows = evented.in_thread(_fetch_all, driver, sql, {**defaults, **params})
         telemetry.database_time(telemetry.timer() - started)
         return self._rows(raw_rows, row_type, converters)
 
@@ -140,12 +141,19 @@ class HotStatement:
         driver: Any = tx.connection.dbapi_connection  # sqlite3's or psycopg's: driver_connection, cheaper
         started = telemetry.timer()
         try:
-            cursor = driver.execute(sql, [values[name] for name in names] if dialect == "sqlite" else values)
+            if dialect == "sqlite":
+                cursor = driver.execute(sql, [values[name] for name in names])
+            else:  # in a request run in the event loop, in a thread: psycopg's execute waits for its answer
+                cursor = evented.in_thread(driver.execute, sql, values)
         except tx.dialect.loaded_dbapi.IntegrityError as error:
             raise IntegrityError(sql, values, error) from None
         finally:
             telemetry.database_time(telemetry.timer() - started)
         return cursor.rowcount
+
+
+def _fetch_all(driver: Any, sql: str, params: dict) -> list:
+    return driver.execute(sql, params).fetchall()
 
 
 def _params_key(params: dict) -> tuple:

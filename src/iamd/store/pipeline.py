@@ -27,6 +27,8 @@ from psycopg import abc, errors, pq
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq.abc import PGresult
 
+from iamd.store import evented
+
 _SYNC = pq.ExecStatus.PIPELINE_SYNC
 _SUCCEEDED = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
 _SQLSTATE = pq.DiagnosticField.SQLSTATE
@@ -85,16 +87,24 @@ def read(driver: Any, statements: list[tuple[str, dict]], retry: bool = True) ->
 
 
 def _results(pgconn: Any) -> list[PGresult]:
-    """Every result up to the Sync's: one per command (a failed command's, then PIPELINE_ABORTED ones)."""
-    poll = select.poll()
-    poll.register(pgconn.socket, select.POLLOUT)
+    """Every result up to the Sync's: one per command (a failed command's, then PIPELINE_ABORTED ones).
+    In a request run in the event loop (store.evented) the loop waits for the socket, else poll."""
+    socket, in_loop = pgconn.socket, evented.in_loop()
     while pgconn.flush():  # only when the socket's buffer is full
-        poll.poll()
-    poll.modify(pgconn.socket, select.POLLIN)
+        if in_loop:
+            evented.wait(socket, readable=False)
+        else:
+            select.select([], [socket], [])
+    if not in_loop:
+        poll = select.poll()
+        poll.register(socket, select.POLLIN)
     results: list[PGresult] = []
     while True:
         while pgconn.is_busy():
-            poll.poll()
+            if in_loop:
+                evented.wait(socket)
+            else:
+                poll.poll()
             pgconn.consume_input()
         result = pgconn.get_result()
         if result is None:  # the end of one command's results

@@ -33,7 +33,7 @@ from iamd.service.authenticate import authenticate, is_temporary, key_reads
 from iamd.service.context import ANONYMOUS, Call, Environment
 from iamd.service.dispatch import execute
 from iamd.service.operations import OPERATIONS
-from iamd.service.runtime import ATTEMPTS, Store, lost_race, new_request_id, read_ahead
+from iamd.service.runtime import ATTEMPTS, Store, evented, lost_race, new_request_id, read_ahead
 from iamd.web import audit_hooks
 from iamd.web.limits import MAX_BODY
 from iamd.web.receive import receive_within
@@ -46,6 +46,18 @@ _CONTENT_TYPE = (b"content-type", b"text/xml; charset=utf-8")
 _CLOSE = [(b"connection", b"close"), (b"content-type", b"text/plain; charset=utf-8")]
 # Threaded (PostgreSQL): requests at once in threads, one connection each (store.database keeps them).
 DATABASE_THREADS = 16
+# Whether a PostgreSQL Query API request runs in the event loop (store.evented: a warm read without the
+# hop to a thread and back) or, off, in the thread pool as before. Off: on the loaded 2-core test
+# machine the in-loop server answered fewer requests a second at 16 connections (855-1,905 against
+# 1,515-2,335 with threads, in 3 of 4 runs), at the same CPU a request, because its one busy thread got
+# less of the contended cores than 17 threads that sleep often: its loop thread was runnable 89-99 % of
+# the time, waiting for a core a third to over half of it, not for PostgreSQL (docs/performance.md, "The
+# in-loop path under contention"). Not preempted by others it used 0.38 of the CPU a request and
+# answered 1.7 times the requests: worth turning on for a server with cores of its own, once measured.
+POSTGRESQL_IN_EVENT_LOOP = False
+# A read that needed the thread pool in the event loop runs in a thread this many times before it is tried
+# in the loop again (a cold cache's statements may have been the cause, not the operation).
+_LOOP_RETRY = 100
 
 
 class QueryApi:
@@ -58,6 +70,8 @@ class QueryApi:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.read_timeout = 10.0  # web/app.py sets the configured one
         self.threads = DatabaseThreads()
+        # Per operation name: its reads' transactions to run in a thread for so many more requests (_run).
+        self._hopping: dict[str, int] = {}
 
     async def __call__(self, scope, receive, send) -> None:
         """An ASGI app of its own, which web/app.py sends the Query API's requests to straight: Starlette's
@@ -69,8 +83,12 @@ class QueryApi:
             return
         request = Request(scope)  # lazy: only what the handlers read of it is ever parsed
         # AssumeRoleWithWebIdentity may fetch an issuer's keys over the network: never in the event loop.
-        threaded = self.threaded or _MAY_FETCH in body or _MAY_FETCH in scope.get("query_string", b"")
-        await self.threads.answer(send, self.handle, request, body, threaded, _CONTENT_TYPE)
+        may_fetch = _MAY_FETCH in body or _MAY_FETCH in scope.get("query_string", b"")
+        # PostgreSQL, if POSTGRESQL_IN_EVENT_LOOP: in the event loop too, its waits served by the loop
+        # (store.evented), its writes in threads.
+        in_loop = POSTGRESQL_IN_EVENT_LOOP and self.store.is_postgresql and not may_fetch
+        await self.threads.answer(send, self.handle, request, body, self.threaded or may_fetch, _CONTENT_TYPE,
+                                  in_loop=in_loop)
 
     async def endpoint(self, request: Request) -> Response:
         body = await request.body()
@@ -113,7 +131,11 @@ class QueryApi:
         event = audit_hooks.failed_event(call, seen["service"], seen["operation"], read_only,
                                          seen.get("params"), error, request)
         if event is not None and self.env.audit is not None:  # an event is made only when auditing
-            self.env.audit.write_apart(self.store, event, changed=operation is not None and operation.writes)
+            changed = operation is not None and operation.writes
+            if changed:  # written at once, in a transaction of its own: in a thread (store.evented)
+                evented.in_thread(self.env.audit.write_apart, self.store, event, changed)
+            else:
+                self.env.audit.write_apart(self.store, event, changed=False)
 
     def _handle(self, request: Request, body: bytes, request_id: str, seen: dict) -> bytes:
         scope = request.scope  # read straight: Starlette's Request parses its URL and headers anew
@@ -155,7 +177,28 @@ class QueryApi:
 
     def _run(self, request, signed, form, headers, now, request_id, service, operation_model, operation,
              resolution_error, seen: dict):
-        """Authenticate, authorize and run the operation in one transaction; the handler's result."""
+        """Authenticate, authorize and run the operation in one transaction; the handler's result.
+        In the event loop (PostgreSQL, store.evented): a write's transaction (its BEGIN, statements and
+        COMMIT wait) in a thread, one hop; so is a read's whose operation needed the pool in its last
+        run in the loop (a statement beyond libpq's pipeline: a hop each), for its next _LOOP_RETRY runs."""
+        arguments = (request, signed, form, headers, now, request_id, service, operation_model, operation,
+                     resolution_error, seen)
+        if not evented.in_loop():
+            return self._transaction(*arguments)
+        name = operation_model.name if operation_model is not None else ""
+        if (operation is not None and operation.writes) or self._hopping.get(name):
+            if name in self._hopping:
+                self._hopping[name] -= 1
+            return evented.in_thread(self._transaction, *arguments)
+        hops = evented.hops()
+        try:
+            return self._transaction(*arguments)
+        finally:
+            if evented.hops() > hops:
+                self._hopping[name] = _LOOP_RETRY
+
+    def _transaction(self, request, signed, form, headers, now, request_id, service, operation_model, operation,
+                     resolution_error, seen: dict):
         writes = operation.writes if operation else False
         audited = audit_hooks.enabled(self.env)
         temporary = is_temporary(signed.access_key_id, signed.security_token)
@@ -191,6 +234,9 @@ class QueryApi:
                    operation_model, operation) -> bytes:
         """An operation AWS serves unsigned (the model's auth type "none": AssumeRoleWithWebIdentity,
         AssumeRoleWithSAML): the token in its parameters is the credential, and the handler decides alone."""
+        if evented.in_loop():  # rare, and it may write: in a thread
+            return evented.in_thread(self._anonymous, request, form, headers, now, request_id, operation_model,
+                                     operation)
         params = decode_params(operation_model, form)
         if operation.prepare is not None:
             with self.store.transaction(write=False) as tx:
@@ -224,12 +270,17 @@ class DatabaseThreads:
         self._executor: ThreadPoolExecutor | None = None  # made at the first threaded request
 
     async def answer(self, send, handle: Handle, request: Request, body: bytes, threaded: bool,
-                     content_type: tuple[bytes, bytes]) -> None:
+                     content_type: tuple[bytes, bytes], in_loop: bool = False) -> None:
+        """``in_loop``: a threaded handler run in the event loop all the same, whose waits for the
+        database the loop serves and whose blocking parts run in the pool (store.evented)."""
         if threaded:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="iamd-request")
-            status, content, request_id = await asyncio.get_running_loop().run_in_executor(
-                self._executor, contextvars.copy_context().run, handle, request, body)
+            if in_loop:
+                status, content, request_id = await evented.run(self._executor, handle, request, body)
+            else:
+                status, content, request_id = await asyncio.get_running_loop().run_in_executor(
+                    self._executor, contextvars.copy_context().run, handle, request, body)
         else:
             status, content, request_id = handle(request, body)
         await send({"type": "http.response.start", "status": status,
