@@ -416,3 +416,30 @@ def test_override_tables_name_documented_actions() -> None:
     assert sqs_ref is not None
     for action in sqs_mapping.ACTIONS.values():
         assert sqs_ref.action(action) is not None, action
+
+
+def test_remembered_s3_items_are_those_of_their_members_region_and_account() -> None:
+    """S3's items are remembered by the request's members, region and account: each of them tells two
+    requests apart, and a structure from a body (DeleteObjects' keys) is mapped each time."""
+    from iamd.gateway import mapping
+
+    def resource(params: dict[str, Any], account: str = ACCOUNT, operation: str = "GetObject") -> list[str]:
+        r = capture("s3", operation, params)
+        found = identify(r.method, r.path, r.query, r.headers, r.host, r.signing_name, None)
+        request = parse(found, r.method, r.path, r.query, r.headers, r.body, "us-east-1")
+        return [f"{i.action} {i.resource} {sorted(i.context)}" for i in authorization_items(request, account)]
+
+    for _ in range(2):
+        assert resource({"Bucket": "b1", "Key": "k"}) == ["s3:GetObject arn:aws:s3:::b1/k []"]
+        assert resource({"Bucket": "b1", "Key": "k", "VersionId": "v"}) == [
+            "s3:GetObjectVersion arn:aws:s3:::b1/k ['s3:VersionId']"]
+        assert resource({"Bucket": "b1", "Key": "other"}) == ["s3:GetObject arn:aws:s3:::b1/other []"]
+        assert resource({"Bucket": "b1", "Key": "k", "ACL": "public-read"}, operation="PutObject") == [
+            "s3:PutObject arn:aws:s3:::b1/k ['s3:x-amz-acl']"]
+        assert resource({"Bucket": "b1", "Key": "k" * 3000})[0].startswith("s3:GetObject arn:aws:s3:::b1/kkk")
+        assert resource({"Bucket": "b1", "Key": "k"}, account="210987654321") == ["s3:GetObject arn:aws:s3:::b1/k []"]
+    before = len(mapping._remembered)
+    delete = {"Bucket": "b1", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y"}]}}
+    assert resource(delete, operation="DeleteObjects") == ["s3:DeleteObject arn:aws:s3:::b1/x []",
+                                                          "s3:DeleteObject arn:aws:s3:::b1/y []"]
+    assert len(mapping._remembered) == before
