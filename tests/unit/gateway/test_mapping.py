@@ -443,3 +443,23 @@ def test_remembered_s3_items_are_those_of_their_members_region_and_account() -> 
     assert resource(delete, operation="DeleteObjects") == ["s3:DeleteObject arn:aws:s3:::b1/x []",
                                                           "s3:DeleteObject arn:aws:s3:::b1/y []"]
     assert len(mapping._remembered) == before
+
+
+def test_remembered_arns_and_keys_are_those_of_their_table_index_region_and_account() -> None:
+    """resource_for and documented_context are remembered: each input still tells two answers apart."""
+    def table(params: dict[str, Any], region: str = "us-east-1", account: str = ACCOUNT) -> tuple[str, list[str]]:
+        r = capture("dynamodb", "Query", params)
+        found = identify(r.method, r.path, r.query, r.headers, r.host, r.signing_name, r.body)
+        request = parse(found, r.method, r.path, r.query, r.headers, r.body, region)
+        [only] = authorization_items(request, account)
+        return only.resource, sorted(only.context)
+
+    query = {"TableName": "T", "KeyConditionExpression": "pk = :v",
+             "ExpressionAttributeValues": {":v": {"S": "x"}}}
+    for _ in range(2):
+        assert table(query) == (f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/T", ["dynamodb:LeadingKeys"])
+        assert table(query, region="eu-west-1")[0] == f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/T"
+        assert table(query, account="210987654321")[0] == "arn:aws:dynamodb:us-east-1:210987654321:table/T"
+        assert table({**query, "IndexName": "Idx"})[0] == f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/T/index/Idx"
+        assert table({**query, "Select": "COUNT"})[1] == ["dynamodb:LeadingKeys", "dynamodb:Select"]
+        assert table({**query, "TableName": "U" * 255})[0].endswith("table/" + "U" * 255)
