@@ -79,6 +79,8 @@ class ServiceRequest:
     identified: Identified
     params: Mapping[str, Any]  # the operation's input members, as boto3 would have passed them
     region: str
+    # A JSON request's body, which ``params`` were read from and nothing else was: mapping.py's memo key.
+    json_body: bytes | None = None
 
 
 # -- S3's virtual-hosted style ----------------------------------------------------------------------
@@ -383,7 +385,8 @@ def parse(identified: Identified, method: str, path: str, query: str, headers: M
         except Exception as exc:  # malformed JSON, XML, CBOR or form: the upstream will say so too
             raise Unclassified(f"the {protocol} body of {identified.service}:{identified.operation} "
                                f"could not be read ({type(exc).__name__})") from exc
-    return ServiceRequest(identified, MappingProxyType(params), region)
+    return ServiceRequest(identified, MappingProxyType(params), region,
+                          body if identified.protocol == "json" and body is not None else None)
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -109,6 +109,8 @@ def authorization_items(request: ServiceRequest, account_id: str, partition: str
     refused like an unidentified one).
     """
     identified = request.identified
+    if identified.service in _REMEMBERED_BY_BODY and request.json_body is not None:
+        return _by_body(request, request.json_body, account_id, partition, key_schema, kms_alias)
     if identified.service not in _REMEMBERED_SERVICES:
         return _items(request, account_id, partition, key_schema, kms_alias)
     members = tuple(request.params.items())
@@ -129,6 +131,40 @@ def authorization_items(request: ServiceRequest, account_id: str, partition: str
 
 _remembered: dict[tuple[Any, ...], tuple[AuthorizationItem, ...]] = {}
 _REMEMBERED_ENTRIES = 4096
+
+# Services whose mapping reads the request's members and, through ``key_schema``, what the upstream says
+# of a table (its partition key): remembered by the JSON body the members came from, with the key schema
+# answers the mapping was given, which must be the same again (the lookup's own cache, dropped on a
+# forwarded CreateTable or DeleteTable) for the items to serve.
+_REMEMBERED_BY_BODY = frozenset({"dynamodb"})
+_Lookups = tuple[tuple[tuple[str, str, str], str | None], ...]
+_by_bodies: dict[tuple[Any, ...], tuple[_Lookups, tuple[AuthorizationItem, ...]]] = {}
+
+
+def _by_body(request: ServiceRequest, body: bytes, account_id: str, partition: str,
+             key_schema: KeySchemaLookup | None, kms_alias: KmsAliasLookup | None) -> tuple[AuthorizationItem, ...]:
+    if len(body) > _REMEMBERED_LENGTH:
+        return _items(request, account_id, partition, key_schema, kms_alias)
+    identified = request.identified
+    key = (identified.service, identified.operation, body, request.region, account_id, partition, key_schema is None)
+    found = _by_bodies.get(key)
+    if found is not None and key_schema is not None:  # the same answers now? (Cold: read, then asked again)
+        if all(key_schema(*asked) == answer for asked, answer in found[0]):
+            return found[1]
+    elif found is not None:
+        return found[1]
+    asked: list[tuple[tuple[str, str, str], str | None]] = []
+
+    def recorded(account: str, region: str, table: str) -> str | None:
+        answer = key_schema(account, region, table)  # type: ignore[misc]  # only given when there is one
+        asked.append(((account, region, table), answer))
+        return answer
+
+    items = _items(request, account_id, partition, recorded if key_schema is not None else None, kms_alias)
+    if len(_by_bodies) >= _REMEMBERED_ENTRIES:
+        _by_bodies.clear()
+    _by_bodies[key] = (tuple(asked), items)
+    return items
 
 
 def _items(request: ServiceRequest, account_id: str, partition: str = "aws",

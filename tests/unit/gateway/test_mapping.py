@@ -463,3 +463,38 @@ def test_remembered_arns_and_keys_are_those_of_their_table_index_region_and_acco
         assert table({**query, "IndexName": "Idx"})[0] == f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/T/index/Idx"
         assert table({**query, "Select": "COUNT"})[1] == ["dynamodb:LeadingKeys", "dynamodb:Select"]
         assert table({**query, "TableName": "U" * 255})[0].endswith("table/" + "U" * 255)
+
+
+def test_dynamodb_items_remembered_by_their_body_follow_the_table_key_schema() -> None:
+    """DynamoDB's items are remembered by the JSON body, region and account, and serve again only when the
+    table's key schema lookup answers as it did: a table deleted and re-created with another partition key
+    gets its own dynamodb:LeadingKeys at once, and a lookup not cached (Cold) is still asked for."""
+    import json
+
+    from iamd.gateway.classify import Identified
+    from iamd.gateway.lookups import Cold
+
+    schema = {"T": "pk"}
+
+    def key_schema(account: str, region: str, table: str) -> str | None:
+        if table not in schema:
+            raise Cold("table")
+        return schema[table]
+
+    def leading(key: dict[str, Any], account: str = ACCOUNT) -> Any:
+        body = json.dumps({"TableName": "T", "Key": key}).encode()
+        request = parse(Identified("dynamodb", "GetItem", "json", False), "POST", "/", "", {}, body, "us-east-1")
+        [only] = authorization_items(request, account, key_schema=key_schema)
+        return only.resource.rsplit(":", 2)[-2], only.context.get("dynamodb:LeadingKeys")
+
+    both = {"pk": {"S": "a"}, "sk": {"S": "b"}}
+    assert leading(both) == leading(both) == (ACCOUNT, ["a"])
+    assert leading(both, account="210987654321") == ("210987654321", ["a"])
+    assert leading({"pk": {"S": "c"}, "sk": {"S": "b"}}) == (ACCOUNT, ["c"])
+    schema["T"] = "sk"  # deleted and re-created under its name with another partition key
+    assert leading(both) == (ACCOUNT, ["b"])
+    del schema["T"]  # dropped from the lookup's cache: read again, not answered from the memo
+    with pytest.raises(Cold):
+        leading(both)
+    schema["T"] = "pk"
+    assert leading(both) == (ACCOUNT, ["a"])
