@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -82,13 +83,25 @@ def resource_for(prefix: str, action: str, t: Target, values: Mapping[str, str],
     """(ARN, owner account) AWS evaluates for the action: of the action's resource types whose
     placeholders the request fills, the one filling most (an index over its table, a version over its
     function), else "*". The owner is the ARN's account (``account``, else the caller's), None for ARNs
-    without one (S3 buckets)."""
+    without one (S3 buckets). Remembered for short values: a pure function of its arguments."""
+    given = tuple(values.items())
+    region = region or t.region
+    short = all(isinstance(value, str) for _, value in given) and sum(len(v) for _, v in given) <= _REMEMBERED_LENGTH
+    return (_remembered_resource if short else _resource)(prefix, action, t.partition, region, account, t.account,
+                                                          given)
+
+
+_REMEMBERED_LENGTH = 2048  # the longest placeholder values whose ARN is remembered (a client chooses them)
+
+
+def _resource(prefix: str, action: str, partition: str, region: str, account: str | None, caller_account: str,
+              values: tuple[tuple[str, str], ...]) -> tuple[str, str | None]:
     ref = reference_data.service(prefix)
     act = ref.action(action) if ref else None
     if act is None or not act.resource_types:
         return "*", account
-    owner = account or t.account
-    known = {"Partition": t.partition, "Region": region or t.region, "Account": owner, **values}
+    owner = account or caller_account
+    known = {"Partition": partition, "Region": region, "Account": owner, **dict(values)}
     best: tuple[int, str, bool] | None = None
     for rtype, _required in act.resource_types:
         if not all(p in known for p in rtype.placeholders):
@@ -101,13 +114,29 @@ def resource_for(prefix: str, action: str, t: Target, values: Mapping[str, str],
     return best[1], owner if best[2] else account
 
 
+_remembered_resource = lru_cache(maxsize=4096)(_resource)
+
+
 def documented_context(prefix: str, action: str, context: Mapping[str, ContextValue]) -> dict[str, ContextValue]:
     """Only the keys the Service Authorization Reference lists for the action: AWS sets no other."""
+    if not context:
+        return {}
     ref = reference_data.service(prefix)
     act = ref.action(action) if ref else None
     if act is None:
         return dict(context)
-    return {k: v for k, v in context.items() if reference_data.documents_key(act, k)}
+    return {k: v for k, v in context.items()
+            if (_documented(prefix, action, k) if len(k) <= _REMEMBERED_LENGTH
+                else reference_data.documents_key(act, k))}
+
+
+@lru_cache(maxsize=4096)
+def _documented(prefix: str, action: str, key: str) -> bool:
+    """Whether the reference lists the key for the action (it never changes): the same few keys are asked
+    about on every request. Remembered for short keys only; a tag key among them is the client's choice."""
+    ref = reference_data.service(prefix)
+    act = ref.action(action) if ref else None
+    return act is None or reference_data.documents_key(act, key)
 
 
 def item(prefix: str, action: str, t: Target, values: Mapping[str, str] | None = None,

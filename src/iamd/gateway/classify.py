@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, unquote_plus
 
 from iamd.gateway import decode
-from iamd.gateway.routes import ServiceOperations, service_operations as _service_operations
+from iamd.gateway.routes import ServiceOperations, route_headers, service_operations as _service_operations
 from iamd.gateway.service_index import index
 
 __all__ = [
@@ -79,6 +79,8 @@ class ServiceRequest:
     identified: Identified
     params: Mapping[str, Any]  # the operation's input members, as boto3 would have passed them
     region: str
+    # A JSON request's body, which ``params`` were read from and nothing else was: mapping.py's memo key.
+    json_body: bytes | None = None
 
 
 # -- S3's virtual-hosted style ----------------------------------------------------------------------
@@ -95,6 +97,7 @@ def configure_virtual_host_suffixes(suffixes: tuple[str, ...]) -> None:
     global _virtual_host_suffixes
     _virtual_host_suffixes = tuple(s if s.startswith(".") else "." + s for s in suffixes)
     s3_bucket_from_host.cache_clear()
+    _identify_rest_remembered.cache_clear()
 
 
 @lru_cache(maxsize=4096)
@@ -218,7 +221,35 @@ def identify(method: str, path: str, query: str, headers: Mapping[str, str], hos
         candidates = _candidates(signing_name, host)
         if any({"query", "ec2"} & set(index().services[c].protocols) for c in candidates):
             raise Unclassified("the form body (with the Action parameter) is needed to identify this request")
+    if len(path) + len(query) + len(host) > _REMEMBERED_LENGTH:
+        return _identify_rest(method, path, query, h, host, signing_name)
+    known = route_headers()
+    try:
+        found = _identify_rest_remembered(method, path, query, host, signing_name, frozenset(h.keys() & known))
+        if route_headers() is known:
+            return found
+    except Unclassified:
+        if route_headers() is known:
+            raise
+    # A service loaded meanwhile: its routes' headers were not in the key, so neither that match nor that
+    # refusal holds (nor any other made meanwhile).
+    _identify_rest_remembered.cache_clear()
     return _identify_rest(method, path, query, h, host, signing_name)
+
+
+# The longest request line (path, query, host) whose REST match is remembered: any client chooses them.
+_REMEMBERED_LENGTH = 1024
+
+
+@lru_cache(maxsize=1024)
+def _identify_rest_remembered(method: str, path: str, query: str, host: str, signing_name: str | None,
+                              present: frozenset[str]) -> Identified:
+    """_identify_rest, remembered: a REST match depends on nothing else than these (the headers only by
+    the presence of those some route requires, ``routes.route_headers()``), and the same object or bucket is
+    asked for again and again. A refusal (Unclassified) is not remembered. The set only grows as services
+    load, and identify() forgets every match made while it grew: a remembered match's candidates were
+    loaded, their headers in the set, when its key was made."""
+    return _identify_rest(method, path, query, dict.fromkeys(present, ""), host, signing_name)
 
 
 def _identify_target(target: str, signing_name: str | None) -> Identified:
@@ -354,7 +385,8 @@ def parse(identified: Identified, method: str, path: str, query: str, headers: M
         except Exception as exc:  # malformed JSON, XML, CBOR or form: the upstream will say so too
             raise Unclassified(f"the {protocol} body of {identified.service}:{identified.operation} "
                                f"could not be read ({type(exc).__name__})") from exc
-    return ServiceRequest(identified, MappingProxyType(params), region)
+    return ServiceRequest(identified, MappingProxyType(params), region,
+                          body if identified.protocol == "json" and body is not None else None)
 
 
 def _dict(value: Any) -> dict[str, Any]:

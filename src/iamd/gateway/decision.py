@@ -134,19 +134,26 @@ class Decisions:
                       now: datetime) -> Verdict:
         guess = _account_guess(signed)
         read_tags = False
-        for attempt in range(_PASSES):
+        passes, attempt = _PASSES, 0
+        while attempt < passes:
             items = await self.items(service_request, guess)
             policies = await self._policies_of(items, guess)
             items, settled, unavailable = await self._tagged(items, policies, guess, read_tags)
             # The last pass decides whatever comes (other processes' changes may keep coming).
+            final = attempt == passes - 1
             verdict = await self._in_store(exchange, signed, service_request, items, policies, now,
-                                           Pass(guess, settled, unavailable, final=attempt == _PASSES - 1))
+                                           Pass(guess, settled, unavailable, final))
             if not verdict.again:
-                break
+                return verdict
             if verdict.again == "account":  # the key's account was guessed wrong: the ARNs name another
                 guess = verdict.call.account_id
+                # No pass reads the upstream in its transaction (on SQLite, in the event loop: every
+                # other request would wait): a wrong guess found by the last pass gets one more, once.
+                passes = min(passes + int(final), _PASSES + 1)
             read_tags = read_tags or verdict.again == "tags"
-        return verdict
+            attempt += 1
+        # Only an account that changed between passes twice (a key's never does) comes here.
+        raise ServiceFailure("An internal error occurred.")
 
     async def _in_store(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
                         items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
@@ -290,14 +297,14 @@ class Decisions:
                 return Verdict(Call(principal=ANONYMOUS, now=now, request_id=exchange.request_id, env=self.env),
                                again="epoch")
             call, key = self._caller(tx, exchange, signed, now, audited, row)
-            settled: frozenset[int] | None = this.settled
             if call.account_id and call.account_id != this.guess and service_request is not None:
-                if not this.final:  # rare (a key's first use): items, policies and tags read again for it
-                    return Verdict(call, again="account")
-                items, settled = self._items_read(service_request, call.account_id), None
+                # Rare (a key's first use): items, policies and tags read again for it, outside this
+                # transaction, even on the last pass: reading the upstream here would hold the
+                # transaction open and, on SQLite, the event loop (every other request) with it.
+                return Verdict(call, again="account")
             if service_request is None:  # IAMD_UPSTREAM_UNCLASSIFIED=forward: authenticated, not authorized
                 return Verdict(call, signing_key=key)
-            refusal = authorize(tx, self.authorizer, call, items, policies, None if this.final else settled,
+            refusal = authorize(tx, self.authorizer, call, items, policies, None if this.final else this.settled,
                                 this.unavailable)
             if refusal is TAGS_UNAVAILABLE:  # fail closed: a Deny on a tag would be missed
                 raise UpstreamUnavailable("The tags of the request's resource could not be read from the upstream.")

@@ -13,6 +13,7 @@ upstream whole. A refusal is answered in the service's own shape (``refusals.py`
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
@@ -299,10 +300,12 @@ def _signing_name(service: str, exchange: Exchange) -> str:
     return exchange.signing_name or service
 
 
-def _sha256(data: bytes) -> str:
-    import hashlib
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
-    return hashlib.sha256(data).hexdigest()
+
+def _sha256(data: bytes) -> str:
+    """The body's SHA-256 (hex): a bodiless request's (every GET's) is known."""
+    return hashlib.sha256(data).hexdigest() if data else _EMPTY_SHA256
 
 
 def _int(text: str | None) -> int | None:

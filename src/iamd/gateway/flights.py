@@ -5,8 +5,12 @@ When a cache entry expires under load, every request in flight for it misses at 
 read the upstream (a botocore call: milliseconds of CPU, in a worker thread). A request that misses while
 a read of its key is in flight takes that read's answer instead, but only when nothing was forgotten
 since the read began: the cache's ``generation`` (its count of ``forget`` and ``clear`` calls) is the
-same. A read that began before a forwarded change thus never answers a request that came after it. A
-failed read is not shared: each waiter then reads for itself, and says what it finds.
+same. A read that began before a forwarded change thus never answers a request that came after it.
+
+A waiter waits for the read in flight and no longer: that read is bounded by the upstream client's own
+timeouts (``upstream.READ_DEADLINE_SECONDS``), and its failure is the waiter's too (the same question,
+asked of the same upstream at the same moment): reading again after it would double the wait. Waiting
+happens in worker threads only (decision.py never reads the upstream in the event loop).
 """
 
 from __future__ import annotations
@@ -15,21 +19,24 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 
-WAIT_SECONDS = 30.0  # a waiter reads for itself after this (the upstream's own read timeout)
+from iamd.gateway.upstream import READ_DEADLINE_SECONDS
 
 
 class _Flight:
-    __slots__ = ("generation", "done", "value", "ok")
+    __slots__ = ("generation", "done", "value", "error")
 
     def __init__(self, generation: int):
         self.generation = generation
         self.done = threading.Event()
         self.value: Any = None
-        self.ok = False
+        self.error: BaseException | None = None
 
 
 class Flights:
-    def __init__(self) -> None:
+    def __init__(self, timed_out: Callable[[str], Exception], wait_seconds: float = READ_DEADLINE_SECONDS):
+        """``timed_out(message)``: what a waiter raises when the read it waits for outlives the upstream's
+        own timeouts (the caller's usual failure of a read); ``wait_seconds``: that bound."""
+        self._timed_out, self._wait = timed_out, wait_seconds
         self._lock = threading.Lock()
         self._flights: dict[Hashable, _Flight] = {}
 
@@ -42,13 +49,17 @@ class Flights:
                 flight = self._flights[key] = _Flight(generation)
         assert flight is not None
         if not leader:
-            if flight.done.wait(WAIT_SECONDS) and flight.ok:
-                return flight.value
-            return load()
+            if not flight.done.wait(self._wait):
+                raise self._timed_out(f"the upstream did not answer within {self._wait:g} seconds")
+            if flight.error is not None:
+                raise flight.error
+            return flight.value
         try:
             flight.value = load()
-            flight.ok = True
             return flight.value
+        except Exception as error:
+            flight.error = error
+            raise
         finally:
             flight.done.set()
             with self._lock:

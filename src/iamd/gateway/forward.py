@@ -83,7 +83,8 @@ class Forwarder:
 
 async def relay(response: http1.Response, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
     """The upstream's answer to the client: status, headers and body as they came (body streamed)."""
-    headers = [(name, value) for name, value in response.headers_raw if name.lower() not in _NOT_RELAYED]
+    headers = [header for header, name in zip(response.headers_raw, response.header_names, strict=True)
+               if name not in _NOT_RELAYED]
     await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     whole = response.body_if_complete()
     if whole is not None:  # a small answer came with its head: one body message, no stream

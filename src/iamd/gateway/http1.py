@@ -55,6 +55,7 @@ class Response:
         self._client, self._connection, self._parser = client, connection, parser
         self.status_code = parser.status
         self.headers_raw = parser.headers
+        self.header_names = parser.names  # headers_raw's names, lower-cased
         self._head_only = head_only
         self._closed = False
 
@@ -108,6 +109,7 @@ class _Parser:
 
     def on_message_begin(self) -> None:  # again after an interim (1xx) answer
         self.headers: list[tuple[bytes, bytes]] = []
+        self.names: list[bytes] = []  # the headers' names, lower-cased once (relay compares them)
         self.body: list[bytes] = []
         self.status = 0
         self.headers_done = self.complete = self.keep_alive = self.delimited_by_close = False
@@ -123,12 +125,13 @@ class _Parser:
     def on_header(self, name: bytes, value: bytes) -> None:
         if not self.headers_done:  # a chunked body's trailer fields are dropped, as httpx did
             self.headers.append((name, value))
+            self.names.append(name.lower())
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
         self.status = self._parser.get_status_code()
         self.keep_alive = self._parser.should_keep_alive()
-        names = {name.lower() for name, _ in self.headers}
+        names = self.names
         self.delimited_by_close = (b"content-length" not in names and b"transfer-encoding" not in names
                                    and self.status not in _NO_BODY_STATUSES and self.status >= 200)
 

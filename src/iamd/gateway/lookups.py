@@ -27,6 +27,10 @@ from iamd.gateway.flights import Flights
 _FORGET = {("dynamodb", "CreateTable"), ("dynamodb", "DeleteTable")}
 
 
+class _ReadTimedOut(Exception):
+    """A read of the upstream in flight outlived the upstream's own timeouts (flights.py)."""
+
+
 class Cold(Exception):
     """Not cached: the lookup needs the upstream."""
 
@@ -38,7 +42,7 @@ class UpstreamLookups:
         self._entries: OrderedDict[tuple[str, ...], tuple[float, str | None]] = OrderedDict()
         self._lock = threading.Lock()
         self._forgets = 0  # bumped by forget() and clear(): a read that began before does not store
-        self._flights = Flights()  # one read per key at a time
+        self._flights = Flights(_ReadTimedOut)  # one read per key at a time
 
     def _peek(self, key: tuple[str, ...]) -> str | None:
         with self._lock:
@@ -73,7 +77,7 @@ class UpstreamLookups:
             forgets = self._forgets
         try:
             name = self._flights.read(key, forgets, lambda: self._read_key_schema(account, region, table))
-        except (ClientError, BotoCoreError, KeyError):
+        except (ClientError, BotoCoreError, KeyError, _ReadTimedOut):
             return None  # not stored: the table may be being created
         return self._store(key, name, forgets)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from iamd.gateway.authz import AuthorizationItem, KeySchemaLookup, KmsAliasLookup, Target, tag_context
 from iamd.gateway.classify import ServiceRequest, Unclassified
@@ -86,10 +87,18 @@ def iam_action(service: str, operation: str) -> tuple[str, bool]:
     return f"{prefix}:{name or operation}", name is not None
 
 
+# Services whose mapping reads nothing but the request's members, region and account (no key schema, no
+# alias): their items are remembered by those, when the members are all hashable and short (a bodiless
+# S3 request's: bucket, key, range, ACL header ...). A client chooses them: longer ones are mapped anew.
+_REMEMBERED_SERVICES = frozenset({"s3"})
+_REMEMBERED_LENGTH = 2048
+
+
 def authorization_items(request: ServiceRequest, account_id: str, partition: str = "aws",
                         key_schema: KeySchemaLookup | None = None,
                         kms_alias: KmsAliasLookup | None = None) -> tuple[AuthorizationItem, ...]:
-    """Every (action, resource, context) AWS evaluates for the request.
+    """Every (action, resource, context) AWS evaluates for the request (remembered where that is sure:
+    ``_REMEMBERED_SERVICES``).
 
     ``account_id``: the caller's account, owner of what the request names by name alone.
     ``key_schema``: (account, region, table) -> the DynamoDB table's partition key name, or None
@@ -99,6 +108,68 @@ def authorization_items(request: ServiceRequest, account_id: str, partition: str
     Raises classify.Unclassified when the members cannot be what the model says (the request is then
     refused like an unidentified one).
     """
+    identified = request.identified
+    if identified.service in _REMEMBERED_BY_BODY and request.json_body is not None:
+        return _by_body(request, request.json_body, account_id, partition, key_schema, kms_alias)
+    if identified.service not in _REMEMBERED_SERVICES:
+        return _items(request, account_id, partition, key_schema, kms_alias)
+    members = tuple(request.params.items())
+    if sum(len(value) for _, value in members if isinstance(value, str)) > _REMEMBERED_LENGTH:
+        return _items(request, account_id, partition)
+    key = (identified.service, identified.operation, members, request.region, account_id, partition)
+    try:
+        found = _remembered.get(key)
+    except TypeError:  # a structure from a body (DeleteObjects' keys, a tag set): mapped anew
+        return _items(request, account_id, partition)
+    if found is None:
+        found = _items(request, account_id, partition)
+        if len(_remembered) >= _REMEMBERED_ENTRIES:
+            _remembered.clear()
+        _remembered[key] = found  # never changed by its users (a tag read makes new items): shared
+    return found
+
+
+_remembered: dict[tuple[Any, ...], tuple[AuthorizationItem, ...]] = {}
+_REMEMBERED_ENTRIES = 4096
+
+# Services whose mapping reads the request's members and, through ``key_schema``, what the upstream says
+# of a table (its partition key): remembered by the JSON body the members came from, with the key schema
+# answers the mapping was given, which must be the same again (the lookup's own cache, dropped on a
+# forwarded CreateTable or DeleteTable) for the items to serve.
+_REMEMBERED_BY_BODY = frozenset({"dynamodb"})
+_Lookups = tuple[tuple[tuple[str, str, str], str | None], ...]
+_by_bodies: dict[tuple[Any, ...], tuple[_Lookups, tuple[AuthorizationItem, ...]]] = {}
+
+
+def _by_body(request: ServiceRequest, body: bytes, account_id: str, partition: str,
+             key_schema: KeySchemaLookup | None, kms_alias: KmsAliasLookup | None) -> tuple[AuthorizationItem, ...]:
+    if len(body) > _REMEMBERED_LENGTH:
+        return _items(request, account_id, partition, key_schema, kms_alias)
+    identified = request.identified
+    key = (identified.service, identified.operation, body, request.region, account_id, partition, key_schema is None)
+    found = _by_bodies.get(key)
+    if found is not None and key_schema is not None:  # the same answers now? (Cold: read, then asked again)
+        if all(key_schema(*asked) == answer for asked, answer in found[0]):
+            return found[1]
+    elif found is not None:
+        return found[1]
+    asked: list[tuple[tuple[str, str, str], str | None]] = []
+
+    def recorded(account: str, region: str, table: str) -> str | None:
+        answer = key_schema(account, region, table)  # type: ignore[misc]  # only given when there is one
+        asked.append(((account, region, table), answer))
+        return answer
+
+    items = _items(request, account_id, partition, recorded if key_schema is not None else None, kms_alias)
+    if len(_by_bodies) >= _REMEMBERED_ENTRIES:
+        _by_bodies.clear()
+    _by_bodies[key] = (tuple(asked), items)
+    return items
+
+
+def _items(request: ServiceRequest, account_id: str, partition: str = "aws",
+           key_schema: KeySchemaLookup | None = None,
+           kms_alias: KmsAliasLookup | None = None) -> tuple[AuthorizationItem, ...]:
     service = request.identified.service
     mapper = _MAPPERS.get(service)
     if mapper is not None:

@@ -130,7 +130,7 @@ class ResourcePolicies:
         self._by_name: dict[tuple[str, str], set[tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         self._forgets = 0  # bumped by every forget(): a read that saw another value does not store
-        self._flights = Flights()  # one read per key at a time
+        self._flights = Flights(ResourcePolicyUnavailable)  # one read per key at a time
 
     # ------------------------------------------------------------------------------ reading
 

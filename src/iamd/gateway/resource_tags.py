@@ -33,6 +33,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -90,8 +91,8 @@ def _arn(resource: str) -> tuple[str, str, str, str] | None:
     return parts[2], parts[3], parts[4], parts[5]
 
 
-def _lists(item: AuthorizationItem, stem: str, resource_type: bool) -> bool:
-    service, _, action = item.action.partition(":")
+def _lists(item_action: str, stem: str, resource_type: bool) -> bool:
+    service, _, action = item_action.partition(":")
     ref = reference_data.service(service)
     act = ref.action(action) if ref else None
     if act is None:
@@ -106,8 +107,21 @@ def _pairs(entries: Any, key: str = "Key", value: str = "Value") -> dict[str, st
 def source_of(item: AuthorizationItem, owner: str | None, caller_account: str) -> TagSource | None:
     """The tags an item's decision may need, None when AWS sets no tag key for it (or iamd cannot
     read them: an ARN it does not know, "*"). ``owner``: the resource's owner account when known
-    (an S3 bucket's, from its policy lookup), else the ARN's, else the caller's."""
-    parsed = _arn(item.resource)
+    (an S3 bucket's, from its policy lookup), else the ARN's, else the caller's.
+
+    A pure function of the item's action, resource and S3 version id and of the two accounts (a
+    TagSource holds names, never tags): remembered for short resources, as every request asks again."""
+    version = item.context.get("s3:VersionId")
+    if len(item.resource) > _REMEMBERED_LENGTH or not isinstance(version, str | None):
+        return _source(item.action, item.resource, version, owner, caller_account)
+    return _remembered_source(item.action, item.resource, version, owner, caller_account)
+
+
+_REMEMBERED_LENGTH = 1024  # the longest resource ARN whose source is remembered (a client chooses them)
+
+
+def _source(action: str, arn: str, version: Any, owner: str | None, caller_account: str) -> TagSource | None:
+    parsed = _arn(arn)
     if parsed is None:
         return None
     service, region, arn_account, resource = parsed
@@ -117,15 +131,14 @@ def source_of(item: AuthorizationItem, owner: str | None, caller_account: str) -
         return None
     if service == "s3":
         bucket, slash, key = resource.partition("/")
-        if not slash or not key or arn_account or not _lists(item, "s3:existingobjecttag/", False):
+        if not slash or not key or arn_account or not _lists(action, "s3:existingobjecttag/", False):
             return None
-        version = item.context.get("s3:VersionId")
         extra = {"VersionId": version} if isinstance(version, str) and version else {}
         return TagSource("s3", ("s3-object", account, bucket, key, str(version or "")),
                          (("s3-object", f"{bucket}/{key}"), ("s3-bucket", bucket)), account, region,
                          lambda client: _pairs(client.get_object_tagging(Bucket=bucket, Key=key, **extra)
                                                .get("TagSet")), ("s3:ExistingObjectTag/",))
-    if not _lists(item, "aws:resourcetag/", True):
+    if not _lists(action, "aws:resourcetag/", True):
         return None
     prefixes: tuple[str, ...] = ("aws:ResourceTag/",)
     if service == "sqs":
@@ -136,7 +149,6 @@ def source_of(item: AuthorizationItem, owner: str | None, caller_account: str) -
         return TagSource("sqs", ("sqs", account, region, resource), (("sqs", resource),), account, region,
                          queue_tags, prefixes)
     if service == "sns":
-        arn = item.resource
         return TagSource("sns", ("sns", account, region, resource), (("sns", resource),), account, region,
                          lambda client: _pairs(client.list_tags_for_resource(ResourceArn=arn).get("Tags")), prefixes)
     if service == "kms" and resource.startswith("key/"):
@@ -146,11 +158,11 @@ def source_of(item: AuthorizationItem, owner: str | None, caller_account: str) -
                                                "TagKey", "TagValue"), prefixes)
     if service == "lambda" and resource.startswith("function:"):
         name = resource[len("function:"):].split(":", 1)[0]
-        function_arn = f"arn:{item.resource.split(':', 2)[1]}:lambda:{region}:{account}:function:{name}"
+        function_arn = f"arn:{arn.split(':', 2)[1]}:lambda:{region}:{account}:function:{name}"
         return TagSource("lambda", ("lambda", account, region, name), (("lambda", name),), account, region,
                          lambda client: dict(client.list_tags(Resource=function_arn).get("Tags") or {}), prefixes)
     if service == "secretsmanager" and resource.startswith("secret:"):
-        given, secret_arn = resource[len("secret:"):], item.resource
+        given, secret_arn = resource[len("secret:"):], arn
         # Named by its name ("db-secret") or its full ARN, whose last seven characters ("-AbC123") are
         # random, which the text cannot tell apart: read by name first, then by the ARN (as
         # resource_policies.py does).
@@ -169,7 +181,7 @@ def source_of(item: AuthorizationItem, owner: str | None, caller_account: str) -
                          region, secret_tags, ("aws:ResourceTag/", "secretsmanager:ResourceTag/"))
     if service == "dynamodb" and resource.startswith("table/"):
         table = resource[len("table/"):].split("/", 1)[0]
-        table_arn = f"arn:{item.resource.split(':', 2)[1]}:dynamodb:{region}:{account}:table/{table}"
+        table_arn = f"arn:{arn.split(':', 2)[1]}:dynamodb:{region}:{account}:table/{table}"
         return TagSource("dynamodb", ("dynamodb", account, region, table), (("dynamodb", table),), account, region,
                          lambda client: _pairs(client.list_tags_of_resource(ResourceArn=table_arn).get("Tags")),
                          prefixes)
@@ -192,6 +204,9 @@ def source_of(item: AuthorizationItem, owner: str | None, caller_account: str) -
         return TagSource("ssm", ("ssm", account, region, bare), (("ssm", bare),), account, region,
                          parameter_tags, prefixes)
     return None
+
+
+_remembered_source = lru_cache(maxsize=4096)(_source)
 
 
 class ResourceTags:

@@ -191,6 +191,14 @@ class ServiceOperations:
 
 _lock = threading.Lock()
 _services: dict[str, ServiceOperations] = {}
+# Every header name a loaded service's route requires (CopyObject's x-amz-copy-source ...): the only
+# headers a route match looks at (by presence), so classify.py remembers its matches keyed on these.
+# Replaced, never changed in place: a new set when a service loads (tells classify.py that it did).
+_route_headers: frozenset[str] = frozenset()
+
+
+def route_headers() -> frozenset[str]:
+    return _route_headers
 
 
 def service_operations(name: str) -> ServiceOperations:
@@ -223,4 +231,7 @@ def _build(name: str) -> ServiceOperations:
             method_routes.sort(key=lambda r: r.specificity, reverse=True)
         ops.routes_by_method = routes
         ops.index_routes()
+        global _route_headers
+        _route_headers = _route_headers | {name for method_routes in routes.values() for route in method_routes
+                                           for name in route.required_headers}
     return ops

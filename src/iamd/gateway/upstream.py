@@ -131,6 +131,11 @@ def _path_and_query(url: str, base: str) -> tuple[str, str, str]:
     return rest.partition("?")
 
 
+# The reads' client (_client): two attempts, each connecting within 5 s and answering within 30 s.
+_ATTEMPTS, _CONNECT_SECONDS, _READ_SECONDS = 2, 5, 30
+READ_DEADLINE_SECONDS = _ATTEMPTS * (_CONNECT_SECONDS + _READ_SECONDS) + 5  # and botocore's retry pause
+
+
 @lru_cache(maxsize=256)
 def _client(upstream: Upstream, service: str, account_id: str, region: str) -> Any:
     import boto3  # only for the resource policies' reads
@@ -138,8 +143,9 @@ def _client(upstream: Upstream, service: str, account_id: str, region: str) -> A
     key_id, secret = upstream.credentials_for(account_id)
     client = boto3.session.Session().client(
         service, endpoint_url=upstream.url, region_name=region, aws_access_key_id=key_id,
-        aws_secret_access_key=secret, config=Config(retries={"total_max_attempts": 2}, connect_timeout=5,
-                                                    read_timeout=30, s3={"addressing_style": "path"}))
+        aws_secret_access_key=secret,
+        config=Config(retries={"total_max_attempts": _ATTEMPTS}, connect_timeout=_CONNECT_SECONDS,
+                      read_timeout=_READ_SECONDS, s3={"addressing_style": "path"}))
     headers = upstream.account_headers(account_id)
     if headers:
         def add_account(request: Any, **_: Any) -> None:

@@ -261,3 +261,52 @@ def test_unsigned_requests_are_placed_by_host_or_taken_for_s3() -> None:
     assert (found.service, found.operation) == ("sns", "ListTopics")
     anonymous = identify("GET", "/public-bucket/file.txt", "", {}, "127.0.0.1:8777", None, None)
     assert (anonymous.service, anonymous.operation) == ("s3", "GetObject")
+
+
+# -- remembered REST matches ------------------------------------------------------------------------
+
+def _object_request(copy: bool) -> dict:
+    headers = {"host": "127.0.0.1:8777", "x-amz-date": "20260101T000000Z"}
+    if copy:
+        headers["x-amz-copy-source"] = "/src-bucket/src-key"
+    return dict(method="PUT", path="/bucket-1/same-key", query="", headers=headers, host="127.0.0.1:8777",
+                signing_name="s3", body=None)
+
+
+def test_a_remembered_match_tells_requests_apart_by_the_headers_routes_require() -> None:
+    """PutObject and CopyObject share PUT /{Bucket}/{Key+}: only x-amz-copy-source tells them apart,
+    whichever of them came first, however often."""
+    for _ in range(3):
+        assert identify(**_object_request(copy=False)).operation == "PutObject"
+        assert identify(**_object_request(copy=True)).operation == "CopyObject"
+    other = {**_object_request(copy=False), "path": "/bucket-1/other-key"}
+    assert identify(**_object_request(copy=True)).operation == "CopyObject"
+    assert identify(**other).path_params == {"Bucket": "bucket-1", "Key": "other-key"}
+
+
+def test_a_match_made_while_its_service_loads_is_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first request for a service loads its routes, and with them the header names the key is made of:
+    a CopyObject that loads S3 is a CopyObject, and is not remembered as what it would be without its header."""
+    from iamd.gateway import classify, routes
+
+    monkeypatch.setattr(routes, "_services", {})
+    monkeypatch.setattr(routes, "_route_headers", frozenset())
+    classify._identify_rest_remembered.cache_clear()
+    assert identify(**_object_request(copy=True)).operation == "CopyObject"
+    assert identify(**_object_request(copy=False)).operation == "PutObject"
+    assert identify(**_object_request(copy=True)).operation == "CopyObject"
+
+
+def test_a_refusal_made_while_a_service_loads_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """S3 Control's routes require x-amz-account-id: the request that loads them has it, though the key made
+    before they loaded could not say so (a match without it is none)."""
+    from iamd.gateway import classify, routes
+
+    r = _capturable("s3control", "GetAccessPoint")
+    assert r is not None and "x-amz-account-id" in {name.lower() for name in r.headers}
+    for _ in range(2):
+        monkeypatch.setattr(routes, "_services", {})
+        monkeypatch.setattr(routes, "_route_headers", frozenset())
+        classify._identify_rest_remembered.cache_clear()
+        assert _identify(r).operation == "GetAccessPoint"
+        assert _identify(r).operation == "GetAccessPoint"

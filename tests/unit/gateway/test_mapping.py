@@ -416,3 +416,85 @@ def test_override_tables_name_documented_actions() -> None:
     assert sqs_ref is not None
     for action in sqs_mapping.ACTIONS.values():
         assert sqs_ref.action(action) is not None, action
+
+
+def test_remembered_s3_items_are_those_of_their_members_region_and_account() -> None:
+    """S3's items are remembered by the request's members, region and account: each of them tells two
+    requests apart, and a structure from a body (DeleteObjects' keys) is mapped each time."""
+    from iamd.gateway import mapping
+
+    def resource(params: dict[str, Any], account: str = ACCOUNT, operation: str = "GetObject") -> list[str]:
+        r = capture("s3", operation, params)
+        found = identify(r.method, r.path, r.query, r.headers, r.host, r.signing_name, None)
+        request = parse(found, r.method, r.path, r.query, r.headers, r.body, "us-east-1")
+        return [f"{i.action} {i.resource} {sorted(i.context)}" for i in authorization_items(request, account)]
+
+    for _ in range(2):
+        assert resource({"Bucket": "b1", "Key": "k"}) == ["s3:GetObject arn:aws:s3:::b1/k []"]
+        assert resource({"Bucket": "b1", "Key": "k", "VersionId": "v"}) == [
+            "s3:GetObjectVersion arn:aws:s3:::b1/k ['s3:VersionId']"]
+        assert resource({"Bucket": "b1", "Key": "other"}) == ["s3:GetObject arn:aws:s3:::b1/other []"]
+        assert resource({"Bucket": "b1", "Key": "k", "ACL": "public-read"}, operation="PutObject") == [
+            "s3:PutObject arn:aws:s3:::b1/k ['s3:x-amz-acl']"]
+        assert resource({"Bucket": "b1", "Key": "k" * 3000})[0].startswith("s3:GetObject arn:aws:s3:::b1/kkk")
+        assert resource({"Bucket": "b1", "Key": "k"}, account="210987654321") == ["s3:GetObject arn:aws:s3:::b1/k []"]
+    before = len(mapping._remembered)
+    delete = {"Bucket": "b1", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y"}]}}
+    assert resource(delete, operation="DeleteObjects") == ["s3:DeleteObject arn:aws:s3:::b1/x []",
+                                                          "s3:DeleteObject arn:aws:s3:::b1/y []"]
+    assert len(mapping._remembered) == before
+
+
+def test_remembered_arns_and_keys_are_those_of_their_table_index_region_and_account() -> None:
+    """resource_for and documented_context are remembered: each input still tells two answers apart."""
+    def table(params: dict[str, Any], region: str = "us-east-1", account: str = ACCOUNT) -> tuple[str, list[str]]:
+        r = capture("dynamodb", "Query", params)
+        found = identify(r.method, r.path, r.query, r.headers, r.host, r.signing_name, r.body)
+        request = parse(found, r.method, r.path, r.query, r.headers, r.body, region)
+        [only] = authorization_items(request, account)
+        return only.resource, sorted(only.context)
+
+    query = {"TableName": "T", "KeyConditionExpression": "pk = :v",
+             "ExpressionAttributeValues": {":v": {"S": "x"}}}
+    for _ in range(2):
+        assert table(query) == (f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/T", ["dynamodb:LeadingKeys"])
+        assert table(query, region="eu-west-1")[0] == f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/T"
+        assert table(query, account="210987654321")[0] == "arn:aws:dynamodb:us-east-1:210987654321:table/T"
+        assert table({**query, "IndexName": "Idx"})[0] == f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/T/index/Idx"
+        assert table({**query, "Select": "COUNT"})[1] == ["dynamodb:LeadingKeys", "dynamodb:Select"]
+        assert table({**query, "TableName": "U" * 255})[0].endswith("table/" + "U" * 255)
+
+
+def test_dynamodb_items_remembered_by_their_body_follow_the_table_key_schema() -> None:
+    """DynamoDB's items are remembered by the JSON body, region and account, and serve again only when the
+    table's key schema lookup answers as it did: a table deleted and re-created with another partition key
+    gets its own dynamodb:LeadingKeys at once, and a lookup not cached (Cold) is still asked for."""
+    import json
+
+    from iamd.gateway.classify import Identified
+    from iamd.gateway.lookups import Cold
+
+    schema = {"T": "pk"}
+
+    def key_schema(account: str, region: str, table: str) -> str | None:
+        if table not in schema:
+            raise Cold("table")
+        return schema[table]
+
+    def leading(key: dict[str, Any], account: str = ACCOUNT) -> Any:
+        body = json.dumps({"TableName": "T", "Key": key}).encode()
+        request = parse(Identified("dynamodb", "GetItem", "json", False), "POST", "/", "", {}, body, "us-east-1")
+        [only] = authorization_items(request, account, key_schema=key_schema)
+        return only.resource.rsplit(":", 2)[-2], only.context.get("dynamodb:LeadingKeys")
+
+    both = {"pk": {"S": "a"}, "sk": {"S": "b"}}
+    assert leading(both) == leading(both) == (ACCOUNT, ["a"])
+    assert leading(both, account="210987654321") == ("210987654321", ["a"])
+    assert leading({"pk": {"S": "c"}, "sk": {"S": "b"}}) == (ACCOUNT, ["c"])
+    schema["T"] = "sk"  # deleted and re-created under its name with another partition key
+    assert leading(both) == (ACCOUNT, ["b"])
+    del schema["T"]  # dropped from the lookup's cache: read again, not answered from the memo
+    with pytest.raises(Cold):
+        leading(both)
+    schema["T"] = "pk"
+    assert leading(both) == (ACCOUNT, ["a"])

@@ -47,6 +47,23 @@ def test_resource_tags_for_each_service_and_none_for_star() -> None:
     assert source_of(alias, None, ACCOUNT) is None
 
 
+def test_a_remembered_source_is_the_one_its_item_and_accounts_make() -> None:
+    """source_of is remembered by action, resource, version id and accounts: each of them tells sources apart."""
+    def key(version: object = None, owner: str | None = ACCOUNT, caller: str = ACCOUNT, resource: str = "b/k"):
+        context = {} if version is None else {"s3:VersionId": version}
+        source = source_of(AuthorizationItem("s3:GetObject", f"arn:aws:s3:::{resource}", context), owner, caller)
+        return source.key if source is not None else None
+
+    for _ in range(2):
+        assert key() == ("s3-object", ACCOUNT, "b", "k", "")
+        assert key("v2") == ("s3-object", ACCOUNT, "b", "k", "v2")
+        assert key(owner="210987654321") == ("s3-object", "210987654321", "b", "k", "")
+        assert key(owner=None, caller="111111111111") == ("s3-object", "111111111111", "b", "k", "")
+        assert key(resource="b/other") == ("s3-object", ACCOUNT, "b", "other", "")
+        assert key(resource="b/" + "k" * 2000)[3] == "k" * 2000  # too long to remember: made each time
+    assert key(["not", "a", "string"])[-1] == "['not', 'a', 'string']"  # unhashable: made each time
+
+
 def test_forwarded_changes_name_the_tags_they_drop() -> None:
     assert changed("s3", "PutObjectTagging", {"Bucket": "b", "Key": "k"}) == [("s3-object", "b/k")]
     assert changed("s3", "DeleteObjects", {"Bucket": "b"}) == [("s3-bucket", "b")]

@@ -4,12 +4,15 @@ time (flights.py), never shared across a forget, and a read that began before a 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
 
+from iamd.gateway.flights import Flights
 from iamd.gateway.lookups import Cold, UpstreamLookups
-from iamd.gateway.resource_policies import ResourcePolicies
+from iamd.gateway.resource_policies import ResourcePolicies, ResourcePolicyUnavailable
+from iamd.gateway.upstream import READ_DEADLINE_SECONDS, Upstream, _client as upstream_client
 
 
 def _policies() -> ResourcePolicies:
@@ -63,32 +66,62 @@ def test_a_request_after_a_forget_does_not_take_a_read_that_began_before_it():
     assert policies._cached(("s3", "b"), "s3", "b", lambda: "read again") == "the new policy"  # the old one not kept
 
 
-def test_a_failed_read_is_not_shared():
-    policies, started, release, answers, calls = _policies(), threading.Event(), threading.Event(), [], []
+def test_a_failed_read_fails_its_waiters_too_without_a_second_read():
+    """A waiter waits for the read in flight and no longer (that read is bounded by the upstream's own
+    timeouts): reading again after its failure would double the wait."""
+    policies, started, release, calls, failures = _policies(), threading.Event(), threading.Event(), [], []
 
     def load():
         calls.append(1)
-        if len(calls) == 1:
-            started.set()
-            release.wait(10)
-            raise RuntimeError("the upstream is down")
-        return "read by the waiter itself"
+        started.set()
+        release.wait(10)
+        raise ResourcePolicyUnavailable("the upstream is down")
 
-    failing = threading.Thread(target=lambda: _swallow(policies, load))
+    def read() -> None:
+        try:
+            policies._cached(("s3", "b"), "s3", "b", load)
+        except ResourcePolicyUnavailable as error:
+            failures.append(str(error))
+
+    failing = threading.Thread(target=read)
     failing.start()
     assert started.wait(10)
-    waiter = _read_in_thread(policies, load, answers)
+    waiter = threading.Thread(target=read)
+    waiter.start()
+    time.sleep(0.1)  # the waiter joins the read in flight
     release.set()
     failing.join(10)
     waiter.join(10)
-    assert answers == ["read by the waiter itself"]
+    assert failures == ["the upstream is down"] * 2
+    assert len(calls) == 1
+    assert policies._cached(("s3", "b"), "s3", "b", lambda: "read afresh") == "read afresh"  # the failure not kept
 
 
-def _swallow(policies: ResourcePolicies, load) -> None:
-    try:
-        policies._cached(("s3", "b"), "s3", "b", load)
-    except RuntimeError:
-        pass
+def test_a_waiter_waits_no_longer_than_the_upstreams_own_timeouts():
+    flights, started, release, raised = Flights(ResourcePolicyUnavailable, wait_seconds=0.2), threading.Event(), \
+        threading.Event(), []
+
+    def stalled():
+        started.set()
+        release.wait(10)
+        return "late"
+
+    leader = threading.Thread(target=lambda: flights.read("k", 0, stalled))
+    leader.start()
+    assert started.wait(10)
+    began = time.monotonic()
+    with pytest.raises(ResourcePolicyUnavailable, match="did not answer within 0.2 seconds"):
+        flights.read("k", 0, lambda: raised.append("read again") or "again")
+    assert time.monotonic() - began < 5
+    assert raised == []  # no read of its own after the wait
+    release.set()
+    leader.join(10)
+
+
+def test_the_wait_bound_is_the_upstream_clients_own():
+    config = upstream_client(Upstream("http://127.0.0.1:1", {}), "s3", "123456789012", "us-east-1").meta.config
+    attempts, connect, read = config.retries["total_max_attempts"], config.connect_timeout, config.read_timeout
+    assert attempts * (connect + read) <= READ_DEADLINE_SECONDS <= attempts * (connect + read) + 10
 
 
 class _Tables:
