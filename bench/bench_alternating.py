@@ -66,18 +66,9 @@ def main() -> None:
             bench_api.wait_for(bare_port, bare)
             for index, (label, (audit, source)) in enumerate(configs.items()):
 
-                class WithSource(popen):  # seeded_server's Popen, serving the package chosen
-                    def __init__(self, command, *rest, env=None, _source=source, **options):
-                        if env is not None and _source:
-                            env = {**env, "PYTHONPATH": _source}
-                        super().__init__(command, *rest, env=env, **options)
-
-                bench_api.subprocess.Popen = WithSource
                 bench_api.AUDIT = audit
-                try:
-                    servers[label] = bench_api.seeded_server(Path(tmp) / f"iamd{index}", 10_000)
-                finally:
-                    bench_api.subprocess.Popen = popen
+
+                servers[label] = bench_api.seeded_server(Path(tmp) / f"iamd{index}", 10_000, source)
             pools = {(op, label): _pool(op, port) for op in operations for label, (_p, port) in servers.items()}
             for _round in range(args.rounds):
                 with contextlib.redirect_stdout(io.StringIO()):

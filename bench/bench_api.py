@@ -78,7 +78,9 @@ DATABASE_URL = ""  # set by --postgresql: each server gets a fresh database ther
 AUDIT = "true"  # --no-audit: the servers record no events (IAMD_AUDIT=false)
 
 
-def seeded_server(data_dir: Path, user_count: int) -> tuple[subprocess.Popen, int]:
+def seeded_server(data_dir: Path, user_count: int, source: str | None = None) -> tuple[subprocess.Popen, int]:
+    """A server on a new state with ``user_count`` users, serving iamd from ``source`` (another tree's
+    src, by PYTHONPATH: a baseline in the same run) when given."""
     database_url = fresh_database_url(DATABASE_URL) if DATABASE_URL else ""
     settings = Settings(data_dir=str(data_dir), database_url=database_url, account_id=ACCOUNT, root_access_key_id=KEY,
                         root_secret_access_key=SECRET)
@@ -93,6 +95,8 @@ def seeded_server(data_dir: Path, user_count: int) -> tuple[subprocess.Popen, in
     port = free_port()
     env = {"IAMD_DATA_DIR": str(data_dir), "IAMD_PORT": str(port), "PATH": "/usr/bin:/bin", "IAMD_WORKERS": "1",
            "IAMD_DATABASE_URL": database_url, "IAMD_AUDIT": AUDIT}
+    if source:
+        env["PYTHONPATH"] = source
     process = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "serve"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(port, process)

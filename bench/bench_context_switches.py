@@ -86,17 +86,7 @@ def main() -> None:
             bench_api.wait_for(bare_port, servers["ceiling"][0])
             for index, (label, source) in enumerate(sources.items()):
 
-                class WithSource(popen):  # seeded_server's Popen, serving the package chosen
-                    def __init__(self, command, *rest, env=None, _source=source, **options):
-                        if env is not None and _source:
-                            env = {**env, "PYTHONPATH": _source}
-                        super().__init__(command, *rest, env=env, **options)
-
-                bench_api.subprocess.Popen = WithSource
-                try:
-                    servers[label] = bench_api.seeded_server(Path(tmp) / f"iamd{index}", 10_000)
-                finally:
-                    bench_api.subprocess.Popen = popen
+                servers[label] = bench_api.seeded_server(Path(tmp) / f"iamd{index}", 10_000, source)
             if args.realtime:
                 for process, _port in servers.values():
                     for task in os.listdir(f"/proc/{process.pid}/task"):

@@ -45,17 +45,7 @@ def main() -> None:
                 if label == "baseline" and not source:
                     continue
 
-                class WithSource(popen):  # seeded_server's Popen, serving the package under source
-                    def __init__(self, command, *rest, env=None, _source=source, **options):
-                        if env is not None and _source:
-                            env = {**env, "PYTHONPATH": _source}
-                        super().__init__(command, *rest, env=env, **options)
-
-                bench_api.subprocess.Popen = WithSource
-                try:
-                    servers[label] = bench_api.seeded_server(Path(tmp) / label.replace(" ", "_"), 0)
-                finally:
-                    bench_api.subprocess.Popen = popen
+                servers[label] = bench_api.seeded_server(Path(tmp) / label.replace(" ", "_"), 0, source)
             port = bench_api.free_port()
             bare = popen([sys.executable, str(Path(__file__).with_name("bare_app.py")), str(port)])
             servers["bare Starlette app (ceiling)"] = (bare, port)
