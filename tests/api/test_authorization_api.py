@@ -499,3 +499,33 @@ def test_both_keys_read_together_follow_their_status_and_may_be_one(server, setu
     with pytest.raises(AuthorizationApiError) as refused:
         fused(signed_request(*keys(client_key)))
     assert refused.value.code == "UnrecognizedClientException" and refused.value.status == 403
+
+
+def test_a_described_principal_follows_its_tags_and_a_user_recreated_under_its_name(server, setup, unique):
+    """A long-term key's principal description is made once per (principal, tags)
+    (service/authorization_api/principals.py): a tag added, a tag removed, and the user deleted and
+    re-created under its name with a new key show at once."""
+    iam = setup["iam"]
+    name = unique("described")
+    iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": "red"}])
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+
+    def principal(credentials: dict) -> dict:
+        with api(server, setup["service"]) as iamd:
+            answer = iamd.verify_and_authorize(signed_request(*keys(credentials)), ["orders:GetOrder"], [ORDER])
+        assert answer["Authenticated"] is True, answer
+        return answer["Principal"]
+
+    first = principal(key)
+    assert principal(key) == first and first["Tags"] == {"team": "red"} and first["AccessKeyId"] == key["AccessKeyId"]
+    iam.tag_user(UserName=name, Tags=[{"Key": "tier", "Value": "gold"}])
+    assert principal(key)["Tags"] == {"team": "red", "tier": "gold"}
+    iam.untag_user(UserName=name, TagKeys=["team", "tier"])
+    assert principal(key)["Tags"] == {}
+    iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=name)
+    iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": "blue"}])
+    again = iam.create_access_key(UserName=name)["AccessKey"]
+    described = principal(again)
+    assert described["Arn"] == first["Arn"] and described["UserId"] != first["UserId"]
+    assert described["Tags"] == {"team": "blue"} and described["AccessKeyId"] == again["AccessKeyId"]
