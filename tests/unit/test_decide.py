@@ -369,3 +369,11 @@ def test_the_normalised_request_shared_across_calls_follows_a_user_deleted_and_r
     world.as_root(A, inline_policies.put_user_policy, {"UserName": "omar", "PolicyName": "p", "PolicyDocument": listed})
     assert world.decide(omar_red, context={"aws:TagKeys": ["cost"]}).allowed
     assert not world.decide(omar_red, context={"aws:TagKeys": ["team"]}).allowed
+
+
+def test_a_context_value_that_is_not_text_is_never_shared_with_its_text(world):
+    """decide.py _asked keeps contexts of strings only: True and 1 are one dict key but "true" and "1"."""
+    pia = world.user(A, "pia", document(allow(Condition={"StringEquals": {"s3:flag": "true"}})))
+    assert world.decide(pia, context={"s3:flag": True}).allowed
+    assert not world.decide(pia, context={"s3:flag": 1}).allowed
+    assert world.decide(pia, context={"s3:flag": "true"}).allowed

@@ -186,13 +186,13 @@ def _asked(context: dict, principal_arn: str, principal_account: str) -> Request
     ``Request.about``), made once per distinct context across calls: a service asks for the same client,
     connection and second thousands of times, and normalising a dozen keys costs more than looking them
     up. Keyed by the context's content itself, in order (a request is a function of it), so it cannot go
-    stale; a context with a list value (aws:TagKeys ...) is not hashable and is normalised each time."""
-    key = (principal_arn, principal_account, *context.items())
-    try:
-        found = _ASKED.get(key)
-    except TypeError:  # a list among the values
+    stale. Only a context of strings is kept: a list (aws:TagKeys ...) is not hashable, and True, 1 and
+    1.0 are one key but three texts."""
+    if not all(type(value) is str for value in context.values()):
         return Request(action="", resource="", context=context, principal_arn=principal_arn,
                        principal_account=principal_account)
+    key = (principal_arn, principal_account, *context.items())
+    found = _ASKED.get(key)
     if found is None:
         found = Request(action="", resource="", context=context, principal_arn=principal_arn,
                         principal_account=principal_account)
