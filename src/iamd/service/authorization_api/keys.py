@@ -1,5 +1,5 @@
 """The two long-term keys of a Verify or VerifyAndAuthorize (the calling service's and its client's) read
-in one query: each key's row is one statement's worth of driver and result-processing work (and on
+in one statement: each key's row is one statement's worth of driver and result-processing work (and on
 PostgreSQL a round trip), and a service asks thousands of times a second.
 
 The rows answer ``service/authenticate.py key_row`` as its query would, so an unknown, inactive or
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, or_, select
+from sqlalchemy import Connection, bindparam, select, union_all
 
 from iamd.service.authenticate import KEY_SELECT
 from iamd.store.fastpath import HotQuery
@@ -21,8 +21,12 @@ from iamd.store.schema import access_keys
 
 # accessKeyIdType in botocore's IAM model, as authenticate.key_row checks it before asking the store
 _KEY_ID = re.compile(r"\w{16,128}", re.ASCII)
-_BOTH = HotQuery(select(*KEY_SELECT.selected_columns).select_from(*KEY_SELECT.get_final_froms())
-                 .where(or_(access_keys.c.id == bindparam("key_id"), access_keys.c.id == bindparam("other_key_id"))))
+_KEY_ROWS = select(*KEY_SELECT.selected_columns).select_from(*KEY_SELECT.get_final_froms())
+# Two key lookups in one statement: UNION ALL, not OR or IN, which SQLite answers through a temporary
+# set of row ids (half as dear again as the two lookups apart, measured: 7-9 µs against 6-7).
+# (HotQuery is typed for a Select; it needs only selected_columns and compile(), which a union has.)
+_BOTH = HotQuery(union_all(_KEY_ROWS.where(access_keys.c.id == bindparam("key_id")),  # type: ignore[arg-type]
+                           _KEY_ROWS.where(access_keys.c.id == bindparam("other_key_id"))))
 
 
 class KeyRows:
