@@ -502,9 +502,8 @@ def test_both_keys_read_together_follow_their_status_and_may_be_one(server, setu
 
 
 def test_a_described_principal_follows_its_tags_and_a_user_recreated_under_its_name(server, setup, unique):
-    """A long-term key's principal description is made once per (principal, tags)
-    (service/authorization_api/principals.py): a tag added, a tag removed, and the user deleted and
-    re-created under its name with a new key show at once."""
+    """The principal's description follows the user at once: a tag added, a tag removed, and the user
+    deleted and re-created under its name with a new key (a new unique id)."""
     iam = setup["iam"]
     name = unique("described")
     iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": "red"}])

@@ -91,7 +91,7 @@ class AuthorizationApi:
         failed: list = []  # (the record of a refused call, whether it changed anything): written after its transaction
         try:
             result = self._handle(request, body, request_id, failed)
-            return 200, _answer_text(result).encode(), request_id
+            return 200, _ANSWER(result).encode(), request_id
         except AwsError as error:
             if self.env.audit is not None:
                 for event, changed in failed:
@@ -341,15 +341,6 @@ def _json_body(body: bytes) -> dict:
     if not isinstance(value, dict):
         raise ValidationError("The request body must be a JSON object.")
     return value
-
-
-def _answer_text(result: dict) -> str:
-    """``json.dumps(result)``'s text, a described principal's spliced in as made once
-    (principals.Described)."""
-    if not any(type(value) is principals.Described for value in result.values()):
-        return _ANSWER(result)
-    return "{" + ", ".join(f"{_ANSWER(name)}: {value.text if type(value) is principals.Described else _ANSWER(value)}"
-                           for name, value in result.items()) + "}"
 
 
 def _error_body(error: AwsError) -> bytes:

@@ -3,7 +3,6 @@ the one a PrincipalArn names (a user, or a session of a role, in the caller's ac
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import cast
 
@@ -35,44 +34,11 @@ def principal_call(tx: Connection, env: Environment, owner: KeyOwner, now: datet
                 session_context=owner.session_context, **{"region": region, **(connection or {})})
 
 
-class Described(dict):
-    """A principal's description (``describe``) with its JSON text (``json.dumps``'s, made once): the same
-    key asks thousands of times a second, and the answer splices the text in (web/authorization_api.py).
-    Shared between calls: never changed once made."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, described: dict):
-        super().__init__(described)
-        self.text = json.dumps(described)
-
-
-# The descriptions of long-term keys' principals, by (Principal, tags): the Principal holds the unique
-# id, ARN, name and key id, the tags come from the policy-set cache (dropped when the account changes),
-# so an entry is the description of exactly that content and cannot go stale.
-_DESCRIBED: dict[tuple, Described] = {}
-_MAX_DESCRIBED = 4096
-
-
 def describe(call: Call) -> dict:
     """The principal as the API returns it: ARN, account, ids, session context, tags; never a secret."""
     principal = call.principal
     authorizer = cast(Authorizer, call.env.authorizer)
-    found = () if principal.is_root else authorizer.policies_of(cast(Connection, call.tx), call).tags
-    if call.session is None:
-        key = (principal, found)
-        described = _DESCRIBED.get(key)
-        if described is None:
-            described = Described(_description(call, dict(found)))
-            if len(_DESCRIBED) >= _MAX_DESCRIBED:
-                _DESCRIBED.clear()
-            _DESCRIBED[key] = described
-        return described
-    return _description(call, dict(found))
-
-
-def _description(call: Call, tags: dict) -> dict:
-    principal = call.principal
+    tags = {} if principal.is_root else dict(authorizer.policies_of(cast(Connection, call.tx), call).tags)
     session = call.session
     if session is not None:
         tags.update(session.tags)
