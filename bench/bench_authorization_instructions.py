@@ -37,7 +37,12 @@ def _server(out_dir: Path, name: str, audit: str, source: str | None) -> tuple[s
     process = subprocess.Popen(bench_instructions._callgrind(out_dir, name)
                                + [sys.executable, "-m", "iamd.cli.main", "serve"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(port, process)
+    try:
+        wait_for(port, process)
+    except BaseException:  # not started in time: never leave it running under callgrind
+        process.kill()
+        process.wait()
+        raise
     return process, port
 
 

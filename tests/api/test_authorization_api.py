@@ -463,3 +463,68 @@ def test_the_callers_remembered_permission_follows_its_policies_at_once(server, 
     iam.put_user_policy(UserName=name, PolicyName="authz", PolicyDocument=allow(
         "iamd:Authorize", "*", Condition={"Bool": {"aws:SecureTransport": "false"}}))
     assert fused(key)["Results"][0]["Allowed"] is True
+
+
+def test_both_keys_read_together_follow_their_status_and_may_be_one(server, setup, unique):
+    """The service's key and its client's are read in one query (service/authorization_api/keys.py): a
+    client key made inactive, then deleted, no longer verifies on the very next call; a service may hand
+    over its own request (one key, one row); a service key made inactive is refused as the call's own error,
+    whatever the client's material."""
+    iam = setup["iam"]
+    client_name, service_name = unique("client"), unique("svc")
+    for name in (client_name, service_name):
+        iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=client_name, PolicyName="p", PolicyDocument=allow("orders:GetOrder", ORDER))
+    iam.put_user_policy(UserName=service_name, PolicyName="authz", PolicyDocument=SERVICE_POLICY)
+    client_key = iam.create_access_key(UserName=client_name)["AccessKey"]
+    service_key = iam.create_access_key(UserName=service_name)["AccessKey"]
+
+    def fused(material: dict) -> dict:
+        with api(server, service_key) as iamd:
+            return iamd.verify_and_authorize(material, ["orders:GetOrder"], [ORDER])
+
+    allowed = fused(signed_request(*keys(client_key)))
+    assert allowed["Authenticated"] is True and allowed["Results"][0]["Allowed"] is True
+    own = fused(signed_request(*keys(service_key)))
+    assert own["Principal"]["Arn"].endswith(f":user/{service_name}") and own["Results"][0]["Allowed"] is False
+    iam.update_access_key(UserName=client_name, AccessKeyId=client_key["AccessKeyId"], Status="Inactive")
+    assert fused(signed_request(*keys(client_key)))["Error"]["Code"] == "InvalidClientTokenId"
+    iam.update_access_key(UserName=client_name, AccessKeyId=client_key["AccessKeyId"], Status="Active")
+    assert fused(signed_request(*keys(client_key)))["Authenticated"] is True
+    iam.delete_access_key(UserName=client_name, AccessKeyId=client_key["AccessKeyId"])
+    assert fused(signed_request(*keys(client_key)))["Error"]["Code"] == "InvalidClientTokenId"
+    client_key = iam.create_access_key(UserName=client_name)["AccessKey"]
+    assert fused(signed_request(*keys(client_key)))["Results"][0]["Allowed"] is True
+    iam.update_access_key(UserName=service_name, AccessKeyId=service_key["AccessKeyId"], Status="Inactive")
+    with pytest.raises(AuthorizationApiError) as refused:
+        fused(signed_request(*keys(client_key)))
+    assert refused.value.code == "UnrecognizedClientException" and refused.value.status == 403
+
+
+def test_a_described_principal_follows_its_tags_and_a_user_recreated_under_its_name(server, setup, unique):
+    """The principal's description follows the user at once: a tag added, a tag removed, and the user
+    deleted and re-created under its name with a new key (a new unique id)."""
+    iam = setup["iam"]
+    name = unique("described")
+    iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": "red"}])
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+
+    def principal(credentials: dict) -> dict:
+        with api(server, setup["service"]) as iamd:
+            answer = iamd.verify_and_authorize(signed_request(*keys(credentials)), ["orders:GetOrder"], [ORDER])
+        assert answer["Authenticated"] is True, answer
+        return answer["Principal"]
+
+    first = principal(key)
+    assert principal(key) == first and first["Tags"] == {"team": "red"} and first["AccessKeyId"] == key["AccessKeyId"]
+    iam.tag_user(UserName=name, Tags=[{"Key": "tier", "Value": "gold"}])
+    assert principal(key)["Tags"] == {"team": "red", "tier": "gold"}
+    iam.untag_user(UserName=name, TagKeys=["team", "tier"])
+    assert principal(key)["Tags"] == {}
+    iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=name)
+    iam.create_user(UserName=name, Tags=[{"Key": "team", "Value": "blue"}])
+    again = iam.create_access_key(UserName=name)["AccessKey"]
+    described = principal(again)
+    assert described["Arn"] == first["Arn"] and described["UserId"] != first["UserId"]
+    assert described["Tags"] == {"team": "blue"} and described["AccessKeyId"] == again["AccessKeyId"]

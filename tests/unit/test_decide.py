@@ -327,3 +327,53 @@ def test_enforcement_mode_reaches_the_same_decisions(world):
     assert world.decide(nina, policy=policy, explain=False).allowed
     refused = world.decide(nina, "s3:PutObject", policy=policy, explain=False)
     assert refused.decision == "explicitDeny" and refused.denied_by == "resource"
+
+
+def test_the_normalised_request_shared_across_calls_follows_a_user_deleted_and_recreated(world):
+    """decide.py _asked: a request's normalised context is made once per caller and context content,
+    across calls. A user deleted and re-created under its name with other tags is another userid and
+    other aws:PrincipalTag values: never the old request; a context with a list value is not shared."""
+    from iamd.service import decide as decide_module
+
+    def tagged_user(team: str, policy: str | None) -> Principal:
+        created = world.as_root(A, users.create_user, {"UserName": "omar", "Tags": [{"Key": "team", "Value": team}]})
+        if policy is not None:
+            world.as_root(A, inline_policies.put_user_policy,
+                          {"UserName": "omar", "PolicyName": "p", "PolicyDocument": policy})
+        user = created["User"]
+        return Principal(kind=PrincipalKind.USER, account_id=A, arn=user["Arn"], id=user["UserId"], name="omar",
+                         access_key_id="AKIAOMAR", user_id=user["UserId"])
+
+    def remove(with_policy: bool) -> None:
+        if with_policy:
+            world.as_root(A, inline_policies.delete_user_policy, {"UserName": "omar", "PolicyName": "p"})
+        world.as_root(A, users.delete_user, {"UserName": "omar"})
+
+    red_only = document(allow(Condition={"StringEquals": {"aws:PrincipalTag/team": "red"}}))
+    omar = tagged_user("red", red_only)
+    assert world.decide(omar).allowed and world.decide(omar).allowed  # the second may reuse the first's request
+    shared = [request for key, request in decide_module._ASKED.items()
+              if omar.arn in key and ("aws:userid", omar.id) in key]
+    assert shared and all(dict(request.context)["aws:PrincipalTag/team"] == "red" for request in shared)
+    remove(True)
+    omar_blue = tagged_user("blue", red_only)  # same name and ARN, another id and tag
+    assert omar_blue.arn == omar.arn and omar_blue.id != omar.id
+    assert not world.decide(omar_blue).allowed
+    remove(True)
+    omar_red = tagged_user("red", None)  # the old tag back, no policy
+    assert not world.decide(omar_red).allowed
+    world.as_root(A, inline_policies.put_user_policy,
+                  {"UserName": "omar", "PolicyName": "p", "PolicyDocument": red_only})
+    assert world.decide(omar_red).allowed
+    listed = document(allow(Condition={"ForAnyValue:StringEquals": {"aws:TagKeys": ["cost"]}}))
+    world.as_root(A, inline_policies.put_user_policy, {"UserName": "omar", "PolicyName": "p", "PolicyDocument": listed})
+    assert world.decide(omar_red, context={"aws:TagKeys": ["cost"]}).allowed
+    assert not world.decide(omar_red, context={"aws:TagKeys": ["team"]}).allowed
+
+
+def test_a_context_value_that_is_not_text_is_never_shared_with_its_text(world):
+    """decide.py _asked keeps contexts of strings only: True and 1 are one dict key but "true" and "1"."""
+    pia = world.user(A, "pia", document(allow(Condition={"StringEquals": {"s3:flag": "true"}})))
+    assert world.decide(pia, context={"s3:flag": True}).allowed
+    assert not world.decide(pia, context={"s3:flag": 1}).allowed
+    assert world.decide(pia, context={"s3:flag": "true"}).allowed

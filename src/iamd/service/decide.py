@@ -145,12 +145,9 @@ class Decider:
             full_context = _context(call, self.context, tags, anonymous)
             if len(owner) == 12 and owner.isdigit():  # a global key AWS sets for requests to a resource
                 full_context.setdefault("aws:ResourceAccount", owner)
-            request = Request(action=action, resource=resource, context=full_context,
-                              principal_arn=principal.arn, principal_account=principal.account_id,
-                              principal_aliases=aliases, explain=explain)
-            self._requests[owner] = request
-        else:
-            request = asked.about(action, resource, principal_aliases=aliases, explain=explain)
+            asked = _asked(full_context, principal.arn, principal.account_id)
+            self._requests[owner] = asked
+        request = asked.about(action, resource, principal_aliases=aliases, explain=explain)
         decision = evaluate(request, policy_set)
         if decision.allowed and not anonymous:
             refused = scope_refusal(call, request)  # GetScopedCredentials scope-down policies narrow everything
@@ -177,6 +174,32 @@ class Decider:
         if self._aliases is None:
             self._aliases = _aliases(self.tx, self.call)
         return self._aliases
+
+
+# Requests already asked, by their caller and context's content: see _asked.
+_ASKED: dict[tuple, Request] = {}
+_MAX_ASKED = 4096
+
+
+def _asked(context: dict, principal_arn: str, principal_account: str) -> Request:
+    """A request of this caller with this context normalised (then asked about each action and resource by
+    ``Request.about``), made once per distinct context across calls: a service asks for the same client,
+    connection and second thousands of times, and normalising a dozen keys costs more than looking them
+    up. Keyed by the context's content itself, in order (a request is a function of it), so it cannot go
+    stale. Only a context of strings is kept: a list (aws:TagKeys ...) is not hashable, and True, 1 and
+    1.0 are one key but three texts."""
+    if not all(type(value) is str for value in context.values()):
+        return Request(action="", resource="", context=context, principal_arn=principal_arn,
+                       principal_account=principal_account)
+    key = (principal_arn, principal_account, *context.items())
+    found = _ASKED.get(key)
+    if found is None:
+        found = Request(action="", resource="", context=context, principal_arn=principal_arn,
+                        principal_account=principal_account)
+        if len(_ASKED) >= _MAX_ASKED:
+            _ASKED.clear()
+        _ASKED[key] = found
+    return found
 
 
 @lru_cache(maxsize=4096)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -27,8 +28,9 @@ from iamd.errors import AwsError, ServiceFailure, ValidationError
 from iamd.protocol import sigv4
 from iamd.protocol.decode import parse_form
 from iamd.service import authorization_api as api
-from iamd.service.authenticate import KeyOwner, principal_for_key, principal_for_session
+from iamd.service.authenticate import KeyOwner, is_temporary, key_row, owner_of_key, principal_for_session
 from iamd.service.authorization_api import decisions, permission, principals, registry
+from iamd.service.authorization_api.keys import KeyRows
 from iamd.service.context import Call, Environment
 from iamd.service.credentials.last_used import LastUsedRecorder
 from iamd.web import audit_hooks, authorization_audit
@@ -117,8 +119,11 @@ class AuthorizationApi:
         # their transaction, decisions (read-only: a service asks for thousands a second) in batches.
         audited = (name in _WRITES or name in _DECISIONS) and audit_hooks.enabled(self.env)
         read_only = name not in _WRITES
+        # The client's material read now (what is wrong with it waits for its turn): its key is then read
+        # in the same query as the caller's.
+        material = _Material(params) if name in _VERIFIES else None
         with self.store.transaction(write=name in _WRITES) as tx:
-            owner = self._owner(tx, signed, now)
+            owner = self._owner(tx, signed, now, material)
             sigv4.verify_signature(signed, owner.secret_access_key)
             self._last_used().record(signed.access_key_id, owner.principal, owner.session, now, signed.service,
                                       signed.region)
@@ -132,7 +137,8 @@ class AuthorizationApi:
                         trail={} if audited else None)
             recorded = authorization_audit.recorded_params(params) if audited and read_only else params
             try:
-                result = handler(self, tx, call, params)
+                result = handler(self, tx, call, params) if material is None else handler(self, tx, call, params,
+                                                                                           material)
             except AwsError as error:
                 if audited:
                     failure = audit_hooks.failed_event(call, SIGNING_NAME, name, read_only, recorded, error, request)
@@ -150,17 +156,30 @@ class AuthorizationApi:
     def _last_used(self) -> LastUsedRecorder:
         return cast(LastUsedRecorder, self.env.last_used)
 
-    def _owner(self, tx, signed: sigv4.SignedRequest, now: datetime) -> KeyOwner:
-        if signed.security_token is not None or signed.access_key_id.startswith("ASIA"):
+    def _owner(self, tx, signed: sigv4.SignedRequest, now: datetime, material: _Material | None = None) -> KeyOwner:
+        """Who signed: the call's caller, or the client whose ``material`` it hands over. The caller's key
+        and a client's long-term key are read in one query (service/authorization_api/keys.py)."""
+        key_id = signed.access_key_id
+        if is_temporary(key_id, signed.security_token):
             assert self.env.sessions is not None  # web/worker.py always gives one
-            return principal_for_session(tx, self.env.sessions, signed.access_key_id, signed.security_token, now)
-        return principal_for_key(tx, self.env.secrets, signed.access_key_id)
+            return principal_for_session(tx, self.env.sessions, key_id, signed.security_token, now)
+        rows = None
+        if material is not None:
+            rows = material.keys
+            if rows is None and material.signed is not None and material.signed is not signed:
+                client = material.signed
+                if not is_temporary(client.access_key_id, client.security_token) \
+                        and KeyRows.readable(key_id, client.access_key_id):
+                    rows = material.keys = KeyRows(tx, key_id, client.access_key_id)
+        if rows is None:
+            return owner_of_key(self.env.secrets, key_row(tx, key_id))
+        return owner_of_key(self.env.secrets, key_row(tx, key_id, rows))  # type: ignore[arg-type]  # a HotQuery's first()
 
     # ---- the operations --------------------------------------------------------------------------
 
-    def verify(self, tx, call: Call, params: dict) -> dict:
+    def verify(self, tx, call: Call, params: dict, material: _Material) -> dict:
         permission.require(tx, call, api.VERIFY, "*")
-        verified = self._verified(tx, call, params)
+        verified = self._verified(tx, call, params, material)
         if isinstance(verified, dict):
             return verified
         subject, signed = verified
@@ -177,11 +196,11 @@ class AuthorizationApi:
         return {"Principal": {"Arn": subject.principal.arn, "AccountId": subject.account_id},
                 "Results": self._decide(tx, subject, params)}
 
-    def verify_and_authorize(self, tx, call: Call, params: dict) -> dict:
+    def verify_and_authorize(self, tx, call: Call, params: dict, material: _Material) -> dict:
         own = permission.Permissions(tx, call)  # both of the caller's checks on one request context
         own.require(api.VERIFY, "*")
         checked = _decision_params(params)  # bad input is the caller's error, whatever the signature
-        verified = self._verified(tx, call, params, decisions.connection_keys(checked[1]))
+        verified = self._verified(tx, call, params, material, decisions.connection_keys(checked[1]))
         if isinstance(verified, dict):
             return verified
         subject, signed = verified
@@ -192,18 +211,18 @@ class AuthorizationApi:
     def _decide(self, tx, subject: Call, params: dict) -> list[dict]:
         return decisions.authorize_pairs(tx, subject, *_decision_params(params))
 
-    def _verified(self, tx, call: Call, params: dict,
+    def _verified(self, tx, call: Call, params: dict, material: _Material,
                   connection: dict | None = None) -> tuple[Call, sigv4.SignedRequest] | dict:
         """The verified principal's call (with the ``connection`` keys its decisions are asked with), or the
         answer saying why the material does not verify."""
         try:
-            signed = _material(params)
+            signed = material.checked()
             expected = params.get("Service")
             if expected is not None:
                 sigv4.check_service(signed, str(expected))
             now = datetime.now(UTC)
             sigv4.check_freshness(signed, now)
-            owner = self._owner(tx, signed, now)
+            owner = self._owner(tx, signed, now, material)
             if "StringToSign" in params:
                 sigv4.verify_string_to_sign(params["StringToSign"], signed, owner.secret_access_key)
             else:
@@ -230,13 +249,35 @@ class AuthorizationApi:
         return registry.deregister_operation(tx, call, params)
 
 
-_OPERATIONS = {"Verify": AuthorizationApi.verify, "Authorize": AuthorizationApi.authorize,
-               "VerifyAndAuthorize": AuthorizationApi.verify_and_authorize,
-               "RegisterService": AuthorizationApi.register_service, "GetService": AuthorizationApi.get_service,
-               "ListServices": AuthorizationApi.list_services,
-               "DeregisterService": AuthorizationApi.deregister_service}
+_OPERATIONS: dict[str, Callable[..., dict]] = {
+    "Verify": AuthorizationApi.verify, "Authorize": AuthorizationApi.authorize,
+    "VerifyAndAuthorize": AuthorizationApi.verify_and_authorize,
+    "RegisterService": AuthorizationApi.register_service, "GetService": AuthorizationApi.get_service,
+    "ListServices": AuthorizationApi.list_services, "DeregisterService": AuthorizationApi.deregister_service}
 _WRITES = frozenset({"RegisterService", "DeregisterService"})
 _DECISIONS = frozenset({"Verify", "Authorize", "VerifyAndAuthorize"})
+_VERIFIES = frozenset({"Verify", "VerifyAndAuthorize"})  # the operations handed a client's material
+
+
+class _Material:
+    """The client's signed material of a Verify or VerifyAndAuthorize, parsed before the call's own key is
+    read (so that both keys are read in one query), and what is wrong with it, raised only when the
+    operation comes to it (``checked``): the caller's own authentication and permissions answer first."""
+
+    def __init__(self, params: dict):
+        self.signed: sigv4.SignedRequest | None = None
+        self.error: Exception | None = None
+        self.keys: KeyRows | None = None  # the caller's and the client's key rows, once read
+        try:
+            self.signed = _material(params)
+        except Exception as error:  # noqa: BLE001 -- raised again by checked(), in the operation's order
+            self.error = error
+
+    def checked(self) -> sigv4.SignedRequest:
+        if self.signed is None:
+            assert self.error is not None
+            raise self.error
+        return self.signed
 
 
 def _decision_params(params: dict) -> tuple:
