@@ -47,14 +47,12 @@ _CLOSE = [(b"connection", b"close"), (b"content-type", b"text/plain; charset=utf
 # Threaded (PostgreSQL): requests at once in threads, one connection each (store.database keeps them).
 DATABASE_THREADS = 16
 # Whether a PostgreSQL Query API request runs in the event loop (store.evented: a warm read without the
-# hop to a thread and back) or, off, in the thread pool as before. Off: on the loaded 2-core test
-# machine the in-loop server answered fewer requests a second at 16 connections (855-1,905 against
-# 1,515-2,335 with threads, in 3 of 4 runs), at the same CPU a request, because its one busy thread got
-# less of the contended cores than 17 threads that sleep often: its loop thread was runnable 89-99 % of
-# the time, waiting for a core a third to over half of it, not for PostgreSQL (docs/performance.md, "The
-# in-loop path under contention"). Not preempted by others it used 0.38 of the CPU a request and
-# answered 1.7 times the requests: worth turning on for a server with cores of its own, once measured.
-POSTGRESQL_IN_EVENT_LOOP = False
+# hop to a thread and back) or, off, in the thread pool. On: on the idle 2-core machine, GetUser at 16
+# connections cost 288 µs of CPU against 488 µs with threads and answered 3,389 requests a second
+# against 1,966 (the same run; at one connection both alike). Under other processes' load the one busy
+# loop thread gets less of the cores than 17 threads that sleep often, and answered fewer requests a
+# second than threads in 3 of 4 runs (docs/performance.md, "The in-loop path under contention").
+POSTGRESQL_IN_EVENT_LOOP = True
 # A read that needed the thread pool in the event loop runs in a thread this many times before it is tried
 # in the loop again (a cold cache's statements may have been the cause, not the operation).
 _LOOP_RETRY = 100
