@@ -17,6 +17,7 @@ import httpx
 import pyotp
 import pytest
 
+from iamd.service.console_sessions import FREE_FAILURES, LOCK_FAILURES
 from tests.api.server import ACCOUNT_ID
 from tests.console.conftest import ROOT_PASSWORD
 
@@ -225,9 +226,15 @@ def test_forms_without_the_csrf_token_are_refused(page, console_server, context)
 
 
 def test_repeated_failures_slow_down_sign_in(page, console_server):
-    messages = []
-    for _ in range(5):
+    # After FREE_FAILURES attempts each must wait 1, 2, 4 ... seconds; an attempt that takes the browser
+    # longer than that wait is counted, not refused, and the LOCK_FAILURES-th counted attempt locks the
+    # sign-in: so whatever the machine's speed, a refusal comes by attempt LOCK_FAILURES + 1.
+    messages: list[str] = []
+    for _ in range(LOCK_FAILURES + 1):
         sign_in(page, console_server, root=False, user="mallory", password="wrong-password")
         messages.append(page.inner_text("[data-testid=signin-error]"))
+        if "Try again in" in messages[-1]:
+            break
     assert messages[0].startswith("Your authentication information is incorrect")
+    assert len(messages) > FREE_FAILURES
     assert "Try again in" in messages[-1]
