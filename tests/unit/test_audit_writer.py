@@ -137,8 +137,8 @@ def test_a_sqlite_batch_stores_none_as_null_and_read_only_as_a_boolean(store):
 
 
 def test_a_large_sqlite_batch_keeps_every_event_in_order(store):
-    """A SQLite batch goes as multi-row INSERTs of 1,024, 512, ... rows (audit/writer.py): 2,051 events
-    (1,024 + 1,024 + 2 + 1) with one of several resources among them (the ordinary way, which splits the
+    """A SQLite batch goes as multi-row INSERTs of 64, 32, ... rows (audit/writer.py): 2,051 events
+    with one of several resources among them (the ordinary way, which splits the
     batch) are all stored, once each, in the order they came, with their own values."""
     trail = AuditTrail()
     trail.attach(store)
