@@ -134,3 +134,23 @@ def test_a_sqlite_batch_stores_none_as_null_and_read_only_as_a_boolean(store):
         ("CreateUser", False, None, None, None, "", None),
         ("ListUsers", True, None, None, None, "root", None)]
     assert sorted(nulls) == ["CreateUser", "GetCallerIdentity", "ListUsers"]  # NULL in SQL, not ""
+
+
+def test_a_large_sqlite_batch_keeps_every_event_in_order(store):
+    """A SQLite batch goes as multi-row INSERTs of 64, 32, ... rows (audit/writer.py): 2,051 events
+    with one of several resources among them (the ordinary way, which splits the
+    batch) are all stored, once each, in the order they came, with their own values."""
+    trail = AuditTrail()
+    trail.attach(store)
+    batch = [event(f"Call{i:04d}") for i in range(2051)]
+    for i, each in enumerate(batch):
+        each.username = f"user{i}"
+    batch[1500].resources = [("AWS::IAM::User", "a"), ("AWS::IAM::Group", "b")]
+    with store.transaction(write=False) as tx:
+        for each in batch:
+            trail.defer(tx, each)
+    trail.flush()
+    with store.transaction(write=False) as tx:
+        rows = tx.execute(select(events.c.event_name, events.c.username, events.c.event_id)
+                          .order_by(events.c.seq)).all()
+    assert [tuple(row) for row in rows] == [(e.event_name, e.username, e.event_id) for e in batch]
