@@ -186,8 +186,11 @@ def _pipelined(tx: Connection, reads: list[tuple[HotQuery, dict]]) -> Iterator[N
                                       in zip(compiled, reads, strict=True)])
         for (query, params), prepared, raw_rows in zip(reads, compiled, rows, strict=True):
             answers[(query, _params_key(params))] = HotQuery._rows(raw_rows, prepared[3], prepared[4])
-    except Exception:  # never worse than not reading ahead: each query then runs on its own
-        log.warning("reading ahead failed; the request reads on demand", exc_info=True)
+    except Exception as error:  # never worse than not reading ahead: each query then runs on its own
+        # One line, without the traceback or PostgreSQL's message (which quotes the value): a client's bad
+        # input (a number beyond bigint, a NUL) fails here on every such request, and is answered by the
+        # on-demand read's own error.
+        log.info("reading ahead failed (%s); the request reads on demand", type(error).__name__)
         answers = {}
     telemetry.database_time(telemetry.timer() - started)
     token = _read_ahead.set(answers)
