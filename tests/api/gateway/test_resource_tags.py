@@ -14,6 +14,10 @@ messages" (the refusals' wording).
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import botocore.exceptions
 import pytest
 
@@ -198,3 +202,41 @@ def test_sns_dynamodb_and_ssm_resource_tags(gateway, moto, principal, unique):
     ssm.add_tags_to_resource(ResourceType="Parameter", ResourceId=f"/{tables['red']}/p",
                              Tags=[{"Key": "team", "Value": "blue"}])
     assert as_ssm.get_parameter(Name=f"/{tables['red']}/p")["Parameter"]["Value"] == "red"
+
+
+def test_lambda_resource_tag_allow_and_re_tag(gateway, moto, principal, unique):
+    """AWS Lambda: aws:ResourceTag on functions, read by ListTags (AWS Lambda Developer Guide, "Secure your
+    functions by tag": lambda:GetFunction allowed on a function's tag; Service Authorization Reference for
+    AWS Lambda: the function resource type lists aws:ResourceTag/${TagKey})."""
+    role = moto.client("iam").create_role(RoleName=unique("fn-role"), AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]
+    root = gw_client(gateway, "lambda")
+    names = {}
+    for team in ("blue", "red"):
+        names[team] = unique(team)
+        root.create_function(FunctionName=names[team], Runtime="python3.11", Role=role["Arn"], Handler="fn.handler",
+                             Code={"ZipFile": _zip()}, Tags={"team": team})
+    user = principal(_allow_if("lambda:GetFunction", "aws:ResourceTag/team", "blue"))
+    lam = as_user(gateway, user, "lambda")
+
+    assert lam.get_function(FunctionName=names["blue"])["Configuration"]["FunctionName"] == names["blue"]
+    red_arn = f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:{names['red']}"
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        lam.get_function(FunctionName=names["red"])
+    assert error_of(refused) == ("AccessDeniedException", _denied(user, "lambda:GetFunction", red_arn), 403)
+
+    # Re-tagged through iamd: the cached "red" is dropped, the next read is allowed at once; untagged, refused.
+    root.tag_resource(Resource=red_arn, Tags={"team": "blue"})
+    assert lam.get_function(FunctionName=names["red"])["Configuration"]["FunctionName"] == names["red"]
+    root.untag_resource(Resource=red_arn, TagKeys=["team"])
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        lam.get_function(FunctionName=names["red"])
+    assert error_of(refused)[0] == "AccessDeniedException"
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("fn.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
