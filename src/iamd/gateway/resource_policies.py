@@ -46,7 +46,6 @@ import json
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -54,6 +53,7 @@ from typing import Any, Protocol, cast
 from botocore.exceptions import BotoCoreError, ClientError
 
 from iamd.gateway.flights import Flights
+from iamd.gateway.named_entries import MISSING, NamedEntries
 
 __all__ = ["RESOURCE_POLICY_SERVICES", "UNKNOWN_OWNER", "ResourcePolicy", "ResourcePolicies",
            "ResourcePolicyUnavailable"]
@@ -122,12 +122,10 @@ class ResourcePolicies:
         the caller's own account does not own it; None: only the caller's account is asked."""
         self._upstream = upstream
         self._ttl = ttl
-        self._max = max_entries
         self._accounts = accounts
         self._clock = clock
         # key → (expiry, value, the (service, name) pairs it is dropped by)
-        self._entries: OrderedDict[tuple[str, ...], tuple[float, Any, tuple[tuple[str, str], ...]]] = OrderedDict()
-        self._by_name: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+        self._entries = NamedEntries(max_entries)
         self._lock = threading.Lock()
         self._forgets = 0  # bumped by every forget(): a read that saw another value does not store
         self._flights = Flights(ResourcePolicyUnavailable)  # one read per key at a time
@@ -346,11 +344,7 @@ class ResourcePolicies:
 
     def _peek(self, key: tuple[str, ...]) -> Any:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] <= self._clock():
-                return _MISSING
-            self._entries.move_to_end(key)
-            return entry[1]
+            return self._entries.get(key, self._clock())
 
     def _cached(self, key: tuple[str, ...], service: str, names: str | tuple[str, ...], load: Callable[[], Any],
                 key_for: Callable[[Any], tuple[str, ...]] | None = None) -> Any:
@@ -371,23 +365,7 @@ class ResourcePolicies:
             if self._forgets != forgets:  # a change forwarded meanwhile: the answer may predate it
                 return
             index = tuple((service, name) for name in ((names,) if isinstance(names, str) else names))
-            self._entries[key] = (self._clock() + self._ttl, value, index)
-            self._entries.move_to_end(key)
-            for index_key in index:
-                self._by_name.setdefault(index_key, set()).add(key)
-            while len(self._entries) > self._max:
-                old, (_, _, old_index) = self._entries.popitem(last=False)
-                for index_key in old_index:
-                    keys = self._by_name.get(index_key)
-                    if keys is not None:
-                        keys.discard(old)
-                        if not keys:
-                            del self._by_name[index_key]
-
-    def _drop(self, service: str, name: str) -> None:
-        """Under the lock: every entry of that resource name, in any account and region."""
-        for key in self._by_name.pop((service, name), ()):
-            self._entries.pop(key, None)
+            self._entries.put(key, self._clock() + self._ttl, value, index)
 
     # ------------------------------------------------------------------------------ forgetting
 
@@ -409,21 +387,21 @@ class ResourcePolicies:
         with self._lock:
             self._forgets += 1
             for service, name in names:
-                self._drop(service, name)
+                self._entries.drop((service, name))
                 if service == "s3":
                     # The owner may change too: every account's bucket listing may now be stale.
-                    for index_key in [k for k in self._by_name if k[0] == "s3-listing"]:
-                        self._drop(*index_key)
+                    for index_key in self._entries.names():
+                        if index_key[0] == "s3-listing":  # type: ignore[index]
+                            self._entries.drop(index_key)
         return True
 
     def clear(self) -> None:
         with self._lock:
             self._forgets += 1
             self._entries.clear()
-            self._by_name.clear()
 
 
-_MISSING = object()
+_MISSING = MISSING  # absent or expired, as NamedEntries answers (a cached value may be None)
 
 
 def _call(read: Callable[[], Any]) -> Any:

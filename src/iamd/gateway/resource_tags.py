@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,6 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from iamd.gateway import reference_data
 from iamd.gateway.authz import AuthorizationItem
+from iamd.gateway.named_entries import MISSING, NamedEntries
 
 __all__ = ["TAG_KEY_STEMS", "ResourceTags", "TagSource", "TagsUnavailable", "needs_tags", "source_of"]
 
@@ -212,21 +212,16 @@ _remembered_source = lru_cache(maxsize=4096)(_source)
 class ResourceTags:
     def __init__(self, upstream: Any, *, ttl: float = 5.0, max_entries: int = 10_000,
                  clock: Callable[[], float] = time.monotonic):
-        self._upstream, self._ttl, self._max, self._clock = upstream, ttl, max_entries, clock
-        self._entries: OrderedDict[tuple[str, ...], tuple[float, dict[str, str], tuple[tuple[str, str], ...]]] = \
-            OrderedDict()
-        self._by_name: dict[tuple[str, str], set[tuple[str, ...]]] = {}
+        self._upstream, self._ttl, self._clock = upstream, ttl, clock
+        self._entries = NamedEntries(max_entries)
         self._forgets = 0
         self._lock = threading.Lock()
 
     def cached(self, source: TagSource) -> dict[str, str] | None:
         """The tags if cached (no I/O), else None."""
         with self._lock:
-            entry = self._entries.get(source.key)
-            if entry is None or entry[0] <= self._clock():
-                return None
-            self._entries.move_to_end(source.key)
-            return entry[1]
+            found = self._entries.get(source.key, self._clock())
+        return None if found is MISSING else found
 
     def lookup(self, source: TagSource) -> dict[str, str]:
         """The tags, from the cache or the upstream ({} for a resource that does not exist).
@@ -248,18 +243,7 @@ class ResourceTags:
             raise TagsUnavailable(f"the upstream could not be read: {type(error).__name__}") from None
         with self._lock:
             if self._forgets == forgets:  # no change forwarded meanwhile: the answer may be kept
-                self._entries[source.key] = (self._clock() + self._ttl, tags, source.names)
-                self._entries.move_to_end(source.key)
-                for name in source.names:
-                    self._by_name.setdefault(name, set()).add(source.key)
-                while len(self._entries) > self._max:
-                    old, (_, _, old_names) = self._entries.popitem(last=False)
-                    for name in old_names:
-                        keys = self._by_name.get(name)
-                        if keys is not None:
-                            keys.discard(old)
-                            if not keys:
-                                del self._by_name[name]
+                self._entries.put(source.key, self._clock() + self._ttl, tags, source.names)
         return tags
 
     def forget(self, service: str, operation: str, params: Mapping[str, Any]) -> bool:
@@ -271,15 +255,13 @@ class ResourceTags:
         with self._lock:
             self._forgets += 1
             for name in names:
-                for key in self._by_name.pop(name, ()):
-                    self._entries.pop(key, None)
+                self._entries.drop(name)
         return True
 
     def clear(self) -> None:
         with self._lock:
             self._forgets += 1
             self._entries.clear()
-            self._by_name.clear()
 
 
 # (service, operation) → (cache kind, the member naming the resource whose tags it may change).
