@@ -84,6 +84,7 @@ class Pass:
     final: bool
 
 
+_NONE: frozenset[int] = frozenset()
 _PASSES = 4  # a first pass, then one for each reason to decide again: the account, the tags, the epoch
 
 
@@ -104,17 +105,11 @@ class Decisions:
         self.last_used: Any = env.last_used
         self._limiter: anyio.CapacityLimiter | None = None
 
-    async def items(self, service_request: ServiceRequest | None, account_id: str) -> Items:
-        """The mapping's items, with what it needs of the upstream (a table's key, an alias's key): from
-        the cache in the event loop, else read in a worker thread."""
-        if service_request is None:
-            return ()
-        try:
-            return mapping.authorization_items(service_request, account_id,
-                                               key_schema=self.lookups.cached_key_schema,
-                                               kms_alias=self._cached_alias)
-        except Cold:
-            return await anyio.to_thread.run_sync(self._items_read, service_request, account_id)
+    def _items_cached(self, service_request: ServiceRequest, account_id: str) -> Items:
+        """The mapping's items, with what it needs of the upstream (a table's key, an alias's key) from the
+        caches; Cold when something is not cached (then ``_items_read`` reads it, in a worker thread)."""
+        return mapping.authorization_items(service_request, account_id, key_schema=self.lookups.cached_key_schema,
+                                           kms_alias=self._cached_alias)
 
     def _items_read(self, service_request: ServiceRequest, account_id: str) -> Items:
         aliases = self.resource_policies.kms_alias if self.resource_policies is not None else None
@@ -136,13 +131,27 @@ class Decisions:
         read_tags = False
         passes, attempt = _PASSES, 0
         while attempt < passes:
-            items = await self.items(service_request, guess)
-            policies = await self._policies_of(items, guess)
-            items, settled, unavailable = await self._tagged(items, policies, guess, read_tags)
+            # What is cached is had without a coroutine each (most requests, every pass): the awaits below
+            # are only for what must be read from the upstream, in a worker thread.
+            items: Items = ()
+            if service_request is not None:
+                try:
+                    items = self._items_cached(service_request, guess)
+                except Cold:
+                    items = await anyio.to_thread.run_sync(self._items_read, service_request, guess)
+            policies, missing = self._cached_policies(items, guess)
+            if missing:
+                policies.update(await anyio.to_thread.run_sync(self._read_policies, missing, guess))
+            items, settled, unavailable, untagged = self._cached_tags(items, policies, guess, read_tags)
+            if untagged:
+                items, settled, unavailable = await self._read_tags_of(items, settled, untagged)
             # The last pass decides whatever comes (other processes' changes may keep coming).
             final = attempt == passes - 1
-            verdict = await self._in_store(exchange, signed, service_request, items, policies, now,
-                                           Pass(guess, settled, unavailable, final))
+            this = Pass(guess, settled, unavailable, final)
+            if self.threaded:  # PostgreSQL: in a database thread
+                verdict = await self._in_thread(exchange, signed, service_request, items, policies, now, this)
+            else:  # SQLite: in the event loop
+                verdict = self._decide_in_store(exchange, signed, service_request, items, policies, now, this)
             if not verdict.again:
                 return verdict
             if verdict.again == "account":  # the key's account was guessed wrong: the ARNs name another
@@ -155,22 +164,20 @@ class Decisions:
         # Only an account that changed between passes twice (a key's never does) comes here.
         raise ServiceFailure("An internal error occurred.")
 
-    async def _in_store(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
-                        items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
-        if self.threaded:
-            if self._limiter is None:
-                self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
-            return await anyio.to_thread.run_sync(self._decide_in_store, exchange, signed, service_request, items,
-                                                  policies, now, this, limiter=self._limiter)
-        return self._decide_in_store(exchange, signed, service_request, items, policies, now, this)
+    async def _in_thread(self, exchange: Exchange, signed: Signed, service_request: ServiceRequest | None,
+                         items: Items, policies: Policies, now: datetime, this: Pass) -> Verdict:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
+        return await anyio.to_thread.run_sync(self._decide_in_store, exchange, signed, service_request, items,
+                                              policies, now, this, limiter=self._limiter)
 
-    async def _tagged(self, items: Items, policies: Policies, caller_account: str, read: bool
-                      ) -> tuple[Items, frozenset[int], frozenset[int]]:
-        """The items with their resources' tags as context keys where known (cached, or read from the
-        upstream when ``read``), the indexes whose tags are settled (known, none to know, or not to be
-        had), and those whose tags the upstream would not give."""
+    def _cached_tags(self, items: Items, policies: Policies, caller_account: str, read: bool
+                     ) -> tuple[Items, frozenset[int], frozenset[int], list[tuple[int, TagSource]]]:
+        """The items with their resources' tags as context keys where cached, the indexes whose tags are
+        settled (known, or none to know), none unavailable yet, and the (index, source) pairs whose tags
+        are to be read from the upstream (only when ``read``: ``_read_tags_of``)."""
         if not items:
-            return items, frozenset(), frozenset()
+            return items, _NONE, _NONE, []
         out, settled, missing = list(items), set(), []
         for index, item in enumerate(items):
             source = source_of(item, policies.get(index, (None, None))[1], caller_account)
@@ -183,16 +190,21 @@ class Decisions:
                 settled.add(index)
             elif read:
                 missing.append((index, source))
-        unavailable: set[int] = set()
-        if missing:
-            read_tags = await anyio.to_thread.run_sync(self._read_tags, [source for _, source in missing])
-            for (index, source), tags in zip(missing, read_tags, strict=True):
-                if tags is None:
-                    unavailable.add(index)
-                else:
-                    out[index] = replace(out[index], context={**out[index].context, **source.context(tags)})
-                settled.add(index)
-        return tuple(out), frozenset(settled), frozenset(unavailable)
+        return tuple(out), frozenset(settled), _NONE, missing
+
+    async def _read_tags_of(self, items: Items, settled: frozenset[int], missing: list[tuple[int, TagSource]]
+                            ) -> tuple[Items, frozenset[int], frozenset[int]]:
+        """The missing tags read from the upstream in a worker thread, added to their items; the settled
+        indexes, and those whose tags the upstream would not give."""
+        out, now_settled, unavailable = list(items), set(settled), set()
+        read_tags = await anyio.to_thread.run_sync(self._read_tags, [source for _, source in missing])
+        for (index, source), tags in zip(missing, read_tags, strict=True):
+            if tags is None:
+                unavailable.add(index)
+            else:
+                out[index] = replace(out[index], context={**out[index].context, **source.context(tags)})
+            now_settled.add(index)
+        return tuple(out), frozenset(now_settled), frozenset(unavailable)
 
     def _read_tags(self, sources: list[TagSource]) -> list[dict[str, str] | None]:
         """Each source's tags; None where the upstream would not give them (a bucket policy may deny
@@ -212,12 +224,13 @@ class Decisions:
         if self.resource_policies is not None:
             self.resource_policies.clear()
 
-    async def _policies_of(self, items: Items, caller_account: str) -> Policies:
-        """The policies and owners of the items' resources, read before the transaction opens: from the
-        cache in the event loop, else from the upstream in a worker thread."""
+    def _cached_policies(self, items: Items, caller_account: str) -> tuple[Policies, list[tuple[int, str, str]]]:
+        """The policies and owners of the items' resources from the cache, and the (index, service,
+        resource) to read from the upstream before the transaction opens (``_read_policies``, in a thread)."""
+        found: Policies = {}
+        missing: list[tuple[int, str, str]] = []
         if self.resource_policies is None or not items:
-            return {}
-        found, missing = {}, []
+            return found, missing
         for index, item in enumerate(items):
             service = item.action.partition(":")[0]
             if service not in RESOURCE_POLICY_SERVICES or item.resource in ("", "*"):
@@ -227,9 +240,7 @@ class Decisions:
                 missing.append((index, service, item.resource))
             else:
                 found[index] = (known.document, known.owner_account)
-        if missing:
-            found.update(await anyio.to_thread.run_sync(self._read_policies, missing, caller_account))
-        return found
+        return found, missing
 
     def _read_policies(self, missing: list[tuple[int, str, str]], caller_account: str) -> Policies:
         assert self.resource_policies is not None  # only called when there are some
@@ -243,20 +254,29 @@ class Decisions:
             found[index] = (policy.document, policy.owner_account)
         return found
 
-    async def forget(self, service_request: ServiceRequest) -> None:
+    def forget(self, service_request: ServiceRequest) -> bool:
         """Drop what the forwarded request may have changed, here and (through the cache epoch) in
-        every other process sharing the store, before its client gets the answer."""
+        every other process sharing the store, before its client gets the answer. True when the epoch
+        is still to be moved in a database thread (PostgreSQL): then ``publish``. Not a coroutine: most
+        forwards change nothing, and on SQLite the epoch moves here."""
         identified = service_request.identified
         try:
             changed = self.lookups.forget(identified.service, identified.operation, service_request.params)
             changed = self.tags.forget(identified.service, identified.operation, service_request.params) or changed
             if self.resource_policies is not None:
                 changed = self.resource_policies.forget(service_request) or changed
-            if changed:
-                if self.threaded:
-                    await anyio.to_thread.run_sync(self._bump_epoch, limiter=self._limiter)
-                else:
-                    self._bump_epoch()
+            if changed and not self.threaded:
+                self._bump_epoch()
+                return False
+            return changed
+        except Exception:  # a stale cache entry expires; never fail the answer already given
+            log.exception("dropping a cached resource policy failed")
+            return False
+
+    async def publish(self) -> None:
+        """``forget``'s epoch moved in a database thread."""
+        try:
+            await anyio.to_thread.run_sync(self._bump_epoch, limiter=self._limiter)
         except Exception:  # a stale cache entry expires; never fail the answer already given
             log.exception("dropping a cached resource policy failed")
 

@@ -12,7 +12,6 @@ upstream whole. A refusal is answered in the service's own shape (``refusals.py`
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -22,6 +21,7 @@ from typing import Any
 from iamd import telemetry
 from iamd.errors import AccessDenied, AwsError, ServiceFailure, SignatureDoesNotMatch
 from iamd.gateway import body as bodies, classify
+from iamd.gateway.deadlines import Deadlines
 from iamd.gateway.decision import DEFAULT_REGION, Decisions, Signed, Verdict
 from iamd.gateway.errors import (
     ContentHashMismatch,
@@ -66,6 +66,7 @@ class Gateway:
         self.forwarder = Forwarder(upstream)
         self.decisions = Decisions(store, env, upstream, threaded=threaded, resource_policies=resource_policies)
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.deadlines = Deadlines()  # the client's body's reads
 
     async def close(self) -> None:
         await self.forwarder.close()
@@ -119,7 +120,7 @@ class Gateway:
         # A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3): nothing to
         # receive, which saves a timer and a trip through the server's receive channel on every GET.
         bodiless = headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers
-        source = exchange.source = _Receiver(receive, self.read_timeout, done=bodiless)
+        source = exchange.source = _Receiver(receive, self.read_timeout, self.deadlines, done=bodiless)
         body: bytes | None = None
         if classify.needs_body(method, path, headers, exchange.signing_name):
             body = await source.read_all(MAX_BUFFERED)
@@ -165,8 +166,8 @@ class Gateway:
             if problem:  # the body was refused on its way: the upstream got it short, and drops it
                 raise problem[0] from None
             raise
-        if service_request is not None:
-            await self.decisions.forget(service_request)
+        if service_request is not None and self.decisions.forget(service_request):
+            await self.decisions.publish()
         exchange.answered, exchange.status = True, response.status_code
         await relay(response, send)
 
@@ -239,14 +240,14 @@ class Gateway:
 class _Receiver:
     """The client's request body, from the ASGI receive channel, with the server's read timeout."""
 
-    def __init__(self, receive: Receive, timeout: float, *, done: bool = False):
+    def __init__(self, receive: Receive, timeout: float, deadlines: Deadlines, *, done: bool = False):
         """``done``: the request has no body (none is received)."""
-        self.receive, self.timeout = receive, timeout
+        self.receive, self.timeout, self.deadlines = receive, timeout, deadlines
         self.done = done
 
     async def _next(self) -> bytes:
         try:
-            async with asyncio.timeout(self.timeout):  # not wait_for: that makes a task per message
+            with self.deadlines.within(self.timeout):  # not wait_for: that makes a task per message
                 message = await self.receive()
         except TimeoutError:
             raise RequestTimeout("Your socket connection to the server was not read from or written to within "

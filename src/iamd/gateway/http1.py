@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from iamd.gateway.deadlines import Deadlines
+
 CHUNK = 64 * 1024
 IDLE_SECONDS = 4.0
 _NO_BODY_STATUSES = frozenset({204, 304})
@@ -72,7 +74,7 @@ class Response:
                     yield chunk
             if parser.complete:
                 return
-            async with asyncio.timeout(self._client.read_timeout):
+            with self._client.deadlines.within(self._client.read_timeout):
                 data = await self._connection.reader.read(CHUNK)
             if not data:
                 if parser.delimited_by_close:
@@ -154,6 +156,7 @@ class Client:
         self._idle: deque[_Connection] = deque()
         self._slots = asyncio.Semaphore(max_connections)
         self._ssl: ssl.SSLContext | None = ssl.create_default_context() if self.secure else None
+        self.deadlines = Deadlines()  # the reads' timeouts: one timer for them all, not one per read
 
     async def _connection(self) -> _Connection:
         """A kept-alive connection from the pool (``reused`` set), else a new one."""
@@ -238,7 +241,7 @@ class Client:
                 pass
             await writer.drain()
         parser = _Parser()
-        async with asyncio.timeout(self.read_timeout):  # the answer's head: one timer for all its reads
+        with self.deadlines.within(self.read_timeout):  # the answer's head: one deadline for all its reads
             while not parser.final:  # an interim answer (100 Continue ...) is skipped: the real one follows
                 try:
                     data = await connection.reader.read(CHUNK)
