@@ -33,11 +33,9 @@ class Deadlines:
         """A context manager (``with deadlines.within(30): await ...``): the wait inside ends by then."""
         return Wait(self, seconds)
 
-    def _start(self, wait: Wait, deadline: float, loop: asyncio.AbstractEventLoop) -> None:
-        self._waiting[wait] = deadline
-        if self._sweep_handle is None or self._loop is not loop:
-            self._loop = loop
-            self._sweep_handle = loop.call_at(loop.time() + PERIOD, self._sweep, loop)
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._sweep_handle = loop.call_at(loop.time() + PERIOD, self._sweep, loop)
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         if loop is not self._loop:  # a sweep of a loop no longer used
@@ -65,7 +63,10 @@ class Wait:
         self.task = task
         self._cancelling = task.cancelling()
         loop = task.get_loop()
-        self._deadlines._start(self, loop.time() + self._seconds, loop)
+        deadlines = self._deadlines
+        deadlines._waiting[self] = loop.time() + self._seconds
+        if deadlines._sweep_handle is None or deadlines._loop is not loop:  # no sweep yet in this loop
+            deadlines._schedule(loop)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
