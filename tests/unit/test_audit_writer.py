@@ -154,3 +154,23 @@ def test_a_large_sqlite_batch_keeps_every_event_in_order(store):
         rows = tx.execute(select(events.c.event_name, events.c.username, events.c.event_id)
                           .order_by(events.c.seq)).all()
     assert [tuple(row) for row in rows] == [(e.event_name, e.username, e.event_id) for e in batch]
+
+
+def test_a_sqlite_batch_larger_than_the_page_cache_is_written_without_spilling(store):
+    """The flush lets its transaction's dirty pages grow past SQLite's page cache (~2 MB) before spilling
+    them to the WAL (audit/writer.py): a batch of ~4 MB is stored whole, and the connection that wrote
+    it spills only past 16,000 pages."""
+    trail = AuditTrail()
+    trail.attach(store)
+    batch = [event(f"Call{i:04d}") for i in range(3000)]
+    for i, each in enumerate(batch):
+        each.username = f"user{i % 500}"
+        each.record = json.dumps({"eventName": each.event_name, "padding": "x" * 1200})
+    with store.transaction(write=False) as tx:
+        for each in batch:
+            trail.defer(tx, each)
+    trail.flush()
+    with store.transaction(write=False) as tx:  # the connection the flush used, kept idle by the store
+        assert tx.connection.driver_connection.execute("PRAGMA cache_spill").fetchone()[0] == 16000
+        rows = tx.execute(select(events.c.event_name, events.c.record).order_by(events.c.seq)).all()
+    assert [tuple(row) for row in rows] == [(e.event_name, e.record) for e in batch]

@@ -52,6 +52,13 @@ _SQLITE_INSERT = f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES {_SQLITE_RO
 _SQLITE_CHUNK = 64
 _SQLITE_INSERTS = {size: f"INSERT INTO events ({', '.join(_COLUMNS)}) VALUES " + ", ".join([_SQLITE_ROW] * size)
                    for size in (2 ** k for k in range(_SQLITE_CHUNK.bit_length()))}
+# SQLite writes a transaction's dirty pages to the WAL early ("spills") once they outgrow the page cache
+# (~2 MB by default), and reads them back when the batch changes them again. A batch changes a leaf page
+# of each attribute index for every caller and resource in it: on a trail of 200,000 events by 1,000
+# users a batch of 5,000 events dirtied ~33 MB, and the spilling doubled the insert's system time. The
+# flushing connection spills only past 16,000 pages (~64 MB at 4 KB), in place of writing and reading
+# its pages twice: memory for the batch's pages (the process keeps it for the next batch, +40 MB there).
+_SQLITE_SPILL = "PRAGMA cache_spill=16000"
 # One statement, one round trip: set_config(..., true) lasts for the statement's own transaction.
 _PG_RELAXED = (f"INSERT INTO events ({', '.join(_COLUMNS)}) SELECT {', '.join(f'%({c})s' for c in _COLUMNS)} "
                "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed")
@@ -122,6 +129,8 @@ class AuditTrail:
                 return
             try:
                 with self._store.transaction(write=True) as tx:
+                    if tx.dialect.name == "sqlite":
+                        tx.connection.driver_connection.execute(_SQLITE_SPILL)
                     self._insert(tx, batch)
             except BaseException:
                 with self._pending_lock:
