@@ -233,3 +233,25 @@ def test_event_ids_are_version_7_uuids_of_their_millisecond_and_never_repeat():
     for value in bits:
         varying |= value ^ bits[0]
     assert varying & ((1 << 74) - 1 | (0xFFF << 64)) == (0xFFF << 64) | ((1 << 62) - 1)
+
+
+def _reference_value(value):
+    """cloudtrail_value as it was written before its member names were kept."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _reference_value(item) for key, item in value.items()
+                if key.lower() not in {"password", "secretaccesskey", "sessiontoken"} and item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_reference_value(item) for item in value]
+    if isinstance(value, datetime):
+        return cloudtrail_value(value)
+    return None if isinstance(value, bytes) else value
+
+
+def test_cloudtrail_values_keep_their_shape_and_drop_secrets_wherever_they_are():
+    values = [{"UserName": "bob", "Password": "never", "Tags": [{"Key": "k", "Value": "v"}], "Marker": None},
+              {"Context": {"aws:SourceIp": "1.2.3.4", "password": "never", "Nested": {"SessionToken": "never"}}},
+              {"Credentials": {"SecretAccessKey": "never", "Expiration": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)},
+               "Blob": b"x", "Count": 3, "Flag": True, "Items": ("a", 1, None, [{"X": "y"}])}, ["a", {"B": "c"}], "s"]
+    for value in values * 2:  # the second time from the kept names
+        assert cloudtrail_value(value) == _reference_value(value)
+        assert "never" not in json.dumps(cloudtrail_value(value), default=str)
