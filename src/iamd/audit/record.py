@@ -63,6 +63,9 @@ _STRING = encode_basestring
 _SHAPES: dict[tuple, tuple] = {}
 _UNDECIDED: dict[tuple, str] = {}
 _MEMBERS: dict[str, tuple[str, str | None]] = {}
+# User agents as JSON: an SDK's is ~150 characters that one client sends on every call, and escaping
+# them cost 4.6k instructions where finding them costs 0.9k.
+_AGENTS: dict[str, str] = {}
 _MAX_ENTRIES = 10_000
 
 
@@ -247,10 +250,14 @@ def _event(call: Call, name: str, read_only: bool, params: dict | None, shape: t
     if stamp[0] != second:
         stamp = _stamp(second)
     parameters, resources = _parameters(params) if params else ("null", [])
-    source_ip, user_agent, request_id = call.source_ip, call.user_agent, call.request_id
+    source_ip, request_id = call.source_ip, call.request_id
+    agent = _AGENTS.get(call.user_agent)
+    if agent is None:
+        agent = _json(call.user_agent)
+        _remember(_AGENTS, call.user_agent, agent)
     text = "".join((
         head, stamp[1], middle, _STRING(source_ip) if type(source_ip) is str else JSON(source_ip),
-        ',"userAgent":', _STRING(user_agent) if type(user_agent) is str else JSON(user_agent), error_fields,
+        ',"userAgent":', agent, error_fields,
         ',"requestParameters":', parameters, ',"responseElements":', response,
         ',"requestID":', _STRING(request_id) if type(request_id) is str else JSON(request_id),
         ',"eventID":"', event_id, tail, authorization_text, "}"))
