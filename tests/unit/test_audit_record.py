@@ -5,11 +5,23 @@ outcome, and the userIdentity it keeps per caller must follow the caller's chang
 from __future__ import annotations
 
 import json
+import re
+import uuid
 from datetime import UTC, datetime
 from itertools import product
 from types import SimpleNamespace
 
-from iamd.audit.record import Outcome, Transport, authorization, build, user_identity
+from iamd.audit import record as audit_record
+from iamd.audit.record import (
+    Outcome,
+    Transport,
+    authorization,
+    build,
+    resources_of,
+    time_of_id,
+    time_ordered_id,
+    user_identity,
+)
 from iamd.audit.redact import cloudtrail_value
 from iamd.security.principal_kind import PrincipalKind
 from iamd.security.session_tokens import SessionClaims
@@ -156,3 +168,90 @@ def test_every_records_text_is_what_json_dumps_makes_of_its_fields():
             assert "never" not in event.record
             checked += 1
     assert checked == 2 * 4_320
+
+
+def _same_event(event, other) -> None:
+    """Two events of one call: equal but for their id and time."""
+    stamp = re.compile(r'"eventTime":"[^"]*"')
+    assert (stamp.sub("", event.record.replace(event.event_id, "ID"))
+            == stamp.sub("", other.record.replace(other.event_id, "ID")))
+    for column in ("account_id", "event_source", "event_name", "username", "access_key_id", "read_only",
+                   "principal_key", "error_code", "resources"):
+        assert getattr(event, column) == getattr(other, column), column
+
+
+def test_a_succeeded_calls_event_is_builds_event():
+    """record.succeeded (the hooks' path, its decision in the call's trail) makes what build makes of
+    the same call's Outcome, columns included, over callers, parameters, trails, decisions and
+    connections, twice each (the second time from the kept shapes)."""
+    decision = SimpleNamespace(decision="allowed", matched=[SimpleNamespace(
+        policy_id="ANPAEXAMPLE", policy_type="managed", sid="S", effect="Allow", part="Action", start=(1, 2))])
+    params_cases = [None, {}, {"UserName": "bob"}, {"UserName": ""}, {"UserName": "b", "Password": "never"},
+                    {"RoleName": "r", "PolicyArn": "arn:p", "UserName": "u"}, {"PolicyArn": "arn:p", "RoleName": "r"},
+                    {"RoleArn": "arn", "DurationSeconds": 3600, "Tags": [{"Key": "k", "Value": "v"}]}]
+    results = [None, {"User": {"UserName": "bob", "CreateDate": datetime(2026, 11, 26, 1, 2, 3, tzinfo=UTC)},
+                      "Credentials": {"SecretAccessKey": "never", "SessionToken": "never"}}]
+    trails = [{}, {"decision": None}, {"decision": decision},
+              {"decision": None, "resource": "arn:aws:iam::1:user/b", "context": {"aws:SourceIp": "1.2.3.4"}},
+              {"verified": {"arn": "x"}, "decisions": [{"decision": "allowed"}]}]
+    transports = [Transport(), Transport(host="iam.example:443"), Transport(console=True)]
+    checked = 0
+    for index, ((principal, session, context), params, result, trail, (service, name, read_only)) in enumerate(
+            product(_callers(), params_cases, results, trails,
+                    [("iam", "GetUser", True), ("iam", "CreateUser", False), ("sts", "AssumeRole", True),
+                     ("iamd", "Authorize", True)])):
+        transport, decided_by = transports[index % len(transports)], ["", "root user"][index // 3 % 2]
+        call = _call(principal, session=session, session_context=context, trail=trail, user_agent="cli/2 \"\u00fc\"",
+                     secure_transport=bool(transport.host), region="eu-west-1")
+        for _ in range(2):
+            event = audit_record.succeeded(call, service, name, read_only, params, result, decided_by, transport)
+            _same_event(event, build(call, service, name, read_only, params,
+                                     Outcome(result=result, decision=trail.get("decision"), decided_by=decided_by),
+                                     transport))
+            assert "never" not in event.record
+            checked += 1
+    assert checked == 2 * 10 * 8 * 2 * 5 * 4
+
+
+def test_the_resources_written_with_the_parameters_are_resources_of_the_request():
+    for params in [{"UserName": "bob"}, {"UserName": ""}, {"Path": "/"}, {"RoleName": "r", "PolicyArn": "arn:p"},
+                   {"PolicyArn": "arn:p", "RoleName": "r", "UserName": "u"}, {"UserName": "u", "MaxItems": 5},
+                   {"InstanceProfileName": "i", "RoleName": "r"}]:
+        assert audit_record._parameters(params)[1] == resources_of(params)
+
+
+def test_event_ids_are_version_7_uuids_of_their_millisecond_and_never_repeat():
+    ids = [time_ordered_id(1_764_140_000_123 + index // 1000) for index in range(5000)]
+    assert len(set(ids)) == 5000
+    for event_id in ids[::499]:
+        assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", event_id)
+        assert str(uuid.UUID(event_id)) == event_id and uuid.UUID(event_id).version == 7
+    assert [time_of_id(event_id) for event_id in ids[::1000]] == [1_764_140_000_123 + k for k in range(5)]
+    # All 74 random bits vary (12 after the version, 62 after the variant).
+    bits = [uuid.UUID(event_id).int for event_id in ids]
+    varying = 0
+    for value in bits:
+        varying |= value ^ bits[0]
+    assert varying & ((1 << 74) - 1 | (0xFFF << 64)) == (0xFFF << 64) | ((1 << 62) - 1)
+
+
+def _reference_value(value):
+    """cloudtrail_value as it was written before its member names were kept."""
+    if isinstance(value, dict):
+        return {key[:1].lower() + key[1:]: _reference_value(item) for key, item in value.items()
+                if key.lower() not in {"password", "secretaccesskey", "sessiontoken"} and item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_reference_value(item) for item in value]
+    if isinstance(value, datetime):
+        return cloudtrail_value(value)
+    return None if isinstance(value, bytes) else value
+
+
+def test_cloudtrail_values_keep_their_shape_and_drop_secrets_wherever_they_are():
+    values = [{"UserName": "bob", "Password": "never", "Tags": [{"Key": "k", "Value": "v"}], "Marker": None},
+              {"Context": {"aws:SourceIp": "1.2.3.4", "password": "never", "Nested": {"SessionToken": "never"}}},
+              {"Credentials": {"SecretAccessKey": "never", "Expiration": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)},
+               "Blob": b"x", "Count": 3, "Flag": True, "Items": ("a", 1, None, [{"X": "y"}])}, ["a", {"B": "c"}], "s"]
+    for value in values * 2:  # the second time from the kept names
+        assert cloudtrail_value(value) == _reference_value(value)
+        assert "never" not in json.dumps(cloudtrail_value(value), default=str)

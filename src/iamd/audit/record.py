@@ -8,11 +8,11 @@ or denied the call (CloudTrail's readers ignore fields they do not know).
 from __future__ import annotations
 
 import json
-import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from random import getrandbits
 from typing import Any
 
 from iamd.audit.redact import SENSITIVE, cloudtrail_value, member_name
@@ -57,12 +57,15 @@ JSON = _compact_json()
 # A string as JSON, escaped as JSON above escapes it (encode_basestring is what it calls for each string).
 _STRING = encode_basestring
 # Text made once and kept by everything it is made of, so that an entry is never stale, only unused
-# (each cache is cleared when full): a caller's userIdentity; the record's constant parts per caller,
-# operation and connection; the iamdAuthorization of calls no policy decided; request members' names.
-_IDENTITIES: dict[tuple, str] = {}
-_SHAPES: dict[tuple, tuple[str, str, str]] = {}
+# (each cache is cleared when full): the record's constant parts per caller, operation and connection
+# (``_shape``); the iamdAuthorization of failed calls no policy decided; request members' names and
+# the resource type each names.
+_SHAPES: dict[tuple, tuple] = {}
 _UNDECIDED: dict[tuple, str] = {}
-_MEMBERS: dict[str, str] = {}
+_MEMBERS: dict[str, tuple[str, str | None]] = {}
+# User agents as JSON: an SDK's is ~150 characters that one client sends on every call, and escaping
+# them cost 4.6k instructions where finding them costs 0.9k.
+_AGENTS: dict[str, str] = {}
 _MAX_ENTRIES = 10_000
 
 
@@ -210,71 +213,138 @@ def build(call: Call, service: str, name: str, read_only: bool, params: dict | N
     """The call's record, written as JSON text at once in CloudTrail's field order: what is the same for
     every call of a caller's operation over one connection (userIdentity, source, region, TLS ...) is
     made once (``_shape``); only what differs from call to call is encoded for each."""
+    shape = _shape(call, transport, service, name, read_only, outcome.decided_by)
+    error = outcome.error_code
+    kept = error is None and (not read_only or name in _RESPONSE_KEPT)
+    response = JSON(cloudtrail_value(outcome.result)) if kept and outcome.result else "null"
+    error_fields = (f',"errorCode":{_json(error)},"errorMessage":{_json(outcome.error_message or "")}'
+                    if error else "")
+    return _event(call, name, read_only, params, shape, error, error_fields, response,
+                  _authorization_json(outcome, call.trail))
+
+
+def succeeded(call: Call, service: str, name: str, read_only: bool, params: dict | None, result: dict | None,
+              decided_by: str, transport: Transport) -> Event:
+    """``build`` of a call that succeeded, its decision the one in ``call.trail`` (the common case,
+    made without an Outcome): the same text."""
+    shape = _shape(call, transport, service, name, read_only, decided_by)
+    trail = call.trail
+    decision = trail.get("decision") if trail else None
+    if decision is None and (not trail or (len(trail) == 1 and "decision" in trail)):
+        authorization_text = shape[7]  # as _authorization_json writes it for such a call
+    else:
+        authorization_text = JSON(authorization(Outcome(decision=decision, decided_by=decided_by), trail))
+    kept = not read_only or name in _RESPONSE_KEPT
+    return _event(call, name, read_only, params, shape, None, "",
+                  JSON(cloudtrail_value(result)) if kept and result else "null", authorization_text)
+
+
+def _event(call: Call, name: str, read_only: bool, params: dict | None, shape: tuple, error: str | None,
+           error_fields: str, response: str, authorization_text: str) -> Event:
     now = time.time()
     event_ms = int(now * 1000)
     event_id = time_ordered_id(event_ms)
-    source = SOURCES.get(service) or f"{service}.amazonaws.com"
-    head, middle, tail = _shape(call, transport, source, name, read_only)
-    error = outcome.error_code
-    kept = error is None and (not read_only or name in _RESPONSE_KEPT)
+    head, middle, tail, source, username, key, access_key_id, _ = shape
+    second = int(now)
+    stamp = _last_second  # one tuple, replaced whole: threads never see a second with another's text
+    if stamp[0] != second:
+        stamp = _stamp(second)
+    parameters, resources = _parameters(params) if params else ("null", [])
+    source_ip, request_id = call.source_ip, call.request_id
+    agent = _AGENTS.get(call.user_agent)
+    if agent is None:
+        agent = _json(call.user_agent)
+        _remember(_AGENTS, call.user_agent, agent)
     text = "".join((
-        head, _event_time(int(now)), middle, _json(call.source_ip), ',"userAgent":', _json(call.user_agent),
-        f',"errorCode":{_json(error)},"errorMessage":{_json(outcome.error_message or "")}' if error else "",
-        ',"requestParameters":', _parameters(params) if params else "null",
-        ',"responseElements":', JSON(cloudtrail_value(outcome.result)) if kept and outcome.result else "null",
-        ',"requestID":', _json(call.request_id), ',"eventID":"', event_id, tail,
-        _authorization_json(outcome, call.trail), "}"))
+        head, stamp[1], middle, _STRING(source_ip) if type(source_ip) is str else JSON(source_ip),
+        ',"userAgent":', agent, error_fields,
+        ',"requestParameters":', parameters, ',"responseElements":', response,
+        ',"requestID":', _STRING(request_id) if type(request_id) is str else JSON(request_id),
+        ',"eventID":"', event_id, tail, authorization_text, "}"))
     # By position (Event's field order): keyword arguments cost a tenth of the record's making.
-    principal = call.principal
-    return Event(text, event_id, principal.account_id, event_ms, source, name, username_of(call),
-                 principal.access_key_id or None, read_only, principal_key(call), error, resources_of(params))
+    return Event(text, event_id, call.principal.account_id, event_ms, source, name, username, access_key_id,
+                 read_only, key, error, resources)
 
 
 def _json(value) -> str:
     return _STRING(value) if type(value) is str else JSON(value)
 
 
-def _shape(call: Call, transport: Transport, source: str, name: str, read_only: bool) -> tuple[str, str, str]:
-    """The record's text before eventTime, between it and sourceIPAddress's value, and from eventID's
-    end to iamdAuthorization's value."""
-    identity = _identity_json(call, transport.console)
+def _shape(call: Call, transport: Transport, service: str, name: str, read_only: bool, decided_by: str) -> tuple:
+    """What every call of one caller's operation over one connection shares, made once: the record's
+    text before eventTime, between it and sourceIPAddress's value, and from eventID's end to
+    iamdAuthorization's value; the event source, username, principal key and access key id the store
+    filters on; the iamdAuthorization of such a call that succeeded and no policy decided. The key holds
+    everything these are made of (of a session, its issue time, role and source identity; never its
+    secret)."""
+    principal, session = call.principal, call.session
+    mfa = call.session_context.get("aws:MultiFactorAuthPresent", "false")
     secure = call.secure_transport
-    key = (identity, source, name, call.region, read_only, call.account_id, secure,
-           transport.host if secure else "", transport.tls_version, transport.cipher_suite, transport.console)
+    # The principal by its fields (all that user_identity, username_of and principal_key read): its
+    # dataclass __hash__ is a Python call that cost more than the rest of the key.
+    key = ((principal.kind, principal.id, principal.arn, principal.account_id, principal.access_key_id,
+            principal.name, principal.path, mfa, service, name, call.region, read_only, secure,
+            transport.host if secure else "", transport.tls_version, transport.cipher_suite, transport.console,
+            decided_by) if session is None else
+           (principal.kind, principal.id, principal.arn, principal.account_id, principal.access_key_id,
+            principal.name, principal.path, mfa, service, name, call.region, read_only, secure,
+            transport.host if secure else "", transport.tls_version, transport.cipher_suite, transport.console,
+            decided_by, session.issued_at, session.role_id, session.role_name, session.source_identity,
+            session.user_id))
     shape = _SHAPES.get(key)
     if shape is None:
-        tls = ""
-        if secure:
-            details = {"clientProvidedHostHeader": transport.host}
-            if transport.tls_version:
-                details = {"tlsVersion": transport.tls_version, "cipherSuite": transport.cipher_suite, **details}
-            tls = ',"tlsDetails":' + JSON(details)
-        console = ',"sessionCredentialFromConsole":"true"' if transport.console else ""
-        shape = (
-            f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity},"eventTime":"',
-            f'","eventSource":{_STRING(source)},"eventName":{_STRING(name)},"awsRegion":{_json(call.region)},'
-            '"sourceIPAddress":',
-            f'","readOnly":{"true" if read_only else "false"},"eventType":"AwsApiCall","managementEvent":true,'
-            f'"recipientAccountId":{_json(call.account_id)},"eventCategory":"Management"{tls}{console}'
-            ',"iamdAuthorization":')
+        shape = _make_shape(call, transport, service, name, read_only, decided_by)
         _remember(_SHAPES, key, shape)
     return shape
 
 
-def _parameters(params: dict) -> str:
-    """requestParameters as JSON. A request of strings only (most are) is written here, its members'
-    CloudTrail names from a table (a secret's member has none: it is left out, as cloudtrail_value does)."""
+def _make_shape(call: Call, transport: Transport, service: str, name: str, read_only: bool,
+                decided_by: str) -> tuple:
+    identity = JSON(user_identity(call, transport.console))
+    source = SOURCES.get(service) or f"{service}.amazonaws.com"
+    secure = call.secure_transport
+    tls = ""
+    if secure:
+        details = {"clientProvidedHostHeader": transport.host}
+        if transport.tls_version:
+            details = {"tlsVersion": transport.tls_version, "cipherSuite": transport.cipher_suite, **details}
+        tls = ',"tlsDetails":' + JSON(details)
+    console = ',"sessionCredentialFromConsole":"true"' if transport.console else ""
+    principal = call.principal
+    return (
+        f'{{"eventVersion":"{EVENT_VERSION}","userIdentity":{identity},"eventTime":"',
+        f'","eventSource":{_STRING(source)},"eventName":{_STRING(name)},"awsRegion":{_json(call.region)},'
+        '"sourceIPAddress":',
+        f'","readOnly":{"true" if read_only else "false"},"eventType":"AwsApiCall","managementEvent":true,'
+        f'"recipientAccountId":{_json(call.account_id)},"eventCategory":"Management"{tls}{console}'
+        ',"iamdAuthorization":',
+        source, username_of(call), principal_key(call), principal.access_key_id or None,
+        JSON(authorization(Outcome(decided_by=decided_by), None)))
+
+
+def _parameters(params: dict) -> tuple[str, list]:
+    """requestParameters as JSON, and the resources the request names (``resources_of``). A request of
+    strings only (most are) is written here, its members' CloudTrail names from a table (a secret's member
+    has none: it is left out, as cloudtrail_value does), and so is its resource if it names one."""
     members = []
+    resources: list[tuple[str, str]] = []
     for member, value in params.items():
         if type(value) is not str:
-            return JSON(cloudtrail_value(params))
-        named = _MEMBERS.get(member)
-        if named is None:
-            named = "" if member.lower() in SENSITIVE else _STRING(member_name(member)) + ":"
-            _remember(_MEMBERS, member, named)
+            return JSON(cloudtrail_value(params)), resources_of(params)
+        known = _MEMBERS.get(member)
+        if known is None:
+            place_kind = _RESOURCE_KINDS.get(member)
+            known = ("" if member.lower() in SENSITIVE else _STRING(member_name(member)) + ":",
+                     place_kind[1] if place_kind else None)
+            _remember(_MEMBERS, member, known)
+        named, kind = known
         if named:
             members.append(named + _STRING(value))
-    return "{" + ",".join(members) + "}"
+        if kind is not None and value:
+            resources.append((kind, value))
+    if len(resources) > 1:  # rare: in _RESOURCE_MEMBERS' order
+        resources = resources_of(params)
+    return "{" + ",".join(members) + "}", resources
 
 
 def _authorization_json(outcome: Outcome, trail: dict | None) -> str:
@@ -296,41 +366,33 @@ def _remember(cache: dict, key, value) -> None:
     cache[key] = value
 
 
-def _identity_json(call: Call, console: bool) -> str:
-    """userIdentity as JSON, made once per caller: the key holds everything user_identity reads (of a
-    session, its issue time, role and source identity; never its secret)."""
-    session = call.session
-    mfa = call.session_context.get("aws:MultiFactorAuthPresent", "false")
-    key = ((call.principal, console, mfa) if session is None else
-           (call.principal, console, mfa, session.issued_at, session.role_id, session.role_name,
-            session.source_identity, session.user_id))
-    text = _IDENTITIES.get(key)
-    if text is None:
-        text = JSON(user_identity(call, console))
-        _remember(_IDENTITIES, key, text)
-    return text
-
-
 _last_second: tuple[int, str] = (0, "")  # the second last formatted, and its text: thousands of events share one
 
 
-def _event_time(second: int) -> str:
+def _stamp(second: int) -> tuple[int, str]:
     global _last_second
-    cached = _last_second  # one tuple, replaced whole: threads never see a second with another's text
-    if cached[0] != second:
-        cached = _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
-    return cached[1]
+    stamp = _last_second = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return stamp
+
+
+_last_milli: tuple[int, str] = (0, "")  # an id's time part, as _last_second: a busy server makes several a ms
+# A random hex digit → the variant's digit (0b10 and two of its bits).
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def time_ordered_id(event_ms: int) -> str:
     """A UUID whose first 48 bits are the event's time in milliseconds (RFC 9562's version 7): an
     EventId lookup finds its event through the time index, and the id needs no index of its own. Its
-    random bits come from ``random``, as request ids' do: an event id is a name, not a secret, and a
-    system call for each would cost more than the rest of the id."""
-    rand = random.getrandbits(74)  # 12 bits after the version, 62 after the variant (0b10)
-    # %-formatting: half the cost of format specifiers, which parse their spec on every call.
-    return "%08x-%04x-7%03x-%04x-%012x" % (  # noqa: UP031
-        event_ms >> 16, event_ms & 0xFFFF, rand >> 62, 0x8000 | (rand >> 48) & 0x3FFF, rand & 0xFFFF_FFFF_FFFF)
+    74 random bits come from ``random``, as request ids' do: an event id is a name, not a secret, and a
+    system call for each would cost more than the rest of the id. The random digits are written by
+    ``bytes.hex`` and the time's are kept per millisecond: %x-formatting an int costs ~1.5k instructions,
+    the whole id cost 11k that way."""
+    global _last_milli
+    prefix = _last_milli
+    if prefix[0] != event_ms:
+        prefix = _last_milli = (event_ms, "%08x-%04x-7" % (event_ms >> 16, event_ms & 0xFFFF))  # noqa: UP031
+    digits = getrandbits(80).to_bytes(10, "big").hex()  # its 8th digit unused
+    return f"{prefix[1]}{digits[:3]}-{_VARIANT[digits[3]]}{digits[4:7]}-{digits[8:]}"
 
 
 def time_of_id(event_id: str) -> int | None:

@@ -27,15 +27,38 @@ def member_name(name: str) -> str:
 def cloudtrail_value(value):
     """A request's or response's value in CloudTrail's shape, without what must never be logged."""
     if isinstance(value, dict):
-        return {member_name(key): cloudtrail_value(item) for key, item in value.items()
-                if key.lower() not in SENSITIVE and item is not None}
+        shaped = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            name = _NAMES.get(key)
+            if name is None:
+                name = _cloudtrail_name(key)
+            if name:  # "": a secret's member
+                shaped[name] = item if type(item) is str else cloudtrail_value(item)
+        return shaped
     if isinstance(value, (list, tuple)):
-        return [cloudtrail_value(item) for item in value]
+        return [item if type(item) is str else cloudtrail_value(item) for item in value]
     if isinstance(value, datetime):
         return java_date(value)
     if isinstance(value, bytes):
         return None
     return value
+
+
+# A member's CloudTrail name, "" for a secret's, made once: lower-casing, testing and renaming each member
+# of each value cost more than the rest of cloudtrail_value. Cleared when full (members are the
+# caller's too: a Context's keys, a tag's).
+_NAMES: dict[str, str] = {}
+_MAX_NAMES = 10_000
+
+
+def _cloudtrail_name(member: str) -> str:
+    name = "" if member.lower() in SENSITIVE else member_name(member)
+    if len(_NAMES) >= _MAX_NAMES:
+        _NAMES.clear()
+    _NAMES[member] = name
+    return name
 
 
 def java_date(value: datetime) -> str:

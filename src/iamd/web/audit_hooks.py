@@ -3,10 +3,11 @@ names), handed to audit/ so that api.py and the console need one call each."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from starlette.requests import Request
 
+from iamd.audit import record
 from iamd.audit.record import Outcome, Transport, build
 from iamd.errors import AwsError
 from iamd.protocol.model import service_model
@@ -41,9 +42,13 @@ def error_code(service: str, error: AwsError) -> str:
     return error.code
 
 
-def _decided_by(call: Call, action: str) -> str:
-    if call.principal.is_root:
-        return "root user"
+def _decided_by(call: Call, service: str, name: str) -> str:
+    return "root user" if call.principal.is_root else _decided_by_action(service, name)
+
+
+@lru_cache(maxsize=1024)  # by operation: the f-string and the two lookups cost more than the lookup here
+def _decided_by_action(service: str, name: str) -> str:
+    action = f"{service}:{name}"
     if action in NEVER_DENIED:
         return "no permission required"
     if action in AUTHORIZED_BY_HANDLER:
@@ -57,9 +62,8 @@ def succeeded(tx, call: Call, service: str, name: str, read_only: bool, params: 
     (audit.writer): only after its last statement, so a transaction run again never records twice."""
     if call.trail is None or call.env.audit is None:  # a trail is kept only when auditing
         return
-    outcome = Outcome(result=result, decision=call.trail.get("decision"),
-                      decided_by=_decided_by(call, f"{service}:{name}"))
-    event = build(call, service, name, read_only, params, outcome, transport(request, call.secure_transport, console))
+    event = record.succeeded(call, service, name, read_only, params, result, _decided_by(call, service, name),
+                             transport(request, call.secure_transport, console))
     if changed:
         call.env.audit.write(tx, event)
     else:
@@ -73,5 +77,5 @@ def failed_event(call: Call, service: str, name: str, read_only: bool, params: d
         return None
     outcome = Outcome(error_code=error_code(service, error), error_message=error.message,
                       decision=getattr(error, "decision", None) or call.trail.get("decision"),
-                      decided_by=_decided_by(call, f"{service}:{name}"))
+                      decided_by=_decided_by(call, service, name))
     return build(call, service, name, read_only, params, outcome, transport(request, call.secure_transport, console))
