@@ -221,7 +221,7 @@ def _compile_map(shape: Shape, omit: OmissionTree, depth: int) -> Encoder:
 # order, absent ones left out, anything unusual (a string to escape, a value that is not a string)
 # written by the general encoders.
 
-_TABLE_FROM = 2  # items: one item costs less item by item than in columns
+_TABLE_FROM = 6  # items: below, item by item costs fewer instructions than setting up the columns
 # What escape() leaves as it is, among ASCII: printable characters but markup, DEL, tab and LF.
 _PLAIN_BYTES = bytes(range(0x20, 0x80)).translate(None, b"&<>") + b"\t\n"
 

@@ -149,8 +149,8 @@ def test_items_that_are_not_dicts(monkeypatch):
         pass
 
     from types import MappingProxyType
-    _list_users(monkeypatch, [MappingProxyType(user) for user in _users(5)])
-    _list_users(monkeypatch, [Item(user) for user in _users(5)])
+    _list_users(monkeypatch, [MappingProxyType(user) for user in _users(encode._TABLE_FROM)])
+    _list_users(monkeypatch, [Item(user) for user in _users(encode._TABLE_FROM)])
 
 
 def test_plain_is_what_escape_leaves_alone():
@@ -158,3 +158,17 @@ def test_plain_is_what_escape_leaves_alone():
         character = chr(code)
         assert encode._plain(character) == (encode.escape(character) == character), repr(character)
     assert not encode._plain("é")
+
+
+def test_long_lists_take_the_column_path_short_ones_not(monkeypatch):
+    calls = []
+    segments = encode._segments
+
+    def counted(members, items):
+        calls.append(len(items))
+        return segments(members, items)
+    monkeypatch.setattr(encode, "_segments", counted)
+    _list_users(monkeypatch, _users(encode._TABLE_FROM - 1))
+    assert calls == []
+    _list_users(monkeypatch, _users(100))
+    assert calls == [100]
