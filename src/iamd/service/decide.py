@@ -170,6 +170,12 @@ class Decider:
                 self._loaded = (loaded.policy_set, loaded.tags)
         return self._loaded
 
+    def principal_tags(self) -> tuple[tuple[str, str], ...] | None:
+        """The caller's principal tags, as loaded for its decisions (the principal's description shows them
+        without asking the Authorizer again); None when the principal is gone."""
+        loaded = self._policies()
+        return None if loaded is None else loaded[1]
+
     def _principal_aliases(self) -> tuple[str, ...]:
         if self._aliases is None:
             self._aliases = _aliases(self.tx, self.call)

@@ -34,11 +34,16 @@ def principal_call(tx: Connection, env: Environment, owner: KeyOwner, now: datet
                 session_context=owner.session_context, **{"region": region, **(connection or {})})
 
 
-def describe(call: Call) -> dict:
-    """The principal as the API returns it: ARN, account, ids, session context, tags; never a secret."""
+def describe(call: Call, principal_tags: tuple[tuple[str, str], ...] | None = None) -> dict:
+    """The principal as the API returns it: ARN, account, ids, session context, tags; never a secret.
+    ``principal_tags``: its tags as its decisions already loaded them (Decider.principal_tags), if they were."""
     principal = call.principal
-    authorizer = cast(Authorizer, call.env.authorizer)
-    tags = {} if principal.is_root else dict(authorizer.policies_of(cast(Connection, call.tx), call).tags)
+    if principal.is_root:
+        tags = {}
+    elif principal_tags is not None:
+        tags = dict(principal_tags)
+    else:
+        tags = dict(cast(Authorizer, call.env.authorizer).policies_of(cast(Connection, call.tx), call).tags)
     session = call.session
     if session is not None:
         tags.update(session.tags)
