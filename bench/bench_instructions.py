@@ -8,7 +8,8 @@ Each server runs under ``valgrind --tool=callgrind --instr-atstart=no``: start-u
 requests uncounted, then counting on (``callgrind_control -i on``) for N requests and the background
 flushes of their events (a few seconds), then off. Audit on and off, and with ``--baseline SRC`` the same
 for the iamd package under SRC (the src directory of a ``git worktree add`` of main, say) served
-by this venv. Requires valgrind. Operations: GetUser, GetCallerIdentity, ListUsers (MaxItems 100),
+by this venv. Requires valgrind. ``--keep DIR`` leaves callgrind's outputs there
+for ``callgrind_annotate``. Operations: GetUser, GetCallerIdentity, ListUsers (MaxItems 100),
 CreateUser.
 """
 
@@ -76,6 +77,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--baseline", metavar="SRC", help="also serve the iamd package under SRC")
     parser.add_argument("--postgresql", metavar="URL", default="")
+    parser.add_argument("--keep", metavar="DIR", help="write callgrind's outputs to DIR (for callgrind_annotate)")
     args = parser.parse_args()
     print("command:", " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv]))
     bench_api.DATABASE_URL = args.postgresql
@@ -85,7 +87,8 @@ def main() -> None:
     popen = subprocess.Popen
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
-        out_dir = Path(tmp)
+        out_dir = Path(args.keep or tmp)
+        out_dir.mkdir(parents=True, exist_ok=True)
         port = bench_api.free_port()
         bare = popen(_callgrind(out_dir, "bare") + [sys.executable, str(Path(__file__).with_name("bare_app.py")),
                                                      str(port)])
