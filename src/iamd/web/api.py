@@ -140,7 +140,9 @@ class QueryApi:
         raw_query = scope.get("query_string", b"").decode("latin-1")
         query = parse_form(raw_query) if raw_query else {}  # a POST's query string is mostly empty
         form = dict(query)
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        # ASGI's header names are lower-case (uvicorn's and httpx's test transport's alike; web/app.py and
+        # read_body compare them so too): decoded, not lowered again.
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         content_type = headers.get("content-type", "")
         if scope["method"] == "POST" and (content_type.startswith(_FORM_TYPE) or not content_type):
             form.update(parse_form(body))
