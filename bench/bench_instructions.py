@@ -44,6 +44,7 @@ def _wait_for(port: int, process: subprocess.Popen, _wait=bench_api.wait_for) ->
             return _wait(port, process)
         except SystemExit as error:
             if attempt == 4 or "did not start" not in str(error):
+                process.terminate()  # not left running under callgrind after this script exits
                 raise
 
 
