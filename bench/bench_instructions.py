@@ -8,7 +8,8 @@ Each server runs under ``valgrind --tool=callgrind --instr-atstart=no``: start-u
 requests uncounted, then counting on (``callgrind_control -i on``) for N requests and the background
 flushes of their events (a few seconds), then off. Audit on and off, and with ``--baseline SRC`` the same
 for the iamd package under SRC (the src directory of a ``git worktree add`` of main, say) served
-by this venv. Requires valgrind. Operations: GetUser, GetCallerIdentity, ListUsers (MaxItems 100),
+by this venv. Requires valgrind. ``--keep DIR`` leaves callgrind's outputs there
+for ``callgrind_annotate``. Operations: GetUser, GetCallerIdentity, ListUsers (MaxItems 100),
 CreateUser.
 """
 
@@ -33,6 +34,18 @@ SETTLE_SECONDS = 3.0  # after the last answer: the background flush writes the w
 def _callgrind(out_dir: Path, name: str) -> list[str]:
     return ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out_dir / name}.out",
             f"--log-file={out_dir / name}.log"]
+
+
+def _wait_for(port: int, process: subprocess.Popen, _wait=bench_api.wait_for) -> None:
+    """bench_api's wait, five times as long: under callgrind on a loaded machine a server can take
+    minutes to start."""
+    for attempt in range(5):
+        try:
+            return _wait(port, process)
+        except SystemExit as error:
+            if attempt == 4 or "did not start" not in str(error):
+                process.terminate()  # not left running under callgrind after this script exits
+                raise
 
 
 def _counted(out_dir: Path, name: str, process: subprocess.Popen, port: int, pool: list[bytes], count: int,
@@ -76,6 +89,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--baseline", metavar="SRC", help="also serve the iamd package under SRC")
     parser.add_argument("--postgresql", metavar="URL", default="")
+    parser.add_argument("--keep", metavar="DIR", help="write callgrind's outputs to DIR (for callgrind_annotate)")
     args = parser.parse_args()
     print("command:", " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv]))
     bench_api.DATABASE_URL = args.postgresql
@@ -85,12 +99,13 @@ def main() -> None:
     popen = subprocess.Popen
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
-        out_dir = Path(tmp)
+        out_dir = Path(args.keep or tmp)
+        out_dir.mkdir(parents=True, exist_ok=True)
         port = bench_api.free_port()
         bare = popen(_callgrind(out_dir, "bare") + [sys.executable, str(Path(__file__).with_name("bare_app.py")),
                                                      str(port)])
         try:
-            bench_api.wait_for(port, bare)
+            _wait_for(port, bare)
             figures["bare Starlette app (ceiling)"] = _counted(out_dir, "bare", bare, port,
                                                                [loadgen.plain_get(HOST, port)] * 200, args.requests,
                                                                False)
@@ -107,6 +122,7 @@ def main() -> None:
                     super().__init__(_callgrind(out_dir, _name) + command, *rest, env=env, **options)
 
             bench_api.subprocess.Popen = UnderCallgrind
+            bench_api.wait_for = _wait_for
             bench_api.AUDIT = audit
             try:
                 process, port = bench_api.seeded_server(out_dir / name, 0 if args.operation == "CreateUser" else 10_000)

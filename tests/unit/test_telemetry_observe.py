@@ -1,4 +1,4 @@
-"""telemetry._observe: the client library's Histogram.observe, without its checks, to the same samples."""
+"""telemetry.request_answered: the client library's Histogram.observe, without its checks, to the same samples."""
 
 from __future__ import annotations
 
@@ -16,20 +16,31 @@ def _samples(registry: CollectorRegistry) -> list[tuple]:
             for metric in registry.collect() for sample in metric.samples if not sample.name.endswith("_created")]
 
 
-@pytest.mark.parametrize("labelled", [False, True])
-def test_observe_counts_as_the_client_library_does(labelled):
+def _histogram_samples(registry, name: str, labels: dict) -> list[tuple]:
+    """A histogram's samples (but _created), by suffix and le, for the given labels."""
+    return [(sample.name[len(name):], sample.labels.get("le"), sample.value)
+            for metric in registry.collect() for sample in metric.samples
+            if sample.name.startswith(name) and not sample.name.endswith("_created")
+            and all(sample.labels.get(key) == value for key, value in labels.items())]
+
+
+def test_request_answered_observes_as_the_client_library_does():
     registry = CollectorRegistry()
-    names = ("service",) if labelled else ()
-    theirs = Histogram("theirs", "", names, buckets=telemetry._LATENCY_BUCKETS, registry=registry)
-    ours = Histogram("ours", "", names, buckets=telemetry._LATENCY_BUCKETS, registry=registry)
-    if labelled:
-        theirs, ours = theirs.labels("iam"), ours.labels("iam")
+    latency = Histogram("theirs_latency", "", ("service",), buckets=telemetry._LATENCY_BUCKETS, registry=registry)
+    database = Histogram("theirs_database", "", buckets=telemetry._LATENCY_BUCKETS, registry=registry)
+    database_before = _histogram_samples(telemetry.REGISTRY, "iamd_database_seconds", {})
     for value in VALUES:
-        theirs.observe(value)
-        telemetry._observe(ours, value)
-    mine = [s for s in _samples(registry) if s[0].startswith("x")]
-    half = len(mine) // 2
-    assert half and mine[:half] == mine[half:]
+        latency.labels("observed").observe(value)
+        database.observe(value / 2)
+        telemetry.request_answered("observed", "TestOnly", 200, value, value / 2)
+    assert (_histogram_samples(telemetry.REGISTRY, "iamd_request_seconds", {"service": "observed"})
+            == _histogram_samples(registry, "theirs_latency", {"service": "observed"}))
+    database_after = _histogram_samples(telemetry.REGISTRY, "iamd_database_seconds", {})
+    added = [(suffix, le, after - before) for (suffix, le, before), (_, _, after)
+             in zip(database_before, database_after, strict=True)]
+    theirs = _histogram_samples(registry, "theirs_database", {})
+    assert [sample[:2] for sample in added] == [sample[:2] for sample in theirs]
+    assert [sample[2] for sample in added] == pytest.approx([sample[2] for sample in theirs])
 
 
 def test_request_answered_counts_one_request_and_both_histograms():

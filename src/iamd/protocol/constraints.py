@@ -195,11 +195,40 @@ def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
     # A sensitive member (a SAML assertion, a web identity token) is never echoed back.
     echo = echo and not shape.metadata.get("sensitive")
 
+    if shape.type_name == "string":
+        return _remembering_check(rules, echo)
+
     def check(value: object, path: str, out: list[errors.Problem]) -> None:
         if isinstance(value, types):
             for violated, text in rules:
                 if violated(value):
                     out.append(message(echo, value, path, text))
+    return check
+
+
+# A string shape's checker remembers the last values that satisfied all its rules (a request's user
+# name is mostly the last requests'): a set lookup instead of the length checks and the regular
+# expression. Its rules read the value alone, so keying on the value is exact; the memory is bounded.
+_REMEMBERED_VALUES = 1024
+_REMEMBERED_LENGTH = 256
+
+
+def _remembering_check(rules: list[Rule], echo: bool) -> Checker:
+    passed: set[str] = set()
+
+    def check(value: object, path: str, out: list[errors.Problem]) -> None:
+        if not isinstance(value, str) or value in passed:
+            return
+        valid = True
+        for violated, text in rules:
+            if violated(value):
+                out.append(message(echo, value, path, text))
+                valid = False
+        if valid and len(value) <= _REMEMBERED_LENGTH:
+            if len(passed) >= _REMEMBERED_VALUES:
+                passed.clear()
+            passed.add(value)
+    check.passed = passed  # type: ignore[attr-defined]  # for the tests
     return check
 
 
@@ -349,7 +378,13 @@ def violations(operation: OperationModel, params: Mapping[str, object]) -> list[
 
 def check_constraints(operation: OperationModel, params: Mapping[str, object]) -> None:
     """Raise one ``ValidationError`` naming every violation, or return None."""
-    found = problems(operation, params)
+    checker = plan_for(operation)
+    if checker is None:
+        return
+    found: list[errors.Problem] = []
+    checker(params, "", found)
+    if not found:  # a member's own pattern message needs its pattern violated, hence a problem found
+        return
     for (operation_name, member), wording in PATTERN_MESSAGES.items():
         value = params.get(member)
         if operation_name != operation.name or not isinstance(value, str):

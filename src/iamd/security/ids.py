@@ -69,8 +69,10 @@ def request_id() -> str:
     """A version 4 UUID. Its bits come from ``random``, not the OS: a request id must be unique, not
     secret, and os.urandom costs a system call per request (``random`` is reseeded in forked workers)."""
     bits = random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET  # the version (4) and variant bits
-    text = f"{bits:032x}"
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    # bytes.hex puts a dash between every two bytes, in C: four slices drop the three the UUID has not
+    # (8-4-4-4-12), cheaper than five slices and an f-string of the plain hex.
+    text = bits.to_bytes(16, "big").hex("-", 2)
+    return text[:4] + text[5:29] + text[30:34] + text[35:]
 
 
 _UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))

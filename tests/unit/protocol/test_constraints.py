@@ -174,3 +174,38 @@ def test_every_model_pattern_matches_alike_by_re_and_by_regex():
         by_re += isinstance(compiled, re.Pattern)
     assert by_re >= len(patterns) - 4  # the \p{L} ones stay with regex
     assert isinstance(constraints.java_pattern(r"[\p{L}]+"), regex.Pattern)
+
+
+def test_remembered_valid_values_do_not_hide_violations():
+    """A string's checker remembers values that passed (by value): the same name passes again, a bad one
+    is still reported every time, and what is remembered stays bounded."""
+    operation = model.operation_model("iam", "GetUser")
+    constraints.check_constraints(operation, {"UserName": "alice"})
+    constraints.check_constraints(operation, {"UserName": "alice"})
+    for _ in range(2):
+        with pytest.raises(errors.ValidationError) as caught:
+            constraints.check_constraints(operation, {"UserName": "al ice"})
+        assert "Member must satisfy regular expression pattern" in caught.value.message
+    for i in range(constraints._REMEMBERED_VALUES * 2 + 5):
+        constraints.check_constraints(operation, {"UserName": f"user{i}"})
+    with pytest.raises(errors.ValidationError):
+        constraints.check_constraints(operation, {"UserName": "x" * 200})
+    with pytest.raises(errors.ValidationError):
+        constraints.check_constraints(operation, {"UserName": ""})
+
+
+def test_remembered_values_are_bounded():
+    calls = []
+    checker = constraints._remembering_check([(lambda v: calls.append(v) or v == "bad", "text")], False)
+    for i in range(constraints._REMEMBERED_VALUES * 2 + 5):
+        checker(f"v{i}", "p", [])
+    checker("y" * (constraints._REMEMBERED_LENGTH + 1), "p", [])
+    assert 0 < len(checker.passed) <= constraints._REMEMBERED_VALUES
+    assert "y" * (constraints._REMEMBERED_LENGTH + 1) not in checker.passed
+    calls.clear()
+    checker("v2049", "p", [])  # remembered: the rules are not run again
+    assert calls == []
+    out: list = []
+    checker("bad", "p", out)
+    checker("bad", "p", out)
+    assert [problem.message for problem in out] == ["Value at 'p' failed to satisfy constraint: text"] * 2
