@@ -26,7 +26,8 @@ SECRETS = {"SecretAccessKey": "never-1", "Password": "never-2", "SessionToken": 
 def _params_cases() -> list[dict]:
     cases: list[dict] = [{}, {"Unknown": "x"}, {"Service": None}, {"Request": {}}, {"Request": "GET"},
                          {"Request": {"Method": 3, "Path": None, "Signature": "never-5", "Headers": {"a": "never-6"}}},
-                         {"Request": {"Method": "GET", "Path": "/" + "p" * 3000, "QueryString": "X-Amz-Signature=never"}},
+                         {"Request": {"Method": "GET", "Path": "/" + "p" * 3000,
+                                      "QueryString": "X-Amz-Signature=never"}},
                          {"AccessKeyId": "AKIAEXAMPLE", "StringToSign": "never", "Signature": "never"},
                          {"AccessKeyId": ""}, {"AccessKeyId": 7}, {"ResourcePolicy": "never", "ResourceOwner": ACCOUNT}]
     for text in AWKWARD:
@@ -81,8 +82,9 @@ def _reference_outcome(result: dict) -> dict:
 
 
 def _results() -> list[dict]:
-    results: list[dict] = [{}, {"Authenticated": False}, {"Authenticated": False, "Error": {"Code": "SignatureDoesNotMatch"}},
-                           {"Authenticated": True}, {"Principal": "not a dict"}, {"Results": []}]
+    results: list[dict] = [{}, {"Authenticated": False}, {"Authenticated": True},
+                           {"Authenticated": False, "Error": {"Code": "SignatureDoesNotMatch"}},
+                           {"Principal": "not a dict"}, {"Results": []}]
     for text in AWKWARD:
         principal = {"Arn": text, "AccountId": ACCOUNT, "AccessKeyId": None, "SecretAccessKey": "never"}
         entries = [{"Action": text, "Resource": text, "Decision": "allowed"},
