@@ -23,12 +23,21 @@ from json.encoder import encode_basestring as _string  # type: ignore[attr-defin
 from typing import Any
 
 from iamd.audit.record import ANSWERS, JSON, Encoded, resources_of
-from iamd.audit.redact import cloudtrail_name, cloudtrail_value
+from iamd.audit.redact import cloudtrail_name, cloudtrail_value, member_name
 
 _KEPT = ("Service", "PrincipalArn", "Actions", "Resources", "Context", "ResourceOwner", "AccessKeyId")
-# Each kept member's CloudTrail name as JSON: none of them is a secret's.
-_NAMED = {name: f'"{name[:1].lower()}{name[1:]}":' for name in _KEPT}
+# Each kept member with its CloudTrail name: none of them is a secret's.
+_KEPT_NAMES = tuple((name, member_name(name)) for name in _KEPT)
+_MATERIAL = (("Method", "method"), ("Path", "path"))
 _MAX_VALUE = 2048
+# Values cloudtrail_value returns as they are (a JSON body's: no tuple, date or bytes), and those of a
+# Context it keeps whole (a null member it leaves out).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_VALUES = frozenset({str, int, float, bool})
+# Context keys seen that the redaction keeps as they are (not a secret's, not renamed): a key's fate
+# depends on its text alone. Cleared when full.
+_PLAIN_KEYS: set[str] = set()
+_MAX_PLAIN_KEYS = 10_000
 
 
 def recorded_params(params: dict) -> dict:
@@ -41,49 +50,45 @@ def recorded_params(params: dict) -> dict:
 
 
 def recorded(params: dict) -> Encoded:
-    """``recorded_params`` as the record's requestParameters text, and the resource they name."""
-    members = []
-    kept = False  # a member given, null or not: "{}" then, not "null"
-    for name in _KEPT:
+    """``recorded_params`` as the record's requestParameters text, and the resource they name: one
+    encoding of the kept members, renamed, where each is a scalar, a list of scalars or a Context of
+    non-null scalars under keys the redaction keeps as they are (what cloudtrail_value would leave
+    untouched); any other value is shaped by cloudtrail_value first."""
+    shaped: dict[str, Any] = {}
+    given = False  # a member given, null or not: "{}" then, not "null"
+    for name, cloudtrail in _KEPT_NAMES:
         if name in params:
-            kept = True
+            given = True
             value = params[name]
-            if value is not None:  # cloudtrail_value leaves a null out
-                members.append(_NAMED[name] + _value(value))
+            kind = type(value)
+            if value is None:  # cloudtrail_value leaves a null out
+                continue
+            if kind is list:
+                if not _SCALARS.issuperset(map(type, value)):
+                    value = cloudtrail_value(value)
+            elif kind is dict:
+                if not (_PLAIN_KEYS.issuperset(value) and _VALUES.issuperset(map(type, value.values()))):
+                    value = _context(value)
+            elif kind not in _SCALARS:
+                value = cloudtrail_value(value)
+            shaped[cloudtrail] = value
     material = params.get("Request")
     if isinstance(material, dict):
-        kept = True
-        request = [f'"{name[:1].lower()}{name[1:]}":{_string(material[name][:_MAX_VALUE])}'
-                   for name in ("Method", "Path") if isinstance(material.get(name), str)]
-        members.append('"request":{' + ",".join(request) + "}")
-    if not kept:
+        given = True
+        shaped["request"] = {cloudtrail: material[name][:_MAX_VALUE] for name, cloudtrail in _MATERIAL
+                             if isinstance(material.get(name), str)}
+    if not given:
         return Encoded("null", [])
     key = params.get("AccessKeyId")
-    return Encoded("{" + ",".join(members) + "}", resources_of({"AccessKeyId": key}) if type(key) is str else [])
+    return Encoded(JSON(shaped), resources_of({"AccessKeyId": key}) if type(key) is str and key else [])
 
 
-def _value(value) -> str:
-    """A kept member's value as JSON(cloudtrail_value(value)) writes it."""
-    kind = type(value)
-    if kind is str:
-        return _string(value)
-    if kind is list and all(type(item) is str for item in value):
-        return "[" + ",".join([_string(item) for item in value]) + "]"
-    if kind is dict:  # a Context
-        entries = []
-        for key, item in value.items():
-            if item is None:
-                continue
-            if type(key) is not str or type(item) is not str:
-                return JSON(cloudtrail_value(value))
-            name = cloudtrail_name(key)
-            if not name:  # a secret's member (or ""), left out
-                continue
-            if name != key:  # renamed ("Key" → "key"): two keys may become one, as cloudtrail_value makes them
-                return JSON(cloudtrail_value(value))
-            entries.append(_string(key) + ":" + _string(item))
-        return "{" + ",".join(entries) + "}"
-    return JSON(cloudtrail_value(value))
+def _context(value: dict):
+    """cloudtrail_value of a dict, remembering which of its keys the redaction keeps as they are."""
+    if len(_PLAIN_KEYS) >= _MAX_PLAIN_KEYS:
+        _PLAIN_KEYS.clear()
+    _PLAIN_KEYS.update(key for key in value if type(key) is str and key and cloudtrail_name(key) == key)
+    return cloudtrail_value(value)
 
 
 def outcome(result: dict) -> dict:
