@@ -91,7 +91,8 @@ def _results() -> list[dict]:
         entries = [{"Action": text, "Resource": text, "Decision": "allowed"},
                    {"Action": "orders:CancelOrder", "Resource": text, "Decision": "implicitDeny",
                     "DeniedBy": "IAM Policy", "MatchedStatements": [{"Sid": "never"}]},
-                   {"Action": None, "Resource": 5, "Decision": True}]
+                   {"Action": None, "Resource": 5, "Decision": True},
+                   {"Action": text, "Resource": "r", "Decision": "explicitDeny", "DeniedBy": [text, 5]}]
         results += [{"Authenticated": True, "Principal": principal, "Results": entries},
                     {"Authenticated": False, "Error": {"Code": text}, "Results": entries[:1]},
                     {"Principal": {"Arn": text}, "Results": entries}]

@@ -98,9 +98,13 @@ def outcome(result: dict) -> dict:
     if "Authenticated" in result:
         if result["Authenticated"]:
             principal = result.get("Principal") or {}
-            out.append(f',"verified":{{"authenticated":true,"arn":{_json(principal.get("Arn"))},'
-                       f'"accountId":{_json(principal.get("AccountId"))},'
-                       f'"accessKeyId":{_json(principal.get("AccessKeyId"))}}}')
+            key = (principal.get("Arn"), principal.get("AccountId"), principal.get("AccessKeyId"))
+            verified = _VERIFIED.get(key)
+            if verified is None:
+                verified = (f',"verified":{{"authenticated":true,"arn":{_json(key[0])},'
+                            f'"accountId":{_json(key[1])},"accessKeyId":{_json(key[2])}}}')
+                _remember(_VERIFIED, key, verified)
+            out.append(verified)
         else:
             out.append(f',"verified":{{"authenticated":false,'
                        f'"errorCode":{_json((result.get("Error") or {}).get("Code"))}}}')
@@ -113,11 +117,35 @@ def outcome(result: dict) -> dict:
 
 
 def _decision(entry: dict) -> str:
+    action, resource, decision = entry.get("Action"), entry.get("Resource"), entry.get("Decision")
+    denied = entry.get("DeniedBy")
+    if (type(action) is str and type(resource) is str and type(decision) is str
+            and (denied is None or type(denied) is str)):  # as the API answers
+        parts = _PARTS.get((action, decision, denied))
+        if parts is None:
+            parts = ('{"action":' + _string(action), ',"decision":' + _string(decision)
+                     + ("" if denied is None else ',"deniedBy":' + _string(denied)) + "}")
+            _remember(_PARTS, (action, decision, denied), parts)
+        # The resource varies the most: escaped for each decision, the rest kept per action and decision.
+        return parts[0] + ',"resource":' + _string(resource) + parts[1]
     fields = [f'"{field}":{_json(value)}' for field, value in (
-        ("action", entry.get("Action")), ("resource", entry.get("Resource")), ("decision", entry.get("Decision")),
-        ("deniedBy", entry.get("DeniedBy"))) if value is not None]
+        ("action", action), ("resource", resource), ("decision", decision), ("deniedBy", denied))
+        if value is not None]
     return "{" + ",".join(fields) + "}"
 
 
 def _json(value) -> str:
     return _string(value) if type(value) is str else JSON(value)
+
+
+def _remember(cache: dict, key, value) -> None:
+    if len(cache) >= _MAX_TEXTS:
+        cache.clear()
+    cache[key] = value
+
+
+# Texts of answers, keyed by everything they are made of (so never stale): the verified principal's
+# (arn, account, access key id) and a decision's (action, decision, deniedBy). Cleared when full.
+_VERIFIED: dict[tuple, str] = {}
+_PARTS: dict[tuple, tuple[str, str]] = {}
+_MAX_TEXTS = 10_000
