@@ -106,6 +106,22 @@ class Event:
     resources: list = field(default_factory=list)  # [(type, name)]
 
 
+class Encoded:
+    """requestParameters written as JSON by the caller (the authorization API's: lists and a Context,
+    web/authorization_audit.py), with the resources they name: the text must be what
+    ``JSON(cloudtrail_value(params))`` writes, "null" for parameters that would be empty."""
+
+    __slots__ = ("text", "resources")
+
+    def __init__(self, text: str, resources: list):
+        self.text, self.resources = text, resources
+
+
+# The key of a trail's iamdAuthorization entries already written as JSON by the authorization API:
+# ``,"verified":{...},"decisions":[...]``, what ``authorization`` would add for its "verified" and "decisions".
+ANSWERS = "answers"
+
+
 def user_identity(call: Call, console: bool) -> dict:
     principal, session = call.principal, call.session
     kind = principal.kind
@@ -208,7 +224,7 @@ def _suggestible(context) -> dict:
     return found
 
 
-def build(call: Call, service: str, name: str, read_only: bool, params: dict | None, outcome: Outcome,
+def build(call: Call, service: str, name: str, read_only: bool, params: dict | Encoded | None, outcome: Outcome,
           transport: Transport) -> Event:
     """The call's record, written as JSON text at once in CloudTrail's field order: what is the same for
     every call of a caller's operation over one connection (userIdentity, source, region, TLS ...) is
@@ -223,23 +239,25 @@ def build(call: Call, service: str, name: str, read_only: bool, params: dict | N
                   _authorization_json(outcome, call.trail))
 
 
-def succeeded(call: Call, service: str, name: str, read_only: bool, params: dict | None, result: dict | None,
-              decided_by: str, transport: Transport) -> Event:
+def succeeded(call: Call, service: str, name: str, read_only: bool, params: dict | Encoded | None,
+              result: dict | None, decided_by: str, transport: Transport) -> Event:
     """``build`` of a call that succeeded, its decision the one in ``call.trail`` (the common case,
     made without an Outcome): the same text."""
     shape = _shape(call, transport, service, name, read_only, decided_by)
     trail = call.trail
     decision = trail.get("decision") if trail else None
-    if decision is None and (not trail or (len(trail) == 1 and "decision" in trail)):
+    if decision is None and (not trail or len(trail) == ("decision" in trail) + (ANSWERS in trail)):
         authorization_text = shape[7]  # as _authorization_json writes it for such a call
     else:
         authorization_text = JSON(authorization(Outcome(decision=decision, decided_by=decided_by), trail))
+    if trail and ANSWERS in trail:
+        authorization_text = authorization_text[:-1] + trail[ANSWERS] + "}"
     kept = not read_only or name in _RESPONSE_KEPT
     return _event(call, name, read_only, params, shape, None, "",
                   JSON(cloudtrail_value(result)) if kept and result else "null", authorization_text)
 
 
-def _event(call: Call, name: str, read_only: bool, params: dict | None, shape: tuple, error: str | None,
+def _event(call: Call, name: str, read_only: bool, params: dict | Encoded | None, shape: tuple, error: str | None,
            error_fields: str, response: str, authorization_text: str) -> Event:
     now = time.time()
     event_ms = int(now * 1000)
@@ -249,7 +267,10 @@ def _event(call: Call, name: str, read_only: bool, params: dict | None, shape: t
     stamp = _last_second  # one tuple, replaced whole: threads never see a second with another's text
     if stamp[0] != second:
         stamp = _stamp(second)
-    parameters, resources = _parameters(params) if params else ("null", [])
+    if isinstance(params, Encoded):
+        parameters, resources = params.text, params.resources
+    else:
+        parameters, resources = _parameters(params) if params else ("null", [])
     source_ip, request_id = call.source_ip, call.request_id
     agent = _AGENTS.get(call.user_agent)
     if agent is None:
@@ -350,6 +371,8 @@ def _parameters(params: dict) -> tuple[str, list]:
 def _authorization_json(outcome: Outcome, trail: dict | None) -> str:
     """iamdAuthorization as JSON; for a call no policy decided that names no resource (the root user's,
     a call that needs no permission), one of a few texts."""
+    if trail and ANSWERS in trail:
+        return JSON(authorization(outcome, trail))[:-1] + trail[ANSWERS] + "}"
     if outcome.decision is not None or (trail and (len(trail) > 1 or "decision" not in trail)):
         return JSON(authorization(outcome, trail))
     key = (outcome.error_code == "AccessDenied", outcome.decided_by)

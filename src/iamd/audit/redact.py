@@ -53,6 +53,12 @@ _NAMES: dict[str, str] = {}
 _MAX_NAMES = 10_000
 
 
+def cloudtrail_name(member: str) -> str:
+    """A member's name as cloudtrail_value writes it, "" for a secret's (left out)."""
+    name = _NAMES.get(member)
+    return _cloudtrail_name(member) if name is None else name
+
+
 def _cloudtrail_name(member: str) -> str:
     name = "" if member.lower() in SENSITIVE else member_name(member)
     if len(_NAMES) >= _MAX_NAMES:

@@ -155,7 +155,8 @@ class AuthorizationApi:
                         secure_transport=request.scope.get("scheme") == "https", auth_epoch=owner.auth_epoch, tx=tx,
                         session=owner.session, session_context=owner.session_context,
                         trail={} if audited else None)
-            recorded = authorization_audit.recorded_params(params) if audited and read_only else params
+            # A decision's parameters as the record's text (audit_hooks hands them to record.py as they are).
+            recorded: Any = authorization_audit.recorded(params) if audited and read_only else params
             try:
                 result = handler(self, tx, call, params) if material is None else handler(self, tx, call, params,
                                                                                            material)
