@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
+import threading
 import time
 
 import pytest
 from sqlalchemy import select
 
 from iamd import telemetry
+from iamd.audit import writer
 from iamd.audit.record import Event, time_ordered_id
 from iamd.audit.writer import AuditTrail
 from iamd.cli.bootstrap import open_state
@@ -91,17 +94,20 @@ def test_a_postgresql_batch_by_copy_stores_every_value_as_it_was(tmp_path):
     try:
         trail = AuditTrail()
         trail.attach(state.store)
-        awkward = event("GetUser")
+        awkward, failed, changed = event("GetUser"), event("ListUsers"), event("CreateUser")
         awkward.username, awkward.record = AWKWARD, {"eventName": "GetUser", "userAgent": AWKWARD}
+        failed.error_code, failed.resources = "NoSuchEntity", [("AWS::IAM::User", AWKWARD)]
+        changed.read_only, changed.event_ms, changed.principal_key = False, 2**40 + 1, "arn:aws:iam::123456789012:root"
         with state.store.transaction(write=False) as tx:
-            trail.defer(tx, awkward)
-            trail.defer(tx, event("ListUsers"))  # two: a batch, not a single INSERT
+            for each in (awkward, failed, changed):  # several: a batch, not a single INSERT
+                trail.defer(tx, each)
         trail.flush()
         with state.store.transaction(write=False) as tx:
-            rows = tx.execute(select(events.c.event_name, events.c.username, events.c.access_key_id,
-                                     events.c.record).order_by(events.c.seq)).all()
-        assert [(name, user, key) for name, user, key, _ in rows] == [("GetUser", AWKWARD, None),
-                                                                     ("ListUsers", "root", None)]
+            rows = tx.execute(select(*(events.c[name] for name in writer._COLUMNS)).order_by(events.c.seq)).all()
+        assert [tuple(row[:-1]) for row in rows] == [
+            (e.event_id, e.account_id, e.event_ms, e.event_source, e.event_name, e.username, e.access_key_id,
+             e.read_only, e.principal_key, e.error_code, *(e.resources[0] if e.resources else (None, None)))
+            for e in (awkward, failed, changed)]
         assert json.loads(rows[0].record)["userAgent"] == AWKWARD
     finally:
         state.store.dispose()
@@ -174,3 +180,96 @@ def test_a_sqlite_batch_larger_than_the_page_cache_is_written_without_spilling(s
         assert tx.connection.driver_connection.execute("PRAGMA cache_spill").fetchone()[0] == 16000
         rows = tx.execute(select(events.c.event_name, events.c.record).order_by(events.c.seq)).all()
     assert [tuple(row) for row in rows] == [(e.event_name, e.record) for e in batch]
+
+
+def test_the_postgresql_copy_declares_each_columns_type_as_the_schema_does():
+    """Binary COPY (audit/writer.py) sends each value in its column's own binary form."""
+    from sqlalchemy.dialects import postgresql
+
+    declared = [events.c[name].type.compile(dialect=postgresql.dialect()).split("(")[0] for name in writer._COLUMNS]
+    names = {"VARCHAR": "varchar", "BIGINT": "int8", "BOOLEAN": "bool", "TEXT": "text"}
+    assert [names[kind] for kind in declared] == writer._PG_COPY_TYPES
+
+
+def test_events_deferred_by_many_threads_while_flushes_run_and_fail_are_each_stored_once_in_order(store):
+    """defer appends without a lock (audit/writer.py): requests in several threads add events while
+    another thread flushes, one flush in three failing after its rows went in (rolled back, the batch
+    kept ahead of newer events): at the end every event is stored once, each thread's in its order."""
+    trail = AuditTrail(pending_limit=10**9)
+    trail.attach(store)
+    insert, flushes = trail._insert, [0]
+
+    def sometimes_failing(tx, batch):
+        insert(tx, batch)
+        flushes[0] += 1
+        if flushes[0] % 3 == 0:
+            raise RuntimeError("the batch's transaction fails")
+
+    trail._insert = sometimes_failing
+    threads, per_thread, done = 4, 1500, threading.Event()
+
+    def request(index: int) -> None:
+        for n in range(per_thread):
+            trail.defer(None, event(f"T{index}-{n:04d}"))  # with a store attached, tx is not used
+            if n % 100 == 0:
+                time.sleep(0.001)  # let flushes run between and during the requests
+
+    def flusher() -> None:
+        while not done.is_set():
+            try:
+                trail.flush()
+            except RuntimeError:
+                pass
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter allows
+    try:
+        background = threading.Thread(target=flusher)
+        background.start()
+        workers = [threading.Thread(target=request, args=(index,)) for index in range(threads)]
+        for each in workers:
+            each.start()
+        for each in workers:
+            each.join()
+        done.set()
+        background.join()
+    finally:
+        sys.setswitchinterval(interval)
+    while trail.pending:
+        try:
+            trail.flush()
+        except RuntimeError:
+            pass
+    names = stored(store)
+    assert flushes[0] >= 3 and len(names) == len(set(names)) == threads * per_thread
+    for index in range(threads):
+        own = [name for name in names if name.startswith(f"T{index}-")]
+        assert own == [f"T{index}-{n:04d}" for n in range(per_thread)]
+
+
+def test_a_flush_with_nothing_pending_waits_for_a_batch_being_written(store):
+    """A reader flushes before it reads (web/json_api.py): if the background flush has just taken the
+    pending events, the reader's flush returns only once they are stored, so the reader sees them."""
+    trail = AuditTrail()
+    trail.attach(store)
+    insert, inserting, release = trail._insert, threading.Event(), threading.Event()
+
+    def slow(tx, batch):
+        inserting.set()
+        release.wait(10)
+        insert(tx, batch)
+
+    trail._insert = slow
+    with store.transaction(write=False) as tx:
+        trail.defer(tx, event("GetUser"))
+    background = threading.Thread(target=trail.flush)
+    background.start()
+    assert inserting.wait(10) and trail.pending == 0  # the batch is taken, not yet stored
+    reader = threading.Thread(target=trail.flush, args=("reader",))
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive()  # waiting for the batch
+    release.set()
+    reader.join(10)
+    background.join(10)
+    assert stored(store) == ["GetUser"]
