@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import TypeVar
 
 from sqlalchemy import bindparam, select
@@ -84,7 +85,8 @@ def _page_query(table, columns: tuple[str, ...] | None, with_prefix: bool, with_
             statement = statement.where(table.c.path.like(bindparam("path_pattern"), escape=_LIKE_ESCAPE))
         if with_marker:
             statement = statement.where(table.c.name_key > bindparam("after"))
-        query = _PAGE_QUERIES[key] = HotQuery(statement.order_by(table.c.name_key).limit(bindparam("limit")))
+        query = _PAGE_QUERIES[key] = HotQuery(statement.order_by(table.c.name_key).limit(bindparam("limit")),
+                                              named=columns is None)
     return query
 
 
@@ -94,10 +96,12 @@ def list_by_path(tx, table, account_id: str, params: dict,
 
     ``table`` has account_id, path and name_key columns; the marker is the last name_key given.
     ``columns``: the names of the columns to read (name_key among them), when the page's answer needs
-    fewer than all: pysqlite's fetch costs per column of every row.
+    fewer than all: pysqlite's fetch costs per column of every row. The rows are then plain tuples in
+    that order, for the caller to unpack (a namedtuple a row costs more than unpacking saves).
     """
     query, values, max_items = _page_read(table, columns, account_id, params)
-    return page(query.all(tx, values), max_items, lambda row: row.name_key)
+    sort_key = (lambda row: row.name_key) if columns is None else itemgetter(columns.index("name_key"))
+    return page(query.all(tx, values), max_items, sort_key)
 
 
 def _page_read(table, columns: tuple[str, ...] | None, account_id: str, params: dict) -> tuple[HotQuery, dict, int]:
