@@ -40,8 +40,11 @@ _read_ahead: ContextVar[dict | None] = ContextVar("read_ahead", default=None)
 
 
 class HotQuery:
-    def __init__(self, statement: Select):
+    def __init__(self, statement: Select, *, named: bool = True):
+        """``named``: rows as namedtuples (``row.name``); else plain tuples, which a list page unpacking
+        its rows in a comprehension reads alike without a namedtuple made per row."""
         self.statement = statement
+        self.named = named
         # Per dialect: (sql, bind names in order, bound defaults, row type, converters).
         self._compiled: dict[str, tuple] = {}
 
@@ -49,7 +52,8 @@ class HotQuery:
         compiled = self.statement.compile(dialect=dialect)
         columns = list(self.statement.selected_columns)
         # Fields known only at run time, which mypy's namedtuple() cannot take.
-        row_type = namedtuple("Row", [column.key for column in columns], rename=True)  # type: ignore[misc]
+        row_type = (namedtuple("Row", [column.key for column in columns], rename=True)  # type: ignore[misc]
+                    if self.named else tuple)
         processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns]
         converters = tuple((index, process) for index, process in enumerate(processors) if process is not None)
         # Bound values the statement carries itself (an OFFSET the dialect adds, literals): defaults.
@@ -93,13 +97,14 @@ class HotQuery:
             return [tuple.__new__(row_type, row)]
         make = partial(tuple.__new__, row_type)  # row_type._make, without its Python frame per row
         if not converters or not raw_rows:
-            return list(map(make, raw_rows))
+            return list(raw_rows) if row_type is tuple else list(map(make, raw_rows))
         # Column by column: a list page converts a timestamp column of 100 values in one comprehension
         # instead of a Python loop per row.
         columns: list[Any] = list(zip(*raw_rows, strict=True))
         for index, process in converters:
             columns[index] = [value if value is None else process(value) for value in columns[index]]
-        return list(map(make, zip(*columns, strict=True)))
+        rows = zip(*columns, strict=True)
+        return list(rows) if row_type is tuple else list(map(make, rows))
 
     def first(self, tx: Connection, params: dict):
         rows = self.all(tx, params)

@@ -93,9 +93,18 @@ def get_group(tx: Connection, call: Call, params: dict) -> dict:
     return {"Group": describe(row), "Users": [_member(member) for member in members], **paging}
 
 
+# What a ListGroups page reads: describe's columns and the marker's name_key, not the account (the caller's).
+_LISTED_COLUMNS = ("path", "name", "id", "created_at", "name_key")
+
+
 def list_groups(tx: Connection, call: Call, params: dict) -> dict:
-    rows, paging = list_by_path(tx, groups, call.account_id, params)
-    return {"Groups": [describe(row) for row in rows], **paging}
+    rows, paging = list_by_path(tx, groups, call.account_id, params, _LISTED_COLUMNS)
+    # describe's dict in one comprehension, as ListUsers: the ARN's account part is the caller's.
+    arn_prefix = ids.entity_arn(call.account_id, "group", "", "")
+    listed = [{"Path": path, "GroupName": name, "GroupId": group_id, "Arn": arn_prefix + path + name,
+               "CreateDate": created_at}
+              for path, name, group_id, created_at, _key in rows]
+    return {"Groups": listed, **paging}
 
 
 def update_group(tx: Connection, call: Call, params: dict) -> None:
