@@ -195,7 +195,8 @@ def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
     # A sensitive member (a SAML assertion, a web identity token) is never echoed back.
     echo = echo and not shape.metadata.get("sensitive")
 
-    if shape.type_name == "string":
+    # A sensitive value (a password, a token) is never kept: the plain check, every time.
+    if shape.type_name == "string" and not shape.metadata.get("sensitive"):
         return _remembering_check(rules, echo)
 
     def check(value: object, path: str, out: list[errors.Problem]) -> None:

@@ -209,3 +209,18 @@ def test_remembered_values_are_bounded():
     checker("bad", "p", out)
     checker("bad", "p", out)
     assert [problem.message for problem in out] == ["Value at 'p' failed to satisfy constraint: text"] * 2
+
+
+def test_sensitive_values_are_never_remembered():
+    """A password passes its checks like any string but is not kept in the remembered values."""
+    operation = model.operation_model("iam", "CreateLoginProfile")
+    password = operation.input_shape.members["Password"]
+    assert password.metadata.get("sensitive")
+    checker = constraints._compile_scalar(password, True)
+    assert checker is not None and not hasattr(checker, "passed")
+    out: list = []
+    checker("correct horse battery", "Password", out)
+    assert out == []
+    checker("", "Password", out)
+    assert out and all("correct horse" not in problem.message for problem in out)
+    constraints.check_constraints(operation, {"UserName": "alice", "Password": "correct horse battery"})
