@@ -7,5 +7,6 @@
     generate.py   a least-privilege policy from a principal's calls, and its unused statements
     analyzer.py   Access Analyzer's policy generation jobs on top of generate.py
     retention.py  old records pruned in small batches
+    walk.py       the accounts in the trail, for the walks over all of it (export, prune)
     operations.py the CloudTrail and Access Analyzer operations, authorized like any other
 """

@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 import argparse
+import heapq
 import sys
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_, select
 
 from iamd.audit.retention import prune
+from iamd.audit.walk import trail_accounts
 from iamd.cli.bootstrap import open_state
 from iamd.cli.settings_flags import add_settings_flags, settings_from
 from iamd.store.schema import events
@@ -72,24 +74,34 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _records(store, args):
-    """Every matching record, oldest first, read in batches (keyset on time and seq, never all at once).
-    By time, not seq: read-only calls' events are written in batches, after later calls' changes."""
-    after = None  # (event_ms, seq) of the last record written
+    """Every matching record, oldest first: each account's in batches on its time index (keyset on time
+    and seq, never all at once), the accounts' streams merged in (time, seq) order. By time, not seq:
+    read-only calls' events are written in batches, after later calls' changes."""
+    if args.export_account_id:
+        accounts = [args.export_account_id]
+    else:
+        with store.transaction(write=False) as tx:
+            accounts = trail_accounts(tx)
+    streams = [_account_records(store, account_id, args) for account_id in accounts]
+    for _event_ms, _seq, record in heapq.merge(*streams):  # (time, seq) is unique: records never compared
+        yield record
+
+
+def _account_records(store, account_id: str, args):
+    """(time, seq, record) of one account's matching events, oldest first."""
+    after = None  # (event_ms, seq) of the last record read
     while True:
-        query = select(events.c.seq, events.c.event_ms, events.c.record)
+        query = select(events.c.event_ms, events.c.seq, events.c.record).where(events.c.account_id == account_id)
         if after is not None:
             query = query.where(or_(events.c.event_ms > after[0],
                                     and_(events.c.event_ms == after[0], events.c.seq > after[1])))
-        if args.export_account_id:
-            query = query.where(events.c.account_id == args.export_account_id)
         if args.since:
             query = query.where(events.c.event_ms >= int(args.since.timestamp() * 1000))
         if args.until:
             query = query.where(events.c.event_ms < int(args.until.timestamp() * 1000))
         with store.transaction(write=False) as tx:
             rows = tx.execute(query.order_by(events.c.event_ms, events.c.seq).limit(_BATCH)).all()
-        for row in rows:
-            yield row.record
+        yield from map(tuple, rows)
         if len(rows) < _BATCH:
             return
         after = (rows[-1].event_ms, rows[-1].seq)

@@ -475,10 +475,12 @@ saml_assertions_seen = Table(
 # columns LookupEvents filters on beside it. Times are epoch milliseconds: small, and ordered in the index.
 # ``principal_key`` is who the call counts for in policy generation: the user's ARN, or the role's ARN
 # for every session of the role. The first resource of an event is kept in the row (most IAM calls name
-# one); the others go to event_resources. Every index costs an insert a page, so there are seven:
-# EventId needs none (the id is time-ordered: its time finds it in ix_events_account_time);
-# principal_key serves policy generation and the console's Access Advisor; ix_events_time the export
-# and the prune, in time order (read-only calls' events are written in batches, after later changes').
+# one); the others go to event_resources. Every index costs every event's insert (~4-8k instructions on
+# SQLite), so there are four, for the lookups that must answer a page at once whatever the trail's size:
+# by account and time (the pages with no attribute, EventId: the id is time-ordered; the export and the
+# prune, account by account), by user name, by resource, by principal_key (policy generation and the
+# console's Access Advisor, which read all of a principal's events). EventName, AccessKeyId, EventSource
+# and ReadOnly are found by reading a bounded stretch of the account's events a page (audit/lookup.py).
 events = Table(
     "events",
     metadata,
@@ -498,11 +500,8 @@ events = Table(
     Column("record", Text, nullable=False),
     Index("ix_events_account_time", "account_id", "event_ms"),
     Index("ix_events_account_username", "account_id", "username", "event_ms"),
-    Index("ix_events_account_name", "account_id", "event_name", "event_ms"),
     Index("ix_events_account_resource", "account_id", "resource_name", "event_ms"),
     Index("ix_events_account_principal", "account_id", "principal_key", "event_ms"),
-    Index("ix_events_access_key", "access_key_id", "event_ms"),
-    Index("ix_events_time", "event_ms"),
 )
 
 event_resources = Table(
