@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import shlex
 import statistics
 import subprocess
@@ -65,7 +66,9 @@ def prepare(data_dir: Path, database_url: str) -> None:
 def serve(data_dir: Path, database_url: str, audit: bool) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {"IAMD_DATA_DIR": str(data_dir), "IAMD_PORT": str(port), "PATH": "/usr/bin:/bin", "IAMD_WORKERS": "1",
-           "IAMD_DATABASE_URL": database_url, "IAMD_AUDIT": "true" if audit else "false"}
+           "IAMD_DATABASE_URL": database_url, "IAMD_AUDIT": "true" if audit else "false",
+           # PYTHONPATH=<other tree>/src: that tree's iamd, served by this venv (a same-run comparison)
+           **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {})}
     process = subprocess.Popen([sys.executable, "-m", "iamd.cli.main", "serve"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(port, process)
@@ -222,7 +225,13 @@ def main() -> None:
                                     {"AttributeKey": "Username", "AttributeValue": "user000123"}]}),
                                 ("ResourceName, first page", {"LookupAttributes": [
                                     {"AttributeKey": "ResourceName", "AttributeValue": "user000456"}]}),
-                                ("no attribute, first page", {})):
+                                ("no attribute, first page", {}),
+                                # No index of its own: a page reads at most lookup.SCAN events. None
+                                # stored: the worst page, the whole bound read for an empty page.
+                                ("EventName (none stored), first page", {"LookupAttributes": [
+                                    {"AttributeKey": "EventName", "AttributeValue": "CreateUser"}]}),
+                                ("AccessKeyId, first page", {"LookupAttributes": [
+                                    {"AttributeKey": "AccessKeyId", "AttributeValue": "AKIAEXAMPLE000000000"}]})):
                 p50, p99, count = time_lookups(port, body)
                 print(f"{backend}: LookupEvents {label}: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({count} events a page)")
             body = {"LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": "user000123"}]}

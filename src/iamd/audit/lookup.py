@@ -82,13 +82,16 @@ def lookup_events(tx: Connection, call: Call, params: dict) -> dict:
 
     key = attribute[0] if attribute else None
     sqlite = tx.dialect.name == "sqlite"
-    first = _page(_SELECT, events, call.account_id, start, end, after, sqlite and key in _OWN_INDEX)
+    start_ms, end_ms = _ms(start), _ms(end)
     stop = None  # where a bounded page's reading stops: its SCAN-th event of the window
     if key in _SCANNED:
-        stop = tx.execute(_page(select(events.c.event_ms, events.c.seq), events, call.account_id, start, end, after)
-                          .limit(1).offset(SCAN - 1)).first()
-        if stop is not None:
-            first = first.where(events.c.event_ms >= stop[0], or_(events.c.event_ms > stop[0], events.c.seq >= stop[1]))
+        stop = tx.execute(_page(select(events.c.event_ms, events.c.seq), events, call.account_id, start_ms, end_ms,
+                                after).limit(1).offset(SCAN - 1)).first()
+    # The stop's time as the window's start: SQLite ends its range scan on one lower bound only.
+    first = _page(_SELECT, events, call.account_id, stop[0] if stop else start_ms, end_ms, after,
+                  sqlite and key in _OWN_INDEX)
+    if stop is not None:
+        first = first.where(or_(events.c.event_ms > stop[0], events.c.seq >= stop[1]))
     queries = []
     if attribute is not None and key in ("ResourceName", "ResourceType"):
         # An event's first resource is in its row, the others in event_resources: two index scans, merged.
@@ -97,7 +100,7 @@ def lookup_events(tx: Connection, call: Call, params: dict) -> dict:
                       else (events.c.resource_type, event_resources.c.resource_type))
         first = first.where(own == value)
         queries.append(_page(_SELECT.join(event_resources, event_resources.c.seq == events.c.seq), event_resources,
-                             call.account_id, start, end, after).where(other == value))
+                             call.account_id, start_ms, end_ms, after).where(other == value))
     elif attribute is not None:
         first = first.where(_condition(*attribute))
     queries.insert(0, first)
@@ -140,16 +143,19 @@ def _attribute(attributes) -> tuple[str, str] | None:
 # time index out of its choice; the attribute's index still serves the order and the page position.
 _OWN_INDEX = frozenset({"Username", "ResourceName"})
 # Without an index of their own: a page reads at most SCAN events of the window on the account's time
-# index (~10 ms on SQLite, bench/bench_audit.py).
+# index (its SQL ~0.4-1.6 ms on SQLite at 300,000 events; 5,000 took 12-31 ms: docs/performance.md).
 _SCANNED = frozenset({"EventName", "AccessKeyId", "EventSource", "ReadOnly"})
-SCAN = 5000
+SCAN = 1000
 
 
-def _page(query, table, account_id: str, start: datetime, end: datetime, after, own_index: bool = False):
+def _page(query, table, account_id: str, start_ms: int, end_ms: int, after, own_index: bool = False):
     """The window, the position after the previous page, newest first, on ``table``'s own columns (so
     that the scan runs on that table's index)."""
     moment = table.c.event_ms + 0 if own_index else table.c.event_ms
-    query = query.where(table.c.account_id == account_id, moment >= _ms(start), moment <= _ms(end))
+    # One upper bound on time (SQLite's range scan starts from one only): the window's end, or the
+    # previous page's last time if earlier, or a deep page would read down from the window's end.
+    upper = min(end_ms, after[0]) if after is not None else end_ms
+    query = query.where(table.c.account_id == account_id, moment >= start_ms, moment <= upper)
     if after is not None:
         # Written out (not a row comparison) so that both databases range-scan the index on event_ms.
         query = query.where(table.c.event_ms <= after[0], or_(table.c.event_ms < after[0], table.c.seq < after[1]))
