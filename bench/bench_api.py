@@ -78,11 +78,9 @@ DATABASE_URL = ""  # set by --postgresql: each server gets a fresh database ther
 AUDIT = "true"  # --no-audit: the servers record no events (IAMD_AUDIT=false)
 
 
-def seeded_server(data_dir: Path, user_count: int, source: str | None = None) -> tuple[subprocess.Popen, int]:
-    """A server on a new state with ``user_count`` users, serving iamd from ``source`` (another tree's
-    src, by PYTHONPATH: a baseline in the same run) when given."""
-    database_url = fresh_database_url(DATABASE_URL) if DATABASE_URL else ""
-    settings = Settings(data_dir=str(data_dir), database_url=database_url, account_id=ACCOUNT, root_access_key_id=KEY,
+def seed(data_dir: str, database_url: str, user_count: int) -> None:
+    """A new state with ``user_count`` users (and the schema of the iamd imported)."""
+    settings = Settings(data_dir=data_dir, database_url=database_url, account_id=ACCOUNT, root_access_key_id=KEY,
                         root_secret_access_key=SECRET)
     state = open_state(settings)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -92,6 +90,22 @@ def seeded_server(data_dir: Path, user_count: int, source: str | None = None) ->
         for start in range(0, len(rows), 5000):
             tx.execute(insert(users), rows[start:start + 5000])
     state.store.dispose()
+
+
+_POPEN = subprocess.Popen  # as imported: bench_instructions replaces subprocess.Popen to serve under callgrind
+
+
+def seeded_server(data_dir: Path, user_count: int, source: str | None = None) -> tuple[subprocess.Popen, int]:
+    """A server on a new state with ``user_count`` users, serving iamd from ``source`` (another tree's
+    src, by PYTHONPATH: a baseline in the same run) when given."""
+    database_url = fresh_database_url(DATABASE_URL) if DATABASE_URL else ""
+    if source:  # seeded by that tree: a server refuses a schema newer than its own migrations
+        code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import bench_api; "
+                f"bench_api.seed({str(data_dir)!r}, {database_url!r}, {user_count})")
+        if _POPEN([sys.executable, "-c", code], env={"PATH": "/usr/bin:/bin", "PYTHONPATH": source}).wait():
+            raise SystemExit(f"seeding with {source} failed")
+    else:
+        seed(str(data_dir), database_url, user_count)
     port = free_port()
     env = {"IAMD_DATA_DIR": str(data_dir), "IAMD_PORT": str(port), "PATH": "/usr/bin:/bin", "IAMD_WORKERS": "1",
            "IAMD_DATABASE_URL": database_url, "IAMD_AUDIT": AUDIT}

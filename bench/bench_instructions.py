@@ -125,7 +125,8 @@ def main() -> None:
             bench_api.wait_for = _wait_for
             bench_api.AUDIT = audit
             try:
-                process, port = bench_api.seeded_server(out_dir / name, 0 if args.operation == "CreateUser" else 10_000)
+                process, port = bench_api.seeded_server(out_dir / name, 0 if args.operation == "CreateUser" else 10_000,
+                                                        source)
             finally:
                 bench_api.subprocess.Popen = popen
             try:
