@@ -255,3 +255,33 @@ def test_cloudtrail_values_keep_their_shape_and_drop_secrets_wherever_they_are()
     for value in values * 2:  # the second time from the kept names
         assert cloudtrail_value(value) == _reference_value(value)
         assert "never" not in json.dumps(cloudtrail_value(value), default=str)
+
+
+def test_the_shape_found_by_the_principal_object_follows_a_renamed_or_recreated_user():
+    """Over a plain connection a long-term key's shape is found by its Principal object (authentication
+    keeps one per key and user): a user renamed, moved or re-created is another object, and an object
+    freed and replaced by one at the same address never finds the other's identity."""
+    from iamd.audit.record import PLAIN, succeeded
+
+    def identity(principal):
+        event = succeeded(_call(principal), "iam", "GetUser", True, {"UserName": "x"}, None, "", PLAIN)
+        return json.loads(event.record)["userIdentity"]
+
+    bob = _user("bob")
+    assert identity(bob)["userName"] == "bob" and identity(bob) == identity(bob)
+    assert identity(_user("robert", path="/staff/"))["arn"] == f"arn:aws:iam::{ACCOUNT}:user/staff/robert"
+    assert identity(_user("bob", user_id="AIDAEXAMPLEUSER00002"))["principalId"] == "AIDAEXAMPLEUSER00002"
+    for index in range(200):  # freed objects' addresses are reused: each new user is still itself
+        assert identity(_user(f"user{index}", user_id=f"AIDAEXAMPLEUSER{index:05d}"))["userName"] == f"user{index}"
+
+
+def test_a_one_member_requests_text_is_written_as_any_requests_and_never_a_secrets():
+    """requestParameters of a request of one string member is written straight (audit/record.py): the
+    same text and resources as the general way, a secret's member left out."""
+    for params in [{"UserName": "bob"}, {"UserName": ""}, {"RoleName": 'q"\\\u2028é'}, {"Path": "/"},
+                   {"Password": "hunter2-secret"}, {"NewPassword": "x"}, {"MaxItems": 5}, {"Marker": None}]:
+        for _ in range(2):  # the member's name unknown, then known
+            text, resources = audit_record._parameters(params)
+            assert resources == resources_of(params)
+            assert text == audit_record.JSON(cloudtrail_value(params))
+    assert "hunter2-secret" not in repr(audit_record._MEMBERS)

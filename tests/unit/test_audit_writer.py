@@ -95,9 +95,9 @@ def test_a_postgresql_batch_by_copy_stores_every_value_as_it_was(tmp_path):
         trail = AuditTrail()
         trail.attach(state.store)
         awkward, failed, changed = event("GetUser"), event("ListUsers"), event("CreateUser")
-        awkward.username, awkward.record = AWKWARD, {"eventName": "GetUser", "userAgent": AWKWARD}
-        failed.error_code, failed.resources = "NoSuchEntity", [("AWS::IAM::User", AWKWARD)]
-        changed.read_only, changed.event_ms, changed.principal_key = False, 2**40 + 1, "arn:aws:iam::123456789012:root"
+        awkward = awkward._replace(username=AWKWARD, record={"eventName": "GetUser", "userAgent": AWKWARD})
+        failed = failed._replace(error_code="NoSuchEntity", resources=[("AWS::IAM::User", AWKWARD)])
+        changed = changed._replace(read_only=False, event_ms=2**40 + 1, principal_key="arn:aws:iam::123456789012:root")
         with state.store.transaction(write=False) as tx:
             for each in (awkward, failed, changed):  # several: a batch, not a single INSERT
                 trail.defer(tx, each)
@@ -120,8 +120,8 @@ def test_a_sqlite_batch_stores_none_as_null_and_read_only_as_a_boolean(store):
     trail = AuditTrail()
     trail.attach(store)
     plain, failed, changed = event("GetCallerIdentity"), event("GetUser"), event("CreateUser")
-    failed.error_code, failed.resources = "NoSuchEntityException", [("AWS::IAM::User", "bob")]
-    changed.read_only, changed.username, changed.principal_key = False, "", "arn:aws:iam::123456789012:root"
+    failed = failed._replace(error_code="NoSuchEntityException", resources=[("AWS::IAM::User", "bob")])
+    changed = changed._replace(read_only=False, username="", principal_key="arn:aws:iam::123456789012:root")
     with store.transaction(write=False) as tx:
         for each in (plain, failed, changed):
             trail.defer(tx, each)
@@ -148,10 +148,8 @@ def test_a_large_sqlite_batch_keeps_every_event_in_order(store):
     batch) are all stored, once each, in the order they came, with their own values."""
     trail = AuditTrail()
     trail.attach(store)
-    batch = [event(f"Call{i:04d}") for i in range(2051)]
-    for i, each in enumerate(batch):
-        each.username = f"user{i}"
-    batch[1500].resources = [("AWS::IAM::User", "a"), ("AWS::IAM::Group", "b")]
+    batch = [event(f"Call{i:04d}")._replace(username=f"user{i}") for i in range(2051)]
+    batch[1500] = batch[1500]._replace(resources=[("AWS::IAM::User", "a"), ("AWS::IAM::Group", "b")])
     with store.transaction(write=False) as tx:
         for each in batch:
             trail.defer(tx, each)
@@ -168,10 +166,9 @@ def test_a_sqlite_batch_larger_than_the_page_cache_is_written_without_spilling(s
     it spills only past 16,000 pages."""
     trail = AuditTrail()
     trail.attach(store)
-    batch = [event(f"Call{i:04d}") for i in range(3000)]
-    for i, each in enumerate(batch):
-        each.username = f"user{i % 500}"
-        each.record = json.dumps({"eventName": each.event_name, "padding": "x" * 1200})
+    batch = [event(f"Call{i:04d}")._replace(username=f"user{i % 500}",
+                                           record=json.dumps({"eventName": f"Call{i:04d}", "padding": "x" * 1200}))
+             for i in range(3000)]
     with store.transaction(write=False) as tx:
         for each in batch:
             trail.defer(tx, each)

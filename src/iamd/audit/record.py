@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from random import getrandbits
-from typing import Any
+from time import time_ns
+from typing import Any, NamedTuple
 
 from iamd.audit.redact import SENSITIVE, cloudtrail_value, member_name
 from iamd.security import ids
@@ -61,11 +62,13 @@ _STRING = encode_basestring
 # (``_shape``); the iamdAuthorization of failed calls no policy decided; request members' names and
 # the resource type each names.
 _SHAPES: dict[tuple, tuple] = {}
+_BY_PRINCIPAL: dict[tuple, tuple] = {}  # _shape's: (id(principal), ...) → (principal, shape)
 _UNDECIDED: dict[tuple, str] = {}
 _MEMBERS: dict[str, tuple[str, str | None]] = {}
-# User agents as JSON: an SDK's is ~150 characters that one client sends on every call, and escaping
-# them cost 4.6k instructions where finding them costs 0.9k.
-_AGENTS: dict[str, str] = {}
+# sourceIPAddress's and userAgent's values as JSON, by client address and user agent: an SDK's agent is
+# ~150 characters that one client sends on every call, and escaping it cost 4.6k instructions where
+# finding it costs 0.9k (the address's escaping ~0.6k more).
+_CLIENTS: dict[tuple, str] = {}
 _MAX_ENTRIES = 10_000
 
 
@@ -88,9 +91,13 @@ class Transport:
     console: bool = False
 
 
-@dataclass(slots=True)
-class Event:
-    """The record and the columns the store filters on."""
+PLAIN = Transport()  # a plain HTTP connection's, shared by its calls: never changed (the record only reads it)
+
+
+class Event(NamedTuple):
+    """The record and the columns the store filters on. A tuple: made by ``tuple.__new__`` from the
+    record's values in one C call, where a dataclass's generated ``__init__`` (a Python frame setting
+    twelve slots) cost ~3.3k instructions an event."""
 
     record: dict | str  # the CloudTrail record, or its JSON text (``build`` writes the text straight)
     event_id: str
@@ -103,7 +110,10 @@ class Event:
     read_only: bool
     principal_key: str | None
     error_code: str | None
-    resources: list = field(default_factory=list)  # [(type, name)]
+    resources: list | tuple = ()  # [(type, name)]
+
+
+_new_event = tuple.__new__  # Event's values, by position, as one tuple: _new_event(Event, (...))
 
 
 class Encoded:
@@ -259,11 +269,10 @@ def succeeded(call: Call, service: str, name: str, read_only: bool, params: dict
 
 def _event(call: Call, name: str, read_only: bool, params: dict | Encoded | None, shape: tuple, error: str | None,
            error_fields: str, response: str, authorization_text: str) -> Event:
-    now = time.time()
-    event_ms = int(now * 1000)
+    event_ms = time_ns() // 1_000_000
     event_id = time_ordered_id(event_ms)
     head, middle, tail, source, username, key, access_key_id, _ = shape
-    second = int(now)
+    second = event_ms // 1000
     stamp = _last_second  # one tuple, replaced whole: threads never see a second with another's text
     if stamp[0] != second:
         stamp = _stamp(second)
@@ -271,20 +280,19 @@ def _event(call: Call, name: str, read_only: bool, params: dict | Encoded | None
         parameters, resources = params.text, params.resources
     else:
         parameters, resources = _parameters(params) if params else ("null", [])
-    source_ip, request_id = call.source_ip, call.request_id
-    agent = _AGENTS.get(call.user_agent)
-    if agent is None:
-        agent = _json(call.user_agent)
-        _remember(_AGENTS, call.user_agent, agent)
+    client = (call.source_ip, call.user_agent)
+    client_text = _CLIENTS.get(client)
+    if client_text is None:
+        client_text = _json(client[0]) + ',"userAgent":' + _json(client[1])
+        _remember(_CLIENTS, client, client_text)
+    request_id = call.request_id
     text = "".join((
-        head, stamp[1], middle, _STRING(source_ip) if type(source_ip) is str else JSON(source_ip),
-        ',"userAgent":', agent, error_fields,
+        head, stamp[1], middle, client_text, error_fields,
         ',"requestParameters":', parameters, ',"responseElements":', response,
         ',"requestID":', _STRING(request_id) if type(request_id) is str else JSON(request_id),
         ',"eventID":"', event_id, tail, authorization_text, "}"))
-    # By position (Event's field order): keyword arguments cost a tenth of the record's making.
-    return Event(text, event_id, call.principal.account_id, event_ms, source, name, username, access_key_id,
-                 read_only, key, error, resources)
+    return _new_event(Event, (text, event_id, call.principal.account_id, event_ms, source, name, username,
+                              access_key_id, read_only, key, error, resources))
 
 
 def _json(value) -> str:
@@ -292,6 +300,23 @@ def _json(value) -> str:
 
 
 def _shape(call: Call, transport: Transport, service: str, name: str, read_only: bool, decided_by: str) -> tuple:
+    """``_shape_of``, found first by the principal object itself when it is a long-term key's over a plain
+    connection: authentication keeps one frozen Principal per key and user (service/authenticate.py),
+    and its fields made the key cost ~3k instructions. The entry holds that object, so while it is kept
+    no other object can have its id; a caller renamed or re-created is another object."""
+    principal = call.principal
+    if transport is PLAIN and call.session is None and not call.session_context:
+        key = (id(principal), service, name, call.region, read_only, call.secure_transport, decided_by)
+        entry = _BY_PRINCIPAL.get(key)
+        if entry is not None and entry[0] is principal:
+            return entry[1]
+        shape = _shape_of(call, transport, service, name, read_only, decided_by)
+        _remember(_BY_PRINCIPAL, key, (principal, shape))
+        return shape
+    return _shape_of(call, transport, service, name, read_only, decided_by)
+
+
+def _shape_of(call: Call, transport: Transport, service: str, name: str, read_only: bool, decided_by: str) -> tuple:
     """What every call of one caller's operation over one connection shares, made once: the record's
     text before eventTime, between it and sourceIPAddress's value, and from eventID's end to
     iamdAuthorization's value; the event source, username, principal key and access key id the store
@@ -344,6 +369,19 @@ def _make_shape(call: Call, transport: Transport, service: str, name: str, read_
 
 
 def _parameters(params: dict) -> tuple[str, list]:
+    """``_written_parameters``, for a request of one string member whose name was seen before (GetUser,
+    GetRole, most reads) written straight: its loop, list and join cost ~2k instructions more."""
+    if len(params) == 1:
+        (member, value), = params.items()
+        known = _MEMBERS.get(member)
+        if known is not None and type(value) is str:
+            named, kind = known
+            return ("{" + named + _STRING(value) + "}" if named else "{}",  # "": a secret's, left out
+                    [(kind, value)] if kind is not None and value else [])
+    return _written_parameters(params)
+
+
+def _written_parameters(params: dict) -> tuple[str, list]:
     """requestParameters as JSON, and the resources the request names (``resources_of``). A request of
     strings only (most are) is written here, its members' CloudTrail names from a table (a secret's member
     has none: it is left out, as cloudtrail_value does), and so is its resource if it names one."""
@@ -398,24 +436,26 @@ def _stamp(second: int) -> tuple[int, str]:
     return stamp
 
 
-_last_milli: tuple[int, str] = (0, "")  # an id's time part, as _last_second: a busy server makes several a ms
-# A random hex digit → the variant's digit (0b10 and two of its bits).
-_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+# An id's first 8 digits (its time's top 32 bits), kept while they last: 65 seconds.
+_last_high: tuple[int, str] = (0, "")
+# The version (7) and variant (0b10) in an id's 5th and 6th groups' first 16-bit halves, and their random bits.
+_VERSION_VARIANT, _RANDOM_BITS = 0x7000_8000, 0x0FFF_3FFF
 
 
 def time_ordered_id(event_ms: int) -> str:
     """A UUID whose first 48 bits are the event's time in milliseconds (RFC 9562's version 7): an
     EventId lookup finds its event through the time index, and the id needs no index of its own. Its
     74 random bits come from ``random``, as request ids' do: an event id is a name, not a secret, and a
-    system call for each would cost more than the rest of the id. The random digits are written by
-    ``bytes.hex`` and the time's are kept per millisecond: %x-formatting an int costs ~1.5k instructions,
-    the whole id cost 11k that way."""
-    global _last_milli
-    prefix = _last_milli
-    if prefix[0] != event_ms:
-        prefix = _last_milli = (event_ms, "%08x-%04x-7" % (event_ms >> 16, event_ms & 0xFFFF))  # noqa: UP031
-    digits = getrandbits(80).to_bytes(10, "big").hex()  # its 8th digit unused
-    return f"{prefix[1]}{digits[:3]}-{_VARIANT[digits[3]]}{digits[4:7]}-{digits[8:]}"
+    system call for each would cost more than the rest of the id. Formatting ints and slicing strings
+    cost ~0.7-1.7k instructions each: the 2nd-4th groups are one 6-byte int's ``hex`` with a dash every
+    2 bytes (the time's low 16 bits, then the version and variant in 32 random bits), the 5th is 48
+    random bits' ``hex``, the first is kept (7k instructions where the id cost 11k)."""
+    global _last_high
+    high = _last_high
+    if high[0] != event_ms >> 16:
+        high = _last_high = (event_ms >> 16, "%08x-" % (event_ms >> 16))  # noqa: UP031
+    middle = (event_ms & 0xFFFF) << 32 | getrandbits(32) & _RANDOM_BITS | _VERSION_VARIANT
+    return f"{high[1]}{middle.to_bytes(6, 'big').hex('-', 2)}-{getrandbits(48).to_bytes(6, 'big').hex()}"
 
 
 def time_of_id(event_id: str) -> int | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from itertools import chain, repeat, starmap
 from typing import Any
 
 from sqlalchemy import Connection, insert
@@ -133,7 +134,7 @@ class AuditTrail:
         with self._flushing:  # even with nothing pending: a batch being written is waited for (a reader's)
             pending = self._pending
             # What is there now, oldest first; what requests add meanwhile goes on behind it.
-            batch = [pending.popleft() for _ in range(len(pending))]
+            batch = list(starmap(pending.popleft, repeat((), len(pending))))  # popped in C: ~0.3k an event less
             if not batch:
                 return
             try:
@@ -155,26 +156,30 @@ class AuditTrail:
         sqlite = tx.dialect.name == "sqlite"
         rows: list[tuple] = []
         for event in batch:
-            text = event.record if isinstance(event.record, str) else JSON(event.record)
-            first = event.resources[0] if event.resources else (None, None)
-            if len(event.resources) <= 1 and sqlite:  # as _SQLITE_INSERT takes them
-                rows.append((event.event_id, event.account_id, event.event_ms, event.event_source, event.event_name,
-                             event.username, event.access_key_id, 1 if event.read_only else 0, event.principal_key,
-                             event.error_code or "", first[0] or "", first[1] or "", text))
+            # Unpacked at once: an Event's fields by name cost ~150 instructions each (a tuple's getters).
+            (record, event_id, account_id, event_ms, source, name, username, access_key_id, read_only, key, error,
+             resources) = event
+            text = record if type(record) is str else JSON(record)
+            if not resources:
+                kind = resource = None
+            elif len(resources) == 1:
+                (kind, resource), = resources
+            else:  # several resources: the others need the row's seq, the ordinary (slower) way
+                self._insert_rows(tx, rows)
+                rows = []
+                values = (event_id, account_id, event_ms, source, name, username, access_key_id, read_only, key, error,
+                          *resources[0], text)
+                seq = tx.execute(_INSERT_RETURNING, dict(zip(_COLUMNS, values, strict=True))).scalar_one()
+                tx.execute(_RESOURCE, [{"seq": seq, "position": position, "account_id": account_id,
+                                        "event_ms": event_ms, "resource_type": kind, "resource_name": name}
+                                       for position, (kind, name) in enumerate(resources[1:], 1)])
                 continue
-            values = (event.event_id, event.account_id, event.event_ms, event.event_source, event.event_name,
-                      event.username, event.access_key_id, event.read_only, event.principal_key, event.error_code,
-                      first[0], first[1], text)
-            if len(event.resources) <= 1:
-                rows.append(values)
-                continue
-            self._insert_rows(tx, rows)
-            rows = []
-            # The others need the row's seq: the ordinary (slower) way.
-            seq = tx.execute(_INSERT_RETURNING, dict(zip(_COLUMNS, values, strict=True))).scalar_one()
-            tx.execute(_RESOURCE, [{"seq": seq, "position": position, "account_id": event.account_id,
-                                    "event_ms": event.event_ms, "resource_type": kind, "resource_name": name}
-                                   for position, (kind, name) in enumerate(event.resources[1:], 1)])
+            if sqlite:  # as _SQLITE_INSERT takes them
+                rows.append((event_id, account_id, event_ms, source, name, username, access_key_id,
+                             1 if read_only else 0, key, error or "", kind or "", resource or "", text))
+            else:
+                rows.append((event_id, account_id, event_ms, source, name, username, access_key_id, read_only, key,
+                             error, kind, resource, text))
         self._insert_rows(tx, rows)
 
     def _insert_rows(self, tx: Connection, rows: list[tuple]) -> None:
@@ -192,7 +197,7 @@ class AuditTrail:
             start = 0
             while start < len(rows):  # 64 rows at a time, then the rest by its binary digits: 32, 16, ...
                 size = min(_SQLITE_CHUNK, 1 << ((len(rows) - start).bit_length() - 1))
-                driver.execute(_SQLITE_INSERTS[size], [value for row in rows[start:start + size] for value in row])
+                driver.execute(_SQLITE_INSERTS[size], list(chain.from_iterable(rows[start:start + size])))
                 start += size
             return
         sql = self._sql.get(dialect)
