@@ -9,7 +9,9 @@ loop's thread (the main one) and all the others (the trail's flush, the thread p
         [--baseline SRC] [--postgresql URL]
 
 Per request, medians over the rounds: user and system µs of each part (clock ticks: coarse for the
-small ones), their time on a core (µs), context switches; and the trail's share, on / off.
+small ones), their time on a core (µs), context switches; and the trail's share, on / off. On PostgreSQL,
+also the CPU of the server's database backends (they run its queries and the trail's COPY on the same
+cores).
 """
 
 from __future__ import annotations
@@ -56,6 +58,26 @@ def thread_figures(pid: int) -> dict[int, tuple[float, ...]]:
     return figures
 
 
+def backends_cpu(admin_url: str, pid: int) -> dict[int, float]:
+    """PostgreSQL's backends serving the server ``pid`` (its database, named in its environment): each one's
+    user + system seconds so far. They run the trail's COPY, on the same cores."""
+    import psycopg
+
+    environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+    url = next(item.split(b"=", 1)[1].decode() for item in environ if item.startswith(b"IAMD_DATABASE_URL="))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        pids = [row[0] for row in connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                                      [url.rsplit("/", 1)[1]])]
+    seconds = {}
+    for backend in pids:
+        try:
+            fields = open(f"/proc/{backend}/stat").read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        seconds[backend] = (int(fields[11]) + int(fields[12])) / TICK
+    return seconds
+
+
 def split(pid: int, before: dict, after: dict) -> tuple[list[float], list[float], int]:
     """The window's figures of the loop's thread and of the others summed, and how many others ran."""
     loop, others, busy = [0.0] * FIELDS, [0.0] * FIELDS, 0
@@ -95,13 +117,18 @@ def main() -> None:
             for _round in range(args.rounds):
                 for label, (process, port) in servers.items():
                     loadgen.run(HOST, port, pools[label][:200], args.connections, 0.5)  # warm
-                    before = thread_figures(process.pid)
+                    before, process_before = thread_figures(process.pid), loadgen.cpu_seconds(process.pid)
+                    database = backends_cpu(args.postgresql, process.pid) if args.postgresql else {}
                     result = loadgen.run(HOST, port, pools[label], args.connections, args.seconds)
                     loop, others, busy = split(process.pid, before, thread_figures(process.pid))
                     count = result.requests
+                    whole = (loadgen.cpu_seconds(process.pid) - process_before) / count * 1e6  # dead threads' too
+                    after = backends_cpu(args.postgresql, process.pid) if args.postgresql else {}
+                    backends = sum(after.values()) - sum(database.get(backend, 0.0) for backend in after)
                     per = [v / count * 1e6 for v in loop[:3]] + [v / count for v in loop[3:]]
                     per += [v / count * 1e6 for v in others[:3]] + [v / count for v in others[3:]]
-                    rows[label].append({"figures": per, "rate": result.rate, "errors": result.errors, "busy": busy})
+                    rows[label].append({"figures": per, "rate": result.rate, "errors": result.errors, "busy": busy,
+                                         "database": backends / count * 1e6, "process": whole})
         finally:
             for process, _port in servers.values():
                 process.terminate()
@@ -128,6 +155,15 @@ def main() -> None:
     for label in configs:
         print(f"{label:9s} all threads' µs on a core by round: "
               f"{[round(row['figures'][2] + row['figures'][FIELDS + 2]) for row in rows[label]]}")
+    for label in configs:
+        print(f"{label:9s} the process (/proc/<pid>/stat, clock ticks, as bench_alternating.py): median "
+              f"{statistics.median(row['process'] for row in rows[label]):.0f} µs a request, by round "
+              f"{[round(row['process']) for row in rows[label]]}")
+    if args.postgresql:
+        for label in configs:
+            print(f"{label:9s} PostgreSQL's backends (user + system, clock ticks): median "
+                  f"{statistics.median(row['database'] for row in rows[label]):.0f} µs a request, by round "
+                  f"{[round(row['database']) for row in rows[label]]}")
     core, other_core = 2, FIELDS + 2  # the figures' places: the loop's time on a core, the others'
     for prefix in ("base ", "") if args.baseline else ("",):
         on, off = f"{prefix}on", f"{prefix}off"
