@@ -7,7 +7,6 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 from typing import TypeVar
 
 from sqlalchemy import bindparam, select
@@ -90,18 +89,28 @@ def _page_query(table, columns: tuple[str, ...] | None, with_prefix: bool, with_
     return query
 
 
-def list_by_path(tx, table, account_id: str, params: dict,
-                 columns: tuple[str, ...] | None = None) -> tuple[list, dict]:
+def list_by_path(tx, table, account_id: str, params: dict) -> tuple[list, dict]:
     """One page of an account's named entities (users, groups, roles ...) under PathPrefix, by name.
 
-    ``table`` has account_id, path and name_key columns; the marker is the last name_key given.
-    ``columns``: the names of the columns to read (name_key among them), when the page's answer needs
-    fewer than all: pysqlite's fetch costs per column of every row. The rows are then plain tuples in
-    that order, for the caller to unpack (a namedtuple a row costs more than unpacking saves).
+    ``table`` has account_id, path and name_key columns; the marker is the last name_key given. The rows
+    are whole, as namedtuples; ``columns_by_path`` reads only the columns an answer needs.
     """
+    query, values, max_items = _page_read(table, None, account_id, params)
+    return page(query.all(tx, values), max_items, lambda row: row.name_key)
+
+
+def columns_by_path(tx, table, account_id: str, params: dict, columns: tuple[str, ...]) -> tuple[dict, dict]:
+    """list_by_path's page column by column, for an answer written so (service/table.py): {column name: its
+    values}, cut to MaxItems, and the page's IsTruncated/Marker. ``columns`` holds "name" but need not hold
+    "name_key": the marker's key is the last name lowered, as every create and rename writes name_key
+    (schema: the case-folded name), one column fewer to fetch on every row."""
     query, values, max_items = _page_read(table, columns, account_id, params)
-    sort_key = (lambda row: row.name_key) if columns is None else itemgetter(columns.index("name_key"))
-    return page(query.all(tx, values), max_items, sort_key)
+    read = dict(zip(columns, query.columns(tx, values), strict=True))
+    names = read["name"]
+    if len(names) > max_items:
+        read = {name: column[:max_items] for name, column in read.items()}
+        return read, {"IsTruncated": True, "Marker": encode_marker(read["name"][-1].lower())}
+    return read, {"IsTruncated": False}
 
 
 def _page_read(table, columns: tuple[str, ...] | None, account_id: str, params: dict) -> tuple[HotQuery, dict, int]:

@@ -65,14 +65,41 @@ class HotQuery:
         dialect = tx.dialect.name
         if dialect not in ("sqlite", "postgresql"):
             return list(tx.execute(self.statement, params).all())
-        sql, names, defaults, row_type, converters = self._compiled.get(dialect) or self._prepare(tx.dialect)
+        _sql, _names, _defaults, row_type, converters = self._compiled.get(dialect) or self._prepare(tx.dialect)
+        rows, converted = self._read(tx, params)
+        return rows if converted else self._rows(rows, row_type, converters)
+
+    def columns(self, tx: Connection, params: dict) -> list[list]:
+        """The rows column by column, converted: one list per selected column. A list page's answer is
+        written column by column (service/table.py), and its rows come from the driver as tuples: one
+        ``zip`` turns them, where rows made into items cost a dict each."""
+        dialect = tx.dialect.name
+        converters: tuple[tuple[int, Any], ...] = ()
+        if dialect not in ("sqlite", "postgresql"):
+            rows = list(tx.execute(self.statement, params).all())
+        else:
+            converters = (self._compiled.get(dialect) or self._prepare(tx.dialect))[4]
+            rows, converted = self._read(tx, params)
+            if converted:
+                converters = ()
+        if not rows:
+            return [[] for _ in self.statement.selected_columns]
+        columns = list(map(list, zip(*rows, strict=True)))
+        for index, process in converters:
+            columns[index] = [value if value is None else process(value) for value in columns[index]]
+        return columns
+
+    def _read(self, tx: Connection, params: dict) -> tuple[list, bool]:
+        """The driver's rows, and whether they are converted already (read ahead: see read_ahead)."""
+        dialect = tx.dialect.name
+        sql, names, defaults, _row_type, _converters = self._compiled[dialect]
         driver: Any = tx.connection.dbapi_connection  # sqlite3's or psycopg's: driver_connection, cheaper
         if dialect == "postgresql":
             ahead = _read_ahead.get()
             if ahead:
                 rows = ahead.pop((self, _params_key(params)), None)
                 if rows is not None:
-                    return rows
+                    return rows, True
         started = telemetry.timer()
         if dialect == "sqlite":  # qmark: positional
             values = [params[name] if name in params else defaults[name] for name in names]
@@ -83,7 +110,7 @@ class HotQuery:
         else:  # in a write's transaction, which psycopg begins at its first statement
             raw_rows = evented.in_thread(_fetch_all, driver, sql, {**defaults, **params})
         telemetry.database_time(telemetry.timer() - started)
-        return self._rows(raw_rows, row_type, converters)
+        return raw_rows, False
 
     @staticmethod
     def _rows(raw_rows: list, row_type, converters) -> list:

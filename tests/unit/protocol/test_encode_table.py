@@ -164,9 +164,9 @@ def test_long_lists_take_the_column_path_short_ones_not(monkeypatch):
     calls = []
     segments = encode._segments
 
-    def counted(members, items):
-        calls.append(len(items))
-        return segments(members, items)
+    def counted(members, column, count):
+        calls.append(count)
+        return segments(members, column, count)
     monkeypatch.setattr(encode, "_segments", counted)
     _list_users(monkeypatch, _users(encode._TABLE_FROM - 1))
     assert calls == []

@@ -8,6 +8,8 @@ service/policies/managed_policies.py.
 
 from __future__ import annotations
 
+from operator import add
+
 from sqlalchemy import Connection, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +20,8 @@ from iamd.service.account import quotas
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import users
-from iamd.service.pagination import DEFAULT_MAX_ITEMS, decode_marker, list_by_path, page
+from iamd.service.pagination import DEFAULT_MAX_ITEMS, columns_by_path, decode_marker, page
+from iamd.service.table import Table
 from iamd.store.schema import group_members, groups, inline_policies, policy_attachments, users as users_table
 
 MAX_GROUPS_PER_USER = quotas.GROUPS_PER_USER.limit
@@ -93,18 +96,18 @@ def get_group(tx: Connection, call: Call, params: dict) -> dict:
     return {"Group": describe(row), "Users": [_member(member) for member in members], **paging}
 
 
-# What a ListGroups page reads: describe's columns and the marker's name_key, not the account (the caller's).
-_LISTED_COLUMNS = ("path", "name", "id", "created_at", "name_key")
+# What a ListGroups page reads: describe's columns, not the account (the caller's), nor name_key (as ListUsers).
+_LISTED_COLUMNS = ("path", "name", "id", "created_at")
 
 
 def list_groups(tx: Connection, call: Call, params: dict) -> dict:
-    rows, paging = list_by_path(tx, groups, call.account_id, params, _LISTED_COLUMNS)
-    # describe's dict in one comprehension, as ListUsers: the ARN's account part is the caller's.
+    page, paging = columns_by_path(tx, groups, call.account_id, params, _LISTED_COLUMNS)
+    # describe's members column by column, as ListUsers: the ARN's account part is the caller's.
     arn_prefix = ids.entity_arn(call.account_id, "group", "", "")
-    listed = [{"Path": path, "GroupName": name, "GroupId": group_id, "Arn": arn_prefix + path + name,
-               "CreateDate": created_at}
-              for path, name, group_id, created_at, _key in rows]
-    return {"Groups": listed, **paging}
+    paths, names = page["path"], page["name"]
+    members = {"Path": paths, "GroupName": names, "GroupId": page["id"],
+               "Arn": list(map(add, map(arn_prefix.__add__, paths), names)), "CreateDate": page["created_at"]}
+    return {"Groups": Table(members, len(names)), **paging}
 
 
 def update_group(tx: Connection, call: Call, params: dict) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from operator import itemgetter
+from operator import add
 from types import SimpleNamespace
 from typing import Any, Literal, overload
 
@@ -18,7 +18,8 @@ from iamd.service.account.accounts import find_account
 from iamd.service.context import Call
 from iamd.service.declare import any_resource, iam
 from iamd.service.identities import boundaries
-from iamd.service.pagination import list_by_path, page_reads
+from iamd.service.pagination import columns_by_path, page_reads
+from iamd.service.table import Table
 from iamd.store.fastpath import HotQuery, HotStatement
 from iamd.store.schema import (
     access_keys,
@@ -217,24 +218,24 @@ def root_user(tx: Connection, call: Call) -> dict:
     }
 
 
-# What a ListUsers page reads: describe's columns and the marker's name_key, not the account (the caller's).
-_LISTED_COLUMNS = ("path", "name", "id", "created_at", "password_last_used", "permissions_boundary", "name_key")
-_BOUNDARY = itemgetter(_LISTED_COLUMNS.index("permissions_boundary"))
+# What a ListUsers page reads: describe's columns, not the account (the caller's), nor name_key (the
+# marker's is the last name's, lowered: pagination.columns_by_path).
+_LISTED_COLUMNS = ("path", "name", "id", "created_at", "password_last_used", "permissions_boundary")
 
 
 def list_users(tx: Connection, call: Call, params: dict) -> dict:
-    rows, paging = list_by_path(tx, users, call.account_id, params, _LISTED_COLUMNS)
-    # describe's dict, made in one comprehension per page: a call per user and its ARN's cost a page more
-    # than the reading of its rows. The ARN's account part is the caller's, as the query is.
+    page, paging = columns_by_path(tx, users, call.account_id, params, _LISTED_COLUMNS)
+    # describe's members, column by column (service/table.py): no dict made per user, nor a describe and
+    # an ARN call. The ARN's account part is the caller's, as the query's is.
     arn_prefix = ids.entity_arn(call.account_id, "user", "", "")
-    listed = [{"Path": path, "UserName": name, "UserId": user_id, "Arn": arn_prefix + path + name,
-               "CreateDate": created_at, "PasswordLastUsed": password_last_used}
-              for path, name, user_id, created_at, password_last_used, _boundary, _key in rows]
-    if any(map(_BOUNDARY, rows)):  # in C: a page with no boundary, the usual one, skips the loop
-        for user, boundary in zip(listed, map(_BOUNDARY, rows), strict=True):
-            if boundary:
-                user["PermissionsBoundary"] = boundaries.describe(boundary)
-    return {"Users": listed, **paging}
+    paths, names = page["path"], page["name"]
+    members = {"Path": paths, "UserName": names, "UserId": page["id"],
+               "Arn": list(map(add, map(arn_prefix.__add__, paths), names)),  # prefix + path + name, in C
+               "CreateDate": page["created_at"], "PasswordLastUsed": page["password_last_used"]}
+    if any(page["permissions_boundary"]):  # in C: a page with no boundary, the usual one, skips the loop
+        members["PermissionsBoundary"] = [boundaries.describe(boundary) if boundary else None
+                                          for boundary in page["permissions_boundary"]]
+    return {"Users": Table(members, len(names), optional=("PermissionsBoundary",)), **paging}
 
 
 def update_user(tx: Connection, call: Call, params: dict) -> None:
