@@ -22,6 +22,17 @@ def test_create_and_get_user_with_path_and_tags(iam, unique):
     assert "PasswordLastUsed" not in fetched
 
 
+def test_get_user_tags_in_the_order_they_were_added(iam, unique):
+    """GetUser's tags come in the order they were added, as ListUserTags lists them, not by key: the
+    read orders its rows by position itself (the statement has no ORDER BY)."""
+    name = unique()
+    iam.create_user(UserName=name, Tags=[{"Key": "zeta", "Value": "1"}, {"Key": "alpha", "Value": "2"}])
+    iam.tag_user(UserName=name, Tags=[{"Key": "mid", "Value": "3"}, {"Key": "ALPHA", "Value": "4"}])
+    expected = [{"Key": "zeta", "Value": "1"}, {"Key": "ALPHA", "Value": "4"}, {"Key": "mid", "Value": "3"}]
+    assert iam.list_user_tags(UserName=name)["Tags"] == expected
+    assert iam.get_user(UserName=name)["User"]["Tags"] == expected
+
+
 def test_get_user_omits_tags_when_none(iam, unique):
     name = unique()
     iam.create_user(UserName=name)

@@ -51,8 +51,12 @@ PATTERN_MESSAGES: dict[tuple[str, str], str] = {
                                         "contain only alphanumeric characters and/or / characters.",
 }
 
+# A member's path ("tags.1.member.key"), its text built only when a violation names it: every member of
+# every list and nested structure of a valid request would otherwise make its path string for nothing.
+# Either the text itself or (the parent's path, an element's index or None, what follows).
+MemberPath = str | tuple[Any, int | None, str]
 # (value, path, violations found so far): appends the value's violations.
-Checker = Callable[[object, str, list[errors.Problem]], None]
+Checker = Callable[[object, MemberPath, list[errors.Problem]], None]
 # (True when the value violates it, constraint text). A rule only sees values of its shape's type
 # (_SCALAR_TYPES, or a list or dict), which the model decides at run time: hence Any.
 Rule = tuple[Callable[[Any], bool], str]
@@ -115,7 +119,16 @@ def render(value: object) -> str:
     return str(value)
 
 
-def message(echo: bool, value: object, path: str, constraint: str) -> errors.Problem:
+def path_text(path: MemberPath) -> str:
+    """The text of a member's path: "tags.1.member", "policyInputList.2.member" ..."""
+    if isinstance(path, str):
+        return path
+    parent, index, rest = path
+    return f"{path_text(parent)}.{index}{rest}" if index is not None else path_text(parent) + rest
+
+
+def message(echo: bool, value: object, member_path: MemberPath, constraint: str) -> errors.Problem:
+    path = path_text(member_path)
     if value is None:
         return errors.Problem(path, f"Value null at '{path}' failed to satisfy constraint: {constraint}")
     if echo:
@@ -199,7 +212,7 @@ def _compile_scalar(shape: Shape, echo: bool) -> Checker | None:
     if shape.type_name == "string" and not shape.metadata.get("sensitive"):
         return _remembering_check(rules, echo)
 
-    def check(value: object, path: str, out: list[errors.Problem]) -> None:
+    def check(value: object, path: MemberPath, out: list[errors.Problem]) -> None:
         if isinstance(value, types):
             for violated, text in rules:
                 if violated(value):
@@ -217,7 +230,7 @@ _REMEMBERED_LENGTH = 256
 def _remembering_check(rules: list[Rule], echo: bool) -> Checker:
     passed: set[str] = set()
 
-    def check(value: object, path: str, out: list[errors.Problem]) -> None:
+    def check(value: object, path: MemberPath, out: list[errors.Problem]) -> None:
         if not isinstance(value, str) or value in passed:
             return
         valid = True
@@ -264,7 +277,7 @@ def _compile_list(shape: Shape, echo: bool, required: bool, depth: int) -> Check
     if not own and composite is None and element is None:
         return None
 
-    def check(value: object, path: str, out: list[errors.Problem]) -> None:
+    def check(value: object, path: MemberPath, out: list[errors.Problem]) -> None:
         if not isinstance(value, list):
             return
         for violated, text in own:
@@ -279,7 +292,7 @@ def _compile_list(shape: Shape, echo: bool, required: bool, depth: int) -> Check
         elif element is not None:
             for i, item in enumerate(value, 1):
                 if item is not None:
-                    element(item, f"{path}.{i}.member", out)
+                    element(item, (path, i, ".member"), out)
     return check
 
 
@@ -291,7 +304,7 @@ def _compile_map(shape: Shape, echo: bool, depth: int) -> Checker | None:
     if not own and not key_rules and value_check is None:
         return None
 
-    def check(value: object, path: str, out: list[errors.Problem]) -> None:
+    def check(value: object, path: MemberPath, out: list[errors.Problem]) -> None:
         if not isinstance(value, dict):
             return
         for violated, text in own:
@@ -302,7 +315,7 @@ def _compile_map(shape: Shape, echo: bool, depth: int) -> Checker | None:
         if value_check is not None:
             for i, item in enumerate(value.values(), 1):
                 if item is not None:
-                    value_check(item, f"{path}.{i}.value", out)
+                    value_check(item, (path, i, ".value"), out)
     return check
 
 
@@ -313,21 +326,21 @@ def _compile_structure(shape: Shape, echo: bool, depth: int, order: tuple[str, .
     for name in names:
         sub = _compile(shape.members[name], echo, name in required, depth + 1)
         if sub is not None or name in required:
-            plan.append((name, lower_first(name), name in required, sub))
+            plan.append((name, lower_first(name), "." + lower_first(name), name in required, sub))
     if not plan:
         return None
     null_text = "Member must not be null"
 
-    def check(value: object, path: str, out: list[errors.Problem]) -> None:
+    def check(value: object, path: MemberPath, out: list[errors.Problem]) -> None:
         if not isinstance(value, dict):
             return
-        for name, lower, req, sub in plan:
+        for name, lower, dotted, req, sub in plan:
             item = value.get(name)
             if item is None:
                 if req:
-                    out.append(message(echo, None, f"{path}.{lower}" if path else lower, null_text))
+                    out.append(message(echo, None, (path, None, dotted) if path else lower, null_text))
             elif sub is not None:
-                sub(item, f"{path}.{lower}" if path else lower, out)
+                sub(item, (path, None, dotted) if path else lower, out)
     return check
 
 

@@ -26,6 +26,7 @@ from botocore.model import OperationModel, Shape
 from iamd import errors
 from iamd.protocol.constraints import (
     ECHOING_SERVICES,
+    MemberPath,
     check_constraints,
     lower_first,
     message,
@@ -55,8 +56,9 @@ _LEAF: Final = None   # trie key under which a node's own value is kept
 # _LEAF; a key that never got children is its plain value.
 TrieNode: TypeAlias = "str | Trie"
 Trie: TypeAlias = "dict[str | None, TrieNode]"
-# (trie node, path, problems found so far) -> the decoded value, or _ABSENT.
-Decoder = Callable[[TrieNode, str, list[errors.Problem]], object]
+# (trie node, its member path, problems found so far) -> the decoded value, or _ABSENT. The path's text
+# is built only when a problem names it (constraints.MemberPath).
+Decoder = Callable[[TrieNode, MemberPath, list[errors.Problem]], object]
 # Decoded params, as a boto3 caller passes them. Each value's type follows the operation's input
 # shape, which botocore's model decides at run time (as botocore types params): hence Any.
 Params = dict[str, Any]
@@ -109,7 +111,7 @@ def _leaf(node: TrieNode) -> str | _Absent:
 def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
     kind = shape.type_name
     if kind == "string":
-        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
+        def dec(node: TrieNode, path: MemberPath, problems: list[errors.Problem]) -> object:
             value = _leaf(node)
             if value is not _ABSENT and "\x00" in value:
                 problems.append(message(echo, value, path, _NO_NUL))
@@ -119,7 +121,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
         lo, hi = _INT_RANGE[kind]
         text = "Member must be an integer" if kind == "integer" else "Member must be a long"
 
-        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
+        def dec(node: TrieNode, path: MemberPath, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -130,7 +132,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
             problems.append(message(echo, raw, path, text))
             return _ABSENT
     elif kind == "boolean":
-        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
+        def dec(node: TrieNode, path: MemberPath, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -142,7 +144,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
             problems.append(message(echo, raw, path, "Member must be a boolean (true or false)"))
             return _ABSENT
     elif kind == "timestamp":
-        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
+        def dec(node: TrieNode, path: MemberPath, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -152,7 +154,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
                 return _ABSENT
             return value
     elif kind == "blob":
-        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
+        def dec(node: TrieNode, path: MemberPath, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -162,7 +164,7 @@ def _scalar_decoder(shape: Shape, echo: bool) -> Decoder:
                 problems.append(message(echo, raw, path, "Member must be base64-encoded"))
                 return _ABSENT
     elif kind in ("float", "double"):
-        def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
+        def dec(node: TrieNode, path: MemberPath, problems: list[errors.Problem]) -> object:
             raw = _leaf(node)
             if raw is _ABSENT:
                 return raw
@@ -208,12 +210,12 @@ def _list_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
     member_name = shape.member.serialization.get("name", "member")
     element = _decoder(shape.member, echo, depth + 1)
 
-    def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
+    def dec(node: TrieNode, path: MemberPath, problems: list[errors.Problem]) -> object:
         if type(node) is not dict:
             return []
         out: list[object] = []
         for i, sub in _indexed(node.get(member_name)):
-            value = element(sub, f"{path}.{i}.member", problems)
+            value = element(sub, (path, i, ".member"), problems)
             if value is not _ABSENT:
                 out.append(value)
         return out
@@ -228,15 +230,15 @@ def _map_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
     key_dec = _decoder(shape.key, echo, depth + 1)
     value_dec = _decoder(shape.value, echo, depth + 1)
 
-    def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
+    def dec(node: TrieNode, path: MemberPath, problems: list[errors.Problem]) -> object:
         if type(node) is not dict:
             return {}
         out: dict[object, object] = {}
         for i, entry in _indexed(node.get("entry")):
             if type(entry) is not dict or key_name not in entry:
                 continue
-            key = key_dec(entry[key_name], f"{path}.{i}.key", problems)
-            value = value_dec(entry[value_name], f"{path}.{i}.value", problems) if value_name in entry else _ABSENT
+            key = key_dec(entry[key_name], (path, i, ".key"), problems)
+            value = value_dec(entry[value_name], (path, i, ".value"), problems) if value_name in entry else _ABSENT
             if key is not _ABSENT and value is not _ABSENT:
                 out[key] = value
         return out
@@ -252,17 +254,19 @@ def _structure_members(shape: Shape, echo: bool, depth: int) -> dict[str, tuple[
 
 
 def _structure_decoder(shape: Shape, echo: bool, depth: int) -> Decoder:
-    members = _structure_members(shape, echo, depth)
+    # Each member's path segment with its dot, made once.
+    members = {wire: (name, "." + lower, member_dec)
+               for wire, (name, lower, member_dec) in _structure_members(shape, echo, depth).items()}
 
-    def dec(node: TrieNode, path: str, problems: list[errors.Problem]) -> object:
+    def dec(node: TrieNode, path: MemberPath, problems: list[errors.Problem]) -> object:
         if type(node) is not dict:
             return _ABSENT
         out: dict[str, object] = {}
         for wire, sub in node.items():
             entry = members.get(wire) if wire is not _LEAF else None  # a structure's own text is no member
             if entry is not None:
-                name, lower, member_dec = entry
-                value = member_dec(sub, f"{path}.{lower}", problems)
+                name, dotted, member_dec = entry
+                value = member_dec(sub, (path, None, dotted), problems)
                 if value is not _ABSENT:
                     out[name] = value
         return out

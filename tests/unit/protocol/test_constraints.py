@@ -224,3 +224,12 @@ def test_sensitive_values_are_never_remembered():
     checker("", "Password", out)
     assert out and all("correct horse" not in problem.message for problem in out)
     constraints.check_constraints(operation, {"UserName": "alice", "Password": "correct horse battery"})
+
+
+def test_member_path_text():
+    """A member's path is kept as (parent, index, rest) until a problem names it; its text is AWS's."""
+    path_text = constraints.path_text
+    assert path_text("userName") == "userName"
+    assert path_text(("tags", 2, ".member")) == "tags.2.member"
+    assert path_text((("tags", 2, ".member"), None, ".key")) == "tags.2.member.key"
+    assert path_text(((("a", None, ".b"), 1, ".value"), None, ".c")) == "a.b.1.value.c"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from operator import add
+from operator import add, attrgetter
 from types import SimpleNamespace
 from typing import Any, Literal, overload
 
@@ -49,11 +49,14 @@ _FIND_USER = HotQuery(select(users).where(users.c.account_id == bindparam("accou
 # A user and its tags in one statement (one row per tag, or one row with no tag), by the user's name:
 # GetUser's one read after the caller's key (on PostgreSQL both share one round trip: _get_user_reads).
 # Its authorization reads it (_get_user_resource) and the handler answers from what it read.
+# Its rows are put in the tags' order here, not by ORDER BY: SQLite sorted them in a temporary B-tree
+# on every read (~6,800 instructions), though most users have no tag or one.
 _FIND_USER_TAGGED = HotQuery(
-    select(users, tags.c.key.label("tag_key"), tags.c.value.label("tag_value"))
+    select(users, tags.c.key.label("tag_key"), tags.c.value.label("tag_value"),
+           tags.c.position.label("tag_position"))
     .select_from(users.outerjoin(tags, tags.c.resource_id == users.c.id))
-    .where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key"))
-    .order_by(tags.c.position))
+    .where(users.c.account_id == bindparam("account_id"), users.c.name_key == bindparam("key")))
+_TAG_POSITION = attrgetter("tag_position")
 _TAGS_FOUND = "user tags"  # call.found's kind for the tags _FIND_USER_TAGGED read
 
 
@@ -122,6 +125,8 @@ def _user_with_tags(tx: Connection, account_id: str, key: str) -> tuple[Any, lis
     rows = _FIND_USER_TAGGED.all(tx, {"account_id": account_id, "key": key})
     if not rows:
         return None, []
+    if len(rows) > 1:  # tags, in the order they were added (positions are unique per user)
+        rows = sorted(rows, key=_TAG_POSITION)
     return rows[0], [{"Key": row.tag_key, "Value": row.tag_value} for row in rows if row.tag_key is not None]
 
 
