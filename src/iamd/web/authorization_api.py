@@ -149,7 +149,7 @@ class AuthorizationApi:
                                       signed.region)
             if handler is None:
                 raise UnknownOperation(f"Operation {headers.get('x-amz-target', '')} is not supported.")
-            call = Call(principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id,
+            call = Call(principal=owner.principal, now=principals.to_the_second(now), request_id=request_id,
                         env=self.env, source_ip=request.client.host if request.client else "",
                         user_agent=headers.get("user-agent", ""), region=signed.region, service=SIGNING_NAME,
                         secure_transport=request.scope.get("scheme") == "https", auth_epoch=owner.auth_epoch, tx=tx,
