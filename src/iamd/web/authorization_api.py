@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
@@ -149,8 +149,8 @@ class AuthorizationApi:
                                       signed.region)
             if handler is None:
                 raise UnknownOperation(f"Operation {headers.get('x-amz-target', '')} is not supported.")
-            call = Call(principal=owner.principal, now=now.replace(microsecond=0), request_id=request_id,
-                        env=self.env, source_ip=request.client.host if request.client else "",
+            call = Call(principal=owner.principal, now=principals.to_the_second(now), request_id=request_id,
+                        env=self.env, source_ip=_client_host(request.scope),
                         user_agent=headers.get("user-agent", ""), region=signed.region, service=SIGNING_NAME,
                         secure_transport=request.scope.get("scheme") == "https", auth_epoch=owner.auth_epoch, tx=tx,
                         session=owner.session, session_context=owner.session_context,
@@ -224,12 +224,13 @@ class AuthorizationApi:
             own.require(api.VERIFY, "*")
             checked = _decision_params(params)  # bad input is the caller's error, whatever the signature
             pairs, context, policy, owner = checked
-            verified = self._verified(tx, call, params, material, decisions.connection_keys(context))
+            connection = decisions.connection_keys(context)
+            verified = self._verified(tx, call, params, material, connection)
             if isinstance(verified, dict):
                 return verified
             subject, signed = verified
             own.require(api.AUTHORIZE, subject.principal.arn)
-            decider = decisions.decider_for(tx, subject, context, policy)
+            decider = decisions.decider_for(tx, subject, context, policy, connection)
             results = decisions.authorize_pairs(tx, subject, pairs, context, policy, owner, decider=decider,
                                                 tally=tally)
             # Its tags as its decisions loaded them: the Authorizer is not asked twice.
@@ -337,6 +338,12 @@ def _material(params: dict) -> sigv4.SignedRequest:
     headers = _headers(material.get("Headers"))
     query = query.lstrip("?")
     return sigv4.parse_signature(method.upper(), path, query, headers, b"", _form(query), payload_hash=payload_hash)
+
+
+def _client_host(scope: Mapping[str, Any]) -> str:
+    """``request.client.host``, or "" without a client: Starlette's property makes an Address each time."""
+    client = scope.get("client")
+    return client[0] if client is not None else ""
 
 
 def _form(query: str) -> dict[str, str]:

@@ -69,10 +69,12 @@ def pairs_of(actions: object, resources: object) -> list[tuple[str, str]]:
     return [(action, resource) for action in actions for resource in resources]
 
 
-def decider_for(tx: Connection, call: Call, context: dict, resource_policy: str | None) -> Decider:
+def decider_for(tx: Connection, call: Call, context: dict, resource_policy: str | None,
+                keys: dict | None = None) -> Decider:
     """The Decider of ``call``'s principal for these pairs: its call with the connection keys ``context``
-    reports (aws:SourceIp ...)."""
-    keys = connection_keys(context)
+    reports (aws:SourceIp ...); ``keys``: ``connection_keys(context)``, if the caller made them already."""
+    if keys is None:
+        keys = connection_keys(context)
     if any(getattr(call, name) != value for name, value in keys.items()):  # not already the call's own
         call = replace(call, **keys)
     return Decider(tx, cast(Authorizer, call.env.authorizer), call, context, resource_policy)
