@@ -12,55 +12,91 @@ import contextvars
 import os
 import time
 from bisect import bisect_left
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 
+from iamd import plain_metrics
+
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
-REQUESTS = Counter("iamd_requests", "Requests answered, by service, operation and HTTP status",
-                   ("service", "operation", "status"))
-LATENCY = Histogram("iamd_request_seconds", "Time from the request's body read to its answer",
-                    ("service",), buckets=_LATENCY_BUCKETS)
-DECISIONS = Counter("iamd_authorization_decisions", "Authorization decisions by outcome", ("outcome",))
-CACHE = Counter("iamd_cache_lookups", "Cache lookups on the authorization path, by cache and result",
-                ("cache", "result"))
-DATABASE = Histogram("iamd_database_seconds", "Time a request spent in database statements",
-                     buckets=_LATENCY_BUCKETS)
+# Several workers: each counts in the client library's multi-process files, which any worker adds up.
+# One process: plain values (plain_metrics), without the client library's lock on every increment,
+# exposed by the client library through a collector; /metrics reads the same either way.
+_SHARED = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+_counter: Any = Counter if _SHARED else plain_metrics.CounterFamily
+_histogram: Any = Histogram if _SHARED else plain_metrics.HistogramFamily
+
+REQUESTS = _counter("iamd_requests", "Requests answered, by service, operation and HTTP status",
+                    ("service", "operation", "status"))
+LATENCY = _histogram("iamd_request_seconds", "Time from the request's body read to its answer",
+                     ("service",), buckets=_LATENCY_BUCKETS)
+DECISIONS = _counter("iamd_authorization_decisions", "Authorization decisions by outcome", ("outcome",))
+CACHE = _counter("iamd_cache_lookups", "Cache lookups on the authorization path, by cache and result",
+                 ("cache", "result"))
+DATABASE = _histogram("iamd_database_seconds", "Time a request spent in database statements",
+                      buckets=_LATENCY_BUCKETS)
 # "backpressure" says the buffer filled faster than the background flush emptied it.
-DEFERRED_EVENTS = Counter("iamd_audit_deferred_events", "Read-only calls' events written from the in-memory "
-                          "buffer, by what wrote them (background, reader, shutdown, backpressure)", ("by",))
+DEFERRED_EVENTS = _counter("iamd_audit_deferred_events", "Read-only calls' events written from the in-memory "
+                           "buffer, by what wrote them (background, reader, shutdown, backpressure)", ("by",))
+if not _SHARED:
+    REGISTRY.register(plain_metrics.Families(REQUESTS, LATENCY, DECISIONS, CACHE, DATABASE, DEFERRED_EVENTS))
 
-# What one answered request adds to, by (service, operation, status): the request counter's, the latency
-# histogram's sum's and each of its buckets' increments, bound once. ``labels()`` validates and locks on
-# every call, and reaching the values through the children costs attribute look-ups and a frame each.
+# What one answered request adds to, bound once by (service, operation, status): its request counter and
+# its service's latency histogram. tests/unit/test_telemetry_observe.py holds both ways to what the
+# client library's inc and observe count.
 _answered: dict[tuple[str, str, int], tuple] = {}
-_database_sum = DATABASE._sum.inc
-_database_buckets = [bucket.inc for bucket in DATABASE._buckets]
-_database_bounds = DATABASE._upper_bounds
 
 
-def request_answered(service: str, operation: str, status: int, seconds: float, database_seconds: float) -> None:
-    """Count one answered API request: its service, operation and status, its latency and database time."""
+def _request_answered_here(service: str, operation: str, status: int, seconds: float,
+                           database_seconds: float) -> None:
+    """Count one answered request (service, operation, status, latency, database time): one process."""
     bound = _answered.get((service, operation, status))
     if bound is None:
-        bound = _bind_answered(service, operation, status)
-    count, latency_sum, latency_buckets, latency_bounds = bound
-    count(1)  # Counter.inc without its checks (a child's amount here is never negative)
-    # Histogram.observe without its checks and its walk along the buckets: the sum, and one bisect for
-    # the bucket (the client library keeps per-bucket counts and cumulates them when collected).
-    # tests/unit/test_telemetry_observe.py holds these lines to what observe counts.
+        bound = _answered[(service, operation, status)] = (REQUESTS.labels(service, operation, str(status)),
+                                                           LATENCY.labels(service))
+    count, latency = bound
+    count.value += 1
+    latency.sum += seconds
+    latency.buckets[bisect_left(_BOUNDS, seconds)] += 1  # the first bound >= seconds, as observe's walk
+    _DATABASE.sum += database_seconds
+    _DATABASE.buckets[bisect_left(_BOUNDS, database_seconds)] += 1
+
+
+def _request_answered_shared(service: str, operation: str, status: int, seconds: float,
+                             database_seconds: float) -> None:
+    """Count one answered request (service, operation, status, latency, database time): one process."""
+    bound = _answered.get((service, operation, status))
+    if bound is None:
+        bound = _bind_shared(service, operation, status)
+    count, latency_sum, latency_buckets = bound
+    # Counter.inc and Histogram.observe without their checks (a child's amount here is never negative)
+    # and observe's walk along the buckets: the client library cumulates the buckets when collected.
+    # ``labels()`` validates and locks on every call: the values' ``inc`` are bound once.
+    count(1)
     latency_sum(seconds)
-    latency_buckets[bisect_left(latency_bounds, seconds)](1)
+    latency_buckets[bisect_left(_BOUNDS, seconds)](1)
     _database_sum(database_seconds)
-    _database_buckets[bisect_left(_database_bounds, database_seconds)](1)
+    _database_buckets[bisect_left(_BOUNDS, database_seconds)](1)
 
 
-def _bind_answered(service: str, operation: str, status: int) -> tuple:
+def _bind_shared(service: str, operation: str, status: int) -> tuple:
     latency = LATENCY.labels(service)
     bound = (REQUESTS.labels(service, operation, str(status))._value.inc, latency._sum.inc,
-             [bucket.inc for bucket in latency._buckets], latency._upper_bounds)
+             [bucket.inc for bucket in latency._buckets])
     _answered[(service, operation, status)] = bound
     return bound
+
+
+if _SHARED:
+    _BOUNDS = DATABASE._upper_bounds
+    _database_sum = DATABASE._sum.inc
+    _database_buckets = [bucket.inc for bucket in DATABASE._buckets]
+    request_answered = _request_answered_shared
+else:
+    _BOUNDS = DATABASE.bounds
+    _DATABASE = DATABASE.labels()
+    request_answered = _request_answered_here
 
 
 # The database time of the request being served; web/ reads it once per request.

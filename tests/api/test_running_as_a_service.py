@@ -78,8 +78,11 @@ def test_readiness_fails_while_the_database_is_gone_and_liveness_still_answers(t
         database.drop()
 
 
-def test_metrics_count_requests_decisions_and_latency(tmp_path, database_url):
-    server = started(tmp_path, database_url)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_metrics_count_requests_decisions_and_latency(tmp_path, database_url, workers):
+    """One process counts in plain values (telemetry.py, plain_metrics.py), several in the client library's
+    multi-process files: the same samples either way, summed over the workers."""
+    server = started(tmp_path, database_url, IAMD_WORKERS=workers)
     try:
         iam = client(server, "iam")
         iam.create_user(UserName="metrics-user")
@@ -95,6 +98,8 @@ def test_metrics_count_requests_decisions_and_latency(tmp_path, database_url):
         assert metric(text, "iamd_request_seconds_count", service="iam") >= 6
         assert metric(text, "iamd_database_seconds_count") >= 6
         assert metric(text, "iamd_authorization_decisions_total", outcome="denied") >= 1
+        assert sum(metric(text, "iamd_cache_lookups_total", cache="principal_policies", result=result)
+                   for result in ("hit", "miss")) >= 1
         assert key["SecretAccessKey"] not in text and key["AccessKeyId"] not in text
     finally:
         server.stop()

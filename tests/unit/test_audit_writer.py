@@ -45,7 +45,7 @@ def stored(store) -> list[str]:
 
 
 def backpressure_count() -> float:
-    return telemetry.DEFERRED_EVENTS.labels("backpressure")._value.get()
+    return telemetry.REGISTRY.get_sample_value("iamd_audit_deferred_events_total", {"by": "backpressure"}) or 0.0
 
 
 def test_a_full_buffer_is_written_by_the_request_that_fills_it(store):

@@ -96,13 +96,13 @@ def test_a_calls_decisions_are_counted_once_with_the_same_totals(tmp_path):
         material = request_material("GET", "/orders/o-1", "", {"Host": HOST, **dict(signed.headers.items())})
 
         def counted(params: dict) -> tuple[float, float]:
-            before = ALLOWED._value.get(), DENIED._value.get()
+            before = ALLOWED.value, DENIED.value
             raw = _signed("iamd", "/", "POST", json.dumps({"Request": material, **params}), *service,
                           {"Content-Type": "application/x-amz-json-1.1",
                            "X-Amz-Target": "IamdAuthorization.VerifyAndAuthorize"})
             status, content, _ = authz.handle(*_request(raw))
             assert (b'"Authenticated": true' in content) == (status == 200 and "Request" not in params), content
-            return ALLOWED._value.get() - before[0], DENIED._value.get() - before[1]
+            return ALLOWED.value - before[0], DENIED.value - before[1]
 
         assert counted({"Actions": ["orders:GetOrder"], "Resources": ["*"]}) == (3, 0)
         assert counted({"Actions": ["orders:CancelOrder"], "Resources": ["*"]}) == (2, 1)
