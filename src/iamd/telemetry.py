@@ -65,7 +65,7 @@ def _request_answered_here(service: str, operation: str, status: int, seconds: f
 
 def _request_answered_shared(service: str, operation: str, status: int, seconds: float,
                              database_seconds: float) -> None:
-    """Count one answered request (service, operation, status, latency, database time): one process."""
+    """Count one answered request (service, operation, status, latency, database time): several workers."""
     bound = _answered.get((service, operation, status))
     if bound is None:
         bound = _bind_shared(service, operation, status)

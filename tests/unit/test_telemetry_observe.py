@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -63,3 +67,16 @@ def test_a_counters_value_is_where_request_answered_increments_it():
     counter = Counter("probe", "", ("x",), registry=CollectorRegistry()).labels("y")
     counter._value.inc(1)
     assert counter._value.get() == 1
+
+
+def test_several_workers_count_the_same_in_the_client_librarys_files(tmp_path):
+    """With PROMETHEUS_MULTIPROC_DIR set (``iamd serve`` with several workers) telemetry counts in the client
+    library's own values: the tests above, run again in a process of that kind."""
+    if telemetry._SHARED:
+        assert isinstance(telemetry.REQUESTS, Counter)
+        return
+    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+                          __file__], env=environment, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "4 passed" in run.stdout, run.stdout + run.stderr
+    assert list(tmp_path.glob("counter_*.db")) and list(tmp_path.glob("histogram_*.db"))
