@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import threading
 import time
+from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import select
@@ -173,10 +174,38 @@ def test_a_sqlite_batch_larger_than_the_page_cache_is_written_without_spilling(s
         for each in batch:
             trail.defer(tx, each)
     trail.flush()
-    with store.transaction(write=False) as tx:  # the connection the flush used, kept idle by the store
+    with store.batch_transaction() as tx:  # the connection the flush used, kept for batches by the store
         assert tx.connection.driver_connection.execute("PRAGMA cache_spill").fetchone()[0] == 16000
+    with store.transaction(write=False) as tx:
         rows = tx.execute(select(events.c.event_name, events.c.record).order_by(events.c.seq)).all()
     assert [tuple(row) for row in rows] == [(e.event_name, e.record) for e in batch]
+
+
+def test_the_sqlite_flush_writes_on_a_connection_of_its_own(store):
+    """The flush's multi-row INSERTs (one text per size) stay prepared in one connection's statement
+    cache (store.batch_transaction): whichever connections requests hold or give back around it, every
+    flush takes the same one, and no request gets it."""
+    trail = AuditTrail()
+    trail.attach(store)
+    insert, flushed_on = trail._insert, []
+
+    def recording(tx, batch):
+        flushed_on.append(tx.connection.driver_connection)
+        insert(tx, batch)
+
+    trail._insert = recording
+    requests_on = []
+    for held in range(4):  # 0 to 3 connections held by requests while the flush runs
+        with ExitStack() as requests:
+            txs = [requests.enter_context(store.transaction(write=False)) for _ in range(held)]
+            requests_on += [tx.connection.driver_connection for tx in txs]
+            with store.transaction(write=False) as tx:
+                for _ in range(5):
+                    trail.defer(tx, event("GetUser"))
+            trail.flush()
+    assert len({id(each) for each in flushed_on}) == 1
+    assert all(each is not flushed_on[0] for each in requests_on)
+    assert stored(store) == ["GetUser"] * 20
 
 
 def test_the_postgresql_copy_declares_each_columns_type_as_the_schema_does():

@@ -138,7 +138,7 @@ class AuditTrail:
             if not batch:
                 return
             try:
-                with self._store.transaction(write=True) as tx:
+                with self._store.batch_transaction() as tx:  # the batch statements' connection
                     if tx.dialect.name == "sqlite":
                         tx.connection.driver_connection.execute(_SQLITE_SPILL)
                     self._insert(tx, batch)
