@@ -36,6 +36,7 @@ from iamd.errors import IncompleteSignature, MissingAuthenticationToken, Signatu
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
+_MIN_AGE = -MAX_SKEW  # dated later than this ahead of the clock: not yet current
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 
@@ -184,16 +185,19 @@ def check_freshness(signed: SignedRequest, now: datetime) -> None:
 
     A presigned URL dated in the future is held to the same 15 minutes: its expiry counts from its
     date, so without this a URL dated ahead would live for its expiry plus the offset."""
-    if signed.expires is not None and now > signed.signed_at + timedelta(seconds=signed.expires):
+    # One subtraction, then comparisons of its age: the same tests as now > signed_at + expires,
+    # signed_at < now - 15 min and signed_at > now + 15 min, without a datetime made for each.
+    age = now - signed.signed_at
+    if signed.expires is not None and age > timedelta(seconds=signed.expires):
         raise SignatureDoesNotMatch(f"Signature expired: {signed.amz_date} is now earlier than "
                                     f"{_format(now - timedelta(seconds=signed.expires))} "
                                     f"({_format(now)} - {signed.expires} sec.)")
-    if signed.expires is None and signed.signed_at < now - MAX_SKEW:
+    if signed.expires is None and age > MAX_SKEW:
         raise SignatureDoesNotMatch(
             f"Signature expired: {signed.amz_date} is now earlier than {_format(now - MAX_SKEW)} "
             f"({_format(now)} - 15 min.)"
         )
-    if signed.signed_at > now + MAX_SKEW:
+    if age < _MIN_AGE:
         raise SignatureDoesNotMatch(
             f"Signature not yet current: {signed.amz_date} is still later than {_format(now + MAX_SKEW)} "
             f"({_format(now)} + 15 min.)"
@@ -201,9 +205,8 @@ def check_freshness(signed: SignedRequest, now: datetime) -> None:
 
 
 def verify_signature(signed: SignedRequest, secret_access_key: str) -> None:
-    string_to_sign = "\n".join(
-        (ALGORITHM, signed.amz_date, signed.scope, hashlib.sha256(signed.canonical_request.encode()).hexdigest())
-    )
+    string_to_sign = (f"{ALGORITHM}\n{signed.amz_date}\n{signed.scope_date}/{signed.region}/{signed.service}"
+                      f"/aws4_request\n{hashlib.sha256(signed.canonical_request.encode()).hexdigest()}")
     verify_string_to_sign(string_to_sign, signed, secret_access_key)
 
 
