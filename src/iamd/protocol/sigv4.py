@@ -36,6 +36,7 @@ from iamd.errors import IncompleteSignature, MissingAuthenticationToken, Signatu
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=15)
+_MIN_AGE = -MAX_SKEW  # dated later than this ahead of the clock: not yet current
 _AMZ_DATE = "%Y%m%dT%H%M%SZ"
 
 
@@ -102,8 +103,11 @@ def parse_signature(
     ``s3``: Amazon S3's canonical URI, the path encoded once and never normalized; ``twice``: every other
     service's (the gateway's), normalized and encoded twice. Neither: iamd's own, whose path is ``/``."""
     authorization = headers.get("authorization")
+    claims = None
     if authorization is not None:
-        fields, raw_date = _header_fields(authorization, headers)
+        claims = _header_claims(authorization, headers)
+        if claims is None:  # something missing or malformed: the general parse names it
+            fields, raw_date = _header_fields(authorization, headers)
         security_token = headers.get("x-amz-security-token")
         expires = None
     elif "X-Amz-Signature" in query or "X-Amz-Credential" in query:
@@ -113,11 +117,16 @@ def parse_signature(
     else:
         raise MissingAuthenticationToken("Request is missing Authentication Token")
 
-    credential = fields["Credential"].split("/")
+    if claims is not None:
+        credential_text, credential, signed_headers, signature, raw_date = claims
+    else:
+        credential_text, signature = fields["Credential"], fields["Signature"]
+        credential = credential_text.split("/")
+        signed_headers = tuple(fields["SignedHeaders"].split(";"))
     if len(credential) != 5:
         raise IncompleteSignature(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, "
-            f"got '{fields['Credential']}'"
+            f"got '{credential_text}'"
         )
     key_id, scope_date, region, service, terminator = credential
     if terminator != "aws4_request":
@@ -132,25 +141,14 @@ def parse_signature(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
             f"'{scope_date}' != '{amz_date[:8]}', from '{amz_date}'."
         )
-    signed_headers = tuple(fields["SignedHeaders"].split(";"))
     if "host" not in signed_headers:
         raise SignatureDoesNotMatch("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
-    canonical = _canonical_request(method, raw_path, raw_query, headers, body, signed_headers,
-                                   presigned=authorization is None, payload_hash=payload_hash, s3=s3,
-                                   twice=twice)
-    return SignedRequest(
-        access_key_id=key_id,
-        scope_date=scope_date,
-        region=region,
-        service=service,
-        signed_at=signed_at,
-        amz_date=amz_date,
-        signed_headers=signed_headers,
-        signature=fields["Signature"],
-        security_token=security_token,
-        expires=expires,
-        canonical_request=canonical,
-    )
+    # Positional: every request passes here, and keywords cost more than the arguments themselves.
+    canonical = _canonical_request(method, raw_path, raw_query, headers, body, signed_headers, authorization is None,
+                                   payload_hash, s3, twice)
+    # Positional (the fields' order): eleven keywords cost a request more than building the object.
+    return SignedRequest(key_id, scope_date, region, service, signed_at, amz_date, signed_headers, signature,
+                         security_token, expires, canonical)
 
 
 def parse_string_to_sign(access_key_id: str, string_to_sign: str, signature: str,
@@ -187,16 +185,19 @@ def check_freshness(signed: SignedRequest, now: datetime) -> None:
 
     A presigned URL dated in the future is held to the same 15 minutes: its expiry counts from its
     date, so without this a URL dated ahead would live for its expiry plus the offset."""
-    if signed.expires is not None and now > signed.signed_at + timedelta(seconds=signed.expires):
+    # One subtraction, then comparisons of its age: the same tests as now > signed_at + expires,
+    # signed_at < now - 15 min and signed_at > now + 15 min, without a datetime made for each.
+    age = now - signed.signed_at
+    if signed.expires is not None and age > timedelta(seconds=signed.expires):
         raise SignatureDoesNotMatch(f"Signature expired: {signed.amz_date} is now earlier than "
                                     f"{_format(now - timedelta(seconds=signed.expires))} "
                                     f"({_format(now)} - {signed.expires} sec.)")
-    if signed.expires is None and signed.signed_at < now - MAX_SKEW:
+    if signed.expires is None and age > MAX_SKEW:
         raise SignatureDoesNotMatch(
             f"Signature expired: {signed.amz_date} is now earlier than {_format(now - MAX_SKEW)} "
             f"({_format(now)} - 15 min.)"
         )
-    if signed.signed_at > now + MAX_SKEW:
+    if age < _MIN_AGE:
         raise SignatureDoesNotMatch(
             f"Signature not yet current: {signed.amz_date} is still later than {_format(now + MAX_SKEW)} "
             f"({_format(now)} + 15 min.)"
@@ -204,9 +205,8 @@ def check_freshness(signed: SignedRequest, now: datetime) -> None:
 
 
 def verify_signature(signed: SignedRequest, secret_access_key: str) -> None:
-    string_to_sign = "\n".join(
-        (ALGORITHM, signed.amz_date, signed.scope, hashlib.sha256(signed.canonical_request.encode()).hexdigest())
-    )
+    string_to_sign = (f"{ALGORITHM}\n{signed.amz_date}\n{signed.scope_date}/{signed.region}/{signed.service}"
+                      f"/aws4_request\n{hashlib.sha256(signed.canonical_request.encode()).hexdigest()}")
     verify_string_to_sign(string_to_sign, signed, secret_access_key)
 
 
@@ -239,6 +239,48 @@ def _signing_hmac(secret: str, date: str, region: str, service: str) -> Any:
     frames around its methods (~10,000 instructions a request); the same methods either way."""
     keyed = hmac.new(_signing_key(secret, date, region, service), digestmod=hashlib.sha256)
     return getattr(keyed, "_hmac", None) or keyed
+
+
+_SIGNATURE = ", Signature="
+
+
+def _header_claims(authorization: str, headers: dict[str, str]
+                   ) -> tuple[str, list[str] | tuple[str, ...], tuple[str, ...], str, str] | None:
+    """What ``_header_fields`` and the splits after it read from a well-formed header (the credential's
+    text and parts, the signed headers, the signature, the date), or None for the general parse and its
+    errors. Everything before ``, Signature=`` is the same on every request a client signs in a day, so
+    its parse is remembered (``_head_claims``); the signature, the one part that changes, is never cached.
+    Exactly the general parse's result: the header's first space falls in that head, and the signature,
+    last, holds no comma, so splitting the whole header on commas splits the head the same way."""
+    text = authorization.strip()
+    head, separator, signature = text.rpartition(_SIGNATURE)
+    if not separator or not signature or "," in signature or len(head) > CACHED_LENGTH:
+        return None
+    raw_date = headers.get("x-amz-date") or headers.get("date")
+    claims = _head_claims(head)
+    if claims is None or not raw_date:
+        return None
+    return claims[0], claims[1], claims[2], signature, raw_date
+
+
+@lru_cache(maxsize=1024)
+def _head_claims(head: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    """The Authorization header's head, parsed as ``_header_fields`` parses it: (credential, its
+    slash-separated parts, the signed headers), or None when anything is missing or the algorithm is not
+    SigV4's (the general parse then raises AWS's error). Keyed on text that holds no secret (an access
+    key id, a date, a region, a service, header names)."""
+    algorithm, space, rest = head.partition(" ")
+    if not space or algorithm != ALGORITHM:
+        return None
+    fields: dict[str, str] = {}
+    for part in rest.split(","):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            fields[name] = value
+    credential, signed = fields.get("Credential"), fields.get("SignedHeaders")
+    if not credential or not signed:
+        return None
+    return credential, tuple(credential.split("/")), tuple(signed.split(";"))
 
 
 def _header_fields(authorization: str, headers: dict[str, str]) -> tuple[dict[str, str], str]:
@@ -322,20 +364,20 @@ def _canonical_request(
     headers: Mapping[str, str],
     body: bytes,
     signed_headers: tuple[str, ...],
-    *,
     presigned: bool,
     payload_hash: str | None = None,
     s3: bool = False,
     twice: bool = False,
 ) -> str:
-    missing = [name for name in signed_headers if name not in headers]
-    if missing:
+    # A list, not a generator: join makes one of it anyway, and a generator resumes a frame per header.
+    # A signed header the request lacks ends it here (a KeyError, not a second pass to look for one).
+    try:
+        canonical_headers = "".join([f"{name}:{' '.join(headers[name].split())}\n" for name in signed_headers])
+    except KeyError:
         raise SignatureDoesNotMatch(
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
-        )
-    # A list, not a generator: join makes one of it anyway, and a generator resumes a frame per header.
-    canonical_headers = "".join([f"{name}:{' '.join(headers[name].split())}\n" for name in signed_headers])
+        ) from None
     if payload_hash is None:   # never the client's word for it: see the docstring
         payload_hash = hashlib.sha256(body).hexdigest()
     # iamd's own APIs' path "/" and a POST's empty query, on every request: nothing to canonicalize, and
